@@ -1,0 +1,5 @@
+from cuda.bindings cimport cydriver
+
+cdef int check(cydriver.CUresult status, what) except -1
+cdef int ensure_context(int device) except -1
+cdef cydriver.CUstream as_custream(stream_handle)

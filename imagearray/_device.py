@@ -1,0 +1,306 @@
+"""Device queries and the device/stream model (plain Python over ``_driver``).
+
+Every answer comes from a driver attribute read at call time
+(``cuDeviceGetAttribute``); nothing about the device is hard-coded.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Any
+
+from imagearray._errors import CUDAUnavailableError, DeviceMismatchError, ImageArrayTypeError
+
+__all__ = ["Aspect", "device_has", "device_info", "get_device", "get_stream", "is_available"]
+
+
+def _driver():
+    # The Cython module is imported lazily so that `import imagearray` works even
+    # where the extension could be imported but no driver exists.
+    from imagearray import _driver as drv
+
+    return drv
+
+
+def _attr_id(name: str) -> int:
+    from cuda.bindings import driver as cu
+
+    return int(getattr(cu.CUdevice_attribute, "CU_DEVICE_ATTRIBUTE_" + name))
+
+
+def _attr(name: str, device: int) -> int:
+    return _driver().device_attribute(_attr_id(name), device)
+
+
+def is_available() -> bool:
+    """True when a CUDA driver and at least one device are present (never raises)."""
+    try:
+        return bool(_driver().is_available())
+    except ImportError:
+        return False
+
+
+class Aspect(enum.Enum):
+    """Device aspects of the bindless-images specification (``aspect::ext_oneapi_*``)."""
+
+    BINDLESS_IMAGES = "bindless_images"
+    BINDLESS_IMAGES_SHARED_USM = "bindless_images_shared_usm"
+    BINDLESS_IMAGES_1D_USM = "bindless_images_1d_usm"
+    BINDLESS_IMAGES_2D_USM = "bindless_images_2d_usm"
+    BINDLESS_SAMPLED_IMAGE_FETCH_1D_USM = "bindless_sampled_image_fetch_1d_usm"
+    BINDLESS_SAMPLED_IMAGE_FETCH_1D = "bindless_sampled_image_fetch_1d"
+    BINDLESS_SAMPLED_IMAGE_FETCH_2D_USM = "bindless_sampled_image_fetch_2d_usm"
+    BINDLESS_SAMPLED_IMAGE_FETCH_2D = "bindless_sampled_image_fetch_2d"
+    BINDLESS_SAMPLED_IMAGE_FETCH_3D_USM = "bindless_sampled_image_fetch_3d_usm"
+    BINDLESS_SAMPLED_IMAGE_FETCH_3D = "bindless_sampled_image_fetch_3d"
+    MIPMAP = "mipmap"
+    MIPMAP_ANISOTROPY = "mipmap_anisotropy"
+    MIPMAP_LEVEL_REFERENCE = "mipmap_level_reference"
+    CUBEMAP = "cubemap"
+    CUBEMAP_SEAMLESS_FILTERING = "cubemap_seamless_filtering"
+    INTEROP_MEMORY_IMPORT = "interop_memory_import"
+    INTEROP_MEMORY_EXPORT = "interop_memory_export"
+    INTEROP_SEMAPHORE_IMPORT = "interop_semaphore_import"
+    INTEROP_SEMAPHORE_EXPORT = "interop_semaphore_export"
+    IMAGE_ARRAY = "image_array"
+
+
+def _positive(*names: str):
+    return lambda dev: all(_attr(n, dev) > 0 for n in names)
+
+
+def _cc_at_least(major: int, *names: str):
+    return lambda dev: (
+        _attr("COMPUTE_CAPABILITY_MAJOR", dev) >= major and all(_attr(n, dev) > 0 for n in names)
+    )
+
+
+def _driver_at_least(version: int):
+    return lambda dev: sys.platform.startswith("linux") and _driver().driver_version() >= version
+
+
+# Each aspect is answered from the attribute that bounds the CUDA feature behind it.
+# Texture objects (bindless handles), seamless cubemap filtering and anisotropic
+# mipmap filtering need compute capability 3.0 (CUDA programming guide, texture
+# object API / cubemap textures). CUDA has no linear 3D textures, no semaphore
+# export and no texture from shared (managed) memory beyond what managed memory
+# itself allows.
+_ASPECT_RULES = {
+    Aspect.BINDLESS_IMAGES: _cc_at_least(3, "MAXIMUM_TEXTURE2D_WIDTH", "MAXIMUM_SURFACE2D_WIDTH"),
+    Aspect.BINDLESS_IMAGES_SHARED_USM: _cc_at_least(3, "MANAGED_MEMORY"),
+    Aspect.BINDLESS_IMAGES_1D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE1D_LINEAR_WIDTH"),
+    Aspect.BINDLESS_IMAGES_2D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_LINEAR_WIDTH"),
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_1D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE1D_LINEAR_WIDTH"),
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_1D: _cc_at_least(3, "MAXIMUM_TEXTURE1D_WIDTH"),
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_2D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_LINEAR_WIDTH"),
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_2D: _cc_at_least(3, "MAXIMUM_TEXTURE2D_WIDTH"),
+    # CUDA exposes no 3D texture over linear memory: no attribute bounds one.
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_3D_USM: lambda dev: False,
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_3D: _cc_at_least(3, "MAXIMUM_TEXTURE3D_WIDTH"),
+    Aspect.MIPMAP: _cc_at_least(3, "MAXIMUM_TEXTURE2D_MIPMAPPED_WIDTH"),
+    Aspect.MIPMAP_ANISOTROPY: _cc_at_least(3, "MAXIMUM_TEXTURE2D_MIPMAPPED_WIDTH"),
+    Aspect.MIPMAP_LEVEL_REFERENCE: _cc_at_least(3, "MAXIMUM_TEXTURE2D_MIPMAPPED_WIDTH"),
+    Aspect.CUBEMAP: _cc_at_least(3, "MAXIMUM_TEXTURECUBEMAP_WIDTH", "MAXIMUM_SURFACECUBEMAP_WIDTH"),
+    Aspect.CUBEMAP_SEAMLESS_FILTERING: _cc_at_least(3, "MAXIMUM_TEXTURECUBEMAP_WIDTH"),
+    # cuImportExternalMemory / cuImportExternalSemaphore: CUDA 10.0+, POSIX fds on Linux.
+    Aspect.INTEROP_MEMORY_IMPORT: _driver_at_least(10000),
+    Aspect.INTEROP_MEMORY_EXPORT: _positive(
+        "VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED", "HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED"
+    ),
+    Aspect.INTEROP_SEMAPHORE_IMPORT: _driver_at_least(10000),
+    # The spec's note: CUDA imports semaphores but cannot export its own.
+    Aspect.INTEROP_SEMAPHORE_EXPORT: lambda dev: False,
+    Aspect.IMAGE_ARRAY: _cc_at_least(
+        3, "MAXIMUM_TEXTURE2D_LAYERED_LAYERS", "MAXIMUM_TEXTURE1D_LAYERED_LAYERS"
+    ),
+}
+
+
+def get_device(device: Any = None) -> int:
+    """Resolve ``device`` (None = CuPy's current device, an int, or a
+    ``cupy.cuda.Device``) to a device ordinal, checking it exists.
+
+    Raises
+    ------
+    CUDAUnavailableError
+        No driver or no device.
+    DeviceMismatchError
+        The ordinal is not a device of this machine.
+    """
+    drv = _driver()
+    drv.init()
+    if device is None:
+        import cupy
+
+        try:
+            dev = cupy.cuda.runtime.getDevice()
+        except Exception as exc:  # CuPy's runtime failing here means no usable device
+            raise CUDAUnavailableError(f"CuPy cannot use a CUDA device: {exc}") from None
+    elif hasattr(device, "id"):
+        dev = int(device.id)
+    elif isinstance(device, int) and not isinstance(device, bool):
+        dev = device
+    else:
+        raise ImageArrayTypeError(
+            f"device must be None, an int or a cupy.cuda.Device, not {type(device).__name__}"
+        )
+    n = drv.device_count()
+    if not 0 <= dev < n:
+        raise DeviceMismatchError(f"device {dev} does not exist: this machine has {n} device(s)")
+    return dev
+
+
+def get_stream(stream: Any = None, device: int | None = None) -> int:
+    """Resolve ``stream`` to a raw ``CUstream`` handle (an int).
+
+    ``None`` means CuPy's current stream (``cupy.cuda.get_current_stream()``);
+    a ``cupy.cuda.Stream``/``ExternalStream``, any object with ``__cuda_stream__``
+    (cuda.core) or a raw int handle are accepted. When ``device`` is given, a stream
+    of another device raises :class:`DeviceMismatchError`.
+    """
+    import cupy
+
+    if stream is None:
+        handle = int(cupy.cuda.get_current_stream().ptr)
+    elif isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+        handle = int(stream.ptr)
+    elif hasattr(stream, "__cuda_stream__"):
+        handle = int(stream.__cuda_stream__()[1])
+    elif isinstance(stream, int) and not isinstance(stream, bool):
+        handle = stream
+    else:
+        raise ImageArrayTypeError(
+            "stream must be None, a cupy.cuda.Stream, an object with __cuda_stream__ or an "
+            f"int handle, not {type(stream).__name__}"
+        )
+    # 0, 1 (cudaStreamLegacy) and 2 (cudaStreamPerThread) are the current context's.
+    if device is not None and handle > 2:
+        sdev = _driver().stream_device(handle)
+        if sdev != device:
+            raise DeviceMismatchError(f"stream belongs to device {sdev}, the operation to {device}")
+    return handle
+
+
+def device_has(aspect: Aspect | str, device: Any = None) -> bool:
+    """Whether ``device`` (default: CuPy's current device) has ``aspect``.
+
+    Parameters
+    ----------
+    aspect : Aspect or str
+        An :class:`Aspect` member or its value, e.g. ``"mipmap"``.
+    device : int or cupy.cuda.Device, optional
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.device_has(ia.Aspect.MIPMAP)  # doctest: +SKIP
+    True
+    """
+    try:
+        aspect = Aspect(aspect) if not isinstance(aspect, Aspect) else aspect
+    except ValueError:
+        allowed = ", ".join(a.value for a in Aspect)
+        raise ImageArrayTypeError(f"unknown aspect {aspect!r}; allowed: {allowed}") from None
+    dev = get_device(device)
+    return bool(_ASPECT_RULES[aspect](dev))
+
+
+# info key -> driver attribute(s). Tuples are reported as tuples.
+_INFO_ATTRS: dict[str, str | tuple[str, ...]] = {
+    "image_row_pitch_align": "TEXTURE_PITCH_ALIGNMENT",
+    "max_image_linear_width": "MAXIMUM_TEXTURE2D_LINEAR_WIDTH",
+    "max_image_linear_height": "MAXIMUM_TEXTURE2D_LINEAR_HEIGHT",
+    "max_image_linear_row_pitch": "MAXIMUM_TEXTURE2D_LINEAR_PITCH",
+    "max_image_1d_linear_width": "MAXIMUM_TEXTURE1D_LINEAR_WIDTH",
+    "max_image_1d": "MAXIMUM_TEXTURE1D_WIDTH",
+    "max_image_2d": ("MAXIMUM_TEXTURE2D_WIDTH", "MAXIMUM_TEXTURE2D_HEIGHT"),
+    "max_image_3d": (
+        "MAXIMUM_TEXTURE3D_WIDTH",
+        "MAXIMUM_TEXTURE3D_HEIGHT",
+        "MAXIMUM_TEXTURE3D_DEPTH",
+    ),
+    "max_image_1d_array": ("MAXIMUM_TEXTURE1D_LAYERED_WIDTH", "MAXIMUM_TEXTURE1D_LAYERED_LAYERS"),
+    "max_image_2d_array": (
+        "MAXIMUM_TEXTURE2D_LAYERED_WIDTH",
+        "MAXIMUM_TEXTURE2D_LAYERED_HEIGHT",
+        "MAXIMUM_TEXTURE2D_LAYERED_LAYERS",
+    ),
+    "max_image_cubemap": "MAXIMUM_TEXTURECUBEMAP_WIDTH",
+    "max_image_cubemap_array": (
+        "MAXIMUM_TEXTURECUBEMAP_LAYERED_WIDTH",
+        "MAXIMUM_TEXTURECUBEMAP_LAYERED_LAYERS",
+    ),
+    "max_image_1d_mipmap": "MAXIMUM_TEXTURE1D_MIPMAPPED_WIDTH",
+    "max_image_2d_mipmap": (
+        "MAXIMUM_TEXTURE2D_MIPMAPPED_WIDTH",
+        "MAXIMUM_TEXTURE2D_MIPMAPPED_HEIGHT",
+    ),
+    "max_surface_1d": "MAXIMUM_SURFACE1D_WIDTH",
+    "max_surface_2d": ("MAXIMUM_SURFACE2D_WIDTH", "MAXIMUM_SURFACE2D_HEIGHT"),
+    "max_surface_3d": (
+        "MAXIMUM_SURFACE3D_WIDTH",
+        "MAXIMUM_SURFACE3D_HEIGHT",
+        "MAXIMUM_SURFACE3D_DEPTH",
+    ),
+    "max_surface_cubemap": "MAXIMUM_SURFACECUBEMAP_WIDTH",
+    "texture_alignment": "TEXTURE_ALIGNMENT",
+    "surface_alignment": "SURFACE_ALIGNMENT",
+    "exportable_memory_supported": (
+        "VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED",
+        "HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED",
+    ),
+    "timeline_semaphore_interop_supported": "TIMELINE_SEMAPHORE_INTEROP_SUPPORTED",
+    "compute_capability": ("COMPUTE_CAPABILITY_MAJOR", "COMPUTE_CAPABILITY_MINOR"),
+}
+
+# CUDA clamps CUDA_TEXTURE_DESC::maxAnisotropy to [1, 16] (cuTexObjectCreate) and
+# exposes no attribute for it; devices without mipmapped textures get 0.
+_CUDA_MAX_ANISOTROPY = 16
+
+
+def device_info(name: str | None = None, device: Any = None) -> Any:
+    """Image-related limits of ``device`` (default: CuPy's current device).
+
+    With ``name`` returns that one value, otherwise a dict of all of them.
+    Extents are in texture order (width, height, depth / layers).
+
+    Keys: ``image_row_pitch_align``, ``max_image_linear_width``,
+    ``max_image_linear_height``, ``max_image_linear_row_pitch``,
+    ``mipmap_max_anisotropy``, ``max_image_1d`` … ``max_image_cubemap_array``,
+    ``max_surface_*``, ``exportable_memory_supported``, ``compute_capability``,
+    ``name``, ``total_memory``, ``driver_version``.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.device_info("image_row_pitch_align")  # doctest: +SKIP
+    32
+    """
+    keys = [*_INFO_ATTRS, "mipmap_max_anisotropy", "name", "total_memory", "driver_version"]
+    if name is not None and name not in keys:
+        raise ImageArrayTypeError(f"unknown device_info key {name!r}; allowed: {', '.join(keys)}")
+    dev = get_device(device)
+    wanted = keys if name is None else [name]
+    drv = _driver()
+    out: dict[str, Any] = {}
+    for key in wanted:
+        if key == "mipmap_max_anisotropy":
+            out[key] = _CUDA_MAX_ANISOTROPY if device_has(Aspect.MIPMAP_ANISOTROPY, dev) else 0
+        elif key == "name":
+            out[key] = drv.device_name(dev)
+        elif key == "total_memory":
+            out[key] = drv.device_total_mem(dev)
+        elif key == "driver_version":
+            out[key] = drv.driver_version()
+        elif key == "exportable_memory_supported":
+            out[key] = all(_attr(a, dev) > 0 for a in _INFO_ATTRS[key])
+        elif key == "timeline_semaphore_interop_supported":
+            out[key] = _attr(_INFO_ATTRS[key], dev) > 0
+        else:
+            attrs = _INFO_ATTRS[key]
+            if isinstance(attrs, str):
+                out[key] = _attr(attrs, dev)
+            else:
+                out[key] = tuple(_attr(a, dev) for a in attrs)
+    return out if name is None else out[name]

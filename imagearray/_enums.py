@@ -1,0 +1,129 @@
+"""Enumerations of the bindless-images specification (plain Python, no CUDA)."""
+
+from __future__ import annotations
+
+import enum
+
+import numpy
+
+__all__ = ["ChannelOrder", "ChannelType", "ImageType"]
+
+
+class ChannelOrder(enum.Enum):
+    """``image_channel_order`` of the spec (the value is the spec's name)."""
+
+    A = "a"
+    R = "r"
+    RX = "rx"
+    RG = "rg"
+    RGX = "rgx"
+    RA = "ra"
+    RGB = "rgb"
+    RGBX = "rgbx"
+    RGBA = "rgba"
+    ARGB = "argb"
+    BGRA = "bgra"
+    INTENSITY = "intensity"
+    LUMINANCE = "luminance"
+    ABGR = "abgr"
+
+    @property
+    def num_channels(self) -> int:
+        """Channels stored per texel (as DPC++ counts them)."""
+        return _ORDER_CHANNELS[self]
+
+
+_ORDER_CHANNELS = {
+    ChannelOrder.A: 1,
+    ChannelOrder.R: 1,
+    ChannelOrder.RX: 1,
+    ChannelOrder.INTENSITY: 1,
+    ChannelOrder.LUMINANCE: 1,
+    ChannelOrder.RG: 2,
+    ChannelOrder.RGX: 2,
+    ChannelOrder.RA: 2,
+    ChannelOrder.RGB: 3,
+    ChannelOrder.RGBX: 4,
+    ChannelOrder.RGBA: 4,
+    ChannelOrder.ARGB: 4,
+    ChannelOrder.BGRA: 4,
+    ChannelOrder.ABGR: 4,
+}
+
+
+class ChannelType(enum.Enum):
+    """``image_channel_type`` of the spec: the storage type of one channel."""
+
+    SNORM_INT8 = "snorm_int8"
+    SNORM_INT16 = "snorm_int16"
+    UNORM_INT8 = "unorm_int8"
+    UNORM_INT16 = "unorm_int16"
+    SIGNED_INT8 = "signed_int8"
+    SIGNED_INT16 = "signed_int16"
+    SIGNED_INT32 = "signed_int32"
+    UNSIGNED_INT8 = "unsigned_int8"
+    UNSIGNED_INT16 = "unsigned_int16"
+    UNSIGNED_INT32 = "unsigned_int32"
+    FP16 = "fp16"
+    FP32 = "fp32"
+
+    @property
+    def dtype_name(self) -> str:
+        """NumPy name of the storage type of one channel."""
+        return _TYPE_DTYPE[self]
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per channel."""
+        return _TYPE_SIZE[self]
+
+    @property
+    def is_normalized(self) -> bool:
+        """True for the snorm/unorm types, which read as float in [-1, 1] / [0, 1]."""
+        return self.name.startswith(("SNORM", "UNORM"))
+
+
+_TYPE_DTYPE = {
+    ChannelType.SNORM_INT8: "int8",
+    ChannelType.SNORM_INT16: "int16",
+    ChannelType.UNORM_INT8: "uint8",
+    ChannelType.UNORM_INT16: "uint16",
+    ChannelType.SIGNED_INT8: "int8",
+    ChannelType.SIGNED_INT16: "int16",
+    ChannelType.SIGNED_INT32: "int32",
+    ChannelType.UNSIGNED_INT8: "uint8",
+    ChannelType.UNSIGNED_INT16: "uint16",
+    ChannelType.UNSIGNED_INT32: "uint32",
+    ChannelType.FP16: "float16",
+    ChannelType.FP32: "float32",
+}
+_TYPE_SIZE = {t: numpy.dtype(n).itemsize for t, n in _TYPE_DTYPE.items()}
+
+
+class ImageType(enum.Enum):
+    """``image_type`` of the spec, plus the combined types CUDA supports and the
+    spec anticipates ("Additional future image_types may include combined image
+    types like mipmapped cubemap")."""
+
+    STANDARD = "standard"
+    MIPMAP = "mipmap"
+    ARRAY = "array"
+    CUBEMAP = "cubemap"
+    #: mipmapped image array (CUDA mipmapped layered array)
+    MIPMAP_ARRAY = "mipmap_array"
+    #: array of cubemaps (CUDA layered cubemap), 6 * N layers
+    CUBEMAP_ARRAY = "cubemap_array"
+    #: mipmapped cubemap (CUDA mipmapped cubemap array)
+    MIPMAP_CUBEMAP = "mipmap_cubemap"
+
+    @property
+    def is_mipmapped(self) -> bool:
+        return self in (ImageType.MIPMAP, ImageType.MIPMAP_ARRAY, ImageType.MIPMAP_CUBEMAP)
+
+    @property
+    def is_layered(self) -> bool:
+        return self in (ImageType.ARRAY, ImageType.MIPMAP_ARRAY, ImageType.CUBEMAP_ARRAY)
+
+    @property
+    def is_cubemap(self) -> bool:
+        return self in (ImageType.CUBEMAP, ImageType.CUBEMAP_ARRAY, ImageType.MIPMAP_CUBEMAP)

@@ -1,0 +1,105 @@
+"""The ``ImageArrayError`` family: every exception imagearray raises on purpose."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ImageArrayError",
+    "CUDAError",
+    "CUDAOutOfMemoryError",
+    "CUDAUnavailableError",
+    "InvalidDescriptorError",
+    "CopyError",
+    "DeviceMismatchError",
+    "ReleasedResourceError",
+    "ImageArrayValueError",
+    "ImageArrayTypeError",
+]
+
+
+class ImageArrayError(Exception):
+    """Base class of every error imagearray raises on purpose."""
+
+
+class ImageArrayValueError(ImageArrayError, ValueError):
+    """An argument has the right type but a value that is not allowed."""
+
+
+class ImageArrayTypeError(ImageArrayError, TypeError):
+    """An argument has a type that is not allowed."""
+
+
+class CUDAError(ImageArrayError, RuntimeError):
+    """A CUDA driver call failed.
+
+    Attributes
+    ----------
+    code : int
+        The ``CUresult`` value.
+    name : str
+        The driver's error name, e.g. ``"CUDA_ERROR_INVALID_VALUE"``.
+    text : str
+        The driver's description of the error.
+    what : str
+        What imagearray was doing, e.g. ``"cuArray3DCreate (2D image 64x64)"``.
+    """
+
+    def __init__(self, code: int, name: str, text: str, what: str) -> None:
+        self.code = int(code)
+        self.name = name
+        self.text = text
+        self.what = what
+        super().__init__(f"{what} failed: {name}: {text}")
+
+    def __reduce__(self):
+        return (type(self), (self.code, self.name, self.text, self.what))
+
+
+class CUDAOutOfMemoryError(CUDAError, MemoryError):
+    """The device ran out of memory (``CUDA_ERROR_OUT_OF_MEMORY``)."""
+
+
+class CUDAUnavailableError(ImageArrayError, RuntimeError):
+    """No CUDA driver or no CUDA device is available on this machine."""
+
+
+class InvalidDescriptorError(ImageArrayValueError):
+    """An :class:`ImageDescriptor` breaks one of the spec's rules."""
+
+
+class CopyError(ImageArrayValueError):
+    """A copy was refused before anything was written.
+
+    Attributes
+    ----------
+    scenario : int or None
+        Which of the spec's copy-failure scenarios applies (1-10, numbered as in
+        "Explicit copies" of the bindless-images specification), or None for
+        other invalid input (wrong types, unsupported direction).
+    """
+
+    SCENARIOS = {
+        1: "memory not on the queue's device/context",
+        2: "descriptor does not match the allocation",
+        3: "copy extent larger than the allocation",
+        4: "host extent larger than the host allocation",
+        5: "source extent larger than the source allocation",
+        6: "destination extent larger than the destination allocation",
+        7: "source offset + copy extent out of bounds",
+        8: "destination offset + copy extent out of bounds",
+        9: "device row pitch not aligned",
+        10: "device row pitch smaller than the image row",
+    }
+
+    def __init__(self, message: str, scenario: int | None = None) -> None:
+        self.scenario = scenario
+        if scenario is not None:
+            message = f"copy failure scenario {scenario} ({self.SCENARIOS[scenario]}): {message}"
+        super().__init__(message)
+
+
+class DeviceMismatchError(ImageArrayValueError):
+    """An object made on one device was used with another."""
+
+
+class ReleasedResourceError(ImageArrayError, RuntimeError):
+    """A resource was used or released after it had already been released."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One-command GPU run: build in place (offline) and run the whole suite with GPU
+# tests required. Usage: tools/gpu-test.sh [pytest args...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+# Wheels carried to an offline machine (e.g. the Vulkan bindings) go to /tmp/site.
+if compgen -G ".whl/*.whl" > /dev/null; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+if ! $PY -m pip install -q --no-build-isolation --no-deps -e . ; then
+  echo "pip editable install failed; building in place with setup.py" >&2
+  $PY setup.py -q build_ext --inplace || exit 1
+fi
+export IMAGEARRAY_REQUIRE_GPU=1
+$PY -m imagearray info || exit 1
+$PY -m pytest -q -p no:cacheprovider "$@"
