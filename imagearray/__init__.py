@@ -7,6 +7,7 @@ samplers, sub-region copies, interop) for CuPy users. See ``DESIGN.md``.
 from __future__ import annotations
 
 from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
+from imagearray._descriptor import ImageDescriptor
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
 from imagearray._errors import (
     CopyError,
@@ -35,6 +36,7 @@ __all__ = [
     "ImageArrayError",
     "ImageArrayTypeError",
     "ImageArrayValueError",
+    "ImageDescriptor",
     "ImageType",
     "InvalidDescriptorError",
     "ReleasedResourceError",

@@ -1,0 +1,219 @@
+# cython: language_level=3
+"""Image memory owned by Cython classes: CUDA arrays and mipmapped arrays.
+
+Each class owns exactly one CUDA resource and frees it exactly once (explicit
+``free()``, or ``__dealloc__`` for the garbage-collected case). A level view of a
+mipmapped array keeps its parent alive and never frees the level (CUDA frees it
+with the parent). Using a freed resource raises :class:`ReleasedResourceError`.
+Pitched linear memory comes from CuPy's allocator (see ``imagearray._image_mem``), so
+it is pooled and owned like any CuPy array.
+"""
+
+from cuda.bindings cimport cydriver
+
+from imagearray._driver cimport check, ensure_context
+
+from imagearray._errors import ReleasedResourceError
+
+
+cdef class ArrayHandle:
+    """An ``image_mem_handle`` over a ``CUarray``: a whole allocation or one mip level.
+
+    Attributes
+    ----------
+    device : int
+        Device ordinal the array lives on.
+    desc : ImageDescriptor or None
+        The descriptor it was allocated with (None when not known).
+    parent : MipmappedArrayHandle or None
+        For a mip level, the mipmapped array it belongs to (kept alive).
+    level : int
+        The mip level (0 for a plain array).
+    """
+
+    cdef cydriver.CUarray array
+    cdef bint owns
+    cdef bint released
+    cdef readonly int device
+    cdef readonly object desc
+    cdef readonly MipmappedArrayHandle parent
+    cdef readonly int level
+    cdef object __weakref__
+
+    def __cinit__(self):
+        self.array = NULL
+        self.owns = False
+        self.released = False
+        self.parent = None
+        self.level = 0
+
+    def __dealloc__(self):
+        if self.owns and not self.released and self.array != NULL:
+            # Errors cannot propagate from __dealloc__; the context may already be
+            # gone at interpreter exit, in which case CUDA has freed it already.
+            cydriver.cuArrayDestroy(self.array)
+        self.array = NULL
+
+    @property
+    def alive(self):
+        """False once this memory (or, for a level, its mipmapped parent) was freed."""
+        if self.released:
+            return False
+        return self.parent is None or self.parent.alive
+
+    cpdef size_t raw(self) except? 0:
+        """The ``CUarray`` as an int; raises if freed."""
+        if not self.alive:
+            raise ReleasedResourceError("image memory was already freed")
+        return <size_t>self.array
+
+    @property
+    def raw_handle(self):
+        return self.raw()
+
+    def free(self):
+        """Free the array now. Freeing twice, or freeing a mip level (free its
+        mipmapped array instead), raises :class:`ReleasedResourceError`."""
+        if self.parent is not None:
+            raise ReleasedResourceError(
+                "a mip level cannot be freed on its own: free the mipmapped image memory"
+            )
+        if self.released:
+            raise ReleasedResourceError("image memory was already freed")
+        self.released = True
+        if self.owns and self.array != NULL:
+            ensure_context(self.device)
+            check(cydriver.cuArrayDestroy(self.array), "cuArrayDestroy")
+        self.array = NULL
+
+    def query_descriptor(self):
+        """``cuArray3DGetDescriptor``: ``(width, height, depth, format, channels, flags)``
+        as the driver reports them."""
+        cdef cydriver.CUDA_ARRAY3D_DESCRIPTOR d
+        cdef cydriver.CUarray arr = <cydriver.CUarray>self.raw()
+        ensure_context(self.device)
+        check(cydriver.cuArray3DGetDescriptor(&d, arr), "cuArray3DGetDescriptor")
+        return (d.Width, d.Height, d.Depth, <int>d.Format, d.NumChannels, d.Flags)
+
+    def __repr__(self):
+        state = "alive" if self.alive else "freed"
+        lvl = f" level {self.level}" if self.parent is not None else ""
+        return f"<ArrayHandle{lvl} device {self.device} {state} {self.desc}>"
+
+
+cdef class MipmappedArrayHandle:
+    """An ``image_mem_handle`` over a ``CUmipmappedArray``."""
+
+    cdef cydriver.CUmipmappedArray marray
+    cdef bint released
+    cdef readonly int device
+    cdef readonly object desc
+    cdef readonly unsigned int num_levels
+    cdef dict _levels
+    cdef object __weakref__
+
+    def __cinit__(self):
+        self.marray = NULL
+        self.released = False
+        self._levels = {}
+
+    def __dealloc__(self):
+        if not self.released and self.marray != NULL:
+            cydriver.cuMipmappedArrayDestroy(self.marray)
+        self.marray = NULL
+
+    @property
+    def alive(self):
+        return not self.released
+
+    cpdef size_t raw(self) except? 0:
+        if self.released:
+            raise ReleasedResourceError("mipmapped image memory was already freed")
+        return <size_t>self.marray
+
+    @property
+    def raw_handle(self):
+        return self.raw()
+
+    def get_level(self, unsigned int level):
+        """The level's ``ArrayHandle`` (cached; it keeps this mipmap alive)."""
+        cdef cydriver.CUarray arr = NULL
+        cdef ArrayHandle h
+        cdef cydriver.CUmipmappedArray m = <cydriver.CUmipmappedArray>self.raw()
+        if level >= self.num_levels:
+            from imagearray._errors import ImageArrayValueError
+
+            raise ImageArrayValueError(
+                f"mip level {level} out of range: this image has {self.num_levels} levels "
+                f"(0..{self.num_levels - 1})"
+            )
+        if level in self._levels:
+            return self._levels[level]
+        ensure_context(self.device)
+        check(cydriver.cuMipmappedArrayGetLevel(&arr, m, level),
+              f"cuMipmappedArrayGetLevel(level {level})")
+        h = ArrayHandle.__new__(ArrayHandle)
+        h.array = arr
+        h.owns = False
+        h.device = self.device
+        h.parent = self
+        h.level = level
+        h.desc = self.desc.mip_level_desc(level) if self.desc is not None else None
+        self._levels[level] = h
+        return h
+
+    def free(self):
+        if self.released:
+            raise ReleasedResourceError("mipmapped image memory was already freed")
+        self.released = True
+        self._levels.clear()
+        if self.marray != NULL:
+            ensure_context(self.device)
+            check(cydriver.cuMipmappedArrayDestroy(self.marray), "cuMipmappedArrayDestroy")
+        self.marray = NULL
+
+    def __repr__(self):
+        state = "alive" if self.alive else "freed"
+        return f"<MipmappedArrayHandle device {self.device} {state} {self.desc}>"
+
+
+cdef void _fill_desc(cydriver.CUDA_ARRAY3D_DESCRIPTOR* d, size_t width, size_t height,
+                     size_t depth, int fmt, unsigned int channels, unsigned int flags):
+    d.Width = width
+    d.Height = height
+    d.Depth = depth
+    d.Format = <cydriver.CUarray_format>fmt
+    d.NumChannels = channels
+    d.Flags = flags
+
+
+def alloc_array(int device, size_t width, size_t height, size_t depth, int fmt,
+                unsigned int channels, unsigned int flags, desc=None):
+    """``cuArray3DCreate`` on ``device``; CUDA extents (height/depth 0 = unused,
+    depth = layers for layered arrays)."""
+    cdef cydriver.CUDA_ARRAY3D_DESCRIPTOR d
+    cdef ArrayHandle h = ArrayHandle.__new__(ArrayHandle)
+    _fill_desc(&d, width, height, depth, fmt, channels, flags)
+    ensure_context(device)
+    check(cydriver.cuArray3DCreate(&h.array, &d),
+          f"cuArray3DCreate({width}x{height}x{depth}, {channels} channel(s), flags {flags:#x})")
+    h.owns = True
+    h.device = device
+    h.desc = desc
+    return h
+
+
+def alloc_mipmapped_array(int device, size_t width, size_t height, size_t depth, int fmt,
+                          unsigned int channels, unsigned int flags, unsigned int levels,
+                          desc=None):
+    """``cuMipmappedArrayCreate`` on ``device``."""
+    cdef cydriver.CUDA_ARRAY3D_DESCRIPTOR d
+    cdef MipmappedArrayHandle h = MipmappedArrayHandle.__new__(MipmappedArrayHandle)
+    _fill_desc(&d, width, height, depth, fmt, channels, flags)
+    ensure_context(device)
+    check(cydriver.cuMipmappedArrayCreate(&h.marray, &d, levels),
+          f"cuMipmappedArrayCreate({width}x{height}x{depth}, {levels} levels, flags {flags:#x})")
+    h.device = device
+    h.desc = desc
+    h.num_levels = levels
+    return h
