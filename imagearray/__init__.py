@@ -6,8 +6,9 @@ samplers, sub-region copies, interop) for CuPy users. See ``DESIGN.md``.
 
 from __future__ import annotations
 
-from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
+from imagearray._copies import copy
 from imagearray._descriptor import ImageDescriptor
+from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
 from imagearray._errors import (
     CopyError,
@@ -21,10 +22,33 @@ from imagearray._errors import (
     InvalidDescriptorError,
     ReleasedResourceError,
 )
+from imagearray._image_array import ImageArray, asimage, empty, zeros
+from imagearray._image_mem import (
+    ImageMem,
+    alloc_image_mem,
+    free_image_mem,
+    get_image_channel_type,
+    get_image_num_channels,
+    get_image_range,
+    get_mip_level_mem_handle,
+    pitched_alloc_device,
+)
+from imagearray._sampler import (
+    AddressingMode,
+    CoordinateNormalizationMode,
+    CubemapFilteringMode,
+    FilteringMode,
+    Sampler,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AddressingMode",
+    "CoordinateNormalizationMode",
+    "CubemapFilteringMode",
+    "FilteringMode",
+    "Sampler",
     "Aspect",
     "ChannelOrder",
     "ChannelType",
@@ -40,9 +64,22 @@ __all__ = [
     "ImageType",
     "InvalidDescriptorError",
     "ReleasedResourceError",
+    "ImageArray",
+    "ImageMem",
+    "alloc_image_mem",
+    "asimage",
+    "copy",
     "device_has",
     "device_info",
     "get_device",
     "get_stream",
+    "empty",
+    "free_image_mem",
+    "get_image_channel_type",
+    "get_image_num_channels",
+    "get_image_range",
+    "get_mip_level_mem_handle",
     "is_available",
+    "pitched_alloc_device",
+    "zeros",
 ]

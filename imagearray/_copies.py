@@ -1,0 +1,512 @@
+"""``copy``: every overload of the spec's ``ext_oneapi_copy``, validated before any
+CUDA call.
+
+Offsets and extents are in **texture order and texels**: ``(x, y, z)`` where x is
+the width. For layered and cubemap images z is the layer (face) index, so a copy of
+layers 2..3 is ``dst_offset=(0, 0, 2), extent=(w, h, 2)``; a 1D layered image is
+addressed as ``(x, 1, layers)``. Host memory is a tightly packed (C-contiguous) NumPy
+array or buffer; device (USM) memory is a CuPy array or anything with
+``__cuda_array_interface__`` (row-contiguous, possibly pitched); image memory is an
+``ImageArray``, ``ImageMem`` or image_mem_handle.
+
+Validation (:func:`plan_copy`) is plain Python, so it runs and is tested without a
+GPU. Each failure raises :class:`CopyError` naming the spec's scenario (1-10) and the
+offending numbers; a refused copy writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy
+
+from imagearray._descriptor import ImageDescriptor
+from imagearray._errors import CopyError, ImageArrayTypeError, ReleasedResourceError
+from imagearray._image_mem import ImageMem, image_box, is_image_mem_handle
+
+__all__ = ["copy", "Endpoint", "CopyPlan", "plan_copy", "endpoint"]
+
+HOST, DEVICE, IMAGE = "host", "device", "image"
+_KIND_CODE = {HOST: 0, DEVICE: 1, IMAGE: 2}  # as imagearray._copy (Cython) numbers them
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """One side of a copy, described without touching CUDA.
+
+    kind : "host" | "device" | "image"
+    device : device ordinal (None for host memory)
+    address : host pointer, device pointer or CUarray
+    nbytes : capacity of linear memory (host/device)
+    pitch : bytes between rows of device memory (0: tightly packed)
+    desc : image: the allocation's descriptor (of this level / view);
+           device: the descriptor inferred from the array, if any
+    origin : image views (a layer or face of a bigger allocation): where the view starts
+    """
+
+    kind: str
+    device: int | None
+    address: int = 0
+    nbytes: int = 0
+    pitch: int = 0
+    desc: ImageDescriptor | None = None
+    writable: bool = True
+    origin: tuple[int, int, int] = (0, 0, 0)
+    owner: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CopyPlan:
+    """What the Cython layer runs: ``(kind, address, pitch, height, x_bytes, y, z)``
+    for each side and ``(width_bytes, height, depth)``."""
+
+    src: tuple[int, int, int, int, int, int, int]
+    dst: tuple[int, int, int, int, int, int, int]
+    extent: tuple[int, int, int]
+    src_device: int | None
+    dst_device: int | None
+
+    @property
+    def is_peer(self) -> bool:
+        return (
+            self.src_device is not None
+            and self.dst_device is not None
+            and self.src_device != self.dst_device
+        )
+
+
+def _triple(name: str, value: Any, fill: int, minimum: int) -> tuple[int, int, int]:
+    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, Sequence) or not 1 <= len(value) <= 3:
+        raise CopyError(
+            f"{name} must be an int or a sequence of 1 to 3 ints (x, y, z), not {value!r}"
+        )
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, numpy.integer)):
+            raise CopyError(f"{name} must hold ints, not {value!r}")
+        if v < minimum:
+            raise CopyError(f"{name} components must be >= {minimum}, not {tuple(value)}")
+        out.append(int(v))
+    return tuple(out + [fill] * (3 - len(out)))  # type: ignore[return-value]
+
+
+def _box_bytes(box: tuple[int, int, int], texel: int) -> int:
+    return box[0] * box[1] * box[2] * texel
+
+
+def _fmt(t: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(v) for v in t) + ")"
+
+
+def _same_image(a: ImageDescriptor, b: ImageDescriptor) -> bool:
+    return (
+        a.texel_size == b.texel_size
+        and a.num_channels == b.num_channels
+        and image_box(a) == image_box(b)
+        and a.dimensions == b.dimensions
+    )
+
+
+def plan_copy(
+    src: Endpoint,
+    dst: Endpoint,
+    *,
+    desc: ImageDescriptor | None = None,
+    src_offset: Any = None,
+    dst_offset: Any = None,
+    extent: Any = None,
+    src_extent: Any = None,
+    dst_extent: Any = None,
+    host_extent: Any = None,
+    device_row_pitch: int | None = None,
+    queue_device: int | None = None,
+    pitch_align: int = 1,
+) -> CopyPlan:
+    """Validate a copy against the spec's ten failure scenarios and plan it.
+
+    Plain Python: nothing here calls CUDA. See :func:`copy` for the arguments.
+    """
+    if src.kind == HOST and dst.kind == HOST:
+        raise CopyError("host-to-host copies are not device copies: use numpy.copyto")
+    if not dst.writable:
+        raise CopyError("the destination is read-only")
+    subregion = any(
+        v is not None for v in (src_offset, dst_offset, extent, src_extent, dst_extent, host_extent)
+    )
+    s_off = _triple("src_offset", 0 if src_offset is None else src_offset, 0, 0)
+    given_ext = None if extent is None else _triple("extent", extent, 1, 1)
+    d_off = _triple("dst_offset", 0 if dst_offset is None else dst_offset, 0, 0)
+
+    # The descriptor of the device-side image (spec: Src/Dest/DeviceImgDesc).
+    if desc is None:
+        for ep in (src, dst):
+            if ep.kind == IMAGE or (ep.kind == DEVICE and ep.desc is not None):
+                desc = ep.desc
+                break
+    if desc is None:
+        raise CopyError("desc= is required: the device memory does not say what image it holds")
+    if not isinstance(desc, ImageDescriptor):
+        raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
+    desc.verify()
+    if desc.type.is_mipmapped:
+        raise CopyError(
+            f"{desc} describes a whole mipmap: copy one level at a time, with "
+            "get_mip_level_mem_handle(level) and desc.mip_level_desc(level)",
+            scenario=2,
+        )
+    texel = desc.texel_size
+    dbox = image_box(desc)
+
+    # Scenario 1: memory and queue on one device (peer copies between two devices'
+    # memory are allowed, enqueued on a stream of either device).
+    devs = {ep.device for ep in (src, dst) if ep.kind != HOST}
+    if len(devs) == 2:
+        if queue_device not in devs:
+            raise CopyError(
+                f"peer copy from device {src.device} to device {dst.device} on a stream of "
+                f"device {queue_device}",
+                scenario=1,
+            )
+    elif queue_device is not None and devs and devs != {queue_device}:
+        raise CopyError(
+            f"memory on device {devs.pop()}, queue (stream) on device {queue_device}", scenario=1
+        )
+
+    boxes: dict[str, tuple[int, int, int]] = {}
+    pitches: dict[str, int] = {}
+    for role, ep in (("src", src), ("dst", dst)):
+        if ep.kind == IMAGE:
+            if not _same_image(ep.desc, desc) or (not subregion and ep.desc.type != desc.type):
+                raise CopyError(
+                    f"the {role} image was allocated as {ep.desc}, the copy describes it as {desc}",
+                    scenario=2,
+                )
+            boxes[role] = image_box(ep.desc)
+        elif ep.kind == DEVICE:
+            pitch = (
+                device_row_pitch if device_row_pitch is not None else (ep.pitch or dbox[0] * texel)
+            )
+            if isinstance(pitch, bool) or not isinstance(pitch, (int, numpy.integer)) or pitch <= 0:
+                raise CopyError(f"device_row_pitch must be an int > 0, not {pitch!r}")
+            if dbox[1] > 1 and pitch % pitch_align:
+                raise CopyError(
+                    f"device row pitch {pitch} B is not a multiple of the device's "
+                    f"image_row_pitch_align {pitch_align} B",
+                    scenario=9,
+                )
+            if pitch < dbox[0] * texel:
+                raise CopyError(
+                    f"device row pitch {pitch} B is smaller than a row of the image: "
+                    f"{dbox[0]} texels x {texel} B = {dbox[0] * texel} B",
+                    scenario=10,
+                )
+            # 3D / layered data in linear memory: slices of dbox[1] rows, one after another.
+            need = pitch * (dbox[1] * dbox[2] - 1) + dbox[0] * texel
+            if need > ep.nbytes:
+                raise CopyError(
+                    f"{desc} with row pitch {pitch} B needs {need} B, the {role} device "
+                    f"memory holds {ep.nbytes} B",
+                    scenario=2,
+                )
+            boxes[role], pitches[role] = dbox, int(pitch)
+
+    # Host memory: its box is given by host_extent / src_extent / dst_extent, or the
+    # descriptor. Capacities are checked against the host allocation.
+    for role, ep, own_extent, own_name, own_scn in (
+        ("src", src, src_extent, "src_extent", 5),
+        ("dst", dst, dst_extent, "dst_extent", 6),
+    ):
+        if ep.kind != HOST:
+            continue
+        if host_extent is not None:
+            box, name, scn = _triple("host_extent", host_extent, 1, 1), "host_extent", 4
+        elif own_extent is not None:
+            box, name, scn = _triple(own_name, own_extent, 1, 1), own_name, own_scn
+        elif given_ext is not None:
+            box, name, scn = given_ext, "extent", 3
+        else:
+            box, name, scn = dbox, "the descriptor", 2
+        if not subregion and _box_bytes(box, texel) != ep.nbytes:
+            raise CopyError(
+                f"{desc} holds {_box_bytes(dbox, texel)} B, the {role} host memory "
+                f"{ep.nbytes} B; capacities must be equal",
+                scenario=2,
+            )
+        if _box_bytes(box, texel) > ep.nbytes:
+            raise CopyError(
+                f"{name} {_fmt(box)} x {texel} B = {_box_bytes(box, texel)} B, the {role} "
+                f"host memory holds {ep.nbytes} B",
+                scenario=scn,
+            )
+        boxes[role] = box
+
+    # src_extent / dst_extent of device-side memory must not exceed the allocation.
+    for role, given, name, scn in (
+        ("src", src_extent, "src_extent", 5),
+        ("dst", dst_extent, "dst_extent", 6),
+    ):
+        ep = src if role == "src" else dst
+        if given is not None and ep.kind != HOST:
+            claimed = _triple(name, given, 1, 1)
+            if any(c > b for c, b in zip(claimed, boxes[role])):
+                raise CopyError(
+                    f"{name} {_fmt(claimed)} is larger than the {role} {ep.kind} memory "
+                    f"{_fmt(boxes[role])}",
+                    scenario=scn,
+                )
+            boxes[role] = claimed
+
+    if given_ext is not None:
+        ext = given_ext
+    elif host_extent is not None or (src.kind == HOST and src_extent is not None):
+        ext = boxes["src" if src.kind == HOST else "dst"]
+    elif dst.kind == HOST and dst_extent is not None:
+        ext = boxes["dst"]
+    else:
+        ext = dbox
+    for role in ("src", "dst"):
+        if any(e > b for e, b in zip(ext, boxes[role])):
+            raise CopyError(
+                f"copy extent {_fmt(ext)} is larger than the {role} memory {_fmt(boxes[role])}",
+                scenario=3,
+            )
+    for role, off, scn in (("src", s_off, 7), ("dst", d_off, 8)):
+        end = tuple(o + e for o, e in zip(off, ext))
+        if any(x > b for x, b in zip(end, boxes[role])):
+            raise CopyError(
+                f"{role}_offset {_fmt(off)} + extent {_fmt(ext)} = {_fmt(end)} is outside the "
+                f"{role} memory {_fmt(boxes[role])}",
+                scenario=scn,
+            )
+
+    def side(ep: Endpoint, role: str, off: tuple[int, int, int]):
+        o = tuple(a + b for a, b in zip(off, ep.origin))
+        box = boxes[role]
+        if ep.kind == IMAGE:
+            pitch, rows = 0, 0
+        elif ep.kind == HOST:
+            pitch, rows = box[0] * texel, box[1]
+        else:
+            pitch, rows = pitches[role], box[1]
+        return (_KIND_CODE[ep.kind], int(ep.address), pitch, rows, o[0] * texel, o[1], o[2])
+
+    return CopyPlan(
+        src=side(src, "src", s_off),
+        dst=side(dst, "dst", d_off),
+        extent=(ext[0] * texel, ext[1], ext[2]),
+        src_device=src.device if src.kind != HOST else None,
+        dst_device=dst.device if dst.kind != HOST else None,
+    )
+
+
+# --------------------------------------------------------------------- endpoints
+
+
+def _device_of_pointer(ptr: int) -> int:
+    import cupy
+
+    return int(cupy.cuda.runtime.pointerGetAttributes(ptr).device)
+
+
+def _linear_layout(shape, strides, itemsize) -> tuple[int, int] | None:
+    """(pitch, nbytes) of a row-contiguous array (rows may be padded), or None."""
+    if len(shape) == 0:
+        return itemsize, itemsize
+    if len(shape) == 1:
+        return (shape[0] * itemsize, shape[0] * itemsize) if strides[0] == itemsize else None
+    inner = shape[1:]
+    expected = itemsize
+    for n, s in zip(reversed(inner), reversed(strides[1:])):
+        if n > 1 and s != expected:
+            return None
+        expected *= n
+    row = expected
+    pitch = strides[0] if shape[0] > 1 else row
+    if pitch < row:
+        return None
+    return pitch, pitch * (shape[0] - 1) + row
+
+
+def _infer_usm_desc(shape, dtype) -> ImageDescriptor | None:
+    try:
+        if len(shape) == 3 and shape[-1] in (1, 2, 4):
+            return ImageDescriptor.from_shape(shape[:2], dtype, shape[-1])
+        if len(shape) in (1, 2):
+            return ImageDescriptor.from_shape(shape, dtype)
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
+def endpoint(obj: Any, role: str) -> Endpoint:
+    """Classify ``obj`` as host, device (USM) or image memory."""
+    from imagearray._image_array import ImageArray
+
+    if isinstance(obj, ImageArray):
+        return obj._endpoint()
+    if isinstance(obj, ImageMem) or is_image_mem_handle(obj):
+        h = obj.handle if isinstance(obj, ImageMem) else obj
+        if not h.alive:
+            raise ReleasedResourceError(f"the {role} image memory was already freed")
+        if not hasattr(h, "query_descriptor"):  # mipmapped array
+            raise CopyError(
+                f"the {role} is a whole mipmap: copy one level at a time, with "
+                "get_mip_level_mem_handle(level)",
+                scenario=2,
+            )
+        return Endpoint(IMAGE, h.device, h.raw(), desc=h.desc, owner=h)
+    if hasattr(obj, "__cuda_array_interface__"):
+        cai = obj.__cuda_array_interface__
+        dtype = numpy.dtype(cai["typestr"])
+        shape = tuple(cai["shape"])
+        strides = cai.get("strides") or tuple(
+            int(numpy.prod(shape[i + 1 :], dtype=numpy.int64)) * dtype.itemsize
+            for i in range(len(shape))
+        )
+        layout = _linear_layout(shape, strides, dtype.itemsize)
+        if layout is None:
+            raise CopyError(
+                f"the {role} device array must be C-contiguous or a pitched 2D array "
+                f"(shape {shape}, strides {tuple(strides)})"
+            )
+        ptr = int(cai["data"][0])
+        dev = (
+            int(obj.device.id)
+            if hasattr(obj, "device") and hasattr(obj.device, "id")
+            else (_device_of_pointer(ptr))
+        )
+        return Endpoint(
+            DEVICE,
+            dev,
+            ptr,
+            nbytes=layout[1],
+            pitch=layout[0] if len(shape) >= 2 else 0,
+            desc=_infer_usm_desc(shape, dtype),
+            writable=not cai["data"][1],
+            owner=obj,
+        )
+    if isinstance(obj, numpy.ndarray):
+        arr = obj
+    else:
+        try:
+            arr = numpy.frombuffer(memoryview(obj).cast("B"), dtype=numpy.uint8)
+        except (TypeError, ValueError):
+            raise ImageArrayTypeError(
+                f"cannot copy {role} of type {type(obj).__name__}: expected a NumPy array or "
+                "buffer (host), a CuPy array (device) or image memory"
+            ) from None
+    if not arr.flags.c_contiguous:
+        raise CopyError(f"the {role} host memory must be tightly packed (C-contiguous)")
+    return Endpoint(
+        HOST, None, int(arr.ctypes.data), nbytes=arr.nbytes, writable=arr.flags.writeable, owner=arr
+    )
+
+
+def copy(
+    src: Any,
+    dst: Any,
+    *,
+    desc: ImageDescriptor | None = None,
+    src_offset: Any = None,
+    dst_offset: Any = None,
+    extent: Any = None,
+    src_extent: Any = None,
+    dst_extent: Any = None,
+    host_extent: Any = None,
+    device_row_pitch: int | None = None,
+    stream: Any = None,
+):
+    """Copy between host memory, device (USM) memory and image memory.
+
+    Covers every overload of the spec's ``ext_oneapi_copy``: host↔image,
+    host↔USM (pitched), image↔image (also between two GPUs), image↔USM, each
+    whole or as a sub-region. Coordinates are texture order (x, y, z) in texels;
+    z is the layer/face index of layered and cubemap images.
+
+    Parameters
+    ----------
+    src, dst
+        NumPy array or buffer (host, tightly packed), CuPy array (device), or
+        ``ImageArray`` / ``ImageMem`` / image_mem_handle (image).
+    desc : ImageDescriptor, optional
+        The spec's Src/Dest/DeviceImgDesc: the device-side image. Default: the image's
+        own descriptor (or the one a CuPy array's shape implies).
+    src_offset, dst_offset : int or sequence of up to 3 ints, optional
+        Where the copied box starts in each memory (default 0).
+    extent : sequence of up to 3 ints, optional
+        The copied box (CopyExtent). Default: the host box when one is given, else
+        the whole image.
+    src_extent, dst_extent, host_extent : sequence of up to 3 ints, optional
+        The box of the host memory (SrcExtent / DestExtent / HostExtent); for
+        device-side memory they must not exceed the allocation.
+    device_row_pitch : int, optional
+        Bytes between rows of the device memory (default: the CuPy array's stride).
+    stream : cupy.cuda.Stream or int, optional
+        Default: CuPy's current stream. For a peer copy, a stream of either device.
+
+    Returns
+    -------
+    cupy.cuda.Event
+        Recorded on the stream after the copy: ``.synchronize()`` waits for it.
+
+    Raises
+    ------
+    CopyError
+        One of the spec's copy-failure scenarios (``.scenario``), or unusable memory.
+
+    Examples
+    --------
+    >>> img = ia.empty((480, 640), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> host = numpy.zeros((480, 640, 4), numpy.uint8)
+    >>> ia.copy(host, img).synchronize()  # doctest: +SKIP
+    >>> part = numpy.zeros((32, 64, 4), numpy.uint8)
+    >>> ev = ia.copy(img, part, src_offset=(10, 20), extent=(64, 32))  # doctest: +SKIP
+    """
+    from imagearray._device import device_info, get_device, get_stream
+
+    s = endpoint(src, "source")
+    d = endpoint(dst, "destination")
+    devices = [ep.device for ep in (s, d) if ep.kind != HOST]
+    queue_device = get_device(devices[-1] if stream is None and devices else None)
+    handle = get_stream(stream)
+    if handle > 2:
+        from imagearray import _driver
+
+        queue_device = _driver.stream_device(handle)
+    plan = plan_copy(
+        s,
+        d,
+        desc=desc,
+        src_offset=src_offset,
+        dst_offset=dst_offset,
+        extent=extent,
+        src_extent=src_extent,
+        dst_extent=dst_extent,
+        host_extent=host_extent,
+        device_row_pitch=device_row_pitch,
+        queue_device=queue_device,
+        pitch_align=device_info("image_row_pitch_align", queue_device),
+    )
+    return execute(plan, handle, queue_device)
+
+
+def execute(plan: CopyPlan, stream_handle: int, queue_device: int):
+    """Run a validated plan on ``stream_handle`` and return an event recorded after it."""
+    import cupy
+
+    from imagearray import _copy as cy  # the Cython executor
+
+    if plan.is_peer:
+        cy.memcpy3d_peer(
+            plan.src_device, plan.dst_device, stream_handle, plan.src, plan.dst, plan.extent
+        )
+    else:
+        cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, plan.extent)
+    with cupy.cuda.Device(queue_device):
+        event = cupy.cuda.Event(block=False, disable_timing=True)
+        cupy.cuda.runtime.eventRecord(event.ptr, stream_handle)
+    return event

@@ -1,0 +1,645 @@
+"""``ImageArray``: image memory that slices like an ndarray.
+
+Shapes and indices follow NumPy's C order: ``[layers or faces,] [depth,] [height,]
+width[, channels]`` (the channel axis only when there is more than one channel).
+Reads and writes of sub-regions go through copies on the current CuPy stream (or
+``stream=``); they never stage the whole image.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy
+
+from imagearray._copies import _KIND_CODE, DEVICE, HOST, IMAGE, CopyPlan, Endpoint, execute
+from imagearray._descriptor import ImageDescriptor
+from imagearray._device import get_device, get_stream
+from imagearray._enums import ImageType
+from imagearray._errors import (
+    ImageArrayTypeError,
+    ImageArrayValueError,
+    ReleasedResourceError,
+)
+from imagearray._image_mem import ImageMem
+
+__all__ = ["ImageArray", "empty", "zeros", "asimage"]
+
+
+def _axis_map(desc: ImageDescriptor) -> list[int]:
+    """For each non-channel axis of ``desc.host_shape``, the box axis (0=x, 1=y, 2=z)."""
+    spatial = [2, 1, 0][3 - desc.dimensions :]
+    if desc.type.is_layered or desc.type.is_cubemap:
+        return [2, *spatial]
+    return spatial
+
+
+def _has_advanced(key: tuple) -> bool:
+    return any(
+        not isinstance(k, (slice, int, numpy.integer, type(None), type(Ellipsis)))
+        or isinstance(k, bool)
+        for k in key
+    )
+
+
+def _result_shape(shape: tuple[int, ...], key: tuple) -> tuple[int, ...]:
+    """The shape NumPy gives ``a[key]`` for ``a`` of ``shape``, without memory."""
+    proxy = numpy.lib.stride_tricks.as_strided(
+        numpy.zeros(1, dtype=numpy.bool_), shape=shape, strides=(0,) * len(shape)
+    )
+    return proxy[key].shape
+
+
+class ImageArray:
+    """Image memory on the GPU with ndarray-like attributes and indexing.
+
+    Make one with :func:`empty`, :func:`zeros` or :func:`asimage`, not directly.
+
+    ``img[10:20, 5:50]`` returns a CuPy array of that region (NumPy order: rows,
+    then columns); ``img[10:20, 5:50] = a`` writes it. Integer indices drop an
+    axis; steps, negative indices, Ellipsis and newaxis behave as in NumPy; an
+    integer out of range raises ``IndexError``. :meth:`layer`, :meth:`face` and
+    :meth:`mip` are views on the same memory.
+
+    Examples
+    --------
+    >>> img = ia.asimage(numpy.arange(12, dtype=numpy.float32).reshape(3, 4))  # doctest: +SKIP
+    >>> img[1:, ::2]  # doctest: +SKIP
+    array([[ 4.,  6.],
+           [ 8., 10.]], dtype=float32)
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise ImageArrayTypeError("use ia.empty, ia.zeros or ia.asimage to make an ImageArray")
+
+    @classmethod
+    def _make(
+        cls,
+        mem: ImageMem,
+        handle,
+        view_desc: ImageDescriptor,
+        origin: tuple[int, int, int] = (0, 0, 0),
+        level: int = 0,
+    ) -> ImageArray:
+        self = object.__new__(cls)
+        self._mem = mem
+        self._handle = handle
+        self._vdesc = view_desc
+        self._origin = origin
+        self._level = level
+        self._axes = _axis_map(view_desc)
+        return self
+
+    @classmethod
+    def from_mem(cls, mem: ImageMem) -> ImageArray:
+        """Wrap existing :class:`ImageMem` (the array keeps it alive)."""
+        desc = mem.descriptor
+        if desc.type.is_mipmapped:
+            return cls._make(mem, mem.handle.get_level(0), desc.mip_level_desc(0))
+        return cls._make(mem, mem.handle, desc)
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def descriptor(self) -> ImageDescriptor:
+        """The descriptor of the whole allocation (all levels and layers)."""
+        return self._mem.descriptor
+
+    @property
+    def view_descriptor(self) -> ImageDescriptor:
+        """The descriptor of what this array shows (one level; one layer for views)."""
+        return self._vdesc
+
+    @property
+    def mem(self) -> ImageMem:
+        return self._mem
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._vdesc.host_shape
+
+    @property
+    def dtype(self) -> numpy.dtype:
+        return self._vdesc.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(numpy.prod(self.shape, dtype=numpy.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def channels(self) -> int:
+        return self._vdesc.num_channels
+
+    @property
+    def image_type(self) -> ImageType:
+        return self._vdesc.type
+
+    @property
+    def levels(self) -> int:
+        """Mip levels of the allocation (1 when not mipmapped)."""
+        return self._mem.descriptor.num_levels
+
+    @property
+    def level(self) -> int:
+        """The mip level this array shows."""
+        return self._level
+
+    @property
+    def layers(self) -> int:
+        """Layers (cubemap faces) this array shows (1 when not layered)."""
+        return self._vdesc.num_layers
+
+    @property
+    def device(self):
+        import cupy
+
+        return cupy.cuda.Device(self._handle.device)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.levels > 1:
+            extra += f", level={self._level}/{self.levels}"
+        state = "" if self._handle.alive else ", freed"
+        return (
+            f"ImageArray(shape={self.shape}, dtype={self.dtype}, channels={self.channels}, "
+            f"type={self.image_type.value}{extra}, device={self._handle.device}{state})"
+        )
+
+    # ------------------------------------------------------------ views
+    def _check_alive(self) -> None:
+        if not self._handle.alive:
+            raise ReleasedResourceError("this ImageArray's memory was already freed")
+
+    def mip(self, level: int) -> ImageArray:
+        """A view of mip level ``level`` (same memory)."""
+        desc = self._mem.descriptor
+        if not desc.type.is_mipmapped:
+            raise ImageArrayValueError(f"{self!r} is not mipmapped")
+        if self._origin != (0, 0, 0) or self._vdesc != desc.mip_level_desc(self._level):
+            raise ImageArrayValueError("take mip levels of the whole image, then layers or faces")
+        level = operator.index(level)
+        if not 0 <= level < self.levels:
+            raise IndexError(f"mip level {level} out of range for {self.levels} levels")
+        self._check_alive()
+        return ImageArray._make(
+            self._mem, self._mem.handle.get_level(level), desc.mip_level_desc(level), level=level
+        )
+
+    def _single(self, index: int, kind: str) -> ImageArray:
+        n = self.layers
+        index = operator.index(index)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"{kind} {index} out of range for {n} {kind}s")
+        v = self._vdesc
+        single = ImageDescriptor(
+            v.width,
+            v.height,
+            0,
+            v.channel_order,
+            v.channel_type,
+            ImageType.STANDARD,
+        )
+        self._check_alive()
+        return ImageArray._make(
+            self._mem, self._handle, single, (0, 0, self._origin[2] + index), self._level
+        )
+
+    def layer(self, index: int) -> ImageArray:
+        """A view of layer ``index`` of a layered image (same memory)."""
+        if not self._vdesc.type.is_layered:
+            raise ImageArrayValueError(
+                f"layer() needs a layered image, not {self._vdesc.type.value}"
+            )
+        return self._single(index, "layer")
+
+    def face(self, index: int) -> ImageArray:
+        """A view of cubemap face ``index`` (0..5: +x, -x, +y, -y, +z, -z; for arrays of
+        cubemaps, 6 * cube + face) on the same memory."""
+        if not self._vdesc.type.is_cubemap:
+            raise ImageArrayValueError(f"face() needs a cubemap, not {self._vdesc.type.value}")
+        return self._single(index, "face")
+
+    # ------------------------------------------------------------ copies
+    def _endpoint(self) -> Endpoint:
+        self._check_alive()
+        return Endpoint(
+            IMAGE,
+            self._handle.device,
+            self._handle.raw(),
+            desc=self._vdesc,
+            origin=self._origin,
+            owner=self,
+        )
+
+    def _region(self, lo, ext, buf, buf_kind: str, to_image: bool, stream) -> Any:
+        """Copy the box ``lo``..``lo+ext`` (x, y, z) between this image and a tightly
+        packed buffer holding exactly that box."""
+        self._check_alive()
+        t = self._vdesc.texel_size
+        o = self._origin
+        img = (
+            _KIND_CODE[IMAGE],
+            self._handle.raw(),
+            0,
+            0,
+            (lo[0] + o[0]) * t,
+            lo[1] + o[1],
+            lo[2] + o[2],
+        )
+        if buf_kind == HOST:
+            addr, bdev = buf.ctypes.data, None
+        else:
+            addr, bdev = buf.data.ptr, buf.device.id
+        other = (_KIND_CODE[buf_kind], int(addr), ext[0] * t, ext[1], 0, 0, 0)
+        dev = self._handle.device
+        plan = CopyPlan(
+            src=other if to_image else img,
+            dst=img if to_image else other,
+            extent=(ext[0] * t, ext[1], ext[2]),
+            src_device=bdev if to_image else dev,
+            dst_device=dev if to_image else bdev,
+        )
+        return execute(plan, get_stream(stream, dev), dev)
+
+    def _box_shape(self, ext) -> tuple[int, ...]:
+        """Host (C-order) shape of a box ``ext`` (x, y, z) of this view."""
+        shape = tuple(ext[a] for a in self._axes)
+        return shape + ((self.channels,) if self.channels > 1 else ())
+
+    def _whole(self):
+        w, h, d = self._vdesc.extent
+        if self._vdesc.type.is_layered or self._vdesc.type.is_cubemap:
+            d = self._vdesc.num_layers
+        return (0, 0, 0), (w, h, d)
+
+    def get(self, stream: Any = None, out: numpy.ndarray | None = None) -> numpy.ndarray:
+        """Copy the image to a NumPy array (waits for the copy, as ``cupy.ndarray.get``)."""
+        if out is None:
+            out = numpy.empty(self.shape, dtype=self.dtype)
+        elif (
+            not isinstance(out, numpy.ndarray)
+            or out.shape != self.shape
+            or out.dtype != self.dtype
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
+        ):
+            raise ImageArrayValueError(
+                f"out must be a writable C-contiguous numpy array of shape {self.shape} and "
+                f"dtype {self.dtype}"
+            )
+        lo, ext = self._whole()
+        self._region(lo, ext, out, HOST, False, stream).synchronize()
+        return out
+
+    def to_cupy(self, stream: Any = None):
+        """Copy the image to a new CuPy array (asynchronous on the stream)."""
+        import cupy
+
+        lo, ext = self._whole()
+        with cupy.cuda.Device(self._handle.device):
+            out = cupy.empty(self.shape, dtype=self.dtype)
+        self._region(lo, ext, out, DEVICE, False, stream)
+        return out
+
+    def set(self, array: Any, stream: Any = None) -> None:
+        """Overwrite the whole image from a NumPy or CuPy array of exactly its shape."""
+        if tuple(getattr(array, "shape", ())) != self.shape:
+            raise ImageArrayValueError(
+                f"set() needs an array of shape {self.shape}, not {getattr(array, 'shape', None)}"
+            )
+        self._write(*self._whole(), array, stream)
+
+    def _as_source(self, value: Any, shape: tuple[int, ...]):
+        """``value`` broadcast and cast to ``shape`` and this dtype, as a contiguous
+        NumPy or CuPy array ready to copy."""
+        import cupy
+
+        if isinstance(value, ImageArray):
+            value = value.to_cupy()
+        if isinstance(value, numpy.ndarray) or numpy.isscalar(value):
+            arr = numpy.asarray(value)
+            if not numpy.can_cast(arr.dtype, self.dtype, "same_kind") and arr.ndim:
+                raise ImageArrayTypeError(f"cannot assign {arr.dtype} data to a {self.dtype} image")
+            arr = numpy.ascontiguousarray(
+                numpy.broadcast_to(arr.astype(self.dtype, copy=False), shape)
+            )
+            return arr, HOST
+        with cupy.cuda.Device(self._handle.device):
+            arr = cupy.asarray(value)
+            if arr.device.id != self._handle.device:
+                arr = cupy.array(arr)  # peer copy by CuPy, then ours is local
+            if not numpy.can_cast(arr.dtype, self.dtype, "same_kind") and arr.ndim:
+                raise ImageArrayTypeError(f"cannot assign {arr.dtype} data to a {self.dtype} image")
+            arr = cupy.ascontiguousarray(
+                cupy.broadcast_to(arr.astype(self.dtype, copy=False), shape)
+            )
+        return arr, DEVICE
+
+    def _write(self, lo, ext, value, stream) -> None:
+        arr, kind = self._as_source(value, self._box_shape(ext))
+        ev = self._region(lo, ext, arr, kind, True, stream)
+        if kind == HOST:
+            ev.synchronize()  # the host buffer may be a temporary
+
+    # ------------------------------------------------------------ indexing
+    def _normalize(self, key: Any):
+        """Split a basic-indexing key into per-axis (start, stop, step, n, is_int) for
+        the image axes, the channel key and the trailing NumPy key. Returns None for
+        keys that need advanced indexing."""
+        if not isinstance(key, tuple):
+            key = (key,)
+        if _has_advanced(key):
+            return None
+        n_img = len(self._axes)
+        ndim = self.ndim
+        n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+        if sum(1 for k in key if k is Ellipsis) > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        if n_real > ndim:
+            raise IndexError(
+                f"too many indices for array: array is {ndim}-dimensional, "
+                f"but {n_real} were indexed"
+            )
+        expanded: list[Any] = []
+        for k in key:
+            if k is Ellipsis:
+                expanded.extend([slice(None)] * (ndim - n_real))
+            else:
+                expanded.append(k)
+        if Ellipsis not in key:
+            expanded.extend([slice(None)] * (ndim - n_real))
+        real = [k for k in expanded if k is not None]
+        for k in real[n_img:]:  # the channel axis: validate before any copy
+            if not isinstance(k, slice) and not -self.channels <= operator.index(k) < self.channels:
+                raise IndexError(
+                    f"index {k} is out of bounds for axis {n_img} with size {self.channels}"
+                )
+        per_axis = []
+        for axis, (k, size) in enumerate(zip(real[:n_img], self.shape)):
+            if isinstance(k, slice):
+                start, stop, step = k.indices(size)
+                n = len(range(start, stop, step))
+                per_axis.append((start, stop, step, n, False))
+            else:
+                i = operator.index(k)
+                if not -size <= i < size:
+                    raise IndexError(f"index {i} is out of bounds for axis {axis} with size {size}")
+                i %= size
+                per_axis.append((i, i + 1, 1, 1, True))
+        return expanded, per_axis
+
+    def _bbox(self, per_axis):
+        lo = [0, 0, 0]
+        ext = [1, 1, 1]
+        rel = []
+        for box_axis, (start, _stop, step, n, is_int) in zip(self._axes, per_axis):
+            if is_int:
+                first, last = start, start
+            elif step > 0:
+                first, last = start, start + (n - 1) * step
+            else:
+                first, last = start + (n - 1) * step, start
+            lo[box_axis] = first
+            ext[box_axis] = last - first + 1
+            if is_int:
+                rel.append(0)
+            else:
+                rs = start - first
+                end = rs + n * step
+                rel.append(slice(rs, end if end >= 0 else None, step))
+        return tuple(lo), tuple(ext), rel
+
+    def _relative_key(self, expanded, per_axis, rel):
+        out = []
+        i = 0
+        n_img = len(per_axis)
+        for k in expanded:
+            if k is None:
+                out.append(None)
+            elif i < n_img:
+                out.append(rel[i])
+                i += 1
+            else:
+                out.append(k)  # channel axis key, applied as is
+                i += 1
+        return tuple(out)
+
+    def __getitem__(self, key: Any):
+        import cupy
+
+        norm = self._normalize(key)
+        if norm is None:
+            return self.to_cupy()[key]
+        expanded, per_axis = norm
+        if any(n == 0 for *_, n, _ in per_axis):
+            with cupy.cuda.Device(self._handle.device):
+                return cupy.empty(_result_shape(self.shape, tuple(expanded)), dtype=self.dtype)
+        lo, ext, rel = self._bbox(per_axis)
+        with cupy.cuda.Device(self._handle.device):
+            buf = cupy.empty(self._box_shape(ext), dtype=self.dtype)
+        self._region(lo, ext, buf, DEVICE, False, None)
+        # Basic indexing of the box: a view, no further copy.
+        return buf[self._relative_key(expanded, per_axis, rel)]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        norm = self._normalize(key)
+        if norm is None:
+            whole = self.to_cupy()
+            whole[key] = value if not isinstance(value, ImageArray) else value.to_cupy()
+            self._write(*self._whole(), whole, None)
+            return
+        expanded, per_axis = norm
+        if any(n == 0 for *_, n, _ in per_axis):
+            return
+        lo, ext, rel = self._bbox(per_axis)
+        rkey = self._relative_key(expanded, per_axis, rel)
+        channel_keys = [k for k in expanded if k is not None][len(per_axis) :]
+        direct = all(s == 1 for _, _, s, _, _ in per_axis) and all(
+            k == slice(None)
+            or (isinstance(k, slice) and k.indices(self.channels) == (0, self.channels, 1))
+            for k in channel_keys
+        )
+        import cupy
+
+        box_shape = self._box_shape(ext)
+        if direct:
+            # Broadcast the value into the box as NumPy would into the selection.
+            with cupy.cuda.Device(self._handle.device):
+                if isinstance(value, numpy.ndarray) or numpy.isscalar(value):
+                    buf = numpy.empty(box_shape, dtype=self.dtype)
+                    buf[rkey] = value
+                else:
+                    buf = cupy.empty(box_shape, dtype=self.dtype)
+                    buf[rkey] = value.to_cupy() if isinstance(value, ImageArray) else value
+            self._write(lo, ext, buf, None)
+            return
+        with cupy.cuda.Device(self._handle.device):
+            buf = cupy.empty(box_shape, dtype=self.dtype)
+            self._region(lo, ext, buf, DEVICE, False, None)
+            buf[rkey] = cupy.asarray(value.to_cupy() if isinstance(value, ImageArray) else value)
+        self._write(lo, ext, buf, None)
+
+    # ------------------------------------------------------------ lifetime
+    def free(self) -> None:
+        """Free the image memory now (every view of it becomes unusable)."""
+        self._mem.free()
+
+
+def _make_desc(shape, dtype, channels, layers, cubemap, levels, normalized) -> ImageDescriptor:
+    if isinstance(shape, (int, numpy.integer)):
+        shape = (int(shape),)
+    levels = operator.index(levels)
+    if cubemap:
+        if layers is not None:
+            t = ImageType.CUBEMAP_ARRAY
+            if levels > 1:
+                raise ImageArrayValueError("CUDA has no mipmapped arrays of cubemaps")
+        else:
+            t = ImageType.MIPMAP_CUBEMAP if levels > 1 else ImageType.CUBEMAP
+    elif layers is not None:
+        t = ImageType.MIPMAP_ARRAY if levels > 1 else ImageType.ARRAY
+    else:
+        t = ImageType.MIPMAP if levels > 1 else ImageType.STANDARD
+    array_size = layers if layers is not None else (6 if cubemap else 1)
+    return ImageDescriptor.from_shape(
+        tuple(shape),
+        dtype,
+        channels,
+        image_type=t,
+        num_levels=levels,
+        array_size=array_size,
+        normalized=normalized,
+    )
+
+
+def empty(
+    shape,
+    dtype: Any = numpy.float32,
+    channels: int = 1,
+    *,
+    layers: int | None = None,
+    cubemap: bool = False,
+    levels: int = 1,
+    normalized: bool = False,
+    device: Any = None,
+) -> ImageArray:
+    """A new uninitialised image.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Spatial shape in NumPy order: ``(width,)``, ``(height, width)`` or
+        ``(depth, height, width)``; for cubemaps the face ``(size, size)``. Layers
+        and channels are not part of it.
+    dtype : int8/16/32, uint8/16/32, float16 or float32
+    channels : 1, 2 or 4
+    layers : int, optional
+        Make a layered image (image array) of this many layers; with ``cubemap``, the
+        number of cubemaps.
+    cubemap : bool
+        Make a cubemap (6 faces).
+    levels : int
+        Mip levels (> 1 makes a mipmapped image).
+    normalized : bool
+        8/16-bit integers read as normalized floats (unorm/snorm) when sampled.
+    device : int or cupy.cuda.Device, optional
+
+    Examples
+    --------
+    >>> img = ia.empty((480, 640), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> img.shape  # doctest: +SKIP
+    (480, 640, 4)
+    """
+    desc = _make_desc(shape, dtype, channels, layers, cubemap, levels, normalized)
+    return ImageArray.from_mem(ImageMem(desc, device))
+
+
+def zeros(shape, dtype: Any = numpy.float32, channels: int = 1, **kwargs: Any) -> ImageArray:
+    """Like :func:`empty`, with every level, layer and texel set to zero."""
+    import cupy
+
+    img = empty(shape, dtype, channels, **kwargs)
+    with cupy.cuda.Device(img._handle.device):
+        for level in range(img.levels):
+            view = img.mip(level) if img.levels > 1 else img
+            buf = cupy.zeros(view.shape, dtype=view.dtype)
+            view._region(*view._whole(), buf, DEVICE, True, None)
+    return img
+
+
+def asimage(
+    a: Any,
+    *,
+    channels: int = 1,
+    layered: bool = False,
+    cubemap: bool = False,
+    normalized: bool = False,
+    device: Any = None,
+    stream: Any = None,
+) -> ImageArray:
+    """An image holding a copy of ``a`` (NumPy or CuPy array).
+
+    ``a``'s axes, in NumPy order: ``[layers or faces,] [depth,] [height,] width[,
+    channels]`` — the leading axis is layers when ``layered`` (faces when
+    ``cubemap``, a multiple of 6 for arrays of cubemaps when both), the last axis
+    is channels when ``channels > 1``.
+
+    Examples
+    --------
+    >>> img = ia.asimage(numpy.zeros((480, 640, 4), numpy.uint8), channels=4)  # doctest: +SKIP
+    """
+    if isinstance(a, ImageArray):
+        return a
+    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+        a = numpy.asarray(a)
+    shape = tuple(a.shape)
+    if channels > 1:
+        if not shape or shape[-1] != channels:
+            raise ImageArrayValueError(
+                f"channels={channels} but the last axis of shape {shape} is not {channels}"
+            )
+        shape = shape[:-1]
+    layers = None
+    if cubemap or layered:
+        if not shape:
+            raise ImageArrayValueError("a layered or cubemap image needs a leading layer axis")
+        n, shape = shape[0], shape[1:]
+        if cubemap and layered:
+            if n % 6:
+                raise ImageArrayValueError(f"an array of cubemaps needs 6*N faces, not {n}")
+            layers = n // 6
+        elif cubemap:
+            if n != 6:
+                raise ImageArrayValueError(f"a cubemap needs 6 faces on the first axis, not {n}")
+        else:
+            layers = n
+    if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
+        device = a.device.id
+    img = empty(
+        shape,
+        a.dtype,
+        channels,
+        layers=layers,
+        cubemap=cubemap,
+        normalized=normalized,
+        device=get_device(device),
+    )
+    img._write(*img._whole(), a, stream)
+    return img
