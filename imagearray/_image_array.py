@@ -89,6 +89,9 @@ class ImageArray:
         self._origin = origin
         self._level = level
         self._axes = _axis_map(view_desc)
+        self._whole_mipmap = False  # True: handles are made for every level
+        self._textures: dict = {}
+        self._surface = None
         return self
 
     @classmethod
@@ -96,7 +99,9 @@ class ImageArray:
         """Wrap existing :class:`ImageMem` (the array keeps it alive)."""
         desc = mem.descriptor
         if desc.type.is_mipmapped:
-            return cls._make(mem, mem.handle.get_level(0), desc.mip_level_desc(0))
+            self = cls._make(mem, mem.handle.get_level(0), desc.mip_level_desc(0))
+            self._whole_mipmap = True
+            return self
         return cls._make(mem, mem.handle, desc)
 
     # ------------------------------------------------------------ attributes
@@ -496,9 +501,197 @@ class ImageArray:
             buf[rkey] = cupy.asarray(value.to_cupy() if isinstance(value, ImageArray) else value)
         self._write(lo, ext, buf, None)
 
+    # ------------------------------------------------------------ handles and sampling
+    def _handle_cache(self) -> dict:
+        cache = getattr(self._mem, "_ia_handle_cache", None)
+        if cache is None:
+            cache = self._mem._ia_handle_cache = {}
+        return cache
+
+    def _key(self):
+        return (id(self._handle), self._whole_mipmap)
+
+    def texture(self, sampler: Any = None):
+        """A :class:`SampledImageHandle` of this image with ``sampler`` (default: the
+        one :meth:`sample` uses), cached: the same sampler gives the same handle,
+        which stays valid until the memory is freed. Pass it to ``cupy.RawKernel``s."""
+        from imagearray._handles import create_image
+
+        sampler = self._default_sampler() if sampler is None else sampler
+        cache = self._handle_cache()
+        key = (*self._key(), sampler)
+        h = cache.get(key)
+        if h is None or not h.alive:
+            h = cache[key] = create_image(self, sampler=sampler)
+        return h
+
+    def surface(self):
+        """An :class:`UnsampledImageHandle` (surface) of this image, cached."""
+        from imagearray._handles import create_image
+
+        cache = self._handle_cache()
+        key = (*self._key(), "surface")
+        h = cache.get(key)
+        if h is None or not h.alive:
+            h = cache[key] = create_image(self)
+        return h
+
+    def _default_sampler(self):
+        from imagearray._sampler import Sampler
+
+        ct = self._vdesc.channel_type
+        filterable = ct.is_normalized or ct.dtype_name in ("float16", "float32")
+        return Sampler("clamp_to_edge", filtering="linear" if filterable else "nearest")
+
+    def _plain_image(self, what: str) -> None:
+        t = self._vdesc.type
+        if t.is_layered or t.is_cubemap:
+            raise ImageArrayValueError(
+                f"{what} reads standard images; this one is {t.value} (use layer()/face() views "
+                "with fetch, or the device API for layered and cubemap sampling)"
+            )
+
+    def _launch(self, kernel, n: int, args: tuple, stream: Any) -> None:
+        import cupy
+
+        from imagearray._kernels import grid
+
+        g, b = grid(n)
+        with cupy.cuda.Device(self._handle.device):
+            if stream is None:
+                kernel(g, b, args)
+            else:
+                s = stream
+                if not isinstance(s, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+                    s = cupy.cuda.ExternalStream(get_stream(stream, self._handle.device))
+                with s:
+                    kernel(g, b, args)
+
+    def _points(self, coords: Any, name: str, dtype):
+        import cupy
+
+        dims = self._vdesc.dimensions
+        with cupy.cuda.Device(self._handle.device):
+            c = cupy.asarray(coords)
+            if dims == 1 and (c.ndim == 0 or c.shape[-1] != 1):
+                c = c[..., None]
+            if c.ndim == 0 or c.shape[-1] != dims:
+                raise ImageArrayValueError(
+                    f"{name} must have {dims} component(s) (x{', y' if dims > 1 else ''}"
+                    f"{', z' if dims > 2 else ''}) on the last axis, not shape {c.shape}"
+                )
+            return cupy.ascontiguousarray(c, dtype=dtype)
+
+    def sample(
+        self,
+        coords: Any,
+        sampler: Any = None,
+        *,
+        level: float | None = None,
+        dx: Any = None,
+        dy: Any = None,
+        stream: Any = None,
+    ):
+        """Sample the image at ``coords`` through the texture unit.
+
+        Parameters
+        ----------
+        coords : array_like
+            Coordinates in **texture order** on the last axis: ``(..., 1)`` or
+            ``(...,)`` for 1D, ``(..., 2)`` as (x, y) for 2D, ``(..., 3)`` for 3D.
+            Unnormalized coordinates are in texels (texel centres at i + 0.5),
+            normalized ones in [0, 1].
+        sampler : Sampler, optional
+            Default: clamp-to-edge, unnormalized, linear filtering (nearest for
+            integer channel types, which CUDA cannot filter).
+        level : float, optional
+            Mip level to sample (mipmapped images).
+        dx, dy : array_like, optional
+            Gradients (same layout as ``coords``, or one vector for all points)
+            that select the mip level as the hardware would.
+        stream : optional
+            Default: CuPy's current stream.
+
+        Returns
+        -------
+        cupy.ndarray
+            Shape ``coords.shape[:-1]`` (+ ``(channels,)``), float32 for float and
+            normalized channel types, the storage type for integer ones.
+
+        Examples
+        --------
+        >>> img = ia.asimage(numpy.arange(16, dtype=numpy.float32).reshape(4, 4))  # doctest: +SKIP
+        >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
+        array([0.5], dtype=float32)
+        """
+        import cupy
+
+        from imagearray._kernels import read_types, sample_kernel
+
+        self._plain_image("sample()")
+        if (dx is None) != (dy is None):
+            raise ImageArrayValueError("dx and dy are given together")
+        if level is not None and dx is not None:
+            raise ImageArrayValueError("give either level or dx/dy, not both")
+        tex = self.texture(sampler)
+        c = self._points(coords, "coords", cupy.float32)
+        n = int(c.size // max(c.shape[-1], 1))
+        vt, ot, out_dtype = read_types(self._vdesc.channel_type, self.channels)
+        mode = 0
+        gx = gy = c
+        if level is not None or self._whole_mipmap:
+            mode = 1
+        if dx is not None:
+            mode = 2
+            gx = cupy.ascontiguousarray(
+                cupy.broadcast_to(self._points(dx, "dx", cupy.float32), c.shape)
+            )
+            gy = cupy.ascontiguousarray(
+                cupy.broadcast_to(self._points(dy, "dy", cupy.float32), c.shape)
+            )
+        out_shape = c.shape[:-1] + ((self.channels,) if self.channels > 1 else ())
+        with cupy.cuda.Device(self._handle.device):
+            out = cupy.empty(out_shape, dtype=out_dtype)
+        kernel = sample_kernel(self._vdesc.dimensions, vt, ot, mode)
+        args = (tex, c, gx, gy, out, numpy.int64(n), numpy.float32(level or 0.0))
+        self._launch(kernel, n, args, stream)
+        return out
+
+    def fetch(self, indices: Any, *, stream: Any = None):
+        """Read texels at integer ``indices`` exactly as stored (no filtering, no
+        normalization), through a surface.
+
+        ``indices`` has texture order (x[, y[, z]]) on the last axis. Indices outside
+        the image read zero. Returns a CuPy array of shape ``indices.shape[:-1]``
+        (+ ``(channels,)``) and this image's dtype.
+        """
+        import cupy
+
+        from imagearray._kernels import fetch_kernel, fetch_types
+
+        self._plain_image("fetch()")
+        surf = self.surface()
+        idx = self._points(indices, "indices", cupy.int32)
+        n = int(idx.size // max(idx.shape[-1], 1))
+        out_shape = idx.shape[:-1] + ((self.channels,) if self.channels > 1 else ())
+        with cupy.cuda.Device(self._handle.device):
+            out = cupy.empty(out_shape, dtype=self.dtype)
+        w, h, d = self._vdesc.extent
+        kernel = fetch_kernel(
+            self._vdesc.dimensions, fetch_types(self._vdesc.texel_size, self.channels)
+        )
+        args = (surf, idx, out, numpy.int64(n), numpy.int32(w), numpy.int32(h), numpy.int32(d))
+        self._launch(kernel, n, args, stream)
+        return out
+
     # ------------------------------------------------------------ lifetime
     def free(self) -> None:
-        """Free the image memory now (every view of it becomes unusable)."""
+        """Free the image memory now (every view of it becomes unusable). Handles
+        this array handed out (``texture()``, ``surface()``) are destroyed first."""
+        for h in self._handle_cache().values():
+            if h.alive:
+                h.destroy()
+        self._handle_cache().clear()
         self._mem.free()
 
 

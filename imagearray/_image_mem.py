@@ -231,7 +231,24 @@ def free_image_mem(handle: Any, image_type: ImageType | str | None = None) -> No
         if it.is_mipmapped != isinstance(h, _memory().MipmappedArrayHandle):
             kind = "mipmapped" if it.is_mipmapped else "non-mipmapped"
             raise ImageArrayValueError(f"image_type {it.value} ({kind}) does not match {h!r}")
+    _check_no_live_handles(h)
     h.free()
+
+
+def _check_no_live_handles(h) -> None:
+    """Refuse to free memory that image handles still read (they would dangle)."""
+    from imagearray._handles import live_handles
+
+    handles = []
+    if isinstance(h, _memory().MipmappedArrayHandle) and h.alive:
+        for level in range(h.num_levels):
+            handles += live_handles(h.get_level(level))
+    handles += live_handles(h)
+    if handles:
+        raise ImageArrayValueError(
+            f"{len(handles)} image handle(s) created from this memory are still alive: "
+            "destroy them (handle.destroy()) before freeing the memory"
+        )
 
 
 def _level0(h):
@@ -351,7 +368,10 @@ class ImageMem:
         return bool(self._handle.alive)
 
     def free(self) -> None:
-        """Free the memory now; a second call raises :class:`ReleasedResourceError`."""
+        """Free the memory now; a second call raises :class:`ReleasedResourceError`.
+        Refused while image handles created from it are alive."""
+        if self._handle.alive:
+            _check_no_live_handles(self._handle)
         self._handle.free()
 
     def __enter__(self) -> ImageMem:
@@ -359,7 +379,7 @@ class ImageMem:
 
     def __exit__(self, *exc) -> None:
         if self._handle.alive:
-            self._handle.free()
+            self.free()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ImageMem) and other._handle is self._handle

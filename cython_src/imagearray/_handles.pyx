@@ -1,0 +1,171 @@
+# cython: language_level=3
+"""Texture objects (sampled image handles) and surface objects (unsampled ones).
+
+Each class owns one CUDA object, destroys it exactly once (``destroy()`` or
+``__dealloc__``) and keeps a reference to the memory it reads, so the memory
+outlives the handle. Arguments arrive validated from ``imagearray._handles``.
+"""
+
+from libc.string cimport memset
+
+from cuda.bindings cimport cydriver
+
+from imagearray._driver cimport check, ensure_context
+
+from imagearray._errors import ReleasedResourceError
+
+# Resource kinds, as the plain-Python layer passes them.
+cdef enum:
+    RES_ARRAY = 0
+    RES_MIPMAP = 1
+    RES_LINEAR = 2
+    RES_PITCH2D = 3
+
+ARRAY = RES_ARRAY
+MIPMAP = RES_MIPMAP
+LINEAR = RES_LINEAR
+PITCH2D = RES_PITCH2D
+
+
+cdef class TextureObject:
+    """A ``CUtexObject``; ``memory`` is kept alive as long as this object."""
+
+    cdef cydriver.CUtexObject tex
+    cdef bint destroyed
+    cdef readonly int device
+    cdef readonly object memory
+    cdef object __weakref__
+
+    def __cinit__(self):
+        self.tex = 0
+        self.destroyed = True
+
+    def __dealloc__(self):
+        if not self.destroyed:
+            cydriver.cuTexObjectDestroy(self.tex)
+            self.destroyed = True
+
+    @property
+    def alive(self):
+        return not self.destroyed
+
+    @property
+    def raw_handle(self):
+        if self.destroyed:
+            raise ReleasedResourceError("the sampled image handle was already destroyed")
+        return <unsigned long long>self.tex
+
+    def destroy(self):
+        if self.destroyed:
+            raise ReleasedResourceError("the sampled image handle was already destroyed")
+        self.destroyed = True
+        ensure_context(self.device)
+        check(cydriver.cuTexObjectDestroy(self.tex), "cuTexObjectDestroy")
+        self.memory = None
+
+
+cdef class SurfaceObject:
+    """A ``CUsurfObject``; ``memory`` is kept alive as long as this object."""
+
+    cdef cydriver.CUsurfObject surf
+    cdef bint destroyed
+    cdef readonly int device
+    cdef readonly object memory
+    cdef object __weakref__
+
+    def __cinit__(self):
+        self.surf = 0
+        self.destroyed = True
+
+    def __dealloc__(self):
+        if not self.destroyed:
+            cydriver.cuSurfObjectDestroy(self.surf)
+            self.destroyed = True
+
+    @property
+    def alive(self):
+        return not self.destroyed
+
+    @property
+    def raw_handle(self):
+        if self.destroyed:
+            raise ReleasedResourceError("the unsampled image handle was already destroyed")
+        return <unsigned long long>self.surf
+
+    def destroy(self):
+        if self.destroyed:
+            raise ReleasedResourceError("the unsampled image handle was already destroyed")
+        self.destroyed = True
+        ensure_context(self.device)
+        check(cydriver.cuSurfObjectDestroy(self.surf), "cuSurfObjectDestroy")
+        self.memory = None
+
+
+cdef void _fill_resource(cydriver.CUDA_RESOURCE_DESC* r, int kind, size_t handle, int fmt,
+                         unsigned int channels, size_t width, size_t height, size_t pitch,
+                         size_t size_bytes):
+    memset(r, 0, sizeof(cydriver.CUDA_RESOURCE_DESC))
+    if kind == RES_ARRAY:
+        r.resType = cydriver.CU_RESOURCE_TYPE_ARRAY
+        r.res.array.hArray = <cydriver.CUarray>handle
+    elif kind == RES_MIPMAP:
+        r.resType = cydriver.CU_RESOURCE_TYPE_MIPMAPPED_ARRAY
+        r.res.mipmap.hMipmappedArray = <cydriver.CUmipmappedArray>handle
+    elif kind == RES_LINEAR:
+        r.resType = cydriver.CU_RESOURCE_TYPE_LINEAR
+        r.res.linear.devPtr = <cydriver.CUdeviceptr>handle
+        r.res.linear.format = <cydriver.CUarray_format>fmt
+        r.res.linear.numChannels = channels
+        r.res.linear.sizeInBytes = size_bytes
+    else:
+        r.resType = cydriver.CU_RESOURCE_TYPE_PITCH2D
+        r.res.pitch2D.devPtr = <cydriver.CUdeviceptr>handle
+        r.res.pitch2D.format = <cydriver.CUarray_format>fmt
+        r.res.pitch2D.numChannels = channels
+        r.res.pitch2D.width = width
+        r.res.pitch2D.height = height
+        r.res.pitch2D.pitchInBytes = pitch
+
+
+def create_texture(int device, int kind, size_t handle, int fmt, unsigned int channels,
+                   size_t width, size_t height, size_t pitch, size_t size_bytes,
+                   tuple address_modes, int filter_mode, int mipmap_filter_mode,
+                   unsigned int flags, unsigned int max_anisotropy, float min_level_clamp,
+                   float max_level_clamp, tuple border_color, memory):
+    """``cuTexObjectCreate`` over an array, mipmapped array, linear or pitched memory."""
+    cdef cydriver.CUDA_RESOURCE_DESC r
+    cdef cydriver.CUDA_TEXTURE_DESC t
+    cdef TextureObject obj = TextureObject.__new__(TextureObject)
+    cdef int i
+    _fill_resource(&r, kind, handle, fmt, channels, width, height, pitch, size_bytes)
+    memset(&t, 0, sizeof(cydriver.CUDA_TEXTURE_DESC))
+    for i in range(3):
+        t.addressMode[i] = <cydriver.CUaddress_mode><int>address_modes[i]
+    t.filterMode = <cydriver.CUfilter_mode>filter_mode
+    t.flags = flags
+    t.maxAnisotropy = max_anisotropy
+    t.mipmapFilterMode = <cydriver.CUfilter_mode>mipmap_filter_mode
+    t.mipmapLevelBias = 0
+    t.minMipmapLevelClamp = min_level_clamp
+    t.maxMipmapLevelClamp = max_level_clamp
+    for i in range(4):
+        t.borderColor[i] = <float>border_color[i]
+    ensure_context(device)
+    check(cydriver.cuTexObjectCreate(&obj.tex, &r, &t, NULL), "cuTexObjectCreate")
+    obj.destroyed = False
+    obj.device = device
+    obj.memory = memory
+    return obj
+
+
+def create_surface(int device, size_t cuarray, memory):
+    """``cuSurfObjectCreate`` over a CUDA array (made with SURFACE_LDST)."""
+    cdef cydriver.CUDA_RESOURCE_DESC r
+    cdef SurfaceObject obj = SurfaceObject.__new__(SurfaceObject)
+    _fill_resource(&r, RES_ARRAY, cuarray, 0, 0, 0, 0, 0, 0)
+    ensure_context(device)
+    check(cydriver.cuSurfObjectCreate(&obj.surf, &r), "cuSurfObjectCreate")
+    obj.destroyed = False
+    obj.device = device
+    obj.memory = memory
+    return obj
