@@ -23,6 +23,12 @@ from imagearray._errors import (
     ReleasedResourceError,
 )
 from imagearray._image_array import ImageArray, asimage, empty, zeros
+from imagearray._image_handles import (
+    SampledImageHandle,
+    UnsampledImageHandle,
+    create_image,
+    destroy_image_handle,
+)
 from imagearray._image_mem import (
     ImageMem,
     alloc_image_mem,
@@ -33,6 +39,7 @@ from imagearray._image_mem import (
     get_mip_level_mem_handle,
     pitched_alloc_device,
 )
+from imagearray._include import get_include, header_hash, kernel_preamble
 from imagearray._sampler import (
     AddressingMode,
     CoordinateNormalizationMode,
@@ -44,6 +51,13 @@ from imagearray._sampler import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "get_include",
+    "header_hash",
+    "kernel_preamble",
+    "SampledImageHandle",
+    "UnsampledImageHandle",
+    "create_image",
+    "destroy_image_handle",
     "AddressingMode",
     "CoordinateNormalizationMode",
     "CubemapFilteringMode",

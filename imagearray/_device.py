@@ -92,7 +92,9 @@ _ASPECT_RULES = {
     Aspect.BINDLESS_IMAGES_1D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE1D_LINEAR_WIDTH"),
     Aspect.BINDLESS_IMAGES_2D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_LINEAR_WIDTH"),
     Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_1D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE1D_LINEAR_WIDTH"),
-    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_1D: _cc_at_least(3, "MAXIMUM_TEXTURE1D_WIDTH"),
+    # The device API fetches 1D sampled images with tex1Dfetch, which reads linear
+    # memory only (as DPC++'s CUDA backend reports): no 1D fetch from image memory.
+    Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_1D: lambda dev: False,
     Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_2D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_LINEAR_WIDTH"),
     Aspect.BINDLESS_SAMPLED_IMAGE_FETCH_2D: _cc_at_least(3, "MAXIMUM_TEXTURE2D_WIDTH"),
     # CUDA exposes no 3D texture over linear memory: no attribute bounds one.

@@ -515,7 +515,7 @@ class ImageArray:
         """A :class:`SampledImageHandle` of this image with ``sampler`` (default: the
         one :meth:`sample` uses), cached: the same sampler gives the same handle,
         which stays valid until the memory is freed. Pass it to ``cupy.RawKernel``s."""
-        from imagearray._handles import create_image
+        from imagearray._image_handles import create_image
 
         sampler = self._default_sampler() if sampler is None else sampler
         cache = self._handle_cache()
@@ -527,7 +527,7 @@ class ImageArray:
 
     def surface(self):
         """An :class:`UnsampledImageHandle` (surface) of this image, cached."""
-        from imagearray._handles import create_image
+        from imagearray._image_handles import create_image
 
         cache = self._handle_cache()
         key = (*self._key(), "surface")

@@ -96,10 +96,11 @@ class _Handle(int):
         raise ImageArrayTypeError(f"{type(self).__name__} cannot be pickled: it owns a CUDA object")
 
     # int arithmetic on a handle is always a mistake
-    def __add__(self, other):
-        return NotImplemented
+    def _no_arithmetic(self, *args):
+        raise TypeError(f"{type(self).__name__} is an opaque handle: no arithmetic on it")
 
-    __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __add__
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _no_arithmetic
+    __floordiv__ = __truediv__ = __mod__ = __neg__ = __lshift__ = __rshift__ = _no_arithmetic
 
 
 class SampledImageHandle(_Handle):
@@ -318,7 +319,7 @@ def create_image(
     >>> with ia.create_image(img, sampler=ia.Sampler(filtering="linear")) as tex:  # doctest: +SKIP
     ...     kernel((1,), (64,), (tex, out))
     """
-    from imagearray import _handles as cy
+    from imagearray import _handles as cy  # the Cython layer
     from imagearray._device import device_info
 
     if desc is not None and not isinstance(desc, ImageDescriptor):

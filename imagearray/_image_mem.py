@@ -237,7 +237,7 @@ def free_image_mem(handle: Any, image_type: ImageType | str | None = None) -> No
 
 def _check_no_live_handles(h) -> None:
     """Refuse to free memory that image handles still read (they would dangle)."""
-    from imagearray._handles import live_handles
+    from imagearray._image_handles import live_handles
 
     handles = []
     if isinstance(h, _memory().MipmappedArrayHandle) and h.alive:

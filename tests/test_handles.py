@@ -1,0 +1,108 @@
+"""create_image rules, checked without a GPU through plan_handle."""
+
+from __future__ import annotations
+
+import pytest
+
+import imagearray as ia
+from imagearray._image_handles import ARRAY, LINEAR, MIPMAP, PITCH2D, plan_handle
+
+F32_2D = ia.ImageDescriptor(100, 50)
+RGBA8 = ia.ImageDescriptor(100, 50, channel_order="rgba", channel_type="unorm_int8")
+LIMITS = {
+    "image_row_pitch_align": 32,
+    "texture_alignment": 512,
+    "max_image_1d_linear_width": 1 << 27,
+    "max_image_linear_width": 131072,
+    "max_image_linear_height": 65000,
+    "max_image_linear_row_pitch": 2097120,
+}
+
+
+def test_unsampled_array_plan():
+    p = plan_handle(F32_2D, ARRAY, None)
+    assert not p.sampled and p.kind == ARRAY
+
+
+def test_unsampled_mipmap_and_usm_refused():
+    mip = ia.ImageDescriptor(64, 64, type="mipmap", num_levels=3)
+    with pytest.raises(ia.ImageArrayValueError, match="unsampled image handle to a mipmap"):
+        plan_handle(mip, MIPMAP, None)
+    with pytest.raises(ia.ImageArrayValueError, match="USM images can only be sampled"):
+        plan_handle(F32_2D, PITCH2D, None)
+
+
+def test_sampled_array_flags_and_modes():
+    s = ia.Sampler("clamp", "normalized", "linear", border_color=(1, 2, 3, 4))
+    p = plan_handle(RGBA8, ARRAY, s)
+    assert p.sampled and p.channels == 4
+    assert p.address_modes == (3, 3, 3)  # CU_TR_ADDRESS_MODE_BORDER
+    assert p.filter_mode == 1 and p.flags == 0x02  # normalized coordinates, read as float
+    assert p.border_color == (1.0, 2.0, 3.0, 4.0)
+    from cuda.bindings import driver
+
+    assert p.fmt == int(driver.CUarray_format.CU_AD_FORMAT_UNSIGNED_INT8)
+
+
+def test_integer_types_read_as_integer_and_cannot_be_filtered():
+    u16 = ia.ImageDescriptor(8, 8, channel_type="unsigned_int16")
+    p = plan_handle(u16, ARRAY, ia.Sampler())
+    assert p.flags & 0x01  # CU_TRSF_READ_AS_INTEGER
+    assert not plan_handle(F32_2D, ARRAY, ia.Sampler()).flags & 0x01
+    assert not plan_handle(RGBA8, ARRAY, ia.Sampler()).flags & 0x01
+    with pytest.raises(ia.ImageArrayValueError, match="nearest"):
+        plan_handle(u16, ARRAY, ia.Sampler(filtering="linear"))
+
+
+def test_usm_linear_and_pitched():
+    d1 = ia.ImageDescriptor(1000)
+    p = plan_handle(d1, LINEAR, ia.Sampler(), address=512 * 7, limits=LIMITS)
+    assert p.size_bytes == 4000 and p.kind == LINEAR
+    p = plan_handle(F32_2D, PITCH2D, ia.Sampler(), address=0, pitch=416, limits=LIMITS)
+    assert (p.width, p.height, p.pitch) == (100, 50, 416)
+    with pytest.raises(
+        ia.ImageArrayValueError, match="multiple of the device's image_row_pitch_align 32"
+    ):
+        plan_handle(F32_2D, PITCH2D, ia.Sampler(), pitch=420, limits=LIMITS)
+    with pytest.raises(ia.ImageArrayValueError, match="smaller than a row"):
+        plan_handle(F32_2D, PITCH2D, ia.Sampler(), pitch=384, limits=LIMITS)
+    with pytest.raises(ia.ImageArrayValueError, match="texture alignment of 512"):
+        plan_handle(F32_2D, PITCH2D, ia.Sampler(), address=256, pitch=416, limits=LIMITS)
+    with pytest.raises(ia.ImageArrayValueError, match="1D USM image"):
+        plan_handle(F32_2D, LINEAR, ia.Sampler(), limits=LIMITS)
+    with pytest.raises(ia.ImageArrayValueError, match="2D USM image"):
+        plan_handle(d1, PITCH2D, ia.Sampler(), limits=LIMITS)
+    wide = ia.ImageDescriptor(200000, 2)
+    with pytest.raises(ia.ImageArrayValueError, match="max_image_linear_width"):
+        plan_handle(wide, PITCH2D, ia.Sampler(), pitch=800000, limits=LIMITS)
+
+
+def test_sampler_type_checked():
+    with pytest.raises(ia.ImageArrayTypeError, match="ia.Sampler"):
+        plan_handle(F32_2D, ARRAY, "linear")
+
+
+def test_handle_types_are_ints_that_refuse_arithmetic():
+    from imagearray._image_handles import SampledImageHandle
+
+    class FakeTex:
+        raw_handle = 42
+        alive = True
+        device = 0
+
+        def destroy(self):
+            self.alive = False
+
+    h = SampledImageHandle(FakeTex(), F32_2D, ia.Sampler())
+    assert int(h) == 42 and h.raw_handle == 42 and isinstance(h, int)
+    with pytest.raises(TypeError):
+        h + 1
+    with pytest.raises(ia.ImageArrayTypeError, match="cannot be pickled"):
+        import pickle
+
+        pickle.dumps(h)
+    with h:
+        pass
+    assert not h.alive
+    with pytest.raises(ia.ImageArrayTypeError):
+        ia.destroy_image_handle(42)
