@@ -1,0 +1,123 @@
+"""Where the device headers live, and the text that puts them into a CuPy kernel.
+
+The device-side API (``ia::fetch_image``, ``ia::sample_image``, ``ia::write_image`` and the
+rest, in ``namespace ia``) ships as CUDA headers under ``imagearray/include/imagearray/``.
+A ``cupy.RawKernel`` or ``cupy.RawModule`` uses them through ``-I`` + :func:`get_include`.
+
+CuPy caches compiled kernels by their source text and options, not by the headers that
+``-I`` finds, so an edited header would otherwise keep serving the old binary:
+:func:`kernel_preamble` puts a hash of the headers into the source itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+__all__ = ["get_include", "header_hash", "kernel_preamble"]
+
+_INCLUDE_DIR = Path(__file__).resolve().parent / "include"
+_UMBRELLA = "imagearray/bindless_images.cuh"
+
+
+def get_include() -> str:
+    """Return the folder to pass to the CUDA compiler with ``-I``.
+
+    Kernels then ``#include <imagearray/bindless_images.cuh>`` (or one of its parts) and
+    use the device API in ``namespace ia``. Coordinates there are in texture order:
+    x = width, y = height, z = depth.
+
+    Returns
+    -------
+    str
+        Absolute path of the ``include`` folder inside the installed package.
+
+    Examples
+    --------
+    >>> import os
+    >>> import imagearray._include as inc
+    >>> os.path.isfile(os.path.join(inc.get_include(), "imagearray", "bindless_images.cuh"))
+    True
+    """
+    return str(_INCLUDE_DIR)
+
+
+def _header_files(include_dir: Path) -> list[Path]:
+    # The same set the package ships (package data "include/imagearray/*.cuh").
+    return sorted((include_dir / "imagearray").glob("*.cuh"), key=lambda p: p.name)
+
+
+def header_hash(include_dir: str | os.PathLike[str] | None = None) -> str:
+    """Return a short hash of the device headers' names and bytes.
+
+    Parameters
+    ----------
+    include_dir : str or os.PathLike, optional
+        An ``include`` folder laid out as :func:`get_include`'s (headers in its
+        ``imagearray/`` subfolder). Defaults to the installed headers.
+
+    Returns
+    -------
+    str
+        The first 16 hexadecimal digits of a SHA-256 over every ``*.cuh`` file, in name
+        order; any change to a header's bytes, or a header added, removed or renamed,
+        changes it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder holds no ``imagearray/*.cuh`` file.
+
+    Examples
+    --------
+    >>> import imagearray._include as inc
+    >>> len(inc.header_hash())
+    16
+    """
+    folder = _INCLUDE_DIR if include_dir is None else Path(include_dir)
+    files = _header_files(folder)
+    if not files:
+        raise FileNotFoundError(
+            f"no device headers (imagearray/*.cuh) under {str(folder)!r}; "
+            "the installation is incomplete"
+        )
+    digest = hashlib.sha256()
+    for path in files:
+        data = path.read_bytes()
+        # Name and length first, so moving bytes between files changes the hash too.
+        digest.update(path.name.encode() + b"\0" + str(len(data)).encode() + b"\0")
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+def kernel_preamble() -> str:
+    """Return the lines to put at the top of a kernel's source.
+
+    They define ``IMAGEARRAY_HEADER_HASH`` (see :func:`header_hash`), which makes CuPy's
+    kernel cache recompile whenever the headers change, and include the whole device API.
+    Compile with ``options=("-I" + get_include(),)``.
+
+    Returns
+    -------
+    str
+        ``'#define IMAGEARRAY_HEADER_HASH 0x<hash>\\n#include <imagearray/bindless_images.cuh>\\n'``
+
+    Examples
+    --------
+    >>> import imagearray._include as inc
+    >>> src = inc.kernel_preamble() + '''
+    ... extern "C" __global__ void copy(ia::unsampled_image_handle src,
+    ...                                ia::unsampled_image_handle dst, int w, int h) {
+    ...   int x = blockIdx.x * blockDim.x + threadIdx.x;  // x = width
+    ...   int y = blockIdx.y * blockDim.y + threadIdx.y;  // y = height
+    ...   if (x < w && y < h)
+    ...     ia::write_image(dst, make_int2(x, y), ia::fetch_image<float4>(src, make_int2(x, y)));
+    ... }'''
+    >>> src.startswith("#define IMAGEARRAY_HEADER_HASH 0x")
+    True
+
+    With CuPy on a GPU machine: ``cupy.RawKernel(src, "copy", options=("-I" +
+    inc.get_include(),))``, called with the images' handles as ``numpy.uint64``.
+    """
+    return f"#define IMAGEARRAY_HEADER_HASH 0x{header_hash()}\n#include <{_UMBRELLA}>\n"

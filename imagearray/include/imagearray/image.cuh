@@ -1,0 +1,96 @@
+// imagearray device API: reading and writing standard images (spec: "Reading and writing
+// inside the kernel").
+//
+// Coordinates are in texture order: x = width (the fastest-varying axis), y = height,
+// z = depth. A 2D image of NumPy shape (height, width) is read at make_int2(col, row).
+//
+//   DataT fetch_image<DataT, HintT = DataT>(unsampled_image_handle, int | int2 | int3)
+//   DataT fetch_image<DataT, HintT = DataT>(sampled_image_handle,   int | int2 | int3)
+//   DataT sample_image<DataT, HintT = DataT>(sampled_image_handle, float | float2 | float3)
+//   void  write_image<DataT>(unsampled_image_handle, int | int2 | int3, const DataT &)
+//
+// DataT is a recognized standard type or a user-defined type with a HintT (types.cuh).
+#ifndef IMAGEARRAY_IMAGE_CUH
+#define IMAGEARRAY_IMAGE_CUH
+
+#include <imagearray/config.cuh>
+#include <imagearray/handles.cuh>
+#include <imagearray/intrinsics.cuh>
+#include <imagearray/types.cuh>
+
+namespace ia {
+
+/// Reads the texel at integer `coords` of an unsampled image (a surface), exactly as
+/// stored. Out-of-range coordinates trap (IMAGEARRAY_SURFACE_BOUNDARY_MODE, config.cuh).
+///
+///   float v = ia::fetch_image<float>(img, make_int2(x, y));
+template <typename DataT, typename HintT = DataT, typename CoordT>
+IMAGEARRAY_DEVICE_INLINE DataT fetch_image(const unsampled_image_handle &image,
+                                           const CoordT &coords) {
+  if constexpr (detail::check_read_types<DataT, HintT>() &
+                detail::check_int_coords<CoordT>()) {
+    using R = detail::read_type_t<DataT, HintT>;
+    return detail::surface_fetch<DataT, R>(image.raw_handle, detail::to_int_coord(coords));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Reads the texel at integer `coords` of a sampled image (a texture), exactly as stored:
+/// the image's sampler (coordinate normalization, filtering, addressing) does not apply,
+/// and coordinates outside the image are undefined. Integer channels with a normalized
+/// read mode arrive as float, so read them as float or half types.
+///
+/// On CUDA a 1D sampled image can be fetched only when it is backed by linear (USM)
+/// memory; 2D images (pitched USM or image memory) and 3D images can always be fetched.
+///
+///   float4 v = ia::fetch_image<float4>(img, make_int2(x, y));
+template <typename DataT, typename HintT = DataT, typename CoordT>
+IMAGEARRAY_DEVICE_INLINE DataT fetch_image(const sampled_image_handle &image,
+                                           const CoordT &coords) {
+  if constexpr (detail::check_read_types<DataT, HintT>() &
+                detail::check_int_coords<CoordT>()) {
+    using R = detail::read_type_t<DataT, HintT>;
+    return detail::as_data<DataT>(
+        detail::texel_fetch<R>(image.raw_handle, detail::to_int_coord(coords)));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Samples a sampled image at floating-point `coords` through the sampler it was created
+/// with (normalized or unnormalized coordinates, addressing, nearest or linear filtering).
+/// Unnormalized texel centres are at i + 0.5. 1D images backed by linear (USM) memory
+/// cannot be sampled on CUDA; fetch them instead.
+///
+///   float4 v = ia::sample_image<float4>(img, make_float2(u, v));
+template <typename DataT, typename HintT = DataT, typename CoordT>
+IMAGEARRAY_DEVICE_INLINE DataT sample_image(const sampled_image_handle &image,
+                                            const CoordT &coords) {
+  if constexpr (detail::check_read_types<DataT, HintT>() &
+                detail::check_float_coords<CoordT>()) {
+    using R = detail::read_type_t<DataT, HintT>;
+    return detail::as_data<DataT>(
+        detail::texture_sample<R>(image.raw_handle, detail::to_float_coord(coords)));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Writes `color` to the texel at integer `coords` of an unsampled image. DataT is a
+/// recognized standard type or a trivially copyable struct or union of the size of one;
+/// its bytes are stored as they are. Reading the same image again in the same kernel is
+/// undefined (spec: no read-after-write).
+///
+///   ia::write_image(out, make_int2(x, y), make_float4(r, g, b, a));
+template <typename DataT, typename CoordT>
+IMAGEARRAY_DEVICE_INLINE void write_image(unsampled_image_handle image, const CoordT &coords,
+                                          const DataT &color) {
+  if constexpr (detail::check_write_type<DataT>() & detail::check_int_coords<CoordT>()) {
+    detail::surface_store(image.raw_handle, detail::to_int_coord(coords), color);
+  }
+}
+
+}  // namespace ia
+
+#endif  // IMAGEARRAY_IMAGE_CUH

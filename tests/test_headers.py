@@ -1,0 +1,893 @@
+"""The device headers (imagearray/include/imagearray/*.cuh), compiled with NVRTC.
+
+No GPU is needed: NVRTC compiles to PTX (``compute_XX``) on any machine, and to a cubin
+(``sm_XX``, which also runs ptxas over the inline PTX) likewise. Every public function is
+instantiated for every recognized standard type, user-defined types go through their
+HintT, unsupported types must fail with an ``imagearray:`` static_assert, and the spec's
+example kernels must compile.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imagearray import _include
+
+try:
+    from cuda.bindings import nvrtc
+
+    _err, _NVRTC_MAJOR, _NVRTC_MINOR = nvrtc.nvrtcVersion()
+    if _err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        raise RuntimeError(f"nvrtcVersion returned {_err!r}")
+except Exception as exc:  # library missing or unloadable: nothing here can run
+    pytest.skip(f"cuda.bindings.nvrtc cannot load libnvrtc: {exc}", allow_module_level=True)
+
+INCLUDE = _include.get_include()
+HEADER_DIR = Path(INCLUDE) / "imagearray"
+HEADERS = sorted(p.name for p in HEADER_DIR.glob("*.cuh"))
+
+
+def _find_fp16_include() -> str | None:
+    """The folder holding <cuda_fp16.h> (the nvidia-cuda-runtime wheel, else a toolkit)."""
+    candidates = []
+    try:
+        from cuda.pathfinder import find_nvidia_header_directory
+
+        candidates.append(find_nvidia_header_directory("cudart"))
+    except Exception:
+        pass
+    for name in ("nvidia.cu13", "nvidia.cuda_runtime"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            candidates += [os.path.join(p, "include") for p in spec.submodule_search_locations]
+    for var in ("CUDA_PATH", "CUDA_HOME"):
+        if os.environ.get(var):
+            candidates.append(os.path.join(os.environ[var], "include"))
+    for folder in candidates:
+        if folder and os.path.isfile(os.path.join(folder, "cuda_fp16.h")):
+            return folder
+    return None
+
+
+FP16_INCLUDE = _find_fp16_include()
+needs_fp16 = pytest.mark.skipif(
+    FP16_INCLUDE is None,
+    reason="cuda_fp16.h not found (install nvidia-cuda-runtime or set CUDA_PATH); "
+    "the half-precision overloads need it",
+)
+
+
+class Compiled:
+    def __init__(self, ok: bool, log: str, ptx: str):
+        self.ok, self.log, self.ptx = ok, log, ptx
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.log.splitlines() if re.search(r"\berror\b\s*:", line)]
+
+
+def compile_cuda(
+    source: str,
+    arch: str = "compute_90",
+    *,
+    fp16: bool = True,
+    options: tuple[str, ...] = (),
+) -> Compiled:
+    """Compile ``source`` with NVRTC; the imagearray include folder is always on the path."""
+    err, prog = nvrtc.nvrtcCreateProgram(source.encode(), b"test_kernel.cu", 0, [], [])
+    assert err == nvrtc.nvrtcResult.NVRTC_SUCCESS, err
+    opts = [f"--gpu-architecture={arch}", "-std=c++17", f"-I{INCLUDE}", *options]
+    if fp16 and FP16_INCLUDE is not None:
+        opts.append(f"-I{FP16_INCLUDE}")
+    try:
+        (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), [o.encode() for o in opts])
+        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
+        log = b" " * size
+        nvrtc.nvrtcGetProgramLog(prog, log)
+        ptx = ""
+        ok = err == nvrtc.nvrtcResult.NVRTC_SUCCESS
+        if ok:
+            _, size = nvrtc.nvrtcGetPTXSize(prog)
+            buf = b" " * size
+            nvrtc.nvrtcGetPTX(prog, buf)
+            ptx = buf.rstrip(b"\0").decode()
+    finally:
+        nvrtc.nvrtcDestroyProgram(prog)
+    return Compiled(ok, log.rstrip(b"\0").decode(errors="replace"), ptx)
+
+
+def assert_compiles(source: str, arch: str = "compute_90", **kw) -> Compiled:
+    result = compile_cuda(source, arch, **kw)
+    assert result.ok, f"NVRTC failed for {arch}:\n{result.log}"
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# The headers themselves
+
+
+def test_get_include_points_at_the_headers():
+    assert os.path.isabs(INCLUDE) and os.path.isdir(INCLUDE)
+    for name in (
+        "bindless_images.cuh",
+        "handles.cuh",
+        "types.cuh",
+        "image.cuh",
+        "mipmap.cuh",
+        "image_array.cuh",
+        "cubemap.cuh",
+    ):
+        assert (HEADER_DIR / name).is_file(), name
+    # Everything shipped sits flat in include/imagearray/, the package-data glob.
+    assert not [p for p in HEADER_DIR.iterdir() if p.is_dir() and p.name != "__pycache__"]
+
+
+@pytest.mark.parametrize("fp16", [False, pytest.param(True, marks=needs_fp16)])
+@pytest.mark.parametrize("header", HEADERS)
+def test_each_header_compiles_alone(header, fp16):
+    source = f'#include <imagearray/{header}>\nextern "C" __global__ void k() {{}}\n'
+    result = assert_compiles(source, fp16=fp16)
+    # Nothing of the headers may become a global variable of the user's module.
+    assert not re.search(r"^\s*\.(global|const)\s", result.ptx, re.M), result.ptx
+
+
+def test_half_detection():
+    source = (
+        "#include <imagearray/bindless_images.cuh>\n"
+        'static_assert(IMAGEARRAY_HAS_HALF == {want}, "half detection");\n'
+    )
+    assert_compiles(source.replace("{want}", "0"), fp16=False)
+    if FP16_INCLUDE is not None:
+        assert_compiles(source.replace("{want}", "1"), fp16=True)
+        assert_compiles("#define IMAGEARRAY_NO_HALF\n" + source.replace("{want}", "0"), fp16=True)
+
+
+def test_cplusplus14_is_refused_with_a_message():
+    result = compile_cuda(
+        "#include <imagearray/bindless_images.cuh>\n", options=("-std=c++14",), fp16=False
+    )
+    assert not result.ok
+    assert "imagearray: the device headers need C++17" in result.log
+
+
+def test_handles_are_one_uint64_kernel_parameter():
+    source = (
+        "#include <imagearray/handles.cuh>\n"
+        'extern "C" __global__ void k(ia::sampled_image_handle s, '
+        "ia::unsampled_image_handle u, unsigned long long *out) {\n"
+        "  ia::sampled_image_handle copy = s;\n"
+        "  ia::unsampled_image_handle made(u.raw_handle + 1);\n"
+        "  out[0] = copy.raw_handle + made.raw_handle;\n"
+        "}\n"
+    )
+    ptx = assert_compiles(source, fp16=False).ptx
+    # The same parameter layout as a numpy.uint64 argument: 8 bytes, 8-byte aligned.
+    for i in (0, 1):
+        layout = rf"\.param \.(?:align 8 \.b8 k_param_{i}\[8\]|u64 k_param_{i}\b)"
+        assert re.search(layout, ptx), ptx
+
+
+# ---------------------------------------------------------------------------------------
+# Every function for every recognized standard type
+
+STANDARD_TYPES = [
+    "char",
+    "signed char",
+    "unsigned char",
+    "short",
+    "unsigned short",
+    "int",
+    "unsigned int",
+    "float",
+    *[
+        f"{p}{n}"
+        for p in ("char", "uchar", "short", "ushort", "int", "uint", "float")
+        for n in (1, 2, 4)
+    ],
+]
+HALF_TYPES = ["__half", "__half2", "ia::half4"]
+
+TYPE_PARAMS = [pytest.param(t, id=t.replace(" ", "_")) for t in STANDARD_TYPES] + [
+    pytest.param(t, id=t.replace("::", "_"), marks=needs_fp16) for t in HALF_TYPES
+]
+
+EVERY_FUNCTION = r"""
+#include <imagearray/bindless_images.cuh>
+
+using T = TYPE;
+// A user-defined type of T's size and alignment, read through HintT = T.
+struct alignas(alignof(T)) user_t { unsigned char bytes[sizeof(T)]; };
+
+template <class V>
+__device__ void keep(unsigned char *out, int &offset, const V &v) {
+  memcpy(out + offset, &v, sizeof(V));
+  offset += static_cast<int>(sizeof(V));
+}
+
+extern "C" __global__ void every_function(ia::sampled_image_handle s,
+                                          ia::unsampled_image_handle u,
+                                          const ia::sampled_image_handle *many,
+                                          unsigned char *out) {
+  int o = 0;
+  const int x = threadIdx.x;
+  const int2 c2 = make_int2(x, 1);
+  const int3 c3 = make_int3(x, 1, 2);
+  const float fx = 0.5f + x;
+  const float2 f2 = make_float2(fx, 1.5f);
+  const float3 f3 = make_float3(fx, 1.5f, 2.5f);
+  const unsigned int layer = blockIdx.x;
+
+  // fetch_image / write_image on unsampled images, 1D 2D 3D
+  T u1 = ia::fetch_image<T>(u, x);
+  T u2 = ia::fetch_image<T>(u, c2);
+  T u3 = ia::fetch_image<T>(u, c3);
+  ia::write_image(u, x, u1);
+  ia::write_image(u, c2, u2);
+  ia::write_image<T>(u, c3, u3);
+  keep(out, o, ia::fetch_image<T>(u, static_cast<unsigned int>(x)));
+  keep(out, o, ia::fetch_image<T, float4>(u, c2));  // HintT ignored for a recognized DataT
+
+  // fetch_image on sampled images (texel fetch), 1D 2D 3D
+  keep(out, o, ia::fetch_image<T>(s, x));
+  keep(out, o, ia::fetch_image<T>(s, c2));
+  keep(out, o, ia::fetch_image<T>(many[1], c3));
+
+  // sample_image, 1D 2D 3D
+  keep(out, o, ia::sample_image<T>(s, fx));
+  keep(out, o, ia::sample_image<T>(s, f2));
+  keep(out, o, ia::sample_image<T>(s, f3));
+
+  // sample_mipmap: level and gradients, 1D 2D 3D
+  keep(out, o, ia::sample_mipmap<T>(s, fx, 1.0f));
+  keep(out, o, ia::sample_mipmap<T>(s, f2, 1.5f));
+  keep(out, o, ia::sample_mipmap<T>(s, f3, 0.0f));
+  keep(out, o, ia::sample_mipmap<T>(s, fx, 0.0f, 0.0f));
+  keep(out, o, ia::sample_mipmap<T>(s, f2, make_float2(0.1f, 0.0f), make_float2(0.0f, 0.1f)));
+  keep(out, o, ia::sample_mipmap<T>(s, f3, f3, f3));
+
+  // image arrays, 1D 2D
+  T a1 = ia::fetch_image_array<T>(u, x, layer);
+  T a2 = ia::fetch_image_array<T>(u, c2, layer);
+  ia::write_image_array(u, x, layer, a1);
+  ia::write_image_array<T>(u, c2, layer, a2);
+  keep(out, o, ia::sample_image_array<T>(s, fx, layer));
+  keep(out, o, ia::sample_image_array<T>(s, f2, 2u));
+
+  // cubemaps
+  T face = ia::fetch_cubemap<T>(u, c2, 3);
+  ia::write_cubemap(u, c2, 4, face);
+  keep(out, o, ia::sample_cubemap<T>(s, f3));
+
+  // the same through a user-defined type with HintT = T
+  user_t d1 = ia::fetch_image<user_t, T>(u, c3);
+  ia::write_image(u, c2, d1);
+  keep(out, o, ia::fetch_image<user_t, T>(s, c2));
+  keep(out, o, ia::sample_image<user_t, T>(s, f2));
+  keep(out, o, ia::sample_mipmap<user_t, T>(s, f2, 1.0f));
+  keep(out, o, ia::sample_mipmap<user_t, T>(s, fx, 0.0f, 0.0f));
+  user_t d2 = ia::fetch_image_array<user_t, T>(u, x, layer);
+  ia::write_image_array(u, c2, layer, d2);
+  keep(out, o, ia::sample_image_array<user_t, T>(s, f2, layer));
+  user_t d3 = ia::fetch_cubemap<user_t, T>(u, c2, 5);
+  ia::write_cubemap(u, c2, 0, d3);
+  keep(out, o, ia::sample_cubemap<user_t, T>(s, f3));
+}
+"""
+
+
+@pytest.mark.parametrize("arch", ["compute_75", "compute_90"])
+@pytest.mark.parametrize("type_name", TYPE_PARAMS)
+def test_every_function_for_every_standard_type(type_name, arch):
+    result = assert_compiles(EVERY_FUNCTION.replace("TYPE", type_name), arch)
+    assert "tex.2d.v4" in result.ptx and "sust.b" in result.ptx and "suld.b" in result.ptx
+    assert not re.search(r"^\s*\.(global|const)\s", result.ptx, re.M)
+
+
+@pytest.mark.parametrize(
+    "type_name", ["float4", "uchar2", "short", pytest.param("ia::half4", marks=needs_fp16)]
+)
+@pytest.mark.parametrize("arch", ["sm_75", "sm_90"])
+def test_inline_ptx_assembles(type_name, arch):
+    # sm_XX makes NVRTC run ptxas, which checks the hand-written texel-fetch PTX.
+    assert_compiles(EVERY_FUNCTION.replace("TYPE", type_name), arch)
+
+
+def test_sampled_fetch_reads_exact_texels():
+    source = EVERY_FUNCTION.replace("TYPE", "float4")
+    ptx = assert_compiles(source).ptx
+    # Integer-coordinate tex (a texel fetch): no sampler state applies.
+    assert re.search(r"tex\.1d\.v4\.f32\.s32", ptx)
+    assert re.search(r"tex\.2d\.v4\.f32\.s32", ptx)
+    assert re.search(r"tex\.3d\.v4\.f32\.s32", ptx)
+    ptx = assert_compiles(EVERY_FUNCTION.replace("TYPE", "uint2")).ptx
+    assert re.search(r"tex\.2d\.v4\.u32\.s32", ptx)
+    ptx = assert_compiles(EVERY_FUNCTION.replace("TYPE", "short4")).ptx
+    assert re.search(r"tex\.3d\.v4\.s32\.s32", ptx)
+
+
+def test_surface_x_is_in_bytes():
+    source = (
+        "#include <imagearray/image.cuh>\n"
+        'extern "C" __global__ void k(ia::unsampled_image_handle u, int x, float4 *out) {\n'
+        "  out[0] = ia::fetch_image<float4>(u, make_int2(x, 3));\n"
+        "}\n"
+    )
+    ptx = assert_compiles(source, fp16=False).ptx
+    # x * sizeof(float4) == x << 4 feeds the surface load.
+    assert re.search(r"shl\.b32\s+%r\d+, %r\d+, 4;", ptx), ptx
+    assert "suld.b.2d.v4.b32.trap" in ptx
+
+
+# ---------------------------------------------------------------------------------------
+# User-defined types
+
+USER_TYPES = r"""
+#include <imagearray/bindless_images.cuh>
+
+struct rgba8 { unsigned char r, g, b, a; };
+struct pair { float a, b; };
+struct my_float4 { float r, g, b, a; };   // the spec's examples
+struct my_short2 { short r, g; };
+union bits32 { float f; unsigned int u; };
+
+extern "C" __global__ void user_types(ia::sampled_image_handle s,
+                                      ia::unsampled_image_handle u, float *out) {
+  const int2 c = make_int2(threadIdx.x, blockIdx.x);
+  const float2 f = make_float2(0.5f, 0.5f);
+  rgba8 p = ia::fetch_image<rgba8, uchar4>(u, c);
+  ia::write_image(u, c, p);
+  pair q = ia::sample_image<pair, float2>(s, f);
+  ia::write_image(u, c, q);
+  my_float4 r = ia::fetch_image<my_float4, float4>(s, c);
+  my_short2 t = ia::fetch_image_array<my_short2, short2>(u, c, 1u);
+  ia::write_image_array(u, c, 1u, t);
+  bits32 v = ia::sample_cubemap<bits32, float>(s, make_float3(1.0f, 0.0f, 0.0f));
+  ia::write_cubemap(u, c, 2, v);
+  out[threadIdx.x] = p.r + q.b + r.a + t.g + v.f;
+}
+"""
+
+
+def test_user_defined_types_compile():
+    assert_compiles(USER_TYPES, fp16=False)
+
+
+@needs_fp16
+def test_user_defined_half_type_compiles():
+    source = (
+        "#include <imagearray/bindless_images.cuh>\n"
+        "struct rgba16f { __half r, g, b, a; };\n"
+        'extern "C" __global__ void k(ia::sampled_image_handle s, '
+        "ia::unsampled_image_handle u, float *out) {\n"
+        "  rgba16f p = ia::sample_image<rgba16f, ia::half4>(s, make_float2(0.5f, 0.5f));\n"
+        "  rgba16f q = ia::fetch_image<rgba16f, ia::half4>(u, make_int2(1, 2));\n"
+        "  ia::write_image(u, make_int2(1, 2), p);\n"
+        "  __half2 h = ia::fetch_image<__half2>(u, 3);\n"
+        "  out[0] = __half2float(p.r) + __half2float(q.a) + __low2float(h);\n"
+        "}\n"
+    )
+    ptx = assert_compiles(source).ptx
+    assert "cvt.rn.f16.f32" in ptx  # sampled half channels arrive as float and are rounded
+
+
+# ---------------------------------------------------------------------------------------
+# Unsupported types and coordinates fail with an "imagearray:" static_assert
+
+BAD_KERNEL = r"""
+#include <imagearray/bindless_images.cuh>
+struct s12 { float a, b, c; };
+struct pair { float a, b; };
+extern "C" __global__ void bad(ia::sampled_image_handle s, ia::unsampled_image_handle u,
+                               float *out) {
+  BODY;
+}
+"""
+
+BAD_CASES = {
+    "double": ("out[0] = ia::fetch_image<double>(u, 1)", "is not a recognized standard type"),
+    "char3": ("out[0] = ia::fetch_image<char3>(u, 1).x", "is not a recognized standard type"),
+    "float3_sampled": (
+        "out[0] = ia::sample_image<float3>(s, 0.5f).x",
+        "is not a recognized standard type",
+    ),
+    "struct12_without_hint": (
+        "out[0] = ia::fetch_image<s12>(u, make_int2(1, 2)).a",
+        "is not a recognized standard type",
+    ),
+    "struct12_with_hint": (
+        "out[0] = ia::fetch_image<s12, float4>(u, 1).a",
+        "sizeof(DataT) must equal sizeof(HintT)",
+    ),
+    "hint_of_another_size": (
+        "out[0] = ia::sample_image<pair, float4>(s, 0.5f).a",
+        "sizeof(DataT) must equal sizeof(HintT)",
+    ),
+    "hint_not_recognized": (
+        "out[0] = ia::fetch_image<pair, double>(u, 1).a",
+        "HintT must be a recognized standard type",
+    ),
+    "double_with_hint": (
+        "out[0] = ia::fetch_image<double, float2>(u, 1)",
+        "must be a trivially copyable struct or union",
+    ),
+    "long_long_sampled": (
+        "out[0] = ia::fetch_image<long long>(s, make_int2(1, 2))",
+        "is not a recognized standard type",
+    ),
+    "write_double": ("ia::write_image(u, 1, 1.0)", "the written DataT must be"),
+    "write_char3": ("ia::write_image(u, 1, make_char3(1, 2, 3))", "3-component vectors"),
+    "write_struct12": ("ia::write_image_array(u, 1, 0u, s12{})", "must be 1, 2, 4, 8 or 16 bytes"),
+    "write_cubemap_float3": (
+        "ia::write_cubemap(u, make_int2(1, 2), 0, make_float3(1, 2, 3))",
+        "3-component vectors",
+    ),
+    "cubemap_double": (
+        "out[0] = ia::fetch_cubemap<double>(u, make_int2(1, 2), 0)",
+        "is not a recognized standard type",
+    ),
+    "float_fetch_coordinates": (
+        "out[0] = ia::fetch_image<float>(u, 1.5f)",
+        "fetch and write coordinates are int",
+    ),
+    "int_sample_coordinates": (
+        "out[0] = ia::sample_image<float>(s, make_int2(1, 2))",
+        "sampling coordinates are float",
+    ),
+    "array_with_3d_coordinates": (
+        "out[0] = ia::fetch_image_array<float>(u, make_int3(1, 2, 3), 0u)",
+        "image array coordinates are int (1D) or int2 (2D)",
+    ),
+    "gradient_type": (
+        "out[0] = ia::sample_mipmap<float>(s, make_float2(1, 2), 0.0f, 0.0f)",
+        "gradients dx and dy have the coordinates' type",
+    ),
+}
+
+
+@pytest.mark.parametrize("body, message", BAD_CASES.values(), ids=BAD_CASES.keys())
+def test_unsupported_use_fails_with_a_message(body, message):
+    result = compile_cuda(BAD_KERNEL.replace("BODY", body), fp16=False)
+    assert not result.ok
+    assert "imagearray:" in result.log
+    assert message in result.log, result.log
+    # The static_assert is the only diagnostic: no cascade of follow-on errors.
+    assert len(result.errors) == 1, result.log
+
+
+def test_unsupported_type_message_lists_allowed_types():
+    result = compile_cuda(BAD_KERNEL.replace("BODY", BAD_CASES["double"][0]), fp16=False)
+    for allowed in ("unsigned char", "float", "uchar4", "float4", "__half2", "ia::half4"):
+        assert allowed in result.log
+
+
+# ---------------------------------------------------------------------------------------
+# The spec's example kernels (section "Examples"), in CUDA form
+
+SPEC_EXAMPLES = {
+    "1d_image_read_write": r"""
+extern "C" __global__ void k(ia::unsampled_image_handle imgIn,
+                             ia::unsampled_image_handle imgOut, int width) {
+  int id = blockIdx.x * blockDim.x + threadIdx.x;
+  if (id < width) {
+    float pixel = ia::fetch_image<float>(imgIn, int(id));
+    ia::write_image(imgOut, int(id), pixel);
+  }
+}""",
+    # "Reading from a dynamically sized array of 2D images", as the spec writes it ...
+    "dynamic_array_of_unsampled_images": r"""
+extern "C" __global__ void k(const ia::unsampled_image_handle *imgHandleAcc,
+                             size_t numImages, float *outAcc, size_t width) {
+  size_t dim0 = threadIdx.x;
+  size_t dim1 = threadIdx.y;
+  float sum = 0;
+  for (int i = 0; i < numImages; i++) {
+    sum += ia::fetch_image<float>(imgHandleAcc[i], make_int2(dim0, dim1));
+  }
+  outAcc[dim1 * width + dim0] = sum;
+}""",
+    # ... and with sampled handles: texel fetch and filtered sampling.
+    "dynamic_array_of_sampled_images": r"""
+extern "C" __global__ void k(const ia::sampled_image_handle *images, int n,
+                             float *out, int width, int height) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= width || y >= height) return;
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    sum += ia::fetch_image<float>(images[i], make_int2(x, y));
+    sum += ia::sample_image<float>(images[i], make_float2(x + 0.5f, y + 0.5f));
+  }
+  out[y * width + x] = sum;
+}""",
+    "1d_mipmap_anisotropic_and_levels": r"""
+extern "C" __global__ void k(ia::sampled_image_handle mipHandle, float *outAcc, int width) {
+  int id = blockIdx.x * blockDim.x + threadIdx.x;
+  if (id >= width) return;
+  float x = (static_cast<float>(id) + 0.5f) / static_cast<float>(width);
+  float px1 = ia::sample_mipmap<float>(mipHandle, x, 0.0f, 0.0f);
+  float px2 = ia::sample_mipmap<float>(mipHandle, x, 1.0f);
+  outAcc[id] = px1 + px2;
+}""",
+    "1d_image_array_read_write": r"""
+extern "C" __global__ void k(ia::unsampled_image_handle arrayHandle1,
+                             ia::unsampled_image_handle arrayHandle2,
+                             ia::unsampled_image_handle outHandle, int width) {
+  int id = blockIdx.x * blockDim.x + threadIdx.x;
+  if (id >= width) return;
+  float4 px1 = ia::fetch_image_array<float4>(arrayHandle1, int(id), 0);
+  float4 px2 = ia::fetch_image_array<float4>(arrayHandle1, int(id), 1);
+  float4 px3 = ia::fetch_image_array<float4>(arrayHandle2, int(id), 0);
+  float4 px4 = ia::fetch_image_array<float4>(arrayHandle2, int(id), 1);
+  float sum1 = px1.x + px3.x;
+  float sum2 = px2.x + px4.x;
+  ia::write_image_array<float4>(outHandle, int(id), 0, make_float4(sum1, sum1, sum1, sum1));
+  ia::write_image_array<float4>(outHandle, int(id), 1, make_float4(sum2, sum2, sum2, sum2));
+}""",
+    "sampled_cubemap": r"""
+extern "C" __global__ void k(ia::sampled_image_handle imgHandle, float *outAcc,
+                             int width, int height) {
+  int dim0 = blockIdx.x * blockDim.x + threadIdx.x;
+  int dim1 = blockIdx.y * blockDim.y + threadIdx.y;
+  if (dim0 >= width || dim1 >= height) return;
+  float fdim0 = 1.f;
+  float fdim1 = (((float(dim0) / (float)width) * 1.98f) - 0.99f) + (1.f / (float)width);
+  float fdim2 = (((float(dim1) / (float)height) * 1.98f) - 0.99f) + (1.f / (float)height);
+  float4 px = ia::sample_cubemap<float4>(imgHandle, make_float3(fdim0, fdim1, fdim2));
+  outAcc[dim1 * width + dim0] = px.x;
+}""",
+    "interop_uint32_read_modify_write": r"""
+extern "C" __global__ void k(ia::unsampled_image_handle img_input,
+                             ia::unsampled_image_handle img_output) {
+  size_t dim0 = blockIdx.x * blockDim.x + threadIdx.x;
+  size_t dim1 = blockIdx.y * blockDim.y + threadIdx.y;
+  unsigned int pixel = ia::fetch_image<unsigned int>(img_input, make_int2(dim0, dim1));
+  pixel *= 10;
+  ia::write_image(img_output, make_int2(dim0, dim1), pixel);
+}""",
+}
+
+
+@pytest.mark.parametrize("example", SPEC_EXAMPLES.values(), ids=SPEC_EXAMPLES.keys())
+def test_spec_example_compiles(example):
+    assert_compiles(_include.kernel_preamble() + example, fp16=False)
+
+
+# ---------------------------------------------------------------------------------------
+# kernel_preamble and header_hash
+
+
+def test_kernel_preamble_embeds_the_header_hash():
+    digest = _include.header_hash()
+    assert re.fullmatch(r"[0-9a-f]{16}", digest)
+    preamble = _include.kernel_preamble()
+    assert preamble == (
+        f"#define IMAGEARRAY_HEADER_HASH 0x{digest}\n#include <imagearray/bindless_images.cuh>\n"
+    )
+    assert_compiles(
+        preamble + 'static_assert(IMAGEARRAY_HEADER_HASH != 0, "");\n'
+        'extern "C" __global__ void k() {}\n',
+        fp16=False,
+    )
+
+
+def test_header_hash_follows_the_header_bytes(tmp_path):
+    copy = tmp_path / "include"
+    shutil.copytree(INCLUDE, copy)
+    original = _include.header_hash()
+    assert _include.header_hash(copy) == original
+
+    target = copy / "imagearray" / "image.cuh"
+    target.write_bytes(target.read_bytes() + b"\n")
+    edited = _include.header_hash(copy)
+    assert edited != original
+
+    (copy / "imagearray" / "extra.cuh").write_text("// new header\n")
+    assert _include.header_hash(copy) not in (original, edited)
+
+    empty = tmp_path / "empty"
+    (empty / "imagearray").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no device headers"):
+        _include.header_hash(empty)
+
+
+# ---------------------------------------------------------------------------------------
+# On a GPU: the headers against CUDA arrays, textures and surfaces made with CuPy's own
+# texture module (independent of imagearray's Cython layer).
+
+GPU_KERNELS = r"""
+struct rgba8 { unsigned char r, g, b, a; };
+
+extern "C" __global__ void fetch_sample_2d(ia::sampled_image_handle img, int w, int h,
+                                           float *fetched, float *sampled) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  fetched[y * w + x] = ia::fetch_image<float>(img, make_int2(x, y));
+  sampled[y * w + x] = ia::sample_image<float>(
+      img, make_float2((x + 0.5f) / w, (y + 0.5f) / h));  // normalized texel centres
+}
+
+extern "C" __global__ void fetch_3d(ia::sampled_image_handle img, int w, int h,
+                                    float4 *out) {
+  int x = threadIdx.x, y = threadIdx.y, z = threadIdx.z;
+  out[(z * h + y) * w + x] = ia::fetch_image<float4>(img, make_int3(x, y, z));
+}
+
+extern "C" __global__ void fetch_1d_linear(ia::sampled_image_handle img, int n,
+                                           uchar4 *out) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  if (x < n) out[x] = ia::fetch_image<uchar4>(img, x);
+}
+
+extern "C" __global__ void reverse_channels(ia::unsampled_image_handle src,
+                                            ia::unsampled_image_handle dst, int w, int h) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  rgba8 p = ia::fetch_image<rgba8, uchar4>(src, make_int2(x, y));
+  rgba8 q = {p.a, p.b, p.g, p.r};
+  ia::write_image(dst, make_int2(x, y), q);
+}
+
+extern "C" __global__ void read_layers(ia::unsampled_image_handle surf,
+                                       ia::sampled_image_handle tex, int w, int h,
+                                       float *fetched, float *sampled) {
+  int x = threadIdx.x, y = threadIdx.y, layer = blockIdx.x;
+  int i = (layer * h + y) * w + x;
+  fetched[i] = ia::fetch_image_array<float>(surf, make_int2(x, y), layer);
+  sampled[i] = ia::sample_image_array<float>(tex, make_float2(x + 0.5f, y + 0.5f), layer);
+}
+
+extern "C" __global__ void write_layers(ia::unsampled_image_handle surf, int w, int h) {
+  int x = threadIdx.x, y = threadIdx.y, layer = blockIdx.x;
+  ia::write_image_array(surf, make_int2(x, y), layer, 1000.0f + (layer * h + y) * w + x);
+}
+
+extern "C" __global__ void read_cube(ia::sampled_image_handle tex,
+                                     ia::unsampled_image_handle surf, float *out) {
+  const float3 dirs[6] = {make_float3(1, 0, 0),  make_float3(-1, 0, 0),
+                          make_float3(0, 1, 0),  make_float3(0, -1, 0),
+                          make_float3(0, 0, 1),  make_float3(0, 0, -1)};
+  int f = threadIdx.x;
+  out[f] = ia::sample_cubemap<float>(tex, dirs[f]);
+  out[6 + f] = ia::fetch_cubemap<float>(surf, make_int2(0, 0), f);
+}
+
+extern "C" __global__ void write_cube(ia::unsampled_image_handle surf) {
+  int f = threadIdx.x;
+  ia::write_cubemap(surf, make_int2(0, 0), f, 10.0f + f);
+}
+
+#if IMAGEARRAY_HAS_HALF
+extern "C" __global__ void read_half(ia::sampled_image_handle tex,
+                                     ia::unsampled_image_handle surf, int w, int h,
+                                     float *out) {
+  int x = threadIdx.x, y = threadIdx.y, i = y * w + x;
+  out[3 * i] = __half2float(ia::fetch_image<__half>(tex, make_int2(x, y)));
+  out[3 * i + 1] = __half2float(ia::sample_image<__half>(tex, make_float2(x + 0.5f, y + 0.5f)));
+  out[3 * i + 2] = __half2float(ia::fetch_image<__half>(surf, make_int2(x, y)));
+}
+#endif
+"""
+
+# cudaArray* flags (CuPy's runtime module does not export them).
+_ARRAY_LAYERED, _ARRAY_SURFACE_LOAD_STORE, _ARRAY_CUBEMAP = 0x01, 0x02, 0x04
+
+
+@pytest.fixture(scope="module")
+def gpu():
+    cupy = pytest.importorskip("cupy")
+    if not cupy.cuda.is_available():
+        pytest.skip("no CUDA device (cupy.cuda.is_available() is False)")
+    from cupy.cuda import runtime, texture
+
+    options = ["-I" + INCLUDE]
+    if FP16_INCLUDE is not None:
+        options.append("-I" + FP16_INCLUDE)
+    module = cupy.RawModule(code=_include.kernel_preamble() + GPU_KERNELS, options=tuple(options))
+    return cupy, runtime, texture, module
+
+
+def _channel_desc(texture, bits, channels, kind):
+    return texture.ChannelFormatDescriptor(*[bits if i < channels else 0 for i in range(4)], kind)
+
+
+def _handle(obj):
+    import numpy as np
+
+    return np.uint64(obj.ptr)  # how imagearray passes handles: one uint64
+
+
+def _texture(runtime, texture, res, *, ndim, linear, normalized):
+    desc = texture.TextureDescriptor(
+        (runtime.cudaAddressModeClamp,) * ndim,
+        runtime.cudaFilterModeLinear if linear else runtime.cudaFilterModePoint,
+        runtime.cudaReadModeElementType,
+        normalizedCoords=int(normalized),
+    )
+    return texture.TextureObject(res, desc)
+
+
+@pytest.mark.gpu
+def test_gpu_sampled_fetch_ignores_the_sampler(gpu):
+    import numpy as np
+
+    cupy, runtime, texture, module = gpu
+    h, w = 6, 9
+    data = np.arange(h * w, dtype=np.float32).reshape(h, w) * 0.25
+    arr = texture.CUDAarray(_channel_desc(texture, 32, 1, runtime.cudaChannelFormatKindFloat), w, h)
+    arr.copy_from(data)
+    res = texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
+    # Normalized coordinates and linear filtering: fetch must still read exact texels.
+    tex = _texture(runtime, texture, res, ndim=2, linear=True, normalized=True)
+    fetched = cupy.zeros((h, w), cupy.float32)
+    sampled = cupy.zeros((h, w), cupy.float32)
+    module.get_function("fetch_sample_2d")(
+        (1, 1), (w, h), (_handle(tex), np.int32(w), np.int32(h), fetched, sampled)
+    )
+    np.testing.assert_array_equal(fetched.get(), data)
+    np.testing.assert_allclose(sampled.get(), data, rtol=1e-5, atol=1e-5)
+
+    d = 3
+    data3 = np.arange(d * h * w * 4, dtype=np.float32).reshape(d, h, w * 4)
+    arr3 = texture.CUDAarray(
+        _channel_desc(texture, 32, 4, runtime.cudaChannelFormatKindFloat), w, h, d
+    )
+    arr3.copy_from(data3)
+    res3 = texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr3)
+    tex3 = _texture(runtime, texture, res3, ndim=3, linear=True, normalized=True)
+    out3 = cupy.zeros((d, h, w * 4), cupy.float32)
+    module.get_function("fetch_3d")(
+        (1,), (w, h, d), (_handle(tex3), np.int32(w), np.int32(h), out3)
+    )
+    np.testing.assert_array_equal(out3.get(), data3)
+
+
+@pytest.mark.gpu
+def test_gpu_fetch_1d_linear_memory(gpu):
+    import numpy as np
+
+    cupy, runtime, texture, module = gpu
+    n = 300
+    host = (np.arange(n * 4) % 251).astype(np.uint8)
+    dev = cupy.asarray(host)
+    res = texture.ResourceDescriptor(
+        runtime.cudaResourceTypeLinear,
+        arr=dev,
+        chDesc=_channel_desc(texture, 8, 4, runtime.cudaChannelFormatKindUnsigned),
+        sizeInBytes=host.nbytes,
+    )
+    tex = _texture(runtime, texture, res, ndim=1, linear=False, normalized=False)
+    out = cupy.zeros(n * 4, cupy.uint8)
+    module.get_function("fetch_1d_linear")((2,), (256,), (_handle(tex), np.int32(n), out))
+    np.testing.assert_array_equal(out.get(), host)
+
+
+@pytest.mark.gpu
+def test_gpu_surface_user_type_round_trip(gpu):
+    import numpy as np
+
+    cupy, runtime, texture, module = gpu
+    h, w = 5, 7
+    data = (np.arange(h * w * 4) % 256).astype(np.uint8).reshape(h, w * 4)
+    desc = _channel_desc(texture, 8, 4, runtime.cudaChannelFormatKindUnsigned)
+    src = texture.CUDAarray(desc, w, h, 0, _ARRAY_SURFACE_LOAD_STORE)
+    dst = texture.CUDAarray(desc, w, h, 0, _ARRAY_SURFACE_LOAD_STORE)
+    src.copy_from(data)
+    surf_src = texture.SurfaceObject(
+        texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=src)
+    )
+    surf_dst = texture.SurfaceObject(
+        texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=dst)
+    )
+    module.get_function("reverse_channels")(
+        (1, 1), (w, h), (_handle(surf_src), _handle(surf_dst), np.int32(w), np.int32(h))
+    )
+    out = np.zeros_like(data)
+    dst.copy_to(out)
+    np.testing.assert_array_equal(out.reshape(h, w, 4), data.reshape(h, w, 4)[..., ::-1])
+
+
+@pytest.mark.gpu
+def test_gpu_image_array_layers(gpu):
+    import numpy as np
+
+    cupy, runtime, texture, module = gpu
+    layers, h, w = 3, 4, 5
+    data = np.arange(layers * h * w, dtype=np.float32).reshape(layers, h, w)
+    arr = texture.CUDAarray(
+        _channel_desc(texture, 32, 1, runtime.cudaChannelFormatKindFloat),
+        w,
+        h,
+        layers,
+        _ARRAY_LAYERED | _ARRAY_SURFACE_LOAD_STORE,
+    )
+    arr.copy_from(data)
+    res = texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
+    surf = texture.SurfaceObject(res)
+    tex = _texture(runtime, texture, res, ndim=2, linear=True, normalized=False)
+    fetched = cupy.zeros(data.shape, cupy.float32)
+    sampled = cupy.zeros(data.shape, cupy.float32)
+    module.get_function("read_layers")(
+        (layers,), (w, h), (_handle(surf), _handle(tex), np.int32(w), np.int32(h), fetched, sampled)
+    )
+    np.testing.assert_array_equal(fetched.get(), data)
+    np.testing.assert_allclose(sampled.get(), data, rtol=1e-5, atol=1e-5)
+
+    module.get_function("write_layers")(
+        (layers,), (w, h), (_handle(surf), np.int32(w), np.int32(h))
+    )
+    out = np.zeros_like(data)
+    arr.copy_to(out)
+    np.testing.assert_array_equal(
+        out, 1000 + np.arange(data.size, dtype=np.float32).reshape(data.shape)
+    )
+
+
+@pytest.mark.gpu
+def test_gpu_cubemap_faces(gpu):
+    import numpy as np
+
+    cupy, runtime, texture, module = gpu
+    data = np.arange(6, dtype=np.float32).reshape(6, 1, 1)  # 1x1 faces valued 0..5
+    arr = texture.CUDAarray(
+        _channel_desc(texture, 32, 1, runtime.cudaChannelFormatKindFloat),
+        1,
+        1,
+        6,
+        _ARRAY_CUBEMAP | _ARRAY_SURFACE_LOAD_STORE,
+    )
+    arr.copy_from(data)
+    res = texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
+    surf = texture.SurfaceObject(res)
+    tex = _texture(runtime, texture, res, ndim=3, linear=False, normalized=True)
+    out = cupy.zeros(12, cupy.float32)
+    module.get_function("read_cube")((1,), (6,), (_handle(tex), _handle(surf), out))
+    # Face order +X, -X, +Y, -Y, +Z, -Z, for sampling by direction and fetching by index.
+    np.testing.assert_array_equal(out.get(), np.concatenate([np.arange(6), np.arange(6)]))
+
+    module.get_function("write_cube")((1,), (6,), (_handle(surf),))
+    back = np.zeros_like(data)
+    arr.copy_to(back)
+    np.testing.assert_array_equal(back.ravel(), 10 + np.arange(6, dtype=np.float32))
+
+
+@pytest.mark.gpu
+@needs_fp16
+def test_gpu_half_channels(gpu):
+    import numpy as np
+
+    cupy, runtime, texture, module = gpu
+    h, w = 3, 4
+    data = (np.arange(h * w, dtype=np.float32).reshape(h, w) * 0.125 - 0.5).astype(np.float16)
+    arr = texture.CUDAarray(
+        _channel_desc(texture, 16, 1, runtime.cudaChannelFormatKindFloat),
+        w,
+        h,
+        0,
+        _ARRAY_SURFACE_LOAD_STORE,
+    )
+    arr.copy_from(data)
+    res = texture.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
+    surf = texture.SurfaceObject(res)
+    tex = _texture(runtime, texture, res, ndim=2, linear=True, normalized=False)
+    out = cupy.zeros((h, w, 3), cupy.float32)
+    module.get_function("read_half")(
+        (1,), (w, h), (_handle(tex), _handle(surf), np.int32(w), np.int32(h), out)
+    )
+    want = np.repeat(data.astype(np.float32)[..., None], 3, axis=2)
+    np.testing.assert_array_equal(out.get(), want)
+
+
+def test_gpu_kernels_compile():
+    # The GPU tests' kernels, checked here too so a CPU-only run catches breakage.
+    assert_compiles(_include.kernel_preamble() + GPU_KERNELS, "sm_90")
