@@ -182,6 +182,12 @@ def plan_handle(
         if desc.type is not ImageType.STANDARD or desc.dimensions != 1:
             raise ImageArrayValueError(f"a 1D USM image must be a 1D standard image, not {desc}")
         size_bytes = w * desc.texel_size
+        if sampler.normalized or sampler.filtering.value != "nearest":
+            raise ImageArrayValueError(
+                "a 1D USM image is read with integer fetches only (CUDA has no filtering or "
+                "normalized coordinates on linear memory): use Sampler() with nearest "
+                "filtering and unnormalized coordinates"
+            )
         _check_alignment(address, limits.get("texture_alignment", 1))
         limit = limits.get("max_image_1d_linear_width")
         if limit is not None and w > limit:

@@ -68,6 +68,8 @@ def test_usm_linear_and_pitched():
         plan_handle(F32_2D, PITCH2D, ia.Sampler(), pitch=384, limits=LIMITS)
     with pytest.raises(ia.ImageArrayValueError, match="texture alignment of 512"):
         plan_handle(F32_2D, PITCH2D, ia.Sampler(), address=256, pitch=416, limits=LIMITS)
+    with pytest.raises(ia.ImageArrayValueError, match="integer fetches only"):
+        plan_handle(d1, LINEAR, ia.Sampler(filtering="linear"), limits=LIMITS)
     with pytest.raises(ia.ImageArrayValueError, match="1D USM image"):
         plan_handle(F32_2D, LINEAR, ia.Sampler(), limits=LIMITS)
     with pytest.raises(ia.ImageArrayValueError, match="2D USM image"):
