@@ -76,12 +76,14 @@ def run() -> list[Row]:
         case = f"sample {kind}"
         # bytes: points read (8 B) + results written (4 B)
         nbytes = npts * 12
-        rows.append(measure(case, "imagearray", lambda: img.sample(xy, sampler), nbytes))
+        rows.append(measure(case, "imagearray", lambda xy=xy: img.sample(xy, sampler), nbytes))
         rows.append(
             measure(
                 case,
                 "raw CuPy TextureObject kernel",
-                lambda: raw(((npts + 255) // 256,), (256,), (tex, xy, out, numpy.int64(npts))),
+                lambda xy=xy, out=out: raw(
+                    ((npts + 255) // 256,), (256,), (tex, xy, out, numpy.int64(npts))
+                ),
                 nbytes,
             )
         )
@@ -89,7 +91,7 @@ def run() -> list[Row]:
             measure(
                 case,
                 "cupyx map_coordinates order=1",
-                lambda: ndi.map_coordinates(data, rc, order=1, mode="nearest"),
+                lambda rc=rc: ndi.map_coordinates(data, rc, order=1, mode="nearest"),
                 nbytes,
             )
         )
