@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy
 
-from imagearray._enums import ChannelOrder, ChannelType, ImageType
+from imagearray._enums import ChannelOrder, ChannelType, ImageType, coerce_enum
 from imagearray._errors import ImageArrayTypeError, InvalidDescriptorError
 
 __all__ = ["ImageDescriptor"]
@@ -72,21 +72,7 @@ def _as_size(name: str, value: Any) -> int:
 
 
 def _as_enum(enum_cls: type[_E], name: str, value: Any) -> _E:
-    """Return ``value`` as a member of ``enum_cls``; strings name a member's value."""
-    if isinstance(value, enum_cls):
-        return value
-    if isinstance(value, str):
-        try:
-            return enum_cls(value.lower())
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in enum_cls)
-            raise InvalidDescriptorError(
-                f"{name}={value!r} is not a {enum_cls.__name__}; allowed: {allowed}"
-            ) from None
-    raise ImageArrayTypeError(
-        f"{name} must be a {enum_cls.__name__} or its string value, "
-        f"got {value!r} of type {type(value).__name__}"
-    )
+    return coerce_enum(enum_cls, name, value, InvalidDescriptorError)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, TypeVar
 
-from imagearray._enums import ChannelType
+from imagearray._enums import ChannelType, coerce_enum
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 
 __all__ = [
@@ -138,21 +138,7 @@ AddressingArg = AddressingMode | str | Sequence[AddressingMode | str]
 
 
 def _as_enum(enum_cls: type[_E], name: str, value: Any) -> _E:
-    """Return ``value`` as a member of ``enum_cls``; a string names a member's value."""
-    if isinstance(value, enum_cls):
-        return value
-    if isinstance(value, str):
-        try:
-            return enum_cls(value.lower())
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in enum_cls)
-            raise ImageArrayValueError(
-                f"{name}={value!r} is not a {enum_cls.__name__}; allowed: {allowed}"
-            ) from None
-    raise ImageArrayTypeError(
-        f"{name} must be a {enum_cls.__name__} or its string value, "
-        f"got {value!r} of type {type(value).__name__}"
-    )
+    return coerce_enum(enum_cls, name, value, ImageArrayValueError)
 
 
 def _as_addressing(value: Any) -> tuple[AddressingMode, AddressingMode, AddressingMode]:

@@ -27,23 +27,32 @@ LINEAR = RES_LINEAR
 PITCH2D = RES_PITCH2D
 
 
-cdef class TextureObject:
-    """A ``CUtexObject``; ``memory`` is kept alive as long as this object."""
+cdef class _CudaObject:
+    """A texture or surface object; ``memory`` is kept alive as long as this object."""
 
-    cdef cydriver.CUtexObject tex
+    cdef unsigned long long handle
     cdef bint destroyed
+    cdef bint is_surface
     cdef readonly int device
     cdef readonly object memory
     cdef object __weakref__
 
     def __cinit__(self):
-        self.tex = 0
+        self.handle = 0
         self.destroyed = True
+
+    cdef cydriver.CUresult _destroy(self) noexcept:
+        if self.is_surface:
+            return cydriver.cuSurfObjectDestroy(<cydriver.CUsurfObject>self.handle)
+        return cydriver.cuTexObjectDestroy(<cydriver.CUtexObject>self.handle)
 
     def __dealloc__(self):
         if not self.destroyed:
-            cydriver.cuTexObjectDestroy(self.tex)
+            self._destroy()
             self.destroyed = True
+
+    cdef str _name(self):
+        return "unsampled" if self.is_surface else "sampled"
 
     @property
     def alive(self):
@@ -52,53 +61,24 @@ cdef class TextureObject:
     @property
     def raw_handle(self):
         if self.destroyed:
-            raise ReleasedResourceError("the sampled image handle was already destroyed")
-        return <unsigned long long>self.tex
+            raise ReleasedResourceError(f"the {self._name()} image handle was already destroyed")
+        return self.handle
 
     def destroy(self):
         if self.destroyed:
-            raise ReleasedResourceError("the sampled image handle was already destroyed")
+            raise ReleasedResourceError(f"the {self._name()} image handle was already destroyed")
         self.destroyed = True
         ensure_context(self.device)
-        check(cydriver.cuTexObjectDestroy(self.tex), "cuTexObjectDestroy")
+        check(self._destroy(), "cuSurfObjectDestroy" if self.is_surface else "cuTexObjectDestroy")
         self.memory = None
 
 
-cdef class SurfaceObject:
-    """A ``CUsurfObject``; ``memory`` is kept alive as long as this object."""
+cdef class TextureObject(_CudaObject):
+    """A ``CUtexObject``."""
 
-    cdef cydriver.CUsurfObject surf
-    cdef bint destroyed
-    cdef readonly int device
-    cdef readonly object memory
-    cdef object __weakref__
 
-    def __cinit__(self):
-        self.surf = 0
-        self.destroyed = True
-
-    def __dealloc__(self):
-        if not self.destroyed:
-            cydriver.cuSurfObjectDestroy(self.surf)
-            self.destroyed = True
-
-    @property
-    def alive(self):
-        return not self.destroyed
-
-    @property
-    def raw_handle(self):
-        if self.destroyed:
-            raise ReleasedResourceError("the unsampled image handle was already destroyed")
-        return <unsigned long long>self.surf
-
-    def destroy(self):
-        if self.destroyed:
-            raise ReleasedResourceError("the unsampled image handle was already destroyed")
-        self.destroyed = True
-        ensure_context(self.device)
-        check(cydriver.cuSurfObjectDestroy(self.surf), "cuSurfObjectDestroy")
-        self.memory = None
+cdef class SurfaceObject(_CudaObject):
+    """A ``CUsurfObject``."""
 
 
 cdef void _fill_resource(cydriver.CUDA_RESOURCE_DESC* r, int kind, size_t handle, int fmt,
@@ -136,6 +116,7 @@ def create_texture(int device, int kind, size_t handle, int fmt, unsigned int ch
     cdef cydriver.CUDA_RESOURCE_DESC r
     cdef cydriver.CUDA_TEXTURE_DESC t
     cdef TextureObject obj = TextureObject.__new__(TextureObject)
+    cdef cydriver.CUtexObject tex = 0
     cdef int i
     _fill_resource(&r, kind, handle, fmt, channels, width, height, pitch, size_bytes)
     memset(&t, 0, sizeof(cydriver.CUDA_TEXTURE_DESC))
@@ -151,7 +132,9 @@ def create_texture(int device, int kind, size_t handle, int fmt, unsigned int ch
     for i in range(4):
         t.borderColor[i] = <float>border_color[i]
     ensure_context(device)
-    check(cydriver.cuTexObjectCreate(&obj.tex, &r, &t, NULL), "cuTexObjectCreate")
+    check(cydriver.cuTexObjectCreate(&tex, &r, &t, NULL), "cuTexObjectCreate")
+    obj.handle = tex
+    obj.is_surface = False
     obj.destroyed = False
     obj.device = device
     obj.memory = memory
@@ -162,9 +145,12 @@ def create_surface(int device, size_t cuarray, memory):
     """``cuSurfObjectCreate`` over a CUDA array (made with SURFACE_LDST)."""
     cdef cydriver.CUDA_RESOURCE_DESC r
     cdef SurfaceObject obj = SurfaceObject.__new__(SurfaceObject)
+    cdef cydriver.CUsurfObject surf = 0
     _fill_resource(&r, RES_ARRAY, cuarray, 0, 0, 0, 0, 0, 0)
     ensure_context(device)
-    check(cydriver.cuSurfObjectCreate(&obj.surf, &r), "cuSurfObjectCreate")
+    check(cydriver.cuSurfObjectCreate(&surf, &r), "cuSurfObjectCreate")
+    obj.handle = surf
+    obj.is_surface = True
     obj.destroyed = False
     obj.device = device
     obj.memory = memory
