@@ -508,85 +508,174 @@ class ImageArray:
             cache = self._mem._ia_handle_cache = {}
         return cache
 
-    def _key(self):
-        return (id(self._handle), self._whole_mipmap)
+    def _cached(self, target: Any, key: Any, sampler: Any):
+        from imagearray._image_handles import create_image
+
+        cache = self._handle_cache()
+        h = cache.get(key)
+        if h is None or not h.alive:
+            h = cache[key] = create_image(target, sampler=sampler)
+        return h
+
+    def _is_view(self) -> bool:
+        return self._origin != (0, 0, 0) or (
+            self._vdesc.type is ImageType.STANDARD
+            and (self.descriptor.type.is_layered or self.descriptor.type.is_cubemap)
+        )
 
     def texture(self, sampler: Any = None):
         """A :class:`SampledImageHandle` of this image with ``sampler`` (default: the
         one :meth:`sample` uses), cached: the same sampler gives the same handle,
-        which stays valid until the memory is freed. Pass it to ``cupy.RawKernel``s."""
-        from imagearray._image_handles import create_image
+        which stays valid until the memory is freed. A whole mipmapped image gives
+        a mipmapped texture, a :meth:`mip` view a texture of that level. Pass it to
+        ``cupy.RawKernel``s (kernel side: ``ia::sampled_image_handle``)."""
+        if self._is_view():
+            raise ImageArrayValueError(
+                "handles are made for whole images: take texture() of the layered or "
+                "cubemap image and pick the layer/face in the kernel"
+            )
+        return self._texture(self._default_sampler() if sampler is None else sampler)
 
-        sampler = self._default_sampler() if sampler is None else sampler
-        cache = self._handle_cache()
-        key = (*self._key(), sampler)
-        h = cache.get(key)
-        if h is None or not h.alive:
-            h = cache[key] = create_image(self, sampler=sampler)
-        return h
+    def _texture(self, sampler: Any):
+        target = self if self._whole_mipmap else self._handle
+        return self._cached(target, (id(self._handle), self._whole_mipmap, sampler), sampler)
 
     def surface(self):
-        """An :class:`UnsampledImageHandle` (surface) of this image, cached."""
-        from imagearray._image_handles import create_image
-
-        cache = self._handle_cache()
-        key = (*self._key(), "surface")
-        h = cache.get(key)
-        if h is None or not h.alive:
-            h = cache[key] = create_image(self)
-        return h
+        """An :class:`UnsampledImageHandle` (surface) of this image (of the whole
+        layered or cubemap image for layer and face views), cached."""
+        if self._whole_mipmap:
+            raise ImageArrayValueError(
+                "a mipmap has no unsampled handle (spec): take surface() of a level, img.mip(l)"
+            )
+        return self._cached(self._handle, (id(self._handle), "surface"), None)
 
     def _default_sampler(self):
         from imagearray._sampler import Sampler
 
         ct = self._vdesc.channel_type
         filterable = ct.is_normalized or ct.dtype_name in ("float16", "float32")
-        return Sampler("clamp_to_edge", filtering="linear" if filterable else "nearest")
+        normalized = self.descriptor.type.is_mipmapped or self.descriptor.type.is_cubemap
+        return Sampler(
+            "clamp_to_edge",
+            "normalized" if normalized else "unnormalized",
+            "linear" if filterable else "nearest",
+            mipmap_filtering="linear" if filterable else "nearest",
+            max_mipmap_level_clamp=float(self.levels - 1),
+        )
 
-    def _plain_image(self, what: str) -> None:
-        t = self._vdesc.type
-        if t.is_layered or t.is_cubemap:
-            raise ImageArrayValueError(
-                f"{what} reads standard images; this one is {t.value} (use layer()/face() views "
-                "with fetch, or the device API for layered and cubemap sampling)"
-            )
+    def _kernel_kind(self) -> str:
+        from imagearray import _kernels as k
 
-    def _launch(self, kernel, n: int, args: tuple, stream: Any) -> None:
+        t = self.descriptor.type
+        if t is ImageType.CUBEMAP_ARRAY:
+            return k.CUBEMAP_LAYERED
+        if t.is_cubemap:
+            return k.CUBEMAP
+        return k.LAYERED if t.is_layered else k.STANDARD
+
+    def _launch(self, kernel, n: int, args: tuple, stream: Any, grid=None) -> None:
         import cupy
 
-        from imagearray._kernels import grid
+        from imagearray._kernels import grid as linear_grid
 
-        g, b = grid(n)
+        g, b = grid if grid is not None else linear_grid(n)
         with cupy.cuda.Device(self._handle.device):
             if stream is None:
                 kernel(g, b, args)
-            else:
-                s = stream
-                if not isinstance(s, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
-                    s = cupy.cuda.ExternalStream(get_stream(stream, self._handle.device))
-                with s:
-                    kernel(g, b, args)
+                return
+            s = stream
+            if not isinstance(s, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+                s = cupy.cuda.ExternalStream(get_stream(stream, self._handle.device))
+            with s:
+                kernel(g, b, args)
 
-    def _points(self, coords: Any, name: str, dtype):
+    def _points(self, coords: Any, name: str, dtype, ncomp: int):
         import cupy
 
-        dims = self._vdesc.dimensions
         with cupy.cuda.Device(self._handle.device):
             c = cupy.asarray(coords)
-            if dims == 1 and (c.ndim == 0 or c.shape[-1] != 1):
+            if ncomp == 1 and (c.ndim == 0 or c.shape[-1] != 1):
                 c = c[..., None]
-            if c.ndim == 0 or c.shape[-1] != dims:
+            if c.ndim == 0 or c.shape[-1] != ncomp:
                 raise ImageArrayValueError(
-                    f"{name} must have {dims} component(s) (x{', y' if dims > 1 else ''}"
-                    f"{', z' if dims > 2 else ''}) on the last axis, not shape {c.shape}"
+                    f"{name} must have {ncomp} component(s) on the last axis (texture order "
+                    f"x, y, z), not shape {c.shape}"
                 )
             return cupy.ascontiguousarray(c, dtype=dtype)
+
+    def _layer_arg(self, value: Any, points_shape: tuple, name: str, count: int):
+        """(int32 array, step) selecting a layer per point: a fixed view layer, or
+        ``value`` (an int or an array broadcast against the points)."""
+        import cupy
+
+        fixed = self._origin[2] if self._is_view() else None
+        if fixed is not None:
+            if value is not None:
+                raise ImageArrayValueError(f"this view already selects its {name}")
+            value = fixed
+        if value is None:
+            if count > 1:
+                raise ImageArrayValueError(
+                    f"{name}= is required for this {self.image_type.value} image"
+                )
+            value = 0
+        with cupy.cuda.Device(self._handle.device):
+            arr = cupy.asarray(value, dtype=cupy.int32)
+            if arr.ndim == 0:
+                return arr.reshape(1), 0
+            return cupy.ascontiguousarray(cupy.broadcast_to(arr, points_shape)), 1
+
+    def _sample(self, kind, coords, sampler, layer, count, level, dx, dy, stream):
+        import cupy
+
+        from imagearray import _kernels as k
+
+        if (dx is None) != (dy is None):
+            raise ImageArrayValueError("dx and dy are given together")
+        if level is not None and dx is not None:
+            raise ImageArrayValueError("give either level or dx/dy, not both")
+        sampler = self._default_sampler() if sampler is None else sampler
+        tex = self._texture(sampler)
+        ncomp = k.coord_count(kind, self._vdesc.dimensions)
+        c = self._points(coords, "coords", cupy.float32, ncomp)
+        pts = c.shape[:-1]
+        n = int(numpy.prod(pts, dtype=numpy.int64))
+        lay, step = self._layer_arg(layer, pts, "layer", count)
+        vt, ot, out_dtype = k.read_types(self._vdesc.channel_type, self.channels)
+        mode, gx, gy = k.PLAIN, c, c
+        if level is not None or self._whole_mipmap:
+            mode = k.LEVEL
+        if dx is not None:
+            mode = k.GRADIENT
+            gx = cupy.ascontiguousarray(
+                cupy.broadcast_to(self._points(dx, "dx", cupy.float32, ncomp), c.shape)
+            )
+            gy = cupy.ascontiguousarray(
+                cupy.broadcast_to(self._points(dy, "dy", cupy.float32, ncomp), c.shape)
+            )
+        with cupy.cuda.Device(self._handle.device):
+            out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), out_dtype)
+        kernel = k.sample_kernel(kind, self._vdesc.dimensions, vt, ot, mode)
+        args = (
+            tex,
+            c,
+            lay,
+            numpy.int32(step),
+            gx,
+            gy,
+            out,
+            numpy.int64(n),
+            numpy.float32(level or 0.0),
+        )
+        self._launch(kernel, n, args, stream)
+        return out
 
     def sample(
         self,
         coords: Any,
         sampler: Any = None,
         *,
+        layer: Any = None,
         level: float | None = None,
         dx: Any = None,
         dy: Any = None,
@@ -602,13 +691,18 @@ class ImageArray:
             Unnormalized coordinates are in texels (texel centres at i + 0.5),
             normalized ones in [0, 1].
         sampler : Sampler, optional
-            Default: clamp-to-edge, unnormalized, linear filtering (nearest for
-            integer channel types, which CUDA cannot filter).
+            Default: clamp-to-edge, linear filtering (nearest for integer channel
+            types, which CUDA cannot filter), unnormalized coordinates (normalized
+            for mipmaps).
+        layer : int or array_like, optional
+            For layered images (image arrays): the layer of each point (an int, or
+            an array broadcast against the points). A :meth:`layer` view samples its
+            own layer. Layers are never filtered across.
         level : float, optional
-            Mip level to sample (mipmapped images).
+            Mip level to sample (mipmapped images; default 0).
         dx, dy : array_like, optional
-            Gradients (same layout as ``coords``, or one vector for all points)
-            that select the mip level as the hardware would.
+            Gradients (same layout as ``coords``, or one vector for all points) that
+            select the mip level as the hardware would.
         stream : optional
             Default: CuPy's current stream.
 
@@ -624,65 +718,122 @@ class ImageArray:
         >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
         array([0.5], dtype=float32)
         """
-        import cupy
+        from imagearray import _kernels as k
 
-        from imagearray._kernels import read_types, sample_kernel
-
-        self._plain_image("sample()")
-        if (dx is None) != (dy is None):
-            raise ImageArrayValueError("dx and dy are given together")
-        if level is not None and dx is not None:
-            raise ImageArrayValueError("give either level or dx/dy, not both")
-        tex = self.texture(sampler)
-        c = self._points(coords, "coords", cupy.float32)
-        n = int(c.size // max(c.shape[-1], 1))
-        vt, ot, out_dtype = read_types(self._vdesc.channel_type, self.channels)
-        mode = 0
-        gx = gy = c
-        if level is not None or self._whole_mipmap:
-            mode = 1
-        if dx is not None:
-            mode = 2
-            gx = cupy.ascontiguousarray(
-                cupy.broadcast_to(self._points(dx, "dx", cupy.float32), c.shape)
+        kind = self._kernel_kind()
+        if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED):
+            raise ImageArrayValueError(
+                "cubemaps are sampled with a direction vector: use sample_cubemap()"
             )
-            gy = cupy.ascontiguousarray(
-                cupy.broadcast_to(self._points(dy, "dy", cupy.float32), c.shape)
-            )
-        out_shape = c.shape[:-1] + ((self.channels,) if self.channels > 1 else ())
-        with cupy.cuda.Device(self._handle.device):
-            out = cupy.empty(out_shape, dtype=out_dtype)
-        kernel = sample_kernel(self._vdesc.dimensions, vt, ot, mode)
-        args = (tex, c, gx, gy, out, numpy.int64(n), numpy.float32(level or 0.0))
-        self._launch(kernel, n, args, stream)
-        return out
+        count = self.descriptor.num_layers
+        return self._sample(kind, coords, sampler, layer, count, level, dx, dy, stream)
 
-    def fetch(self, indices: Any, *, stream: Any = None):
+    def sample_cubemap(
+        self,
+        directions: Any,
+        sampler: Any = None,
+        *,
+        cube: Any = None,
+        level: float | None = None,
+        dx: Any = None,
+        dy: Any = None,
+        stream: Any = None,
+    ):
+        """Sample a cubemap along direction vectors ``(..., 3)`` (x, y, z from the
+        cube's centre; face selection per CUDA's cubemap table). ``cube`` picks the
+        cubemap of an array of cubemaps. The sampler's ``cubemap_filtering``
+        (disjointed or seamless) decides how filtering treats face edges."""
+        from imagearray import _kernels as k
+
+        kind = self._kernel_kind()
+        if kind not in (k.CUBEMAP, k.CUBEMAP_LAYERED) or self._is_view():
+            raise ImageArrayValueError("sample_cubemap() needs a whole cubemap image")
+        count = self.descriptor.array_size if kind == k.CUBEMAP_LAYERED else 1
+        return self._sample(kind, directions, sampler, cube, count, level, dx, dy, stream)
+
+    def fetch(self, indices: Any, *, layer: Any = None, face: Any = None, stream: Any = None):
         """Read texels at integer ``indices`` exactly as stored (no filtering, no
         normalization), through a surface.
 
-        ``indices`` has texture order (x[, y[, z]]) on the last axis. Indices outside
-        the image read zero. Returns a CuPy array of shape ``indices.shape[:-1]``
-        (+ ``(channels,)``) and this image's dtype.
+        ``indices`` has texture order (x[, y[, z]]) on the last axis. For layered
+        images give ``layer`` (int or array broadcast against the points), for
+        cubemaps ``face`` (0..5, or 6 * cube + face for arrays of cubemaps); layer
+        and face views read their own. Indices outside the image read zero. Returns
+        a CuPy array of shape ``indices.shape[:-1]`` (+ ``(channels,)``) and this
+        image's dtype.
         """
         import cupy
 
-        from imagearray._kernels import fetch_kernel, fetch_types
+        from imagearray import _kernels as k
 
-        self._plain_image("fetch()")
+        kind = self._kernel_kind()
+        if self._whole_mipmap:
+            raise ImageArrayValueError("fetch() reads one level: use img.mip(l).fetch(...)")
+        if layer is not None and face is not None:
+            raise ImageArrayValueError("give layer or face, not both")
         surf = self.surface()
-        idx = self._points(indices, "indices", cupy.int32)
-        n = int(idx.size // max(idx.shape[-1], 1))
-        out_shape = idx.shape[:-1] + ((self.channels,) if self.channels > 1 else ())
+        ncomp = 2 if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else self._vdesc.dimensions
+        idx = self._points(indices, "indices", cupy.int32, ncomp)
+        pts = idx.shape[:-1]
+        n = int(numpy.prod(pts, dtype=numpy.int64))
+        level_desc = self._handle.desc if self._handle.desc is not None else self._vdesc
+        nl = level_desc.num_layers
+        name = "face" if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else "layer"
+        lay, step = self._layer_arg(face if layer is None else layer, pts, name, nl)
         with cupy.cuda.Device(self._handle.device):
-            out = cupy.empty(out_shape, dtype=self.dtype)
+            out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), self.dtype)
         w, h, d = self._vdesc.extent
-        kernel = fetch_kernel(
-            self._vdesc.dimensions, fetch_types(self._vdesc.texel_size, self.channels)
+        vt = k.fetch_types(self._vdesc.texel_size, self.channels)
+        kernel = k.fetch_kernel(kind, self._vdesc.dimensions, vt)
+        args = (
+            surf,
+            idx,
+            lay,
+            numpy.int32(step),
+            out,
+            numpy.int64(n),
+            numpy.int32(w),
+            numpy.int32(h),
+            numpy.int32(d),
+            numpy.int32(nl),
         )
-        args = (surf, idx, out, numpy.int64(n), numpy.int32(w), numpy.int32(h), numpy.int32(d))
         self._launch(kernel, n, args, stream)
         return out
+
+    def generate_mipmaps(self, kernel: Any = None, *, stream: Any = None) -> None:
+        """Fill levels 1.. of a mipmapped image from level 0, on the GPU.
+
+        The default is an exact box filter: each texel of level l averages the area
+        it covers in level l - 1 (for odd sizes, edge texels of the finer level count
+        with fractional weights), in float, rounded to nearest for integer and
+        normalized integer types. Layers and cubemap faces are filtered separately.
+
+        ``kernel``, optionally, is a ``cupy.RawKernel`` run once per level with
+        arguments ``(src, dst, src_w, src_h, src_d, dst_w, dst_h, dst_d, layers,
+        layered)`` where ``src``/``dst`` are ``ia::unsampled_image_handle``s of
+        levels l - 1 and l, over a grid of 16 x 16 blocks covering (dst_w, dst_h)
+        and ``dst_d`` (or ``layers``) blocks in z.
+        """
+        from imagearray import _kernels as k
+
+        desc = self.descriptor
+        if not desc.type.is_mipmapped:
+            raise ImageArrayValueError(f"generate_mipmaps() needs a mipmapped image, not {desc}")
+        if not self._whole_mipmap:
+            raise ImageArrayValueError("generate_mipmaps() works on the whole mipmapped image")
+        dims = desc.dimensions
+        layered = desc.type.is_layered or desc.type.is_cubemap
+        if kernel is None:
+            kernel = k.mipgen_kernel(desc.dtype.name, desc.num_channels, dims, layered)
+        for level in range(1, desc.num_levels):
+            src, dst = self.mip(level - 1), self.mip(level)
+            sw, sh, sd = src.view_descriptor.extent
+            dw, dh, dd = dst.view_descriptor.extent
+            zs = desc.num_layers if layered else dd
+            g = ((-(-dw // 16), -(-dh // 16), zs), (16, 16, 1))
+            args = (src.surface(), dst.surface(), *map(numpy.int32, (sw, sh, sd, dw, dh, dd)))
+            args += (numpy.int32(desc.num_layers if layered else 1), numpy.int32(int(layered)))
+            self._launch(kernel, 0, args, stream, grid=g)
 
     # ------------------------------------------------------------ lifetime
     def free(self) -> None:

@@ -1,7 +1,8 @@
-"""CUDA kernels behind ``ImageArray.sample`` and ``ImageArray.fetch``.
+"""CUDA kernels behind ``ImageArray.sample``, ``fetch`` and ``generate_mipmaps``.
 
-One small kernel per (dimensions, read type), compiled once per process by CuPy's
-NVRTC path and cached. Coordinates are texture order (x, y, z) in the last axis.
+One small kernel per (image kind, dimensions, read type, sampling mode), compiled
+once per process through CuPy (NVRTC) and cached. Coordinates are texture order
+(x, y, z) in the last axis; for cubemaps they are a direction vector.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import functools
 import numpy
 
 from imagearray._enums import ChannelType
+
+STANDARD, LAYERED, CUBEMAP, CUBEMAP_LAYERED = "standard", "layered", "cubemap", "cubemap_layered"
+PLAIN, LEVEL, GRADIENT = 0, 1, 2
 
 # storage dtype name -> CUDA scalar and vector type prefix for texture/surface reads
 _CTYPES = {
@@ -40,98 +44,248 @@ def read_types(channel_type: ChannelType, channels: int) -> tuple[str, str, nump
     return _vector(_CTYPES[name], channels), _CTYPES[name][0], numpy.dtype(name)
 
 
+def fetch_types(texel_size: int, channels: int) -> str:
+    """Surface read type: an unsigned integer vector with the texel's bytes."""
+    item = _UNSIGNED_OF_SIZE[texel_size // channels]
+    return _vector(_CTYPES[item], channels)
+
+
+def coord_count(kind: str, dims: int) -> int:
+    return 3 if kind in (CUBEMAP, CUBEMAP_LAYERED) else dims
+
+
+def _grad(n: int, name: str) -> str:
+    parts = [f"{name}[{n}*i+{k}]" for k in range(n)]
+    if n == 1:
+        return parts[0]
+    if n == 2:
+        return f"make_float2({parts[0]}, {parts[1]})"
+    return f"make_float4({parts[0]}, {parts[1]}, {parts[2]}, 0.f)"
+
+
+def texture_call(kind: str, dims: int, mode: int) -> str:
+    """The CUDA texture intrinsic reading point ``i`` (coordinates ``c``, layer ``L``,
+    ``level``, gradients ``dx``/``dy``)."""
+    n = coord_count(kind, dims)
+    coords = ", ".join(f"c[{n}*i+{k}]" for k in range(n))
+    base = {
+        STANDARD: f"tex{dims}D",
+        LAYERED: f"tex{dims}DLayered",
+        CUBEMAP: "texCubemap",
+        CUBEMAP_LAYERED: "texCubemapLayered",
+    }[kind]
+    args = coords + (", L" if kind in (LAYERED, CUBEMAP_LAYERED) else "")
+    if mode == LEVEL:
+        return f"{base}Lod<VT>(tex, {args}, level)"
+    if mode == GRADIENT:
+        return f"{base}Grad<VT>(tex, {args}, {_grad(n, 'dx')}, {_grad(n, 'dy')})"
+    return f"{base}<VT>(tex, {args})"
+
+
 _SAMPLE = r"""
-#define DIMS {dims}
-#define MODE {mode}
 typedef {vt} VT;
 extern "C" __global__ void ia_sample(unsigned long long tex, const float* __restrict__ c,
+                                     const int* __restrict__ layer, int layer_step,
                                      const float* __restrict__ dx, const float* __restrict__ dy,
                                      {ot}* __restrict__ out, long long n, float level)
 {{
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    VT v;
-#if DIMS == 1
-    float x = c[i];
-  #if MODE == 0
-    v = tex1D<VT>(tex, x);
-  #elif MODE == 1
-    v = tex1DLod<VT>(tex, x, level);
-  #else
-    v = tex1DGrad<VT>(tex, x, dx[i], dy[i]);
-  #endif
-#elif DIMS == 2
-    float x = c[2 * i], y = c[2 * i + 1];
-  #if MODE == 0
-    v = tex2D<VT>(tex, x, y);
-  #elif MODE == 1
-    v = tex2DLod<VT>(tex, x, y, level);
-  #else
-    v = tex2DGrad<VT>(tex, x, y, make_float2(dx[2 * i], dx[2 * i + 1]),
-                      make_float2(dy[2 * i], dy[2 * i + 1]));
-  #endif
-#else
-    float x = c[3 * i], y = c[3 * i + 1], z = c[3 * i + 2];
-  #if MODE == 0
-    v = tex3D<VT>(tex, x, y, z);
-  #elif MODE == 1
-    v = tex3DLod<VT>(tex, x, y, z, level);
-  #else
-    v = tex3DGrad<VT>(tex, x, y, z, make_float4(dx[3 * i], dx[3 * i + 1], dx[3 * i + 2], 0.f),
-                      make_float4(dy[3 * i], dy[3 * i + 1], dy[3 * i + 2], 0.f));
-  #endif
-#endif
+    int L = layer[i * layer_step];
+    (void)L; (void)dx; (void)dy; (void)level;
+    VT v = {call};
     reinterpret_cast<VT*>(out)[i] = v;
 }}
 """
 
+
+def surface_read(kind: str, dims: int) -> tuple[str, str]:
+    """(bounds condition, CUDA surface read) of point ``i`` (indices ``idx``, layer
+    or face ``L``) for image kinds standard / layered / cubemap (face) / layered
+    cubemap (6 * cube + face)."""
+    n = dims if kind == STANDARD else (dims if kind == LAYERED else 2)
+    names = ["x", "y", "z"][:n]
+    cond = " && ".join(f"{v} >= 0 && {v} < {e}" for v, e in zip(names, ["w", "h", "d"]))
+    xb = "x * (int)sizeof(VT)"
+    rest = "".join(f", {v}" for v in names[1:])
+    if kind == STANDARD:
+        return cond, f"surf{dims}Dread<VT>(surf, {xb}{rest})"
+    cond += " && L >= 0 && L < nl"
+    if kind == LAYERED:
+        return cond, f"surf{dims}DLayeredread<VT>(surf, {xb}{rest}, L)"
+    if kind == CUBEMAP:
+        return cond, f"surfCubemapread<VT>(surf, {xb}{rest}, L)"
+    return cond, f"surfCubemapLayeredread<VT>(surf, {xb}{rest}, L)"
+
+
 _FETCH = r"""
-#define DIMS {dims}
 typedef {vt} VT;
 extern "C" __global__ void ia_fetch(unsigned long long surf, const int* __restrict__ idx,
-                                    VT* __restrict__ out, long long n, int w, int h, int d)
+                                    const int* __restrict__ layer, int layer_step,
+                                    VT* __restrict__ out, long long n, int w, int h, int d, int nl)
 {{
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     VT v;
     // Out-of-range indices read zero: checked here, so the surface never traps.
     memset(&v, 0, sizeof(VT));
-#if DIMS == 1
-    int x = idx[i];
-    if (x >= 0 && x < w) v = surf1Dread<VT>(surf, x * (int)sizeof(VT));
-#elif DIMS == 2
-    int x = idx[2 * i], y = idx[2 * i + 1];
-    if (x >= 0 && x < w && y >= 0 && y < h) v = surf2Dread<VT>(surf, x * (int)sizeof(VT), y);
-#else
-    int x = idx[3 * i], y = idx[3 * i + 1], z = idx[3 * i + 2];
-    if (x >= 0 && x < w && y >= 0 && y < h && z >= 0 && z < d)
-        v = surf3Dread<VT>(surf, x * (int)sizeof(VT), y, z);
-#endif
+    int L = layer[i * layer_step];
+    (void)L; (void)nl; (void)h; (void)d;
+    {unpack}
+    if ({cond}) v = {call};
     out[i] = v;
 }}
 """
 
 
+def _unpack(n: int) -> str:
+    return " ".join(f"int {v} = idx[{n}*i+{k}];" for k, v in enumerate(["x", "y", "z"][:n]))
+
+
 @functools.cache
-def sample_kernel(dims: int, vt: str, ot: str, mode: int):
+def sample_kernel(kind: str, dims: int, vt: str, ot: str, mode: int):
     import cupy
 
-    src = _SAMPLE.format(dims=dims, vt=vt, ot=ot, mode=mode)
+    src = sample_source(kind, dims, vt, ot, mode)
     return cupy.RawKernel(src, "ia_sample", options=("-std=c++17",))
 
 
+def sample_source(kind: str, dims: int, vt: str, ot: str, mode: int) -> str:
+    return _SAMPLE.format(vt=vt, ot=ot, call=texture_call(kind, dims, mode))
+
+
+def fetch_source(kind: str, dims: int, vt: str) -> str:
+    cond, call = surface_read(kind, dims)
+    n = dims if kind in (STANDARD, LAYERED) else 2
+    return _FETCH.format(vt=vt, unpack=_unpack(n), cond=cond, call=call)
+
+
 @functools.cache
-def fetch_kernel(dims: int, vt: str):
+def fetch_kernel(kind: str, dims: int, vt: str):
     import cupy
 
-    src = _FETCH.format(dims=dims, vt=vt)
-    return cupy.RawKernel(src, "ia_fetch", options=("-std=c++17",))
+    return cupy.RawKernel(fetch_source(kind, dims, vt), "ia_fetch", options=("-std=c++17",))
 
 
-def fetch_types(texel_size: int, channels: int) -> str:
-    """Surface read type: an unsigned integer vector with the texel's bytes."""
-    item = _UNSIGNED_OF_SIZE[texel_size // channels]
-    return _vector(_CTYPES[item], channels)
+# ---------------------------------------------------------------- mipmap generation
+
+_MIPGEN = r"""
+typedef {st} ST;  // one stored channel
+#define C {channels}
+#define DIMS {dims}
+__device__ __forceinline__ float load(ST s) {{ return {to_float}; }}
+__device__ __forceinline__ ST store(float f) {{ return {from_float}; }}
+
+// Exact box filter: output texel i of an axis n -> m covers input [i*r, (i+1)*r),
+// r = n/m, each input texel weighted by its overlap; at most 3 taps per axis.
+__device__ __forceinline__ int taps(int i, int n, int m, int* j0, float* w) {{
+    float r = (float)n / (float)m;
+    float a = i * r, b = (i + 1) * r;
+    int first = (int)floorf(a);
+    int k = 0;
+    for (int j = first; j < n && j < b && k < 3; ++j, ++k) {{
+        float lo = fmaxf(a, (float)j), hi = fminf(b, (float)(j + 1));
+        w[k] = (hi - lo) / r;
+    }}
+    *j0 = first;
+    return k;
+}}
+
+extern "C" __global__ void ia_mipgen(unsigned long long src, unsigned long long dst,
+                                     int sw, int sh, int sd, int dw, int dh, int dd,
+                                     int layers, int layered)
+{{
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    int y = blockIdx.y * blockDim.y + threadIdx.y;
+    int zz = blockIdx.z;  // depth slice, or layer for layered images
+    if (x >= dw || y >= dh) return;
+    int z = layered ? 0 : zz, L = layered ? zz : 0;
+    float wx[3], wy[3] = {{1.f, 0.f, 0.f}}, wz[3] = {{1.f, 0.f, 0.f}};
+    int x0, y0 = y, z0 = z;
+    int nx = taps(x, sw, dw, &x0, wx), ny = 1, nz = 1;
+#if DIMS >= 2
+    ny = taps(y, sh, dh, &y0, wy);
+#endif
+#if DIMS == 3
+    nz = taps(z, sd, dd, &z0, wz);
+#endif
+    float acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = 0.f;
+    for (int kz = 0; kz < nz; ++kz)
+        for (int ky = 0; ky < ny; ++ky)
+            for (int kx = 0; kx < nx; ++kx) {{
+                ST t[C];
+                {read}
+                float w = wx[kx] * wy[ky] * wz[kz];
+                for (int c = 0; c < C; ++c) acc[c] += w * load(t[c]);
+            }}
+    ST o[C];
+    for (int c = 0; c < C; ++c) o[c] = store(acc[c]);
+    {write}
+}}
+"""
+
+_LOADS = {
+    "float32": ("float", "s", "f"),
+    "float16": (
+        "unsigned short",
+        "__half2float(__ushort_as_half(s))",
+        "__half_as_ushort(__float2half_rn(f))",
+    ),
+}
+
+
+def _int_conv(dtype: numpy.dtype) -> tuple[str, str, str]:
+    info = numpy.iinfo(dtype)
+    scalar = _CTYPES[dtype.name][0]
+    # round half to even, then clamp to the type's range (as numpy.rint + clip)
+    return (
+        scalar,
+        "(float)s",
+        f"({scalar})fminf(fmaxf(rintf(f), {float(info.min)}f), {float(info.max)}f)",
+    )
+
+
+def mipgen_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:
+    dtype = numpy.dtype(dtype)
+    if dtype.name in _LOADS:
+        st, to_f, from_f = _LOADS[dtype.name]
+    else:
+        st, to_f, from_f = _int_conv(dtype)
+    size = dtype.itemsize * channels
+    # one texel is read and written as an unsigned vector of its size, then split
+    raw = fetch_types(size, channels)
+    coords = {1: "", 2: ", y0 + ky", 3: ", y0 + ky, z0 + kz"}[dims]
+    if layered:
+        rd = f"surf{dims}DLayeredread<RT>(src, (x0 + kx) * (int)sizeof(RT){coords}, L)"
+        out_coords = {1: "", 2: ", y"}[dims] + ", L"
+        wr = f"surf{dims}DLayeredwrite<RT>(r, dst, x * (int)sizeof(RT){out_coords})"
+    else:
+        rd = f"surf{dims}Dread<RT>(src, (x0 + kx) * (int)sizeof(RT){coords})"
+        out_coords = {1: "", 2: ", y", 3: ", y, z"}[dims]
+        wr = f"surf{dims}Dwrite<RT>(r, dst, x * (int)sizeof(RT){out_coords})"
+    read = f"typedef {raw} RT; RT r = {rd}; memcpy(t, &r, sizeof(RT));"
+    write = f"typedef {raw} RT; RT r; memcpy(&r, o, sizeof(RT)); {wr};"
+    src = _MIPGEN.format(
+        st=st,
+        channels=channels,
+        dims=dims,
+        to_float=to_f,
+        from_float=from_f,
+        read=read,
+        write=write,
+    )
+    if dtype.name == "float16":
+        src = "#include <cuda_fp16.h>\n" + src
+    return src
+
+
+@functools.cache
+def mipgen_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
+    import cupy
+
+    src = mipgen_source(numpy.dtype(dtype_name), channels, dims, layered)
+    return cupy.RawKernel(src, "ia_mipgen", options=("-std=c++17",))
 
 
 def grid(n: int, block: int = 256) -> tuple[tuple[int], tuple[int]]:

@@ -8,6 +8,17 @@ from imagearray import _kernels
 from imagearray._enums import ChannelType
 
 
+def _cuda_include() -> str | None:
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("nvidia.cu13")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        if os.path.isfile(os.path.join(loc, "include", "cuda_fp16.h")):
+            return os.path.join(loc, "include")
+    return None
+
+
 def _nvrtc_compile(src: str, arch: str = "compute_90") -> tuple[bool, str]:
     try:
         from cuda.bindings import nvrtc
@@ -18,6 +29,9 @@ def _nvrtc_compile(src: str, arch: str = "compute_90") -> tuple[bool, str]:
     except RuntimeError as exc:  # libnvrtc not found
         pytest.skip(f"NVRTC library not loadable (install nvidia-cuda-nvrtc): {exc}")
     opts = [f"--gpu-architecture={arch}".encode(), b"-std=c++17"]
+    inc = _cuda_include()
+    if inc:  # cuda_fp16.h, as CuPy provides it when it compiles these kernels
+        opts.append(f"-I{inc}".encode())
     (res,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
     _, size = nvrtc.nvrtcGetProgramLogSize(prog)
     log = b" " * size
@@ -26,16 +40,32 @@ def _nvrtc_compile(src: str, arch: str = "compute_90") -> tuple[bool, str]:
     return res == nvrtc.nvrtcResult.NVRTC_SUCCESS, log.decode(errors="replace")
 
 
+KINDS = [
+    (_kernels.STANDARD, 1),
+    (_kernels.STANDARD, 2),
+    (_kernels.STANDARD, 3),
+    (_kernels.LAYERED, 1),
+    (_kernels.LAYERED, 2),
+    (_kernels.CUBEMAP, 2),
+    (_kernels.CUBEMAP_LAYERED, 2),
+]
+
+
+def _many(sources):
+    return "\n".join(
+        src.replace("ia_sample", f"ia_sample_{k}").replace("ia_fetch", f"ia_fetch_{k}")
+        for k, src in enumerate(sources)
+    )
+
+
 @pytest.mark.parametrize("ctype", list(ChannelType))
 @pytest.mark.parametrize("channels", [1, 2, 4])
 def test_sample_kernels_compile(ctype, channels):
     vt, ot, _ = _kernels.read_types(ctype, channels)
-    src = "\n".join(
-        _kernels._SAMPLE.format(dims=d, vt=vt, ot=ot, mode=m).replace(
-            "ia_sample", f"ia_sample_{d}_{m}"
-        )
-        for d in (1, 2, 3)
-        for m in (0, 1, 2)
+    src = _many(
+        _kernels.sample_source(kind, dims, vt, ot, mode)
+        for kind, dims in KINDS
+        for mode in (_kernels.PLAIN, _kernels.LEVEL, _kernels.GRADIENT)
     )
     ok, log = _nvrtc_compile(src)
     assert ok, log
@@ -46,12 +76,32 @@ def test_sample_kernels_compile(ctype, channels):
 )
 def test_fetch_kernels_compile(texel_size, channels):
     vt = _kernels.fetch_types(texel_size, channels)
-    src = "\n".join(
-        _kernels._FETCH.format(dims=d, vt=vt).replace("ia_fetch", f"ia_fetch_{d}")
-        for d in (1, 2, 3)
-    )
-    ok, log = _nvrtc_compile(src)
+    ok, log = _nvrtc_compile(_many(_kernels.fetch_source(k, d, vt) for k, d in KINDS))
     assert ok, log
+
+
+@pytest.mark.parametrize(
+    "dtype", ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float16", "float32"]
+)
+@pytest.mark.parametrize("channels", [1, 2, 4])
+def test_mipgen_kernels_compile(dtype, channels):
+    import numpy as np
+
+    srcs = [
+        _kernels.mipgen_source(np.dtype(dtype), channels, dims, layered)
+        for dims, layered in ((1, False), (2, False), (3, False), (1, True), (2, True))
+    ]
+    for src in srcs:  # each has its own includes and macros
+        ok, log = _nvrtc_compile(src)
+        if not ok and "cuda_fp16.h" in log:
+            pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
+        assert ok, log
+
+
+def test_texture_calls():
+    assert _kernels.texture_call("standard", 2, 0) == "tex2D<VT>(tex, c[2*i+0], c[2*i+1])"
+    assert _kernels.texture_call("layered", 1, 1) == "tex1DLayeredLod<VT>(tex, c[1*i+0], L, level)"
+    assert _kernels.texture_call("cubemap", 2, 2).startswith("texCubemapGrad<VT>(tex, c[3*i+0]")
 
 
 def test_read_types():
