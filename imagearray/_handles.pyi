@@ -1,0 +1,40 @@
+from typing import Any
+
+ARRAY: int
+MIPMAP: int
+LINEAR: int
+PITCH2D: int
+
+class _CudaObject:
+    device: int
+    memory: Any
+    @property
+    def alive(self) -> bool: ...
+    @property
+    def raw_handle(self) -> int: ...
+    def destroy(self) -> None: ...
+
+class TextureObject(_CudaObject): ...
+class SurfaceObject(_CudaObject): ...
+
+def create_texture(
+    device: int,
+    kind: int,
+    handle: int,
+    fmt: int,
+    channels: int,
+    width: int,
+    height: int,
+    pitch: int,
+    size_bytes: int,
+    address_modes: tuple[int, int, int],
+    filter_mode: int,
+    mipmap_filter_mode: int,
+    flags: int,
+    max_anisotropy: int,
+    min_level_clamp: float,
+    max_level_clamp: float,
+    border_color: tuple[float, float, float, float],
+    memory: Any,
+) -> TextureObject: ...
+def create_surface(device: int, cuarray: int, memory: Any) -> SurfaceObject: ...
