@@ -8,7 +8,7 @@ import sys
 
 from benchmarks._util import device_meta, table, write_json
 
-BENCHMARKS = ["copy", "sample", "mipmaps"]
+BENCHMARKS = ["copy", "sample", "mipmaps", "hostmem"]
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,16 @@ samplers, sub-region copies, interop) for CuPy users. See ``DESIGN.md``.
 from __future__ import annotations
 
 from imagearray._copies import copy
+from imagearray._copy_optimize import (
+    HostMemoryAlreadyReleasedError,
+    HostMemoryNotPreparedError,
+    HostMemoryOverlapError,
+    PreparedMemoryLeakWarning,
+    prepare_for_device_copy,
+    prepared_for_device_copy,
+    prepared_host_ranges,
+    release_from_device_copy,
+)
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
@@ -51,6 +61,14 @@ from imagearray._sampler import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "HostMemoryAlreadyReleasedError",
+    "HostMemoryNotPreparedError",
+    "HostMemoryOverlapError",
+    "PreparedMemoryLeakWarning",
+    "prepare_for_device_copy",
+    "prepared_for_device_copy",
+    "prepared_host_ranges",
+    "release_from_device_copy",
     "get_include",
     "header_hash",
     "kernel_preamble",

@@ -491,7 +491,15 @@ def copy(
         queue_device=queue_device,
         pitch_align=device_info("image_row_pitch_align", queue_device),
     )
-    return execute(plan, handle, queue_device)
+    event = execute(plan, handle, queue_device)
+    # Prepared (registered) host memory makes the copy truly asynchronous: the
+    # registry keeps the event so that releasing the memory waits for it.
+    from imagearray._copy_optimize import note_copy
+
+    for ep in (s, d):
+        if ep.kind == HOST:
+            note_copy(ep.address, ep.nbytes, event)
+    return event
 
 
 def execute(plan: CopyPlan, stream_handle: int, queue_device: int):

@@ -294,8 +294,17 @@ class ImageArray:
             d = self._vdesc.num_layers
         return (0, 0, 0), (w, h, d)
 
-    def get(self, stream: Any = None, out: numpy.ndarray | None = None) -> numpy.ndarray:
-        """Copy the image to a NumPy array (waits for the copy, as ``cupy.ndarray.get``)."""
+    def get(
+        self, stream: Any = None, out: numpy.ndarray | None = None, blocking: bool = True
+    ) -> numpy.ndarray:
+        """Copy the image to a NumPy array.
+
+        By default the call waits for the copy, as ``cupy.ndarray.get`` does. With an
+        ``out`` array prepared by :func:`prepare_for_device_copy` the copy goes
+        straight into it (no staging) and ``blocking=False`` returns at once: read
+        ``out`` only after synchronizing the stream. Into pageable memory the driver
+        finishes the copy before returning either way.
+        """
         if out is None:
             out = numpy.empty(self.shape, dtype=self.dtype)
         elif (
@@ -309,8 +318,13 @@ class ImageArray:
                 f"out must be a writable C-contiguous numpy array of shape {self.shape} and "
                 f"dtype {self.dtype}"
             )
+        from imagearray._copy_optimize import note_copy
+
         lo, ext = self._whole()
-        self._region(lo, ext, out, HOST, False, stream).synchronize()
+        ev = self._region(lo, ext, out, HOST, False, stream)
+        note_copy(out.ctypes.data, out.nbytes, ev)
+        if blocking:
+            ev.synchronize()
         return out
 
     def to_cupy(self, stream: Any = None):
@@ -324,7 +338,10 @@ class ImageArray:
         return out
 
     def set(self, array: Any, stream: Any = None) -> None:
-        """Overwrite the whole image from a NumPy or CuPy array of exactly its shape."""
+        """Overwrite the whole image from a NumPy or CuPy array of exactly its shape.
+
+        From memory prepared with :func:`prepare_for_device_copy` the copy is
+        asynchronous: do not modify the array until the stream is synchronized."""
         if tuple(getattr(array, "shape", ())) != self.shape:
             raise ImageArrayValueError(
                 f"set() needs an array of shape {self.shape}, not {getattr(array, 'shape', None)}"
@@ -359,9 +376,13 @@ class ImageArray:
 
     def _write(self, lo, ext, value, stream) -> None:
         arr, kind = self._as_source(value, self._box_shape(ext))
+        from imagearray._copy_optimize import note_copy
+
         ev = self._region(lo, ext, arr, kind, True, stream)
-        if kind == HOST:
-            ev.synchronize()  # the host buffer may be a temporary
+        # A temporary host buffer must outlive the copy: wait, unless it is prepared
+        # memory (then it is the caller's array, kept alive by the registry).
+        if kind == HOST and not note_copy(arr.ctypes.data, arr.nbytes, ev):
+            ev.synchronize()
 
     # ------------------------------------------------------------ indexing
     def _normalize(self, key: Any):

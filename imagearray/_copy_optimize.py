@@ -1,0 +1,718 @@
+"""Copy optimization (spec: ``sycl_ext_oneapi_copy_optimize``): prepare host memory
+for device copies.
+
+:func:`prepare_for_device_copy` page-locks a host range with ``cuMemHostRegister``
+(flag ``CU_MEMHOSTREGISTER_PORTABLE``: page-locked for every device), so copies to
+and from it run at full DMA bandwidth and asynchronously; :func:`release_from_device_copy`
+undoes it; :func:`prepared_for_device_copy` does both around a ``with`` block.
+
+Where the spec leaves behaviour undefined, imagearray defines it. Every prepared
+range is tracked in a registry keyed by its byte interval, guarded by a lock:
+
+=====================================================  ==========================================
+misuse                                                  what happens
+=====================================================  ==========================================
+preparing a range that overlaps a prepared one          :class:`HostMemoryOverlapError`
+(even by one byte, on any device)
+preparing memory page-locked outside imagearray         :class:`HostMemoryOverlapError`
+(``cudaMallocHost``, another library's registration)    (from the driver's refusal)
+releasing a range that was never prepared, or with a    :class:`HostMemoryNotPreparedError`
+pointer inside a prepared range instead of its start
+releasing twice                                         :class:`HostMemoryAlreadyReleasedError`
+                                                        (a :class:`ReleasedResourceError` too)
+releasing with another device than it was prepared on   :class:`DeviceMismatchError`
+dropping the last reference to a prepared NumPy array   nothing is freed: the registration keeps
+or buffer                                               the object alive until released
+=====================================================  ==========================================
+
+Lifetime. A prepared NumPy array or buffer is held (through a buffer export, so
+it cannot be resized either) until it is released: dropping the caller's last
+reference frees nothing. Registrations are never released behind the caller's
+back (there is no ``weakref`` finalizer: the registration itself holds the object,
+so it could never fire). A range still prepared when the interpreter exits is
+released then, with a :class:`PreparedMemoryLeakWarning` naming it;
+:func:`prepared_host_ranges` lists the live ones at any time. A range prepared
+from a bare pointer cannot be held: the caller keeps that memory allocated until
+it is released.
+
+Copies in flight. Releasing waits for the copies imagearray enqueued on the range
+(:func:`note_copy`); copies enqueued by other libraries must have finished.
+
+Threads. All functions are thread-safe. The driver calls (pinning a large range
+takes a while) run outside the registry lock, with the range reserved: meanwhile
+it is not reported as prepared and a second prepare or release of it raises.
+
+Plain Python: argument parsing, validation and the registry run without a GPU;
+the one registration per range is owned by ``imagearray._hostmem`` (Cython).
+"""
+
+from __future__ import annotations
+
+import atexit
+import bisect
+import collections
+import contextlib
+import dataclasses
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy
+
+from imagearray._errors import (
+    CUDAError,
+    DeviceMismatchError,
+    ImageArrayTypeError,
+    ImageArrayValueError,
+    ReleasedResourceError,
+)
+
+__all__ = [
+    "HostMemoryAlreadyReleasedError",
+    "HostMemoryNotPreparedError",
+    "HostMemoryOverlapError",
+    "PreparedMemoryLeakWarning",
+    "PreparedRange",
+    "is_prepared",
+    "note_copy",
+    "prepare_for_device_copy",
+    "prepared_for_device_copy",
+    "prepared_host_ranges",
+    "release_from_device_copy",
+]
+
+_MAX_ADDRESS = 1 << 64
+# How many released start addresses are remembered, to tell "released twice" from
+# "never prepared" in the error raised by a second release.
+_RELEASED_MEMORY = 4096
+
+
+class HostMemoryOverlapError(ImageArrayValueError):
+    """The range to prepare overlaps a range already prepared, or memory that is
+    already page-locked outside imagearray."""
+
+
+class HostMemoryNotPreparedError(ImageArrayValueError):
+    """The range to release is not one that :func:`prepare_for_device_copy` prepared."""
+
+
+class HostMemoryAlreadyReleasedError(HostMemoryNotPreparedError, ReleasedResourceError):
+    """The range to release was prepared, and has already been released."""
+
+
+class PreparedMemoryLeakWarning(UserWarning):
+    """Host memory was still prepared (page-locked) when the interpreter exited."""
+
+
+class PreparedRange(NamedTuple):
+    """A live prepared range, as :func:`prepared_host_ranges` reports it."""
+
+    address: int
+    nbytes: int
+    device: int
+    source: str  # "numpy.ndarray", "bytearray", ..., or "pointer"
+
+
+# --------------------------------------------------------------- argument parsing
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, numpy.integer)) and not isinstance(value, (bool, numpy.bool_))
+
+
+def _check_nbytes(nbytes: Any) -> int:
+    if not _is_int(nbytes):
+        raise ImageArrayTypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
+    if nbytes <= 0:
+        raise ImageArrayValueError(f"nbytes must be > 0, not {int(nbytes)}")
+    return int(nbytes)
+
+
+def _array_range(arr: numpy.ndarray) -> tuple[int, int]:
+    """(lowest address, nbytes) of an array whose elements fill one contiguous range."""
+    if arr.size == 0:
+        raise ImageArrayValueError(
+            f"the array is empty (shape {arr.shape}): there is no memory to prepare"
+        )
+    if arr.flags.c_contiguous or arr.flags.f_contiguous:
+        return int(arr.ctypes.data), int(arr.nbytes)
+    # Any axis order (a transposed or reversed array) is fine as long as the
+    # elements tile one range without gaps or repeats.
+    expected = arr.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(arr.strides, arr.shape) if n > 1):
+        if stride != expected:
+            raise ImageArrayValueError(
+                f"the array does not occupy one contiguous range of memory (shape {arr.shape}, "
+                f"strides {arr.strides}, itemsize {arr.itemsize}): prepare a contiguous array, "
+                "e.g. numpy.ascontiguousarray(a), and copy from that one"
+            )
+        expected *= n
+    low = int(arr.ctypes.data) + sum(
+        s * (n - 1) for s, n in zip(arr.strides, arr.shape) if s < 0 and n > 1
+    )
+    return low, int(arr.nbytes)
+
+
+@dataclasses.dataclass(frozen=True)
+class _HostRange:
+    address: int
+    nbytes: int  # the whole object's size, or the given nbytes
+    owner: Any  # what keeps the memory alive (None for a pointer)
+    source: str
+    explicit_nbytes: bool
+
+
+def _host_range(obj: Any, nbytes: Any, *, nbytes_required_for_pointer: bool) -> _HostRange:
+    """Parse ``obj`` (NumPy array, buffer, or int pointer) and ``nbytes``."""
+    if isinstance(obj, numpy.ndarray):
+        address, size = _array_range(obj)
+        try:
+            # A buffer export pins the allocation: numpy refuses to resize it.
+            owner: Any = memoryview(obj)
+        except (TypeError, ValueError, BufferError):  # e.g. datetime64: no buffer format
+            owner = obj
+        source = "numpy.ndarray"
+    elif _is_int(obj):
+        address = int(obj)
+        if not 0 < address < _MAX_ADDRESS:
+            raise ImageArrayValueError(
+                f"a pointer must be a non-null 64-bit host address, not {address:#x}"
+            )
+        if nbytes is None:
+            if nbytes_required_for_pointer:
+                raise ImageArrayValueError(
+                    "nbytes is required when obj is a pointer (int): pass "
+                    "prepare_for_device_copy(ptr, nbytes)"
+                )
+            return _HostRange(address, 0, None, "pointer", False)
+        n = _check_nbytes(nbytes)
+        if address + n > _MAX_ADDRESS:
+            raise ImageArrayValueError(
+                f"the range {address:#x} + {n} B runs past the end of the address space"
+            )
+        return _HostRange(address, n, None, "pointer", True)
+    elif hasattr(obj, "__cuda_array_interface__"):
+        raise ImageArrayTypeError(
+            f"{type(obj).__name__} is device memory: only host memory (a NumPy array, a buffer "
+            "or a host pointer) is prepared for device copies"
+        )
+    else:
+        try:
+            view = memoryview(obj)
+        except TypeError:
+            raise ImageArrayTypeError(
+                f"cannot prepare a {type(obj).__name__}: expected a NumPy array, an object with "
+                "the buffer protocol (bytearray, memoryview, mmap, ...) or an int pointer with "
+                "nbytes"
+            ) from None
+        if view.nbytes == 0:
+            raise ImageArrayValueError("the buffer is empty: there is no memory to prepare")
+        if view.c_contiguous:
+            # A C-contiguous export reads as plain bytes whatever its format.
+            address, size = int(numpy.frombuffer(view, numpy.uint8).ctypes.data), view.nbytes
+        elif view.f_contiguous:
+            address, size = _array_range(numpy.asarray(view))
+        else:
+            raise ImageArrayValueError(
+                f"the {type(obj).__name__} buffer is not contiguous (shape {view.shape}, strides "
+                f"{view.strides}): only one contiguous range of memory can be prepared"
+            )
+        owner = view
+        source = type(obj).__module__ + "." + type(obj).__qualname__
+        if type(obj).__module__ == "builtins":
+            source = type(obj).__qualname__
+    if nbytes is None:
+        return _HostRange(address, size, owner, source, False)
+    n = _check_nbytes(nbytes)
+    if n > size:
+        raise ImageArrayValueError(
+            f"nbytes={n} is larger than the {source} ({size} B): at most its own size can be "
+            "prepared"
+        )
+    return _HostRange(address, n, owner, source, True)
+
+
+def _check_device_arg(device_or_context: Any) -> None:
+    """Type check of ``device_or_context`` that runs without CUDA."""
+    if device_or_context is None or _is_int(device_or_context):
+        return
+    if hasattr(device_or_context, "id") or _is_stream(device_or_context):
+        return
+    raise ImageArrayTypeError(
+        "device_or_context must be None (CuPy's current device), a device ordinal, a "
+        "cupy.cuda.Device or a stream (cupy.cuda.Stream or an object with __cuda_stream__; "
+        f"its device is used), not {type(device_or_context).__name__}"
+    )
+
+
+def _is_stream(obj: Any) -> bool:
+    if hasattr(obj, "__cuda_stream__"):
+        return True
+    try:
+        import cupy
+    except ImportError:  # pragma: no cover - cupy is a dependency
+        return False
+    return isinstance(obj, (cupy.cuda.Stream, cupy.cuda.ExternalStream))
+
+
+# -------------------------------------------------------------------- backend
+
+
+class _CudaBackend:
+    """The CUDA side: resolving devices and registering ranges. Tests replace it."""
+
+    def resolve_device(self, device_or_context: Any) -> int:
+        from imagearray._device import get_device, get_stream
+
+        if _is_stream(device_or_context):
+            get_device(None)  # raises CUDAUnavailableError without a driver
+            handle = get_stream(device_or_context)
+            if handle <= 2:  # legacy / per-thread default streams: the current device
+                return get_device(None)
+            from imagearray import _driver
+
+            return int(_driver.stream_device(handle))
+        return get_device(device_or_context)
+
+    def register(self, owner: Any, address: int, nbytes: int, device: int) -> Any:
+        from imagearray import _hostmem
+
+        return _hostmem.register(owner, address, nbytes, device)
+
+
+_backend: Any = _CudaBackend()
+
+
+# ------------------------------------------------------------------- registry
+
+
+# Life of a registry entry. Driver calls happen outside the registry lock, so a
+# range is reserved while it is being registered or unregistered; only a READY
+# range counts as prepared.
+_REGISTERING, _READY, _RELEASING = "registering", "ready", "releasing"
+
+
+@dataclasses.dataclass(eq=False)
+class _Entry:
+    address: int
+    nbytes: int
+    device: int
+    source: str
+    owner: Any  # kept here too, independently of what the registration holds
+    handle: Any = None  # HostRegistration: .free()
+    state: str = _REGISTERING
+    pending: list = dataclasses.field(default_factory=list)  # events of copies in flight
+
+    @property
+    def ready(self) -> bool:
+        return self.state == _READY
+
+    @property
+    def end(self) -> int:
+        return self.address + self.nbytes
+
+    def describe(self) -> str:
+        return (
+            f"[{self.address:#x}, {self.end:#x}) ({self.nbytes} B, a {self.source} prepared "
+            f"on device {self.device})"
+        )
+
+
+class _Registry:
+    """Prepared ranges, disjoint, sorted by start address. All access under ``lock``.
+
+    A range being registered or unregistered is in the registry (it reserves its
+    bytes against overlaps) but not ready: it is not reported as prepared. The
+    driver calls happen outside the lock, so lookups from copies never wait on them.
+    """
+
+    def __init__(self) -> None:
+        # Reentrant: a copy's event bookkeeping (note_copy) may run from code that
+        # already holds it.
+        self.lock = threading.RLock()
+        self.starts: list[int] = []
+        self.by_start: dict[int, _Entry] = {}
+        self.released: collections.OrderedDict[int, int] = collections.OrderedDict()
+
+    def overlapping(self, address: int, nbytes: int) -> _Entry | None:
+        i = bisect.bisect_left(self.starts, address + nbytes)  # entries starting before the end
+        if i == 0:
+            return None
+        e = self.by_start[self.starts[i - 1]]
+        # Ranges are disjoint and sorted, so only the last one starting before our
+        # end can reach into us.
+        return e if e.end > address else None
+
+    def containing(self, address: int, nbytes: int) -> _Entry | None:
+        """The range (ready or not) holding all of ``[address, address + nbytes)``."""
+        i = bisect.bisect_right(self.starts, address)
+        if i == 0:
+            return None
+        e = self.by_start[self.starts[i - 1]]
+        return e if address + max(nbytes, 1) <= e.end else None
+
+    def add(self, e: _Entry) -> None:
+        bisect.insort(self.starts, e.address)
+        self.by_start[e.address] = e
+        for start in [s for s in self.released if e.address <= s < e.end]:
+            del self.released[start]
+
+    def remove(self, e: _Entry, *, released: bool = True) -> None:
+        del self.by_start[e.address]
+        del self.starts[bisect.bisect_left(self.starts, e.address)]
+        if not released:  # a registration that failed: nothing was prepared
+            return
+        self.released[e.address] = e.nbytes
+        self.released.move_to_end(e.address)
+        while len(self.released) > _RELEASED_MEMORY:
+            self.released.popitem(last=False)
+
+    def entries(self) -> list[_Entry]:
+        """The ready ranges, by address."""
+        return [e for e in (self.by_start[s] for s in self.starts) if e.ready]
+
+
+_registry = _Registry()
+
+
+def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
+    rng = _host_range(obj, nbytes, nbytes_required_for_pointer=True)
+    _check_device_arg(device_or_context)
+    device = _backend.resolve_device(device_or_context)
+    reg = _registry
+    with reg.lock:
+        clash = reg.overlapping(rng.address, rng.nbytes)
+        if clash is not None:
+            what = (
+                "is already prepared"
+                if (clash.address, clash.nbytes) == (rng.address, rng.nbytes)
+                else f"overlaps the prepared range {clash.describe()}"
+            )
+            if clash.state == _REGISTERING:
+                what += ", which another thread is preparing now"
+            elif clash.state == _RELEASING:
+                what += ", which is being released now"
+            raise HostMemoryOverlapError(
+                f"the range [{rng.address:#x}, {rng.address + rng.nbytes:#x}) ({rng.nbytes} B) "
+                f"{what}: prepared ranges must not overlap; release the other one first, or "
+                "prepare one range that covers both"
+            )
+        # Reserve the range, then register outside the lock: pinning a large range
+        # takes long, and copies on other threads look ranges up meanwhile.
+        entry = _Entry(rng.address, rng.nbytes, device, rng.source, rng.owner)
+        reg.add(entry)
+    try:
+        handle = _backend.register(rng.owner, rng.address, rng.nbytes, device)
+    except BaseException as exc:
+        with reg.lock:
+            reg.remove(entry, released=False)
+        if isinstance(exc, CUDAError) and exc.name == "CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED":
+            raise HostMemoryOverlapError(
+                f"the range [{rng.address:#x}, {rng.address + rng.nbytes:#x}) is already "
+                "page-locked outside imagearray (cudaMallocHost / cupyx.empty_pinned, or "
+                "cudaHostRegister by another library): copies from it are already fast, "
+                "there is nothing to prepare"
+            ) from exc
+        raise
+    with reg.lock:
+        entry.handle = handle
+        entry.state = _READY
+    return entry
+
+
+def _begin_release(entry: _Entry) -> list:
+    """Mark a READY ``entry`` as releasing (registry lock held): from now on it is
+    not prepared for lookups, and a second release fails. Returns the events of the
+    copies in flight on it."""
+    entry.state = _RELEASING
+    return list(entry.pending)
+
+
+def _finish_release(entry: _Entry, events: list) -> None:
+    """Wait for ``events``, unregister exactly once, then free the reservation
+    (so nobody registers the range again before the driver has let it go)."""
+    try:
+        for event in events:
+            event.synchronize()
+    finally:
+        try:
+            entry.handle.free()
+        finally:
+            with _registry.lock:
+                _registry.remove(entry)
+            entry.pending.clear()
+            entry.owner = None
+
+
+def _release_if_ready(entry: _Entry) -> None:
+    with _registry.lock:
+        if not entry.ready:
+            return
+        events = _begin_release(entry)
+    _finish_release(entry, events)
+
+
+def _lookup_for_release(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
+    rng = _host_range(obj, nbytes, nbytes_required_for_pointer=False)
+    _check_device_arg(device_or_context)
+    reg = _registry
+    entry = reg.by_start.get(rng.address)
+    if entry is None:
+        if rng.address in reg.released:
+            raise HostMemoryAlreadyReleasedError(
+                f"the range at {rng.address:#x} ({reg.released[rng.address]} B) was prepared and "
+                "has already been released"
+            )
+        inside = reg.containing(rng.address, 1)
+        if inside is not None and inside.ready:
+            raise HostMemoryNotPreparedError(
+                f"{rng.address:#x} lies inside the prepared range {inside.describe()}: release "
+                "it with the pointer or object it was prepared with (its start address)"
+            )
+        raise HostMemoryNotPreparedError(
+            f"no prepared range starts at {rng.address:#x}: it was never prepared with "
+            "prepare_for_device_copy (prepared_host_ranges() lists the live ones)"
+        )
+    if entry.state == _REGISTERING:
+        raise HostMemoryNotPreparedError(
+            f"the range {entry.describe()} is still being prepared by another thread"
+        )
+    if entry.state == _RELEASING:
+        raise HostMemoryAlreadyReleasedError(
+            f"the range {entry.describe()} is already being released (by another thread)"
+        )
+    if rng.explicit_nbytes and rng.nbytes != entry.nbytes:
+        raise ImageArrayValueError(
+            f"nbytes={rng.nbytes} does not match the prepared range {entry.describe()}"
+        )
+    if device_or_context is not None:
+        device = _backend.resolve_device(device_or_context)
+        if device != entry.device:
+            raise DeviceMismatchError(
+                f"the range {entry.describe()} is released on device {device}: release it on "
+                f"device {entry.device}, or pass device_or_context=None"
+            )
+    return entry
+
+
+# ------------------------------------------------------------------ public API
+
+
+def prepare_for_device_copy(obj: Any, nbytes: int | None = None, device_or_context: Any = None):
+    """Page-lock host memory that will be copied to or from a device many times.
+
+    Copies (:func:`copy`, ``ImageArray.set/get``, :func:`asimage`, and CuPy's own)
+    to or from prepared memory run by DMA at full bandwidth and are asynchronous on
+    their stream, as from ``cudaMallocHost`` memory. Preparing costs about as much
+    as one pageable copy of the range, so it pays off for memory copied several
+    times; undo it with :func:`release_from_device_copy`, or use
+    :func:`prepared_for_device_copy` around a ``with`` block.
+
+    The memory is registered with ``cuMemHostRegister(...,
+    CU_MEMHOSTREGISTER_PORTABLE)``: it is page-locked for every device, whichever
+    one ``device_or_context`` names.
+
+    Parameters
+    ----------
+    obj : numpy.ndarray, buffer or int
+        A NumPy array occupying one contiguous range of memory (C- or
+        Fortran-contiguous, or any axis order of such an array), any object with the
+        buffer protocol (``bytearray``, ``memoryview``, ``mmap``, ...), or a host
+        pointer as an int together with ``nbytes``. An array or buffer is kept
+        alive (and cannot be resized) until released, even if the caller drops it.
+        **A pointer cannot be kept alive: the caller must keep the memory allocated
+        until it is released.**
+    nbytes : int, optional
+        Bytes to prepare from the start of ``obj``; required for a pointer, at most
+        the object's size otherwise (default: all of it).
+    device_or_context : int, cupy.cuda.Device or stream, optional
+        The spec's context or queue: a device ordinal, a ``cupy.cuda.Device``, or a
+        stream (its device). Default: CuPy's current device. Only its context is
+        current while registering; the registration is portable to all devices.
+
+    Returns
+    -------
+    None
+        As in the spec.
+
+    Raises
+    ------
+    HostMemoryOverlapError
+        The range overlaps one already prepared (by any byte, on any device), or
+        memory already page-locked outside imagearray.
+    ImageArrayTypeError
+        ``obj`` is not host memory (e.g. a CuPy array) or an argument has a wrong type.
+    ImageArrayValueError
+        Empty or non-contiguous memory, a missing ``nbytes`` for a pointer, or
+        ``nbytes`` larger than ``obj``.
+    CUDAUnavailableError
+        No CUDA driver or device.
+    CUDAError
+        The driver refused the registration (e.g. read-only mapped memory).
+
+    Examples
+    --------
+    >>> import numpy, imagearray as ia
+    >>> frame = numpy.empty((2160, 3840, 4), numpy.uint8)
+    >>> ia.prepare_for_device_copy(frame)  # doctest: +SKIP
+    >>> img = ia.empty((2160, 3840), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> for _ in range(100):  # doctest: +SKIP
+    ...     ia.copy(frame, img)  # asynchronous, full bandwidth
+    >>> ia.release_from_device_copy(frame)  # doctest: +SKIP
+    """
+    _prepare(obj, nbytes, device_or_context)
+
+
+def release_from_device_copy(obj: Any, nbytes: int | None = None, device_or_context: Any = None):
+    """Undo :func:`prepare_for_device_copy`: the memory is pageable again.
+
+    Copies to and from it stay valid, at pageable speed. Before unregistering, this
+    waits for the copies that imagearray enqueued on the range; copies enqueued by
+    other libraries (e.g. CuPy's ``ndarray.set(..., stream=s)``) must have finished.
+
+    Parameters
+    ----------
+    obj : numpy.ndarray, buffer or int
+        The object or pointer the range was prepared with, or any object or pointer
+        starting at the same address (the spec matches the pointer).
+    nbytes : int, optional
+        If given, must equal the prepared size (lets a call mirror its
+        ``prepare_for_device_copy(ptr, nbytes)``).
+    device_or_context : int, cupy.cuda.Device or stream, optional
+        If given, must name the device the range was prepared on. Default: any.
+
+    Raises
+    ------
+    HostMemoryNotPreparedError
+        No prepared range starts at that address (never prepared, or a pointer
+        inside a prepared range rather than its start).
+    HostMemoryAlreadyReleasedError
+        The range was prepared and already released (also a
+        :class:`ReleasedResourceError`).
+    DeviceMismatchError
+        ``device_or_context`` names another device than the one it was prepared on.
+    ImageArrayValueError
+        ``nbytes`` differs from the prepared size.
+
+    Examples
+    --------
+    >>> import numpy, imagearray as ia
+    >>> buf = bytearray(1 << 20)
+    >>> ia.prepare_for_device_copy(buf)  # doctest: +SKIP
+    >>> ia.release_from_device_copy(buf)  # doctest: +SKIP
+    >>> ia.release_from_device_copy(buf)  # doctest: +SKIP
+    Traceback (most recent call last):
+    imagearray._copy_optimize.HostMemoryAlreadyReleasedError: the range at 0x... was prepared and has already been released
+    """  # noqa: E501
+    with _registry.lock:
+        entry = _lookup_for_release(obj, nbytes, device_or_context)
+        events = _begin_release(entry)
+    _finish_release(entry, events)
+
+
+@contextlib.contextmanager
+def prepared_for_device_copy(
+    obj: Any, nbytes: int | None = None, device_or_context: Any = None
+) -> Iterator[Any]:
+    """Context manager: ``obj`` is prepared for device copies inside the block.
+
+    Prepares on entry (as :func:`prepare_for_device_copy`) and releases this very
+    registration on exit, also when the block raises. Releasing it inside the block
+    is a double release: leaving the block then raises
+    :class:`HostMemoryAlreadyReleasedError` (unless the block is already raising).
+
+    Yields
+    ------
+    obj
+        The object passed in, unchanged.
+
+    Examples
+    --------
+    >>> import numpy, imagearray as ia
+    >>> img = ia.empty((8192, 8192), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> host = numpy.empty(img.shape, img.dtype)
+    >>> with ia.prepared_for_device_copy(host) as h:  # doctest: +SKIP
+    ...     for _ in range(10):
+    ...         img.get(out=h)
+    """
+    entry = _prepare(obj, nbytes, device_or_context)
+    try:
+        yield obj
+    except BaseException:
+        _release_if_ready(entry)  # unless the block released it already
+        raise
+    with _registry.lock:
+        if not entry.ready:
+            raise HostMemoryAlreadyReleasedError(
+                f"the range [{entry.address:#x}, {entry.end:#x}) prepared by this with-block was "
+                "already released inside it"
+            )
+        events = _begin_release(entry)
+    _finish_release(entry, events)
+
+
+def prepared_host_ranges() -> list[PreparedRange]:
+    """The host ranges prepared now, by address.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.prepared_host_ranges()
+    []
+    """
+    with _registry.lock:
+        return [PreparedRange(e.address, e.nbytes, e.device, e.source) for e in _registry.entries()]
+
+
+# ------------------------------------------------------------ for the copy code
+
+
+def is_prepared(address: int, nbytes: int) -> bool:
+    """True when ``[address, address + nbytes)`` lies inside one prepared range,
+    i.e. the driver sees it as page-locked and copies of it are asynchronous."""
+    if nbytes <= 0:
+        return False
+    with _registry.lock:
+        entry = _registry.containing(address, nbytes)
+        return entry is not None and entry.ready
+
+
+def note_copy(address: int, nbytes: int, event: Any) -> bool:
+    """Record a copy enqueued on host memory ``[address, address + nbytes)``.
+
+    If the range is prepared, ``event`` (recorded after the copy; anything with
+    ``.done`` and ``.synchronize()``, e.g. ``cupy.cuda.Event``) is kept so that
+    releasing the range waits for the copy, and True is returned: the copy is
+    asynchronous and the caller need not wait. Otherwise nothing is kept and False
+    is returned (a pageable copy: the caller decides whether to wait).
+    """
+    if nbytes <= 0:
+        return False
+    with _registry.lock:
+        entry = _registry.containing(address, nbytes)
+        if entry is None or not entry.ready:
+            return False
+        entry.pending[:] = [e for e in entry.pending if not e.done]
+        entry.pending.append(event)
+        return True
+
+
+@atexit.register
+def _release_all_at_exit() -> None:
+    with _registry.lock:
+        leaked = _registry.entries()
+        if not leaked:
+            return
+        warnings.warn(
+            f"{len(leaked)} host range(s) still prepared for device copy at exit, released "
+            "now: " + "; ".join(e.describe() for e in leaked) + ". Call "
+            "release_from_device_copy() or use `with prepared_for_device_copy(...)`.",
+            PreparedMemoryLeakWarning,
+            stacklevel=1,
+        )
+    for e in leaked:
+        try:
+            _release_if_ready(e)
+        except Exception:  # the driver may already be shutting down
+            pass
