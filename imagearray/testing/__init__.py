@@ -12,6 +12,30 @@ array(0.5, dtype=float32)
 
 from __future__ import annotations
 
-from imagearray.testing.reference import fetch, read_texels, sample
+from imagearray.testing.reference import (
+    CUBEMAP_FACES,
+    box_pyramid,
+    box_weights,
+    cubemap_face,
+    fetch,
+    lod_from_gradients,
+    read_texels,
+    sample,
+    sample_cubemap,
+    sample_layered,
+    sample_mipmap,
+)
 
-__all__ = ["fetch", "read_texels", "sample"]
+__all__ = [
+    "CUBEMAP_FACES",
+    "box_pyramid",
+    "box_weights",
+    "cubemap_face",
+    "fetch",
+    "lod_from_gradients",
+    "read_texels",
+    "sample",
+    "sample_cubemap",
+    "sample_layered",
+    "sample_mipmap",
+]

@@ -16,10 +16,13 @@ Conventions
   ``indices`` is ``(x[, y[, z]])`` with x along the width, as CUDA's ``tex2D(x, y)``.
 - Arithmetic is float32, as the hardware's is: coordinates are cast to float32 first.
 
-Mip levels are not modelled yet: :func:`_sample_level` samples one level and is the
-building block a future ``sample_mipmap`` (level from LOD, clamped to the sampler's
-``min/max_mipmap_level_clamp``, one level or two blended per ``mipmap_filtering``)
-will call once per level. Cubemaps are not modelled either.
+Beyond one image: :func:`sample_layered` (layered textures, filtered within a layer
+only), :func:`sample_cubemap` with :func:`cubemap_face` (the guide's cubemap face
+table, disjointed filtering), :func:`sample_mipmap` with :func:`lod_from_gradients`
+(level clamped to the sampler's ``min/max_mipmap_level_clamp``, one level or two
+blended per ``mipmap_filtering``) and :func:`box_pyramid` / :func:`box_weights`, an
+exact box-filtered mip chain to sample. All of them call :func:`_sample_level`, which
+samples one level (of one layer) as :func:`sample` does.
 """
 
 from __future__ import annotations
@@ -31,9 +34,21 @@ import numpy
 
 from imagearray._enums import ChannelType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
-from imagearray._sampler import AddressingMode, FilteringMode, Sampler
+from imagearray._sampler import AddressingMode, CubemapFilteringMode, FilteringMode, Sampler
 
-__all__ = ["fetch", "read_texels", "sample"]
+__all__ = [
+    "CUBEMAP_FACES",
+    "box_pyramid",
+    "box_weights",
+    "cubemap_face",
+    "fetch",
+    "lod_from_gradients",
+    "read_texels",
+    "sample",
+    "sample_cubemap",
+    "sample_layered",
+    "sample_mipmap",
+]
 
 #: NumPy dtype name -> the channel type of that storage read as-is (no normalization).
 _PLAIN_CHANNEL_TYPE = {
@@ -262,15 +277,20 @@ def _sample_level(
     sampler: Sampler,
     dims: int,
     border: numpy.ndarray,
+    layer: numpy.ndarray | None = None,
 ) -> numpy.ndarray:
     """Sample one mip level: the guide's nearest-point sampling or linear filtering.
 
     ``texels`` are read already (:func:`read_texels`); ``coords`` are float32 with the
     last axis (x[, y[, z]]); ``border`` is the border colour in ``texels``' dtype, one
-    value per channel. This is the per-level step a future mipmap reference builds on.
+    value per channel. With ``layer`` (int64 indices in range, shaped as the points),
+    ``texels`` has a leading layer axis and each point reads only its own layer: the
+    taps of a filter never cross layers. :func:`sample_mipmap` calls this once per
+    level, :func:`sample_layered` and :func:`sample_cubemap` once with ``layer``.
     """
-    extents = texels.shape[:dims][::-1]
-    has_channels = texels.ndim == dims + 1
+    lead = 0 if layer is None else 1
+    extents = texels.shape[lead : lead + dims][::-1]
+    has_channels = texels.ndim == lead + dims + 1
     # Per dimension: the texel indices a tap reads, where they are inside the image
     # (border addressing), and the tap's weight, for each of the 1 or 2 taps.
     taps: list[list[tuple[numpy.ndarray, Any, numpy.ndarray | None]]] = []
@@ -294,7 +314,8 @@ def _sample_level(
     # The guide's order: x varies fastest, e.g. T[i,j], T[i+1,j], T[i,j+1], T[i+1,j+1].
     for corner in itertools.product(*(range(len(t)) for t in reversed(taps))):
         chosen = [taps[d][c] for d, c in enumerate(reversed(corner))]
-        value = _gather(texels, [index for index, _, _ in chosen])
+        index = [index for index, _, _ in chosen]
+        value = _gather(texels, index) if layer is None else texels[(layer, *index[::-1])]
         inside = numpy.logical_and.reduce(
             [numpy.broadcast_to(ok, coords.shape[:-1]) for _, ok, _ in chosen]
         )
@@ -371,31 +392,48 @@ def sample(
     >>> sample(image, [[0.5, 1.5], [9.0, -9.0]], Sampler("clamp_to_edge"), dims=2)
     array([2., 1.], dtype=float32)
     """
-    if not isinstance(sampler, Sampler):
-        raise ImageArrayTypeError(
-            f"sampler must be a Sampler, got {sampler!r} of type {type(sampler).__name__}"
-        )
+    _check_sampler(sampler)
     data = numpy.asarray(data)
     ct = _channel_type(data, channel_type)
     sampler.check_channel_type(ct)
     _, channels = _split_shape(data, dims)
-    coords = _coordinates(coords, dims, "coords")
+    coords = _float_coordinates(coords, dims, "coords")
+    texels = read_texels(data, ct)
+    border = _border(sampler, channels, texels.dtype)
+    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border))
+
+
+def _check_sampler(sampler: Any) -> None:
+    if not isinstance(sampler, Sampler):
+        raise ImageArrayTypeError(
+            f"sampler must be a Sampler, got {sampler!r} of type {type(sampler).__name__}"
+        )
+
+
+def _float_coordinates(
+    values: Any, dims: int, name: str, what: str = "coordinates"
+) -> numpy.ndarray:
+    """Return real, finite coordinates (last axis of ``dims`` entries) as float32."""
+    coords = _coordinates(values, dims, name)
     if not (
         numpy.issubdtype(coords.dtype, numpy.floating)
         or numpy.issubdtype(coords.dtype, numpy.integer)
     ):
-        raise ImageArrayTypeError(f"coords must be real numbers, got dtype {coords.dtype}")
+        raise ImageArrayTypeError(f"{name} must be real numbers, got dtype {coords.dtype}")
     coords = coords.astype(numpy.float32)
     if not numpy.all(numpy.isfinite(coords)):
         raise ImageArrayValueError(
-            "the reference does not model non-finite coordinates; got "
+            f"the reference does not model non-finite {what}; got "
             f"{coords[~numpy.isfinite(coords)][:4].tolist()}"
         )
-    texels = read_texels(data, ct)
+    return coords
+
+
+def _border(sampler: Sampler, channels: int | None, dtype: numpy.dtype) -> numpy.ndarray:
+    """The sampler's border colour, one value per channel, in the texels' read dtype."""
     border = numpy.asarray(sampler.border_color[: channels or 1], dtype=numpy.float64)
     # The border colour is given as float; integer reads get its value converted.
-    border = border.astype(texels.dtype) if channels else border[0].astype(texels.dtype)
-    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border))
+    return border.astype(dtype) if channels else border[0].astype(dtype)
 
 
 def fetch(
@@ -454,3 +492,722 @@ def fetch(
             f"{int(numpy.count_nonzero(bad))} index(es) out of range"
         )
     return numpy.asarray(_gather(data, [indices[..., d] for d in range(dims)]))
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+def _layer_indices(values: Any, count: int, name: str) -> numpy.ndarray:
+    """Return layer indices as the texture unit uses them, int64 in ``[0, count)``.
+
+    PTX reads the layer (``tex.a1d``/``tex.a2d``) and the cube index (``tex.acube``) as
+    "a 32-bit unsigned integer": the value is taken modulo 2**32 (so -1 is 2**32 - 1),
+    then clamped to the last layer.
+    """
+    array = numpy.asarray(values)
+    if array.dtype == numpy.bool_ or not numpy.issubdtype(array.dtype, numpy.integer):
+        raise ImageArrayTypeError(f"{name} must be integers, got dtype {array.dtype}")
+    # int64 wrap-around of uint64 values keeps the residue modulo 2**32.
+    u32 = array.astype(numpy.int64) & numpy.int64(0xFFFFFFFF)
+    return numpy.minimum(u32, numpy.int64(count - 1))
+
+
+def _broadcast_points(
+    coords: numpy.ndarray, per_point: numpy.ndarray, name: str
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Broadcast per-point values (a layer, a level) against the points of ``coords``."""
+    try:
+        shape = numpy.broadcast_shapes(coords.shape[:-1], per_point.shape)
+    except ValueError:
+        raise ImageArrayValueError(
+            f"{name} of shape {per_point.shape} does not broadcast against the "
+            f"{coords.shape[:-1]} points of coordinates of shape {coords.shape}"
+        ) from None
+    return (
+        numpy.broadcast_to(coords, shape + coords.shape[-1:]),
+        numpy.broadcast_to(per_point, shape),
+    )
+
+
+def sample_layered(
+    data: Any,
+    coords: Any,
+    layers: Any,
+    sampler: Sampler,
+    channel_type: ChannelType | str | None = None,
+    *,
+    dims: int,
+) -> numpy.ndarray:
+    """Return what ``tex1DLayered/tex2DLayered`` reads at ``coords`` in layer ``layers``.
+
+    The CUDA C++ Programming Guide, "Layered Textures": a layered texture is addressed
+    by an integer layer index and coordinates within that layer, and "filtering is
+    done only within a layer, not across layers". So each point samples its layer
+    exactly as :func:`sample` samples ``data[layer]``: same addressing, nearest-point
+    sampling or linear filtering, and border colour.
+
+    Out-of-range layers are clamped, but not as signed numbers: the PTX ISA ("Texture
+    Instructions: tex", ``tex.a1d``/``tex.a2d``) reads the layer as "a 32-bit unsigned
+    integer". The index is taken modulo 2**32 (the ``int`` of ``tex2DLayered`` is
+    passed as ``.u32``) and clamped to ``[0, L - 1]``: ``L`` and above read layer
+    ``L - 1``, and so do negative indices (-1 is 2**32 - 1). The clamp itself is not
+    documented by CUDA; the GPU tests are the judge.
+
+    Coordinates are in texture order (x = width); ``data`` is in NumPy (C) order with
+    the layer axis first.
+
+    Parameters
+    ----------
+    data : array_like
+        The layers, C order: ``(L, width[, C])`` or ``(L, height, width[, C])``.
+    coords : array_like
+        Coordinates within a layer, last axis ``(x[, y])``; cast to float32.
+    layers : int or array_like of int
+        Layer index of each point, broadcast against ``coords.shape[:-1]``.
+    sampler : Sampler
+        The sampler the texture was made with.
+    channel_type : ChannelType or str, optional
+        How ``data`` is read (see :func:`read_texels`); default: by its dtype.
+    dims : int
+        Number of spatial axes of a layer, 1 or 2 (CUDA has no layered 3D textures);
+        keyword only.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape: the broadcast points (+ ``(C,)`` with a channel axis). float32, except
+        nearest sampling of non-normalized integer channels, which keeps their dtype.
+
+    Raises
+    ------
+    ImageArrayValueError
+        If ``dims`` is not 1 or 2, the shapes do not fit, a coordinate is not finite,
+        or the sampler cannot read the channel type.
+    ImageArrayTypeError
+        If ``layers`` are not integers, or ``data``'s dtype does not store
+        ``channel_type``.
+
+    See Also
+    --------
+    sample : the same on a single image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layers = np.array([[1, 2], [10, 20]], np.float32)  # 2 layers of width 2
+    >>> s = Sampler(filtering="linear")
+    >>> sample_layered(layers, [[1.0], [1.0], [0.5]], [0, 1, 5], s, dims=1)
+    array([ 1.5, 15. , 10. ], dtype=float32)
+    """
+    _check_sampler(sampler)
+    if isinstance(dims, bool) or dims not in (1, 2):
+        raise ImageArrayValueError(
+            f"a layered image has 1 or 2 spatial axes (tex1DLayered, tex2DLayered), "
+            f"got dims={dims!r}"
+        )
+    data = numpy.asarray(data)
+    ct = _channel_type(data, channel_type)
+    sampler.check_channel_type(ct)
+    if data.ndim not in (dims + 1, dims + 2) or data.shape[0] == 0:
+        raise ImageArrayValueError(
+            f"a layered {dims}D image is an array of a layer axis, {dims} spatial axes "
+            f"and an optional channel axis, with at least one layer; got an array of "
+            f"shape {data.shape}"
+        )
+    _, channels = _split_shape(data[0], dims)
+    coords = _float_coordinates(coords, dims, "coords")
+    layer = _layer_indices(layers, data.shape[0], "layers")
+    coords, layer = _broadcast_points(coords, layer, "layers")
+    texels = read_texels(data, ct)
+    border = _border(sampler, channels, texels.dtype)
+    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, layer))
+
+
+# ----------------------------------------------------------------------------- cubemaps
+
+#: Face index -> its name, in CUDA's layer order.
+CUBEMAP_FACES = ("+x", "-x", "+y", "-y", "+z", "-z")
+
+
+def cubemap_face(directions: Any) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """Return the cube face a direction points to and the face coordinates (u, v).
+
+    The CUDA C++ Programming Guide, "Cubemap Textures": the face is selected by the
+    coordinate of largest magnitude ``m`` (the major axis) and its sign, and the face
+    is addressed at ``u = (s/m + 1)/2``, ``v = (t/m + 1)/2`` with ``s``, ``t`` from its
+    table (the OpenGL/Direct3D convention)::
+
+        face  major    s    t    m
+        0     x >= 0  -z   -y   |x|
+        1     x <  0  +z   -y   |x|
+        2     y >= 0  +x   +z   |y|
+        3     y <  0  +x   -z   |y|
+        4     z >= 0  +x   -y   |z|
+        5     z <  0  -x   -y   |z|
+
+    ``u`` runs along the face's width (x), ``v`` along its height (y), both in [0, 1].
+
+    Ties (two or three components of equal largest magnitude, e.g. the direction
+    (1, 1, 0) on the edge between +x and +y) are decided x over y over z here: the
+    guide's table uses strict inequalities and says nothing, OpenGL and Vulkan leave
+    ties to the implementation, and what NVIDIA hardware does has not been measured.
+    GPU tests should avoid exact ties until it is. Arithmetic is float32:
+    ``(s / m + 1) * 0.5`` each rounded once.
+
+    Parameters
+    ----------
+    directions : array_like
+        Direction vectors, last axis ``(x, y, z)``; cast to float32. Their length does
+        not matter.
+
+    Returns
+    -------
+    face : numpy.ndarray
+        int64 face index, 0 to 5 (+x, -x, +y, -y, +z, -z; see :data:`CUBEMAP_FACES`).
+    u, v : numpy.ndarray
+        float32 normalized face coordinates, in [0, 1].
+
+    Raises
+    ------
+    ImageArrayValueError
+        If the last axis does not have 3 entries, a component is not finite, or a
+        direction is zero (it points to no face).
+
+    Examples
+    --------
+    >>> face, u, v = cubemap_face([[1.0, 0.0, 0.0], [0.5, -1.0, 0.5]])
+    >>> face.tolist(), u.tolist(), v.tolist()
+    ([0, 3], [0.5, 0.75], [0.5, 0.25])
+    """
+    d = _float_coordinates(directions, 3, "directions", "directions")
+    x, y, z = d[..., 0], d[..., 1], d[..., 2]
+    ax, ay, az = numpy.abs(x), numpy.abs(y), numpy.abs(z)
+    zero = (ax == 0) & (ay == 0) & (az == 0)
+    if numpy.any(zero):
+        raise ImageArrayValueError(
+            f"a zero direction points to no cube face; {int(numpy.count_nonzero(zero))} "
+            "direction(s) are (0, 0, 0)"
+        )
+    x_major = (ax >= ay) & (ax >= az)
+    y_major = ~x_major & (ay >= az)
+    axis = numpy.where(x_major, 0, numpy.where(y_major, 1, 2))
+    negative = numpy.choose(axis, [x, y, z]) < 0
+    face = (2 * axis + negative).astype(numpy.int64)
+    s = numpy.choose(face, [-z, z, x, x, x, -x])
+    t = numpy.choose(face, [-y, -y, z, -z, -y, -y])
+    m = numpy.choose(axis, [ax, ay, az])
+    one, half = numpy.float32(1), numpy.float32(0.5)
+    u = ((s / m + one) * half).astype(numpy.float32)
+    v = ((t / m + one) * half).astype(numpy.float32)
+    return face, u, v
+
+
+def sample_cubemap(
+    faces: Any,
+    directions: Any,
+    sampler: Sampler,
+    channel_type: ChannelType | str | None = None,
+    *,
+    cube: Any = 0,
+) -> numpy.ndarray:
+    """Return what ``texCubemap`` (``sample_cubemap``) reads in the direction ``directions``.
+
+    Each direction selects a face and face coordinates (u, v) by :func:`cubemap_face`
+    (the CUDA C++ Programming Guide's "Cubemap Textures" table); the face is then
+    sampled as a 2D image at the normalized coordinates (u, v) with the sampler's
+    filtering (the guide's nearest-point sampling or linear filtering), never reading
+    another face ("disjointed").
+
+    The sampler's address modes are ignored: the bindless-images spec says "when
+    seamless cubemap filtering is enabled, sampled image address modes specified are
+    ignored" and clamp-to-edge applies, and the reference applies clamp-to-edge within
+    the face in every case, as (u, v) never leave [0, 1] but for the second tap of a
+    linear filter at a face edge. The sampler's coordinate normalization is ignored
+    too: (u, v) are normalized by construction. Both are assumptions where CUDA says
+    nothing; the GPU tests are the judge.
+
+    Seamless filtering (``cubemap_filtering=SEAMLESS``) is not modelled for linear
+    filtering, whose taps at a face edge would come from two or three faces, and is
+    refused. With nearest filtering, seamless equals disjointed: nearest reads the
+    single texel of the selected face that contains (u, v), and no tap crosses an edge.
+
+    Parameters
+    ----------
+    faces : array_like
+        The faces in C order, ``(6 * N, size, size[, C])``: face ``f`` of cube ``k`` is
+        ``faces[6 * k + f]``, faces in the order +x, -x, +y, -y, +z, -z
+        (:data:`CUBEMAP_FACES`). Faces are square, as CUDA requires.
+    directions : array_like
+        Direction vectors, last axis ``(x, y, z)``; cast to float32.
+    sampler : Sampler
+        The sampler the texture was made with: its ``filtering`` and
+        ``cubemap_filtering`` are used.
+    channel_type : ChannelType or str, optional
+        How ``faces`` is read (see :func:`read_texels`); default: by its dtype.
+    cube : int or array_like of int, optional
+        Cube index of each point in a cubemap array (``texCubemapLayered``), broadcast
+        against the points; default 0. Read as PTX's ``tex.acube`` reads it, "a 32-bit
+        unsigned integer", and clamped to ``N - 1`` as layers are (see
+        :func:`sample_layered`); keyword only.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape: the broadcast points (+ ``(C,)``). float32, except nearest sampling of
+        non-normalized integer channels, which keeps their dtype.
+
+    Raises
+    ------
+    ImageArrayValueError
+        If ``faces`` is not ``6 * N`` square faces, a direction is zero or not finite,
+        the sampler asks for seamless linear filtering, or it cannot read the channel
+        type.
+    ImageArrayTypeError
+        If ``cube`` is not integers, or ``faces``' dtype does not store ``channel_type``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.arange(6, dtype=np.float32).repeat(4).reshape(6, 2, 2)  # face f holds f
+    >>> s = Sampler(coordinates="normalized")
+    >>> sample_cubemap(faces, [[1, 0, 0], [0, -2, 1], [0, 0, -3]], s)
+    array([0., 3., 5.], dtype=float32)
+    """
+    _check_sampler(sampler)
+    faces = numpy.asarray(faces)
+    ct = _channel_type(faces, channel_type)
+    sampler.check_channel_type(ct)
+    if (
+        sampler.cubemap_filtering is CubemapFilteringMode.SEAMLESS
+        and sampler.filtering is FilteringMode.LINEAR
+    ):
+        raise ImageArrayValueError(
+            "the reference does not model seamless cubemap filtering with linear "
+            "filtering (taps across face edges); use cubemap_filtering='disjointed', or "
+            "nearest filtering, with which seamless and disjointed read the same texel"
+        )
+    if faces.ndim not in (3, 4) or faces.shape[0] == 0 or faces.shape[0] % 6:
+        raise ImageArrayValueError(
+            "cubemap faces are an array (6 * N, size, size[, C]) of N >= 1 cubes, got an "
+            f"array of shape {faces.shape}"
+        )
+    _, channels = _split_shape(faces[0], 2)
+    if faces.shape[1] != faces.shape[2]:
+        raise ImageArrayValueError(
+            f"cubemap faces must be square (width == height), got height "
+            f"{faces.shape[1]} and width {faces.shape[2]}"
+        )
+    face, u, v = cubemap_face(directions)
+    cubes = _layer_indices(cube, faces.shape[0] // 6, "cube")
+    coords, cubes = _broadcast_points(numpy.stack([u, v], axis=-1), cubes, "cube")
+    layer = 6 * cubes + numpy.broadcast_to(face, cubes.shape)
+    face_sampler = Sampler("clamp_to_edge", "normalized", sampler.filtering)
+    texels = read_texels(faces, ct)
+    border = _border(face_sampler, channels, texels.dtype)  # never read: clamp to edge
+    return numpy.asarray(_sample_level(texels, coords, face_sampler, 2, border, layer))
+
+
+# ----------------------------------------------------------------------------- mipmaps
+
+
+def _mip_levels(
+    levels: Any, channel_type: ChannelType | str | None, dims: int
+) -> tuple[list[numpy.ndarray], ChannelType, int | None]:
+    """Check a mip chain: level l has extents ``max(1, n >> l)``, one dtype, one channel count."""
+    if not isinstance(levels, (list, tuple)):
+        raise ImageArrayTypeError(
+            f"levels must be a list or tuple of arrays, level 0 first, got {type(levels).__name__}"
+        )
+    if not levels:
+        raise ImageArrayValueError("levels is empty: a mipmap has at least one level")
+    arrays = [numpy.asarray(level) for level in levels]
+    ct = _channel_type(arrays[0], channel_type)
+    extents0, channels = _split_shape(arrays[0], dims)
+    most = max(extents0).bit_length()  # 1 + floor(log2(largest extent))
+    if len(arrays) > most:
+        raise ImageArrayValueError(
+            f"{len(arrays)} levels given, but a mipmap of extents {extents0} has at most "
+            f"{most} (the last one 1 texel wide in its largest dimension)"
+        )
+    for index, array in enumerate(arrays[1:], start=1):
+        if array.dtype != arrays[0].dtype:
+            raise ImageArrayTypeError(
+                f"level {index} has dtype {array.dtype}, level 0 has {arrays[0].dtype}: "
+                "all levels are stored alike"
+            )
+        extents, level_channels = _split_shape(array, dims)
+        expected = tuple(max(1, n >> index) for n in extents0)
+        if extents != expected or level_channels != channels:
+            raise ImageArrayValueError(
+                f"level {index} has shape {array.shape}; with level 0 of shape "
+                f"{arrays[0].shape} it must have extents max(1, n >> {index}) = "
+                f"{expected} (texture order) and the same channel axis"
+            )
+    return arrays, ct, channels
+
+
+def _sample_levels(
+    texel_levels: list[numpy.ndarray],
+    coords: numpy.ndarray,
+    chosen: numpy.ndarray,
+    sampler: Sampler,
+    dims: int,
+    border: numpy.ndarray,
+    channels: int | None,
+) -> numpy.ndarray:
+    """Sample each point on its level ``chosen``: one vectorised call per level used."""
+    nearest = sampler.filtering is FilteringMode.NEAREST
+    dtype = texel_levels[0].dtype if nearest else numpy.dtype(numpy.float32)
+    out = numpy.empty(chosen.shape + ((channels,) if channels else ()), dtype)
+    for level in numpy.unique(chosen):
+        mask = chosen == level
+        out[mask] = _sample_level(texel_levels[level], coords[mask], sampler, dims, border)
+    return out
+
+
+def sample_mipmap(
+    levels: Any,
+    coords: Any,
+    sampler: Sampler,
+    channel_type: ChannelType | str | None = None,
+    *,
+    dims: int,
+    level: Any,
+) -> numpy.ndarray:
+    """Return what ``tex1DLod/tex2DLod/tex3DLod`` (``sample_mipmap`` with a level) reads.
+
+    The level of detail (LOD) is clamped to the sampler's ``[min_mipmap_level_clamp,
+    max_mipmap_level_clamp]`` (``cudaTextureDesc::minMipmapLevelClamp`` and
+    ``maxMipmapLevelClamp``, float32) and then to the levels that exist,
+    ``[0, len(levels) - 1]``. Then, per the sampler's ``mipmap_filtering``
+    (``cudaTextureDesc::mipmapFilterMode``):
+
+    - ``NEAREST``: the level ``floor(lod + 0.5)`` (round half up) is sampled;
+    - ``LINEAR``: levels ``l = floor(lod)`` and ``l + 1`` are sampled and blended,
+      ``(1 - f) T_l + f T_(l+1)``, with the fraction ``f = lod - l`` stored like a
+      texel filter weight: 9-bit fixed point with 8 fractional bits, rounded to
+      nearest (:func:`_quantize_weight`).
+
+    Each level is sampled as :func:`sample` samples an image, at the same normalized
+    coordinates, with the sampler's addressing and ``filtering``. The guide gives no
+    rule for choosing or blending levels (only that they exist and are clamped), so
+    the rounding of ``NEAREST`` and the precision of the ``LINEAR`` fraction are
+    assumptions the GPU tests are the judge of. ``max_anisotropy`` plays no part: an
+    explicit level selects no anisotropic footprint.
+
+    Mipmapped textures are sampled with normalized coordinates here: the spec's
+    mipmaps are, and the meaning of unnormalized coordinates on levels of different
+    sizes is not documented, so unnormalized samplers are refused.
+
+    Coordinates are in texture order (x = width); levels are in NumPy (C) order.
+
+    Parameters
+    ----------
+    levels : list of array_like
+        The mip chain, level 0 first: level ``l`` has extents ``max(1, n >> l)`` of
+        level 0's ``n``, the same dtype and the same channel axis (see
+        :func:`box_pyramid` to make one). At most ``1 + floor(log2(max extent))``.
+    coords : array_like
+        Normalized coordinates, last axis ``(x[, y[, z]])``; cast to float32.
+    sampler : Sampler
+        The sampler the texture was made with; normalized coordinates.
+    channel_type : ChannelType or str, optional
+        How the levels are read (see :func:`read_texels`); default: by their dtype.
+    dims : int
+        Number of spatial axes (1, 2 or 3); keyword only.
+    level : float or array_like
+        The LOD of each point, broadcast against ``coords.shape[:-1]``; cast to float32;
+        may be infinite (clamped); keyword only. See :func:`lod_from_gradients`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape: the broadcast points (+ ``(C,)``). float32, except nearest sampling and
+        nearest mipmap filtering of non-normalized integer channels, which keep their
+        dtype.
+
+    Raises
+    ------
+    ImageArrayValueError
+        If the levels' shapes do not form a mip chain, the sampler is unnormalized or
+        cannot read the channel type, or a coordinate or level is NaN (a coordinate
+        also if infinite).
+    ImageArrayTypeError
+        If ``levels`` is not a list or tuple, the levels' dtypes differ or do not store
+        ``channel_type``, or ``level`` is not real numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> levels = [np.full(4, 1.0, np.float32), np.full(2, 2.0, np.float32)]
+    >>> s = Sampler(coordinates="normalized", mipmap_filtering="linear",
+    ...             max_mipmap_level_clamp=1.0)
+    >>> sample_mipmap(levels, [[0.5], [0.5], [0.5]], s, dims=1, level=[0.25, 1.0, 7.0])
+    array([1.25, 2.  , 2.  ], dtype=float32)
+    """
+    _check_sampler(sampler)
+    if not sampler.normalized:
+        raise ImageArrayValueError(
+            "the reference samples mipmaps with normalized coordinates only: use "
+            "Sampler(coordinates='normalized', ...)"
+        )
+    arrays, ct, channels = _mip_levels(levels, channel_type, dims)
+    sampler.check_channel_type(ct)
+    coords = _float_coordinates(coords, dims, "coords")
+    lod = numpy.asarray(level)
+    if lod.dtype == numpy.bool_ or not (
+        numpy.issubdtype(lod.dtype, numpy.floating) or numpy.issubdtype(lod.dtype, numpy.integer)
+    ):
+        raise ImageArrayTypeError(f"level must be real numbers, got dtype {lod.dtype}")
+    lod = lod.astype(numpy.float32)
+    if numpy.any(numpy.isnan(lod)):
+        raise ImageArrayValueError("the reference does not model a NaN level of detail")
+    coords, lod = _broadcast_points(coords, lod, "level")
+    lod = numpy.clip(
+        lod,
+        numpy.float32(sampler.min_mipmap_level_clamp),
+        numpy.float32(sampler.max_mipmap_level_clamp),
+    )
+    lod = numpy.clip(lod, numpy.float32(0), numpy.float32(len(arrays) - 1))
+    texel_levels = [read_texels(array, ct) for array in arrays]
+    border = _border(sampler, channels, texel_levels[0].dtype)
+
+    def at(chosen: numpy.ndarray) -> numpy.ndarray:
+        return _sample_levels(texel_levels, coords, chosen, sampler, dims, border, channels)
+
+    if sampler.mipmap_filtering is FilteringMode.NEAREST:
+        # float64: lod + 0.5 in float32 would round 0.49999997 up to 1.0.
+        return at(numpy.floor(lod.astype(numpy.float64) + 0.5).astype(numpy.int64))
+    low = numpy.floor(lod).astype(numpy.int64)
+    high = numpy.minimum(low + 1, len(arrays) - 1)
+    weight = _quantize_weight(lod - numpy.floor(lod))  # 0 where lod is the last level
+    if channels:
+        weight = weight[..., None]
+    one = numpy.float32(1)
+    first = ((one - weight) * at(low)).astype(numpy.float32)
+    return (first + (weight * at(high)).astype(numpy.float32)).astype(numpy.float32)
+
+
+def lod_from_gradients(dx: Any, dy: Any, sizes: Any, *, dims: int) -> numpy.ndarray:
+    """Return the level of detail isotropic filtering picks for gradients ``dx``, ``dy``.
+
+    ``sample_mipmap`` with viewing gradients (``tex1DGrad/tex2DGrad/tex3DGrad``) picks
+    the level from the screen-space derivatives of the coordinates. The CUDA C++
+    Programming Guide gives no formula; this is the OpenGL specification's isotropic
+    one (section "Scale Factor and Level of Detail"): each gradient is scaled to
+    texels of level 0 (``dx * size`` per axis), its Euclidean length taken, and
+    ``lod = log2(max(|dx * size|, |dy * size|))``. Zero gradients give ``-inf``, which
+    the level clamp turns into level 0.
+
+    The hardware computes the lengths and the logarithm with limited precision, and
+    with ``max_anisotropy > 1`` it may use the minor axis and several taps instead;
+    neither is modelled. GPU tests check only the clear cases: zero gradients read
+    level 0, and a gradient of ``2**k`` texels along one axis reads level ``k``.
+
+    Gradients are in texture order (x = width), in normalized coordinates.
+
+    Parameters
+    ----------
+    dx, dy : array_like
+        Derivatives of the normalized coordinates along the screen's x and y, last axis
+        ``(x[, y[, z]])``; broadcast against each other.
+    sizes : sequence of int
+        Level 0's extents in texture order ``(width[, height[, depth]])``: ``dims``
+        positive integers.
+    dims : int
+        Number of spatial axes (1, 2 or 3); keyword only.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 LOD, shape of the broadcast points; ``-inf`` for zero gradients.
+
+    Raises
+    ------
+    ImageArrayValueError
+        If the shapes do not fit, a gradient is not finite, or ``sizes`` are not
+        ``dims`` positive integers.
+
+    Examples
+    --------
+    >>> lod_from_gradients([[0.0, 0.0], [0.25, 0.0]], [[0.0, 0.0], [0.0, 0.125]],
+    ...                    (16, 16), dims=2).tolist()
+    [-inf, 2.0]
+    """
+    if isinstance(dims, bool) or dims not in (1, 2, 3):
+        raise ImageArrayValueError(f"dims must be 1, 2 or 3, got dims={dims!r}")
+    gx = _float_coordinates(dx, dims, "dx", "gradients").astype(numpy.float64)
+    gy = _float_coordinates(dy, dims, "dy", "gradients").astype(numpy.float64)
+    size_array = numpy.asarray(sizes) if not isinstance(sizes, (str, bytes)) else None
+    if (
+        size_array is None
+        or size_array.shape != (dims,)
+        or size_array.dtype == numpy.bool_
+        or not numpy.issubdtype(size_array.dtype, numpy.integer)
+        or not numpy.all(size_array > 0)
+    ):
+        raise ImageArrayValueError(
+            f"sizes must be {dims} positive integer extent(s) in texture order "
+            f"({', '.join(_EXTENTS[:dims])}), got {sizes!r}"
+        )
+    scale = size_array.astype(numpy.float64)
+    length_x = numpy.sqrt(numpy.sum((gx * scale) ** 2, axis=-1))
+    length_y = numpy.sqrt(numpy.sum((gy * scale) ** 2, axis=-1))
+    try:
+        rho = numpy.maximum(length_x, length_y)
+    except ValueError:
+        raise ImageArrayValueError(
+            f"dx of shape {gx.shape} and dy of shape {gy.shape} do not broadcast"
+        ) from None
+    with numpy.errstate(divide="ignore"):
+        return numpy.log2(rho).astype(numpy.float32)
+
+
+# ----------------------------------------------------------------------------- pyramids
+
+
+def _box_overlaps(n: int) -> numpy.ndarray:
+    """Return ``(m, n)`` int64 overlaps, in units of ``1/m`` texel, of output and input texels.
+
+    Output texel i covers ``[i*r, (i+1)*r)`` of the input, ``r = n/m``; in units of
+    ``1/m`` that is ``[i*n, (i+1)*n)``, and input texel j is ``[j*m, (j+1)*m)``.
+    Integer arithmetic keeps the weights exact: weight = overlap / n.
+    """
+    m = max(1, n // 2)
+    i = numpy.arange(m, dtype=numpy.int64)[:, None]
+    j = numpy.arange(n, dtype=numpy.int64)[None, :]
+    low = numpy.maximum(j * m, i * n)
+    high = numpy.minimum((j + 1) * m, (i + 1) * n)
+    return numpy.maximum(high - low, 0)
+
+
+def _check_extent(n: Any, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 1:
+        raise ImageArrayValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def box_weights(n: int) -> numpy.ndarray:
+    """Return the exact area-weighted box filter from ``n`` texels to ``max(1, n // 2)``.
+
+    Output texel ``i`` averages the input over ``[i*r, (i+1)*r)``, ``r = n / m``; input
+    texel ``j`` covers ``[j, j+1)`` and weighs the length of its overlap divided by
+    ``r``. For even ``n`` that is the mean of texels ``2i`` and ``2i+1``; for odd ``n``
+    the texel straddling two outputs is shared. This is the filter
+    :func:`box_pyramid` applies along each axis, for a GPU kernel to check against.
+
+    Parameters
+    ----------
+    n : int
+        The input extent, >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(max(1, n // 2), n)``; each row sums to 1 (to rounding); each
+        weight is ``k / n`` for an integer ``k``.
+
+    Raises
+    ------
+    ImageArrayValueError
+        If ``n`` is not a positive integer.
+
+    Examples
+    --------
+    >>> box_weights(4)
+    array([[0.5, 0.5, 0. , 0. ],
+           [0. , 0. , 0.5, 0.5]])
+    >>> box_weights(5) * 5  # r = 2.5: (x0 + x1 + x2/2)/2.5 and (x2/2 + x3 + x4)/2.5
+    array([[2., 2., 1., 0., 0.],
+           [0., 0., 1., 2., 2.]])
+    """
+    n = _check_extent(n, "n")
+    return _box_overlaps(n) / n
+
+
+def _store(values: numpy.ndarray, dtype: numpy.dtype) -> numpy.ndarray:
+    """Store float64 values as ``dtype``: floats round to nearest; integers rint and clip."""
+    if dtype.kind == "f":
+        return values.astype(dtype)
+    info = numpy.iinfo(dtype)
+    return numpy.clip(numpy.rint(values), info.min, info.max).astype(dtype)
+
+
+def box_pyramid(
+    data: Any,
+    num_levels: int,
+    *,
+    dims: int,
+    channel_type: ChannelType | str | None = None,
+) -> list[numpy.ndarray]:
+    """Return the mip chain of ``data`` made by an exact area-weighted box filter.
+
+    Level ``l + 1`` is made from the stored level ``l`` (not from level 0), separably:
+    along each spatial axis, :func:`box_weights` maps its ``n`` texels to
+    ``max(1, n // 2)``, so level ``l`` has the extents ``max(1, n >> l)`` CUDA gives
+    mip levels. Channels are filtered independently. The sums are taken in float64 on
+    integer multiples of the texels and divided once by the product of the extents,
+    so the average is exact before it is stored, as long as the sums stay below 2**53
+    (always for 8- and 16-bit texels in images of up to 2**37 texels).
+
+    Storage: ``float32`` and ``float16`` levels round to nearest; integer levels
+    (normalized or not) round half to even (:func:`numpy.rint`) and are clipped to the
+    dtype's range. Normalized channels are averaged as their stored integers, which is
+    averaging the values they read as (``v / (2**n - 1)`` is linear), except for the
+    most negative ``snorm`` value, which reads -1.0 like the one above it.
+
+    Parameters
+    ----------
+    data : array_like
+        Level 0, C order: ``(width[, C])``, ``(height, width[, C])`` or
+        ``(depth, height, width[, C])``. Returned as the first level, unchanged.
+    num_levels : int
+        Number of levels, 1 to ``1 + floor(log2(max extent))``.
+    dims : int
+        Number of spatial axes (1, 2 or 3); keyword only.
+    channel_type : ChannelType or str, optional
+        If given, ``data``'s dtype is checked against it; keyword only.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``num_levels`` arrays of ``data``'s dtype, level 0 first (``data`` itself as an
+        array), ready for :func:`sample_mipmap`.
+
+    Raises
+    ------
+    ImageArrayValueError
+        If ``num_levels`` is not an integer in range, or the shapes do not fit ``dims``.
+    ImageArrayTypeError
+        If no channel type stores ``data``'s dtype, or it is not ``channel_type``'s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> levels = box_pyramid(np.array([0, 1, 2, 4, 8], np.uint8), 3, dims=1)
+    >>> [level.tolist() for level in levels]  # (0 + 1 + 1)/2.5 = 0.8, (1 + 4 + 8)/2.5 = 5.2
+    [[0, 1, 2, 4, 8], [1, 5], [3]]
+    """
+    data = numpy.asarray(data)
+    _channel_type(data, channel_type)
+    extents, _ = _split_shape(data, dims)
+    most = max(extents).bit_length()
+    if isinstance(num_levels, bool) or not isinstance(num_levels, (int, numpy.integer)):
+        raise ImageArrayValueError(f"num_levels must be an integer, got {num_levels!r}")
+    if not 1 <= num_levels <= most:
+        raise ImageArrayValueError(
+            f"num_levels={num_levels} is out of range: an image of extents {extents} has "
+            f"1 to {most} mip levels"
+        )
+    levels = [data]
+    for _ in range(1, int(num_levels)):
+        previous = levels[-1]
+        total = previous.astype(numpy.float64)
+        divisor = 1
+        for axis in range(dims):
+            n = previous.shape[axis]
+            overlaps = _box_overlaps(n).astype(numpy.float64)
+            total = numpy.moveaxis(numpy.tensordot(overlaps, total, axes=([1], [axis])), 0, axis)
+            divisor *= n
+        levels.append(_store(total / divisor, data.dtype))
+    return levels
