@@ -32,6 +32,33 @@ from imagearray._errors import (
     InvalidDescriptorError,
     ReleasedResourceError,
 )
+from imagearray._exportable import (
+    ExportableMemory,
+    alloc_exportable_memory,
+    export_memory_handle,
+    exportable_memory_granularity,
+    exportable_memory_supported,
+    free_exportable_memory,
+)
+from imagearray._external import (
+    ExternalMemDescriptor,
+    ExternalMemHandleType,
+    ExternalMemory,
+    ExternalSemaphore,
+    ExternalSemaphoreDescriptor,
+    ExternalSemaphoreHandleType,
+    ResourceFD,
+    ResourceWin32Handle,
+    ResourceWin32Name,
+    destroy_external_semaphore,
+    import_external_memory,
+    import_external_semaphore,
+    map_external_image_memory,
+    map_external_linear_memory,
+    release_external_memory,
+    signal_external_semaphore,
+    wait_external_semaphore,
+)
 from imagearray._image_array import ImageArray, asimage, empty, zeros
 from imagearray._image_handles import (
     SampledImageHandle,
@@ -61,6 +88,29 @@ from imagearray._sampler import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ExternalMemDescriptor",
+    "ExternalMemHandleType",
+    "ExternalMemory",
+    "ExternalSemaphore",
+    "ExternalSemaphoreDescriptor",
+    "ExternalSemaphoreHandleType",
+    "ResourceFD",
+    "ResourceWin32Handle",
+    "ResourceWin32Name",
+    "destroy_external_semaphore",
+    "import_external_memory",
+    "import_external_semaphore",
+    "map_external_image_memory",
+    "map_external_linear_memory",
+    "release_external_memory",
+    "signal_external_semaphore",
+    "wait_external_semaphore",
+    "ExportableMemory",
+    "alloc_exportable_memory",
+    "export_memory_handle",
+    "exportable_memory_granularity",
+    "exportable_memory_supported",
+    "free_exportable_memory",
     "HostMemoryAlreadyReleasedError",
     "HostMemoryNotPreparedError",
     "HostMemoryOverlapError",

@@ -104,6 +104,29 @@ class ImageArray:
             return self
         return cls._make(mem, mem.handle, desc)
 
+    @classmethod
+    def from_external(
+        cls,
+        memory: Any,
+        desc: ImageDescriptor,
+        *,
+        offset: int = 0,
+        device: Any = None,
+        color_attachment: bool = False,
+    ) -> ImageArray:
+        """An ``ImageArray`` over imported external memory (e.g. a Vulkan image).
+
+        ``memory`` is an ``ExternalMemory`` from :func:`import_external_memory`, or an
+        ``ExternalMemDescriptor`` to import first (the import then belongs to the
+        image and is released when the image is freed). ``desc`` describes the image
+        (standard or mipmap, as the spec allows).
+        """
+        from imagearray._external import image_array_from_external
+
+        return image_array_from_external(
+            memory, desc, offset=offset, device=device, color_attachment=color_attachment
+        )
+
     # ------------------------------------------------------------ attributes
     @property
     def descriptor(self) -> ImageDescriptor:

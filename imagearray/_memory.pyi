@@ -2,6 +2,7 @@ from typing import Any
 
 class ArrayHandle:
     device: int
+    owner: Any
     desc: Any
     parent: MipmappedArrayHandle | None
     level: int
@@ -15,6 +16,7 @@ class ArrayHandle:
 
 class MipmappedArrayHandle:
     device: int
+    owner: Any
     desc: Any
     num_levels: int
     @property
@@ -45,4 +47,8 @@ def alloc_mipmapped_array(
     flags: int,
     levels: int,
     desc: Any = ...,
+) -> MipmappedArrayHandle: ...
+def wrap_array(device: int, raw_cuarray: int, desc: Any, owner: Any) -> ArrayHandle: ...
+def wrap_mipmapped_array(
+    device: int, raw_cumipmappedarray: int, desc: Any, num_levels: int, owner: Any
 ) -> MipmappedArrayHandle: ...

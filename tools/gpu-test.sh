@@ -9,6 +9,8 @@ if compgen -G ".gl/*.deb" > /dev/null; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
   export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+  # Vulkan was carried: its tests must run, not skip.
+  export IMAGEARRAY_REQUIRE_VULKAN=1
 fi
 # Wheels carried to an offline machine (e.g. the Vulkan bindings) go to /tmp/site.
 if compgen -G ".whl/*.whl" > /dev/null; then

@@ -38,6 +38,9 @@ cdef class ArrayHandle:
     cdef readonly object desc
     cdef readonly MipmappedArrayHandle parent
     cdef readonly int level
+    # For memory someone else owns (a mapped external image): the object whose
+    # .alive / .free() this handle follows, kept alive as long as the handle.
+    cdef readonly object owner
     cdef object __weakref__
 
     def __cinit__(self):
@@ -46,6 +49,7 @@ cdef class ArrayHandle:
         self.released = False
         self.parent = None
         self.level = 0
+        self.owner = None
 
     def __dealloc__(self):
         if self.owns and not self.released and self.array != NULL:
@@ -58,6 +62,8 @@ cdef class ArrayHandle:
     def alive(self):
         """False once this memory (or, for a level, its mipmapped parent) was freed."""
         if self.released:
+            return False
+        if self.owner is not None and not self.owner.alive:
             return False
         return self.parent is None or self.parent.alive
 
@@ -78,9 +84,13 @@ cdef class ArrayHandle:
             raise ReleasedResourceError(
                 "a mip level cannot be freed on its own: free the mipmapped image memory"
             )
-        if self.released:
+        if not self.alive:
             raise ReleasedResourceError("image memory was already freed")
         self.released = True
+        if self.owner is not None:
+            self.array = NULL
+            self.owner.free()
+            return
         if self.owns and self.array != NULL:
             ensure_context(self.device)
             check(cydriver.cuArrayDestroy(self.array), "cuArrayDestroy")
@@ -105,29 +115,35 @@ cdef class MipmappedArrayHandle:
     """An ``image_mem_handle`` over a ``CUmipmappedArray``."""
 
     cdef cydriver.CUmipmappedArray marray
+    cdef bint owns
     cdef bint released
     cdef readonly int device
     cdef readonly object desc
     cdef readonly unsigned int num_levels
+    cdef readonly object owner
     cdef dict _levels
     cdef object __weakref__
 
     def __cinit__(self):
         self.marray = NULL
+        self.owns = False
         self.released = False
+        self.owner = None
         self._levels = {}
 
     def __dealloc__(self):
-        if not self.released and self.marray != NULL:
+        if self.owns and not self.released and self.marray != NULL:
             cydriver.cuMipmappedArrayDestroy(self.marray)
         self.marray = NULL
 
     @property
     def alive(self):
-        return not self.released
+        if self.released:
+            return False
+        return self.owner is None or self.owner.alive
 
     cpdef size_t raw(self) except? 0:
-        if self.released:
+        if not self.alive:
             raise ReleasedResourceError("mipmapped image memory was already freed")
         return <size_t>self.marray
 
@@ -163,11 +179,15 @@ cdef class MipmappedArrayHandle:
         return h
 
     def free(self):
-        if self.released:
+        if not self.alive:
             raise ReleasedResourceError("mipmapped image memory was already freed")
         self.released = True
         self._levels.clear()
-        if self.marray != NULL:
+        if self.owner is not None:
+            self.marray = NULL
+            self.owner.free()
+            return
+        if self.owns and self.marray != NULL:
             ensure_context(self.device)
             check(cydriver.cuMipmappedArrayDestroy(self.marray), "cuMipmappedArrayDestroy")
         self.marray = NULL
@@ -213,7 +233,35 @@ def alloc_mipmapped_array(int device, size_t width, size_t height, size_t depth,
     ensure_context(device)
     check(cydriver.cuMipmappedArrayCreate(&h.marray, &d, levels),
           f"cuMipmappedArrayCreate({width}x{height}x{depth}, {levels} levels, flags {flags:#x})")
+    h.owns = True
     h.device = device
     h.desc = desc
     h.num_levels = levels
+    return h
+
+
+def wrap_array(int device, size_t raw_cuarray, desc, owner):
+    """A non-owning ``ArrayHandle`` over a ``CUarray`` that ``owner`` (with ``.alive``
+    and a ``.free()`` that frees once) owns, e.g. a mapped external image; the handle
+    keeps ``owner`` alive and its ``free()`` frees the owner."""
+    cdef ArrayHandle h = ArrayHandle.__new__(ArrayHandle)
+    h.array = <cydriver.CUarray>raw_cuarray
+    h.owns = False
+    h.device = device
+    h.desc = desc
+    h.owner = owner
+    return h
+
+
+def wrap_mipmapped_array(int device, size_t raw_cumipmappedarray, desc, unsigned int num_levels,
+                         owner):
+    """A non-owning ``MipmappedArrayHandle`` over memory ``owner`` owns (see
+    :func:`wrap_array`); its levels work as for allocated mipmaps."""
+    cdef MipmappedArrayHandle h = MipmappedArrayHandle.__new__(MipmappedArrayHandle)
+    h.marray = <cydriver.CUmipmappedArray>raw_cumipmappedarray
+    h.owns = False
+    h.device = device
+    h.desc = desc
+    h.num_levels = num_levels
+    h.owner = owner
     return h
