@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _spec_kernels import SPEC_EXAMPLES, raw_module
 
 import imagearray as ia
 from imagearray.testing import reference
@@ -12,26 +13,9 @@ from imagearray.testing import reference
 pytestmark = pytest.mark.gpu
 
 
-def _module(src):
-    import cupy
-
-    return cupy.RawModule(
-        code=ia.kernel_preamble() + src, options=("-std=c++17", "-I" + ia.get_include())
-    )
-
-
 # ------------------------------------------------------------ the spec's examples
 
-_MIP1D = r"""
-extern "C" __global__ void k(ia::sampled_image_handle mipHandle, float *outAcc, int width) {
-  int id = blockIdx.x * blockDim.x + threadIdx.x;
-  if (id >= width) return;
-  float x = (static_cast<float>(id) + 0.5f) / static_cast<float>(width);
-  float px1 = ia::sample_mipmap<float>(mipHandle, x, 0.0f, 0.0f);
-  float px2 = ia::sample_mipmap<float>(mipHandle, x, 1.0f);
-  outAcc[id] = px1 + px2;
-}
-"""
+_MIP1D = SPEC_EXAMPLES["1d_mipmap_anisotropic_and_levels"]
 
 
 def test_spec_example_1d_mipmap():
@@ -56,7 +40,7 @@ def test_spec_example_1d_mipmap():
     )
     out = cupy.zeros(width, np.float32)
     with ia.create_image(mem, desc, samp) as h:
-        _module(_MIP1D).get_function("k")((1,), (width,), (h, out, np.int32(width)))
+        raw_module(_MIP1D).get_function("k")((1,), (width,), (h, out, np.int32(width)))
         np.testing.assert_array_equal(out.get(), expected)
     # the same through ImageArray.sample
     img = ia.ImageArray.from_mem(mem)
@@ -67,20 +51,7 @@ def test_spec_example_1d_mipmap():
     np.testing.assert_array_equal(got.get(), expected)
 
 
-_ARRAY1D = r"""
-extern "C" __global__ void k(ia::unsampled_image_handle a1, ia::unsampled_image_handle a2,
-                             ia::unsampled_image_handle out, int n) {
-  int id = blockIdx.x * blockDim.x + threadIdx.x;
-  if (id >= n) return;
-  float4 px1 = ia::fetch_image_array<float4>(a1, int(id), 0);
-  float4 px2 = ia::fetch_image_array<float4>(a1, int(id), 1);
-  float4 px3 = ia::fetch_image_array<float4>(a2, int(id), 0);
-  float4 px4 = ia::fetch_image_array<float4>(a2, int(id), 1);
-  float s1 = px1.x + px3.x, s2 = px2.x + px4.x;
-  ia::write_image_array<float4>(out, int(id), 0, make_float4(s1, s1, s1, s1));
-  ia::write_image_array<float4>(out, int(id), 1, make_float4(s2, s2, s2, s2));
-}
-"""
+_ARRAY1D = SPEC_EXAMPLES["1d_image_array_read_write"]
 
 
 def test_spec_example_1d_image_array():
@@ -97,22 +68,13 @@ def test_spec_example_1d_image_array():
         ia.create_image(m2, desc) as h2,
         ia.create_image(mo, desc) as ho,
     ):
-        _module(_ARRAY1D).get_function("k")((1,), (32,), (h1, h2, ho, np.int32(width)))
+        raw_module(_ARRAY1D).get_function("k")((1,), (32,), (h1, h2, ho, np.int32(width)))
         out = np.empty((layers, width, 4), np.float32)
         ia.copy(mo, out).synchronize()
     np.testing.assert_array_equal(out[..., 0], expected)
 
 
-_CUBE = r"""
-extern "C" __global__ void k(ia::sampled_image_handle img, float *out, int width, int height) {
-  int dim0 = threadIdx.x, dim1 = threadIdx.y;
-  float fdim0 = 1.f;
-  float fdim1 = (((float(dim0) / (float)width) * 1.98f) - 0.99f) + (1.f / (float)width);
-  float fdim2 = (((float(dim1) / (float)height) * 1.98f) - 0.99f) + (1.f / (float)height);
-  float4 px = ia::sample_cubemap<float4>(img, make_float3(fdim0, fdim1, fdim2));
-  out[dim0 * width + dim1] = px.x;
-}
-"""
+_CUBE = SPEC_EXAMPLES["sampled_cubemap"]
 
 
 def _spec_cube_data(width=8):
@@ -135,7 +97,7 @@ def test_spec_example_cubemap():
     out = cupy.zeros(width * width, np.float32)
     with ia.create_image(mem, desc, samp) as h:
         ia.copy(data, mem)
-        _module(_CUBE).get_function("k")(
+        raw_module(_CUBE).get_function("k")(
             (1,), (width, width), (h, out, np.int32(width), np.int32(width))
         )
         np.testing.assert_array_equal(out.get(), expected)
@@ -290,7 +252,7 @@ def test_layered_fetch_write_sample(rng):
     data = rng.random((layers, h, w, 2)).astype(np.float32)
     src = ia.asimage(data, channels=2, layered=True)
     dst = ia.zeros((h, w), np.float32, 2, layers=layers)
-    _module(_LAYER_RW).get_function("k")(
+    raw_module(_LAYER_RW).get_function("k")(
         (2, 2, layers),
         (8, 8, 1),
         (src.surface(), dst.surface(), np.int32(w), np.int32(h), np.int32(layers)),

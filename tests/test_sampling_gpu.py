@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _spec_kernels import raw_module
 
 import imagearray as ia
 from imagearray.testing import reference
@@ -133,16 +134,8 @@ extern "C" __global__ void bytes(ia::unsampled_image_handle src, ia::unsampled_i
 """
 
 
-def _module(src):
-    import cupy
-
-    return cupy.RawModule(
-        code=ia.kernel_preamble() + src, options=("-std=c++17", "-I" + ia.get_include())
-    )
-
-
 def test_surface_fetch_and_write_in_a_user_kernel(rng):
-    mod = _module(_ROUND_TRIP)
+    mod = raw_module(_ROUND_TRIP)
     data = rng.standard_normal((13, 21, 4)).astype(np.float32)
     src = ia.asimage(data, channels=4)
     dst = ia.zeros((13, 21), np.float32, 4)
@@ -178,7 +171,7 @@ def test_dynamically_sized_array_of_images(rng):
     handles = [im.texture(ia.Sampler()) for im in imgs]
     table = cupy.asarray(np.array([int(t) for t in handles], dtype=np.uint64))
     out = cupy.zeros((h, w), np.float32)
-    _module(_SUM).get_function("sum_images")(
+    raw_module(_SUM).get_function("sum_images")(
         (3, 2), (8, 8), (table, np.int32(n), out, np.int32(w), np.int32(h))
     )
     np.testing.assert_allclose(out.get(), np.sum(datas, axis=0), rtol=1e-6)
@@ -211,7 +204,7 @@ def test_usm_images_sample(rng):
         ia.create_image(lin, sampler=ia.Sampler()) as t1,
         ia.create_image(usm, sampler=ia.Sampler("clamp_to_edge", filtering="linear")) as t2,
     ):
-        _module(_USM).get_function("read_usm")(
+        raw_module(_USM).get_function("read_usm")(
             (4,), (256,), (t1, t2, out1, out2, np.int32(1000), np.int32(33), np.int32(17))
         )
     np.testing.assert_array_equal(out1.get(), lin.get())
