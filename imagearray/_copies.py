@@ -508,13 +508,15 @@ def execute(plan: CopyPlan, stream_handle: int, queue_device: int):
 
     from imagearray import _copy as cy  # the Cython executor
 
-    if plan.is_peer:
-        cy.memcpy3d_peer(
-            plan.src_device, plan.dst_device, stream_handle, plan.src, plan.dst, plan.extent
-        )
-    else:
-        cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, plan.extent)
+    # Under CuPy's Device the driver's current context is already that device's
+    # primary context, so the Cython layer never switches it behind CuPy's back.
     with cupy.cuda.Device(queue_device):
+        if plan.is_peer:
+            cy.memcpy3d_peer(
+                plan.src_device, plan.dst_device, stream_handle, plan.src, plan.dst, plan.extent
+            )
+        else:
+            cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, plan.extent)
         event = cupy.cuda.Event(block=False, disable_timing=True)
         cupy.cuda.runtime.eventRecord(event.ptr, stream_handle)
     return event

@@ -99,7 +99,10 @@ class ImageArray:
         """Wrap existing :class:`ImageMem` (the array keeps it alive)."""
         desc = mem.descriptor
         if desc.type.is_mipmapped:
-            self = cls._make(mem, mem.handle.get_level(0), desc.mip_level_desc(0))
+            from imagearray._image_mem import get_mip_level_mem_handle
+
+            level0 = get_mip_level_mem_handle(mem.handle, 0)
+            self = cls._make(mem, level0, desc.mip_level_desc(0))
             self._whole_mipmap = True
             return self
         return cls._make(mem, mem.handle, desc)
@@ -224,9 +227,10 @@ class ImageArray:
         if not 0 <= level < self.levels:
             raise IndexError(f"mip level {level} out of range for {self.levels} levels")
         self._check_alive()
-        return ImageArray._make(
-            self._mem, self._mem.handle.get_level(level), desc.mip_level_desc(level), level=level
-        )
+        from imagearray._image_mem import get_mip_level_mem_handle
+
+        handle = get_mip_level_mem_handle(self._mem.handle, level)
+        return ImageArray._make(self._mem, handle, desc.mip_level_desc(level), level=level)
 
     def _single(self, index: int, kind: str) -> ImageArray:
         n = self.layers

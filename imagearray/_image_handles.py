@@ -79,14 +79,17 @@ class _Handle(int):
 
     def destroy(self) -> None:
         """Destroy the CUDA object now; a second call raises ``ReleasedResourceError``."""
-        self._obj.destroy()
+        from imagearray._image_mem import on_device
+
+        with on_device(self._obj.device):
+            self._obj.destroy()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
         if self._obj.alive:
-            self._obj.destroy()
+            self.destroy()
 
     def __repr__(self) -> str:
         state = "" if self.alive else ", destroyed"
@@ -362,8 +365,23 @@ def create_image(
         pitch=pitch if pitch is not None else usm_pitch,
         limits=limits,
     )
+    from imagearray._image_mem import on_device
+
+    with on_device(device):
+        obj = _create(cy, plan, kind, device, address, owner)
+    handle: _Handle
     if plan.sampled:
-        obj = cy.create_texture(
+        handle = SampledImageHandle(obj, desc, sampler)
+    else:
+        handle = UnsampledImageHandle(obj, desc, None)
+    if is_image_mem_handle(owner):
+        _DEPENDENTS.setdefault(owner, weakref.WeakSet()).add(obj)
+    return handle
+
+
+def _create(cy, plan: HandlePlan, kind: str, device: int, address: int, owner: Any):
+    if plan.sampled:
+        return cy.create_texture(
             device,
             _KIND_CODE[kind],
             address,
@@ -383,13 +401,7 @@ def create_image(
             plan.border_color,
             owner,
         )
-        handle: _Handle = SampledImageHandle(obj, desc, sampler)
-    else:
-        obj = cy.create_surface(device, address, owner)
-        handle = UnsampledImageHandle(obj, desc, None)
-    if is_image_mem_handle(owner):
-        _DEPENDENTS.setdefault(owner, weakref.WeakSet()).add(obj)
-    return handle
+    return cy.create_surface(device, address, owner)
 
 
 def destroy_image_handle(handle: SampledImageHandle | UnsampledImageHandle) -> None:

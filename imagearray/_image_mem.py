@@ -197,11 +197,37 @@ def alloc_image_mem(desc: ImageDescriptor, device: Any = None):
     w, h, d, flags = cuda_geometry(desc)
     fmt = cuda_format(desc.channel_type)
     mem = _memory()
-    if desc.type.is_mipmapped:
-        return mem.alloc_mipmapped_array(
-            dev, w, h, d, fmt, desc.num_channels, flags, desc.num_levels, desc
-        )
-    return mem.alloc_array(dev, w, h, d, fmt, desc.num_channels, flags, desc)
+    with on_device(dev):
+        if desc.type.is_mipmapped:
+            return mem.alloc_mipmapped_array(
+                dev, w, h, d, fmt, desc.num_channels, flags, desc.num_levels, desc
+            )
+        return mem.alloc_array(dev, w, h, d, fmt, desc.num_channels, flags, desc)
+
+
+class on_device:  # noqa: N801 - used like a function, as cupy.cuda.Device is
+    """CuPy's ``Device(device)`` context: the Cython layer then finds that device's
+    primary context current and never switches contexts behind CuPy's back. Without
+    a usable device it does nothing: the driver call inside reports that itself."""
+
+    def __init__(self, device: int) -> None:
+        self._device = device
+        self._cm = None
+
+    def __enter__(self) -> None:
+        import cupy
+
+        cm = cupy.cuda.Device(self._device)
+        try:
+            cm.__enter__()
+        except cupy.cuda.runtime.CUDARuntimeError:
+            return
+        self._cm = cm
+
+    def __exit__(self, *exc) -> None:
+        if self._cm is not None:
+            self._cm.__exit__(*exc)
+            self._cm = None
 
 
 def is_image_mem_handle(obj: Any) -> bool:
@@ -232,7 +258,8 @@ def free_image_mem(handle: Any, image_type: ImageType | str | None = None) -> No
             kind = "mipmapped" if it.is_mipmapped else "non-mipmapped"
             raise ImageArrayValueError(f"image_type {it.value} ({kind}) does not match {h!r}")
     _check_no_live_handles(h)
-    h.free()
+    with on_device(h.device):
+        h.free()
 
 
 def _check_no_live_handles(h) -> None:
@@ -284,7 +311,8 @@ def get_mip_level_mem_handle(handle: Any, level: int):
         raise ImageArrayValueError("get_mip_level_mem_handle needs mipmapped image memory")
     if isinstance(level, bool) or not isinstance(level, int) or level < 0:
         raise ImageArrayValueError(f"mip level must be an int >= 0, not {level!r}")
-    return h.get_level(level)
+    with on_device(h.device):
+        return h.get_level(level)
 
 
 class ImageMem:
@@ -372,7 +400,8 @@ class ImageMem:
         Refused while image handles created from it are alive."""
         if self._handle.alive:
             _check_no_live_handles(self._handle)
-        self._handle.free()
+        with on_device(self._handle.device):
+            self._handle.free()
 
     def __enter__(self) -> ImageMem:
         return self
