@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 import numpy
 
-from imagearray._enums import ChannelOrder, ChannelType, ImageType, coerce_enum
+from imagearray._coerce import coerce_enum, coerce_int
+from imagearray._enums import ChannelOrder, ChannelType, ImageType
 from imagearray._errors import ImageArrayTypeError, InvalidDescriptorError
 
 __all__ = ["ImageDescriptor"]
@@ -57,18 +58,7 @@ _CUBE_FACES = 6
 
 
 def _as_size(name: str, value: Any) -> int:
-    """Return ``value`` as a Python int >= 0 (NumPy integers accepted; bool and float not)."""
-    if isinstance(value, (bool, numpy.bool_)):
-        raise ImageArrayTypeError(f"{name} must be an int, got the bool {value!r}")
-    try:
-        result = operator.index(value)
-    except TypeError:
-        raise ImageArrayTypeError(
-            f"{name} must be an int, got {value!r} of type {type(value).__name__}"
-        ) from None
-    if result < 0:
-        raise InvalidDescriptorError(f"{name} must be >= 0, got {name}={result}")
-    return result
+    return coerce_int(name, value, 0, InvalidDescriptorError)
 
 
 def _as_enum(enum_cls: type[_E], name: str, value: Any) -> _E:
@@ -257,14 +247,7 @@ class ImageDescriptor:
                 f"with .astype({np_dtype.name!r}) first"
             )
 
-        if isinstance(channels, (bool, numpy.bool_)):
-            raise ImageArrayTypeError(f"channels must be an int, got the bool {channels!r}")
-        try:
-            channels = operator.index(channels)
-        except TypeError:
-            raise ImageArrayTypeError(
-                f"channels must be an int, got {channels!r} of type {type(channels).__name__}"
-            ) from None
+        channels = coerce_int("channels", channels, minimum=None)
         if channels == 3:
             raise InvalidDescriptorError(
                 "channels=3 is not supported: CUDA arrays cannot hold 3-channel texels; "

@@ -3,37 +3,10 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, TypeVar
 
 import numpy
 
-from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
-
-__all__ = ["ChannelOrder", "ChannelType", "ImageType", "coerce_enum"]
-
-_E = TypeVar("_E", bound=enum.Enum)
-
-
-def coerce_enum(
-    enum_cls: type[_E], name: str, value: Any, error: type[Exception] = ImageArrayValueError
-) -> _E:
-    """Return ``value`` as a member of ``enum_cls``; a string names a member's value
-    (case-insensitive). Unknown strings raise ``error``, other types
-    ``ImageArrayTypeError``; both messages list what is allowed."""
-    if isinstance(value, enum_cls):
-        return value
-    if isinstance(value, str):
-        try:
-            return enum_cls(value.lower())
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in enum_cls)
-            raise error(
-                f"{name}={value!r} is not a {enum_cls.__name__}; allowed: {allowed}"
-            ) from None
-    raise ImageArrayTypeError(
-        f"{name} must be a {enum_cls.__name__} or its string value, "
-        f"got {value!r} of type {type(value).__name__}"
-    )
+__all__ = ["ChannelOrder", "ChannelType", "ImageType"]
 
 
 class ChannelOrder(enum.Enum):

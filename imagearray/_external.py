@@ -23,7 +23,6 @@ order (x = width, y = height, z = depth).
 from __future__ import annotations
 
 import enum
-import operator
 import os
 import sys
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy
 
+from imagearray._coerce import coerce_int
 from imagearray._descriptor import ImageDescriptor
 from imagearray._enums import ImageType
 from imagearray._errors import (
@@ -75,18 +75,7 @@ def _cy():
 
 
 def _as_int(name: str, value: Any, minimum: int = 0) -> int:
-    """``value`` as a Python int >= ``minimum`` (NumPy ints accepted; bool, float not)."""
-    if isinstance(value, (bool, numpy.bool_)):
-        raise ImageArrayTypeError(f"{name} must be an int, not the bool {value!r}")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ImageArrayTypeError(
-            f"{name} must be an int, not {value!r} of type {type(value).__name__}"
-        ) from None
-    if v < minimum:
-        raise ImageArrayValueError(f"{name} must be >= {minimum}, not {v}")
-    return v
+    return coerce_int(name, value, minimum)
 
 
 # --------------------------------------------------------------------------- handle types

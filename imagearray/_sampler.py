@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, TypeVar
 
-from imagearray._enums import ChannelType, coerce_enum
+from imagearray._coerce import coerce_enum
+from imagearray._enums import ChannelType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 
 __all__ = [
