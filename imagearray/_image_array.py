@@ -377,34 +377,26 @@ class ImageArray:
 
     def _as_source(self, value: Any, shape: tuple[int, ...]):
         """``value`` broadcast and cast to ``shape`` and this dtype, as a contiguous
-        NumPy or CuPy array ready to copy."""
+        NumPy (host) or CuPy (device, this image's) array ready to copy."""
         import cupy
 
         if isinstance(value, ImageArray):
             value = value.to_cupy()
-        if isinstance(value, numpy.ndarray) or numpy.isscalar(value):
-            arr = numpy.asarray(value)
-            if not numpy.can_cast(arr.dtype, self.dtype, "same_kind") and arr.ndim:
-                raise ImageArrayTypeError(f"cannot assign {arr.dtype} data to a {self.dtype} image")
-            arr = numpy.ascontiguousarray(
-                numpy.broadcast_to(arr.astype(self.dtype, copy=False), shape)
-            )
-            return arr, HOST
+        host = isinstance(value, numpy.ndarray) or numpy.isscalar(value)
+        xp = numpy if host else cupy
         with cupy.cuda.Device(self._handle.device):
-            arr = cupy.asarray(value)
-            if arr.device.id != self._handle.device:
+            arr = xp.asarray(value)
+            if not host and arr.device.id != self._handle.device:
                 arr = cupy.array(arr)  # peer copy by CuPy, then ours is local
             if not numpy.can_cast(arr.dtype, self.dtype, "same_kind") and arr.ndim:
                 raise ImageArrayTypeError(f"cannot assign {arr.dtype} data to a {self.dtype} image")
-            arr = cupy.ascontiguousarray(
-                cupy.broadcast_to(arr.astype(self.dtype, copy=False), shape)
-            )
-        return arr, DEVICE
+            arr = xp.ascontiguousarray(xp.broadcast_to(arr.astype(self.dtype, copy=False), shape))
+        return arr, HOST if host else DEVICE
 
     def _write(self, lo, ext, value, stream) -> None:
-        arr, kind = self._as_source(value, self._box_shape(ext))
         from imagearray._copy_optimize import note_copy
 
+        arr, kind = self._as_source(value, self._box_shape(ext))
         ev = self._region(lo, ext, arr, kind, True, stream)
         # A temporary host buffer must outlive the copy: wait, unless it is prepared
         # memory (then it is the caller's array, kept alive by the registry).
@@ -512,10 +504,14 @@ class ImageArray:
         return buf[self._relative_key(expanded, per_axis, rel)]
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        import cupy
+
+        if isinstance(value, ImageArray):
+            value = value.to_cupy()
         norm = self._normalize(key)
         if norm is None:
             whole = self.to_cupy()
-            whole[key] = value if not isinstance(value, ImageArray) else value.to_cupy()
+            whole[key] = value
             self._write(*self._whole(), whole, None)
             return
         expanded, per_axis = norm
@@ -529,24 +525,18 @@ class ImageArray:
             or (isinstance(k, slice) and k.indices(self.channels) == (0, self.channels, 1))
             for k in channel_keys
         )
-        import cupy
-
         box_shape = self._box_shape(ext)
-        if direct:
-            # Broadcast the value into the box as NumPy would into the selection.
-            with cupy.cuda.Device(self._handle.device):
-                if isinstance(value, numpy.ndarray) or numpy.isscalar(value):
-                    buf = numpy.empty(box_shape, dtype=self.dtype)
-                    buf[rkey] = value
-                else:
-                    buf = cupy.empty(box_shape, dtype=self.dtype)
-                    buf[rkey] = value.to_cupy() if isinstance(value, ImageArray) else value
-            self._write(lo, ext, buf, None)
-            return
         with cupy.cuda.Device(self._handle.device):
-            buf = cupy.empty(box_shape, dtype=self.dtype)
-            self._region(lo, ext, buf, DEVICE, False, None)
-            buf[rkey] = cupy.asarray(value.to_cupy() if isinstance(value, ImageArray) else value)
+            if direct:
+                # The selection is the whole box: broadcast the value into it as NumPy
+                # would, on the host for host values, with no read of the image.
+                host = isinstance(value, numpy.ndarray) or numpy.isscalar(value)
+                buf = (numpy if host else cupy).empty(box_shape, dtype=self.dtype)
+                buf[rkey] = value
+            else:  # read, modify, write the box
+                buf = cupy.empty(box_shape, dtype=self.dtype)
+                self._region(lo, ext, buf, DEVICE, False, None)
+                buf[rkey] = cupy.asarray(value)
         self._write(lo, ext, buf, None)
 
     # ------------------------------------------------------------ handles and sampling
