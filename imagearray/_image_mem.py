@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from imagearray._coerce import coerce_enum
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info, get_device
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
@@ -103,20 +104,24 @@ def image_box(desc: ImageDescriptor) -> tuple[int, int, int]:
     return (w, h, d)
 
 
+# (image type, dimensions) -> the device_info limits its CUDA array must meet: the
+# texture limit, and the surface limit because every array is made with
+# CUDA_ARRAY3D_SURFACE_LDST (cuArray3DCreate / cuMipmappedArrayCreate: "Valid extents
+# with CUDA_ARRAY3D_SURFACE_LDST set"; e.g. 1D surfaces are narrower than 1D textures).
 _LIMIT_KEYS = {
-    (ImageType.STANDARD, 1): ("max_image_1d",),
-    (ImageType.STANDARD, 2): ("max_image_2d",),
-    (ImageType.STANDARD, 3): ("max_image_3d",),
-    (ImageType.MIPMAP, 1): ("max_image_1d_mipmap",),
-    (ImageType.MIPMAP, 2): ("max_image_2d_mipmap",),
-    (ImageType.MIPMAP, 3): ("max_image_3d",),
-    (ImageType.ARRAY, 1): ("max_image_1d_array",),
-    (ImageType.ARRAY, 2): ("max_image_2d_array",),
-    (ImageType.MIPMAP_ARRAY, 1): ("max_image_1d_array",),
-    (ImageType.MIPMAP_ARRAY, 2): ("max_image_2d_array",),
-    (ImageType.CUBEMAP, 2): ("max_image_cubemap",),
-    (ImageType.MIPMAP_CUBEMAP, 2): ("max_image_cubemap",),
-    (ImageType.CUBEMAP_ARRAY, 2): ("max_image_cubemap_array",),
+    (ImageType.STANDARD, 1): ("max_image_1d", "max_surface_1d"),
+    (ImageType.STANDARD, 2): ("max_image_2d", "max_surface_2d"),
+    (ImageType.STANDARD, 3): ("max_image_3d", "max_surface_3d"),
+    (ImageType.MIPMAP, 1): ("max_image_1d_mipmap", "max_surface_1d"),
+    (ImageType.MIPMAP, 2): ("max_image_2d_mipmap", "max_surface_2d"),
+    (ImageType.MIPMAP, 3): ("max_image_3d", "max_surface_3d"),
+    (ImageType.ARRAY, 1): ("max_image_1d_array", "max_surface_1d_array"),
+    (ImageType.ARRAY, 2): ("max_image_2d_array", "max_surface_2d_array"),
+    (ImageType.MIPMAP_ARRAY, 1): ("max_image_1d_array", "max_surface_1d_array"),
+    (ImageType.MIPMAP_ARRAY, 2): ("max_image_2d_array", "max_surface_2d_array"),
+    (ImageType.CUBEMAP, 2): ("max_image_cubemap", "max_surface_cubemap"),
+    (ImageType.MIPMAP_CUBEMAP, 2): ("max_image_cubemap", "max_surface_cubemap"),
+    (ImageType.CUBEMAP_ARRAY, 2): ("max_image_cubemap_array", "max_surface_cubemap_array"),
 }
 
 _REQUIRED_ASPECTS = {
@@ -159,12 +164,13 @@ def _check_device_support(desc: ImageDescriptor, device: int) -> None:
                 f"device {device} does not support {desc.type.value} images "
                 f"(aspect {aspect.value} is missing)"
             )
-    key = _LIMIT_KEYS.get((desc.type, desc.dimensions))
-    if key is None:
+    keys = _LIMIT_KEYS.get((desc.type, desc.dimensions))
+    if keys is None:
         raise ImageArrayValueError(f"CUDA cannot allocate {desc}")
-    problem = limit_problem(desc, device_info(key[0], device))
-    if problem:
-        raise ImageArrayValueError(problem)
+    for key in keys:
+        problem = limit_problem(desc, device_info(key, device))
+        if problem:
+            raise ImageArrayValueError(problem)
 
 
 def alloc_image_mem(desc: ImageDescriptor, device: Any = None):
@@ -253,13 +259,12 @@ def free_image_mem(handle: Any, image_type: ImageType | str | None = None) -> No
     """
     h = _as_handle(handle)
     if image_type is not None:
-        it = ImageType(image_type) if not isinstance(image_type, ImageType) else image_type
+        it = coerce_enum(ImageType, "image_type", image_type)
         if it.is_mipmapped != isinstance(h, _memory().MipmappedArrayHandle):
             kind = "mipmapped" if it.is_mipmapped else "non-mipmapped"
             raise ImageArrayValueError(f"image_type {it.value} ({kind}) does not match {h!r}")
-    _check_no_live_handles(h)
     with on_device(h.device):
-        h.free()
+        h.free()  # refuses while image handles made from it are alive
 
 
 def _check_no_live_handles(h) -> None:
@@ -268,8 +273,10 @@ def _check_no_live_handles(h) -> None:
 
     handles = []
     if isinstance(h, _memory().MipmappedArrayHandle) and h.alive:
-        for level in range(h.num_levels):
-            handles += live_handles(h.get_level(level))
+        # Handles of a level keep its ArrayHandle alive, so the levels handed out and
+        # still alive are all that can have any (no driver call needed).
+        for level in h.cached_levels():
+            handles += live_handles(level)
     handles += live_handles(h)
     if handles:
         raise ImageArrayValueError(
@@ -311,6 +318,11 @@ def get_mip_level_mem_handle(handle: Any, level: int):
         raise ImageArrayValueError("get_mip_level_mem_handle needs mipmapped image memory")
     if isinstance(level, bool) or not isinstance(level, int) or level < 0:
         raise ImageArrayValueError(f"mip level must be an int >= 0, not {level!r}")
+    if level >= h.num_levels:  # before the Cython call, whose unsigned int would overflow
+        raise ImageArrayValueError(
+            f"mip level {level} out of range: this image has {h.num_levels} levels "
+            f"(0..{h.num_levels - 1})"
+        )
     with on_device(h.device):
         return h.get_level(level)
 
@@ -398,10 +410,8 @@ class ImageMem:
     def free(self) -> None:
         """Free the memory now; a second call raises :class:`ReleasedResourceError`.
         Refused while image handles created from it are alive."""
-        if self._handle.alive:
-            _check_no_live_handles(self._handle)
         with on_device(self._handle.device):
-            self._handle.free()
+            self._handle.free()  # refuses while image handles made from it are alive
 
     def __enter__(self) -> ImageMem:
         return self

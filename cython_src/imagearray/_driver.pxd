@@ -3,3 +3,6 @@ from cuda.bindings cimport cydriver
 cdef int check(cydriver.CUresult status, what) except -1
 cdef int ensure_context(int device) except -1
 cdef cydriver.CUstream as_custream(stream_handle)
+cdef cydriver.CUcontext current_context() except? NULL
+cdef bint push_context(cydriver.CUcontext ctx) noexcept
+cdef void pop_context() noexcept

@@ -138,6 +138,28 @@ cdef int ensure_context(int device) except -1:
     return 0
 
 
+cdef cydriver.CUcontext current_context() except? NULL:
+    """The context current on this thread (NULL if none): recorded by objects that
+    must later be destroyed in it."""
+    cdef cydriver.CUcontext cur = NULL
+    check(cydriver.cuCtxGetCurrent(&cur), "cuCtxGetCurrent")
+    return cur
+
+
+cdef bint push_context(cydriver.CUcontext ctx) noexcept:
+    """Make ``ctx`` current for a destroy call from ``__dealloc__``, which may run on
+    a thread where no context (or another device's) is current; False if it could
+    not be pushed (NULL, or the driver is shutting down). Never raises."""
+    if ctx == NULL:
+        return False
+    return cydriver.cuCtxPushCurrent(ctx) == cydriver.CUDA_SUCCESS
+
+
+cdef void pop_context() noexcept:
+    cdef cydriver.CUcontext popped = NULL
+    cydriver.cuCtxPopCurrent(&popped)
+
+
 def use_device(int device):
     """Python entry to :c:func:`ensure_context` (used by the plain-Python layer)."""
     ensure_context(device)

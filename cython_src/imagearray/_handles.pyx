@@ -10,7 +10,7 @@ from libc.string cimport memset
 
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport check, ensure_context
+from imagearray._driver cimport check, current_context, ensure_context, pop_context, push_context
 
 from imagearray._errors import ReleasedResourceError
 
@@ -31,6 +31,8 @@ cdef class _CudaObject:
     """A texture or surface object; ``memory`` is kept alive as long as this object."""
 
     cdef unsigned long long handle
+    # The context it was created in, where __dealloc__ destroys it.
+    cdef cydriver.CUcontext ctx
     cdef bint destroyed
     cdef bint is_surface
     cdef readonly int device
@@ -39,6 +41,7 @@ cdef class _CudaObject:
 
     def __cinit__(self):
         self.handle = 0
+        self.ctx = NULL
         self.destroyed = True
 
     cdef cydriver.CUresult _destroy(self) noexcept:
@@ -47,8 +50,12 @@ cdef class _CudaObject:
         return cydriver.cuTexObjectDestroy(<cydriver.CUtexObject>self.handle)
 
     def __dealloc__(self):
+        cdef bint pushed
         if not self.destroyed:
+            pushed = push_context(self.ctx)
             self._destroy()
+            if pushed:
+                pop_context()
             self.destroyed = True
 
     cdef str _name(self):
@@ -132,6 +139,7 @@ def create_texture(int device, int kind, size_t handle, int fmt, unsigned int ch
     for i in range(4):
         t.borderColor[i] = <float>border_color[i]
     ensure_context(device)
+    obj.ctx = current_context()
     check(cydriver.cuTexObjectCreate(&tex, &r, &t, NULL), "cuTexObjectCreate")
     obj.handle = tex
     obj.is_surface = False
@@ -148,6 +156,7 @@ def create_surface(int device, size_t cuarray, memory):
     cdef cydriver.CUsurfObject surf = 0
     _fill_resource(&r, RES_ARRAY, cuarray, 0, 0, 0, 0, 0, 0)
     ensure_context(device)
+    obj.ctx = current_context()
     check(cydriver.cuSurfObjectCreate(&surf, &r), "cuSurfObjectCreate")
     obj.handle = surf
     obj.is_surface = True

@@ -11,9 +11,19 @@ it is pooled and owned like any CuPy array.
 
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport check, ensure_context
+from imagearray._driver cimport check, current_context, ensure_context, pop_context, push_context
+
+import weakref
 
 from imagearray._errors import ReleasedResourceError
+
+
+def _refuse_if_handles_alive(handle):
+    """Texture/surface objects made from ``handle`` would read freed memory: every
+    way of freeing (``free()`` here, ``free_image_mem``, ``ImageMem.free``) refuses."""
+    from imagearray._image_mem import _check_no_live_handles
+
+    _check_no_live_handles(handle)
 
 
 cdef class ArrayHandle:
@@ -32,6 +42,9 @@ cdef class ArrayHandle:
     """
 
     cdef cydriver.CUarray array
+    # The context the array was created in: __dealloc__ destroys it there, whatever
+    # (if any) context is current on the collecting thread.
+    cdef cydriver.CUcontext ctx
     cdef bint owns
     cdef bint released
     cdef readonly int device
@@ -45,6 +58,7 @@ cdef class ArrayHandle:
 
     def __cinit__(self):
         self.array = NULL
+        self.ctx = NULL
         self.owns = False
         self.released = False
         self.parent = None
@@ -52,10 +66,14 @@ cdef class ArrayHandle:
         self.owner = None
 
     def __dealloc__(self):
+        cdef bint pushed
         if self.owns and not self.released and self.array != NULL:
             # Errors cannot propagate from __dealloc__; the context may already be
             # gone at interpreter exit, in which case CUDA has freed it already.
+            pushed = push_context(self.ctx)
             cydriver.cuArrayDestroy(self.array)
+            if pushed:
+                pop_context()
         self.array = NULL
 
     @property
@@ -86,6 +104,7 @@ cdef class ArrayHandle:
             )
         if not self.alive:
             raise ReleasedResourceError("image memory was already freed")
+        _refuse_if_handles_alive(self)
         self.released = True
         if self.owner is not None:
             self.array = NULL
@@ -115,6 +134,7 @@ cdef class MipmappedArrayHandle:
     """An ``image_mem_handle`` over a ``CUmipmappedArray``."""
 
     cdef cydriver.CUmipmappedArray marray
+    cdef cydriver.CUcontext ctx
     cdef bint owns
     cdef bint released
     cdef readonly int device
@@ -126,14 +146,19 @@ cdef class MipmappedArrayHandle:
 
     def __cinit__(self):
         self.marray = NULL
+        self.ctx = NULL
         self.owns = False
         self.released = False
         self.owner = None
         self._levels = {}
 
     def __dealloc__(self):
+        cdef bint pushed
         if self.owns and not self.released and self.marray != NULL:
+            pushed = push_context(self.ctx)
             cydriver.cuMipmappedArrayDestroy(self.marray)
+            if pushed:
+                pop_context()
         self.marray = NULL
 
     @property
@@ -152,7 +177,9 @@ cdef class MipmappedArrayHandle:
         return self.raw()
 
     def get_level(self, unsigned int level):
-        """The level's ``ArrayHandle`` (cached; it keeps this mipmap alive)."""
+        """The level's ``ArrayHandle`` (the same object while one is alive; it keeps
+        this mipmap alive). The cache holds levels weakly: a strong reference back
+        would make a cycle that frees the mipmap only when the cyclic GC runs."""
         cdef cydriver.CUarray arr = NULL
         cdef ArrayHandle h
         cdef cydriver.CUmipmappedArray m = <cydriver.CUmipmappedArray>self.raw()
@@ -163,8 +190,11 @@ cdef class MipmappedArrayHandle:
                 f"mip level {level} out of range: this image has {self.num_levels} levels "
                 f"(0..{self.num_levels - 1})"
             )
-        if level in self._levels:
-            return self._levels[level]
+        ref = self._levels.get(level)
+        if ref is not None:
+            cached = ref()
+            if cached is not None:
+                return cached
         ensure_context(self.device)
         check(cydriver.cuMipmappedArrayGetLevel(&arr, m, level),
               f"cuMipmappedArrayGetLevel(level {level})")
@@ -175,12 +205,18 @@ cdef class MipmappedArrayHandle:
         h.parent = self
         h.level = level
         h.desc = self.desc.mip_level_desc(level) if self.desc is not None else None
-        self._levels[level] = h
+        self._levels[level] = weakref.ref(h)
         return h
+
+    def cached_levels(self):
+        """The level handles handed out and still alive (no driver call)."""
+        levels = [ref() for ref in self._levels.values()]
+        return [h for h in levels if h is not None]
 
     def free(self):
         if not self.alive:
             raise ReleasedResourceError("mipmapped image memory was already freed")
+        _refuse_if_handles_alive(self)
         self.released = True
         self._levels.clear()
         if self.owner is not None:
@@ -215,6 +251,7 @@ def alloc_array(int device, size_t width, size_t height, size_t depth, int fmt,
     cdef ArrayHandle h = ArrayHandle.__new__(ArrayHandle)
     _fill_desc(&d, width, height, depth, fmt, channels, flags)
     ensure_context(device)
+    h.ctx = current_context()
     check(cydriver.cuArray3DCreate(&h.array, &d),
           f"cuArray3DCreate({width}x{height}x{depth}, {channels} channel(s), flags {flags:#x})")
     h.owns = True
@@ -231,6 +268,7 @@ def alloc_mipmapped_array(int device, size_t width, size_t height, size_t depth,
     cdef MipmappedArrayHandle h = MipmappedArrayHandle.__new__(MipmappedArrayHandle)
     _fill_desc(&d, width, height, depth, fmt, channels, flags)
     ensure_context(device)
+    h.ctx = current_context()
     check(cydriver.cuMipmappedArrayCreate(&h.marray, &d, levels),
           f"cuMipmappedArrayCreate({width}x{height}x{depth}, {levels} levels, flags {flags:#x})")
     h.owns = True
