@@ -245,7 +245,17 @@ _INFO_ATTRS: dict[str, str | tuple[str, ...]] = {
         "MAXIMUM_SURFACE3D_HEIGHT",
         "MAXIMUM_SURFACE3D_DEPTH",
     ),
+    "max_surface_1d_array": ("MAXIMUM_SURFACE1D_LAYERED_WIDTH", "MAXIMUM_SURFACE1D_LAYERED_LAYERS"),
+    "max_surface_2d_array": (
+        "MAXIMUM_SURFACE2D_LAYERED_WIDTH",
+        "MAXIMUM_SURFACE2D_LAYERED_HEIGHT",
+        "MAXIMUM_SURFACE2D_LAYERED_LAYERS",
+    ),
     "max_surface_cubemap": "MAXIMUM_SURFACECUBEMAP_WIDTH",
+    "max_surface_cubemap_array": (
+        "MAXIMUM_SURFACECUBEMAP_LAYERED_WIDTH",
+        "MAXIMUM_SURFACECUBEMAP_LAYERED_LAYERS",
+    ),
     "texture_alignment": "TEXTURE_ALIGNMENT",
     "surface_alignment": "SURFACE_ALIGNMENT",
     "exportable_memory_supported": (

@@ -39,6 +39,7 @@ __all__ = [
 ARRAY, MIPMAP, LINEAR, PITCH2D = "array", "mipmap", "linear", "pitch2d"
 _KIND_CODE = {ARRAY: 0, MIPMAP: 1, LINEAR: 2, PITCH2D: 3}  # as imagearray._handles numbers them
 _CU_TRSF_READ_AS_INTEGER = 0x01
+_CU_TRSF_SEAMLESS_CUBEMAP = 0x40
 
 # memory object -> handles made from it (to refuse freeing memory still in use)
 _DEPENDENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -171,7 +172,20 @@ def plan_handle(
     if not isinstance(sampler, Sampler):
         raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
     sampler.check_channel_type(desc.channel_type)
+    if kind == MIPMAP and not sampler.normalized:
+        # cuTexObjectCreate: "for CUDA mipmapped arrays, [CU_TRSF_NORMALIZED_COORDINATES]
+        # has to be set"; the driver refuses the texture otherwise.
+        raise ImageArrayValueError(
+            "a mipmapped image is sampled with normalized coordinates only (CUDA "
+            "requires them for mipmapped textures): use a Sampler with "
+            "coordinates='normalized'"
+        )
     flags = sampler.cuda_flags
+    if not desc.type.is_cubemap:
+        # CU_TRSF_SEAMLESS_CUBEMAP "can only be specified if the underlying resource
+        # is a CUDA array or a CUDA mipmapped array that was created with the flag
+        # CUDA_ARRAY3D_CUBEMAP" (cuTexObjectCreate); it means nothing for other images.
+        flags &= ~_CU_TRSF_SEAMLESS_CUBEMAP
     if not desc.channel_type.is_normalized and desc.channel_type.dtype_name not in (
         "float16",
         "float32",
@@ -193,7 +207,7 @@ def plan_handle(
             )
         _check_alignment(address, limits.get("texture_alignment", 1))
         limit = limits.get("max_image_1d_linear_width")
-        if limit is not None and w > limit:
+        if limit and w > limit:  # 0: the (deprecated) attribute gave no limit
             raise ImageArrayValueError(f"width {w} exceeds the device's 1D linear limit {limit}")
     elif kind == PITCH2D:
         if desc.type is not ImageType.STANDARD or desc.dimensions != 2:
@@ -252,7 +266,9 @@ def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
     from imagearray._image_array import ImageArray
 
     if isinstance(memory, ImageArray):
-        if memory._origin != (0, 0, 0):
+        if memory._is_view():
+            # A layer or face view shares the layered/cubemap CUDA array; a handle
+            # made from it would address the whole array with a one-layer descriptor.
             raise ImageArrayValueError(
                 "a handle cannot be made for a layer or face view: make it for the whole image"
             )

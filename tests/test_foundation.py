@@ -122,6 +122,10 @@ def test_device_info_matches_cupy_properties():
     assert info["max_surface_2d"] == tuple(props["maxSurface2D"])
     assert info["max_surface_3d"] == tuple(props["maxSurface3D"])
     assert info["max_surface_cubemap"] == props["maxSurfaceCubemap"]
+    assert info["max_surface_1d"] == props["maxSurface1D"]
+    assert info["max_surface_1d_array"] == tuple(props["maxSurface1DLayered"])
+    assert info["max_surface_2d_array"] == tuple(props["maxSurface2DLayered"])
+    assert info["max_surface_cubemap_array"] == tuple(props["maxSurfaceCubemapLayered"])
     assert info["compute_capability"] == (props["major"], props["minor"])
     assert info["name"] == props["name"].decode()
     assert info["total_memory"] == props["totalGlobalMem"]
@@ -198,3 +202,45 @@ def test_stream_resolution():
     assert ia.get_stream(int(s.ptr), device=0) == s.ptr
     with pytest.raises(ia.ImageArrayTypeError):
         ia.get_stream("default")
+
+
+def test_allocation_checks_surface_limits_too(monkeypatch):
+    # Every array is made with CUDA_ARRAY3D_SURFACE_LDST, so cuArray3DCreate also
+    # requires the surface limits ("Valid extents with CUDA_ARRAY3D_SURFACE_LDST set").
+    from imagearray import _image_mem
+
+    limits = {
+        "max_image_1d": 131072,
+        "max_surface_1d": 32768,
+        "max_image_1d_array": (32768, 2048),
+        "max_surface_1d_array": (32768, 1024),
+        "max_image_cubemap_array": (32768, 6 * 341),
+        "max_surface_cubemap_array": (32768, 6 * 100),
+    }
+    asked = []
+
+    def fake_info(key, device):
+        asked.append(key)
+        return limits[key]
+
+    monkeypatch.setattr(_image_mem, "device_info", fake_info)
+    monkeypatch.setattr(_image_mem, "device_has", lambda aspect, device: True)
+    check = _image_mem._check_device_support
+    check(ia.ImageDescriptor(32768), 0)
+    assert asked == ["max_image_1d", "max_surface_1d"]
+    with pytest.raises(ia.ImageArrayValueError, match="width 32769 exceeds .* limit of 32768"):
+        check(ia.ImageDescriptor(32769), 0)
+    check(ia.ImageDescriptor(16, type="array", array_size=1024), 0)
+    with pytest.raises(ia.ImageArrayValueError, match="layers 1025 exceeds .* limit of 1024"):
+        check(ia.ImageDescriptor(16, type="array", array_size=1025), 0)
+    check(ia.ImageDescriptor(8, 8, type="cubemap_array", array_size=100), 0)
+    with pytest.raises(ia.ImageArrayValueError, match="layers 606 exceeds .* limit of 600"):
+        check(ia.ImageDescriptor(8, 8, type="cubemap_array", array_size=101), 0)
+
+
+def test_every_limit_key_is_a_device_info_key():
+    from imagearray import _device, _image_mem
+
+    for keys in _image_mem._LIMIT_KEYS.values():
+        for key in keys:
+            assert key in _device._INFO_ATTRS, key

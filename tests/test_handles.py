@@ -108,3 +108,70 @@ def test_handle_types_are_ints_that_refuse_arithmetic():
     assert not h.alive
     with pytest.raises(ia.ImageArrayTypeError):
         ia.destroy_image_handle(42)
+
+
+def test_mipmap_texture_needs_normalized_coordinates():
+    # cuTexObjectCreate: CU_TRSF_NORMALIZED_COORDINATES "has to be set" for mipmapped arrays
+    mip = ia.ImageDescriptor(64, 64, type="mipmap", num_levels=3)
+    with pytest.raises(ia.ImageArrayValueError, match="normalized coordinates"):
+        plan_handle(mip, MIPMAP, ia.Sampler("clamp_to_edge"))
+    p = plan_handle(mip, MIPMAP, ia.Sampler("clamp_to_edge", "normalized"))
+    assert p.flags == 0x02
+    # one level of it is a plain array: unnormalized coordinates are fine
+    assert plan_handle(mip.mip_level_desc(1), ARRAY, ia.Sampler()).flags == 0
+
+
+def test_seamless_flag_only_for_cubemaps():
+    seamless = ia.Sampler("clamp_to_edge", "normalized", cubemap_filtering="seamless")
+    cube = ia.ImageDescriptor(8, 8, type="cubemap", array_size=6)
+    assert plan_handle(cube, ARRAY, seamless).flags == 0x42
+    mipcube = ia.ImageDescriptor(8, 8, type="mipmap_cubemap", array_size=6, num_levels=2)
+    assert plan_handle(mipcube, MIPMAP, seamless).flags == 0x42
+    # CU_TRSF_SEAMLESS_CUBEMAP is only valid on CUDA_ARRAY3D_CUBEMAP arrays
+    assert plan_handle(F32_2D, ARRAY, seamless).flags == 0x02
+
+
+def test_handle_for_a_layer_view_refused_before_cuda():
+    from imagearray._image_array import ImageArray
+
+    class FakeMem:
+        descriptor = ia.ImageDescriptor(8, 8, type="array", array_size=3)
+
+    class FakeHandle:
+        alive = True
+        device = 0
+
+        def raw(self):
+            raise AssertionError("no CUDA handle may be read")
+
+    one = ia.ImageDescriptor(8, 8)
+    for origin in ((0, 0, 0), (0, 0, 2)):  # layer 0 starts at the array's origin too
+        view = ImageArray._make(FakeMem(), FakeHandle(), one, origin)
+        with pytest.raises(ia.ImageArrayValueError, match="layer or face view"):
+            ia.create_image(view, sampler=ia.Sampler())
+
+
+def test_memory_with_live_handles_cannot_be_freed_by_any_route():
+    # ArrayHandle.free() itself refuses, not only free_image_mem/ImageMem.free: a
+    # texture or surface left alive would read freed memory.
+    import weakref
+
+    from imagearray import _image_handles, _memory
+
+    class FakeObject:  # stands for a TextureObject made from the memory
+        alive = True
+
+    for cls in (_memory.ArrayHandle, _memory.MipmappedArrayHandle):
+        mem = cls.__new__(cls)  # owns nothing: free() makes no driver call
+        tex = FakeObject()
+        _image_handles._DEPENDENTS.setdefault(mem, weakref.WeakSet()).add(tex)
+        with pytest.raises(ia.ImageArrayValueError, match="1 image handle"):
+            mem.free()
+        with pytest.raises(ia.ImageArrayValueError, match="1 image handle"):
+            ia.free_image_mem(mem)
+        assert mem.alive
+        tex.alive = False
+        ia.free_image_mem(mem)
+        assert not mem.alive
+        with pytest.raises(ia.ReleasedResourceError):
+            mem.free()
