@@ -277,8 +277,12 @@ class _CudaBackend:
 
     def register(self, owner: Any, address: int, nbytes: int, device: int) -> Any:
         from imagearray import _hostmem
+        from imagearray._image_mem import on_device
 
-        return _hostmem.register(owner, address, nbytes, device)
+        # Under CuPy's Device(device), as every driver call of the library: the
+        # registration then never switches the current context behind CuPy's back.
+        with on_device(device):
+            return _hostmem.register(owner, address, nbytes, device)
 
 
 _backend: Any = _CudaBackend()

@@ -39,10 +39,20 @@ __all__ = [
 ]
 
 
+_MAX_BYTES = 2**63
+
+
 def _cy():
     from imagearray import _export
 
     return _export
+
+
+def _on_device(device: int):
+    # CuPy's Device(device) around the driver calls, as in the rest of the library.
+    from imagearray._image_mem import on_device
+
+    return on_device(device)
 
 
 def _export_handle_type(handle_type: Any) -> ExternalMemHandleType:
@@ -68,6 +78,12 @@ def check_export_args(
     alignment = _as_int("alignment", alignment)
     if alignment & (alignment - 1):
         raise ImageArrayValueError(f"alignment must be 0 or a power of two, not {alignment}")
+    # The driver takes size_t; rounding up to the granularity must not wrap around.
+    for name, value in (("size", size), ("alignment", alignment)):
+        if value > _MAX_BYTES:
+            raise ImageArrayValueError(
+                f"{name} {value} is larger than any device address space (at most 2**63)"
+            )
     return size, alignment, _export_handle_type(handle_type)
 
 
@@ -184,14 +200,15 @@ class ExportableMemory:
     def free(self) -> None:
         """:func:`free_exportable_memory`; a second call raises
         :class:`ReleasedResourceError`."""
-        self._alloc.release()
+        with _on_device(self.device):
+            self._alloc.release()
 
     def __enter__(self) -> ExportableMemory:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._alloc.alive:
-            self._alloc.release()
+            self.free()
 
     def __repr__(self) -> str:
         if self._alloc.alive:
@@ -225,7 +242,8 @@ def exportable_memory_granularity(
     ht = _export_handle_type(handle_type)
     dev = get_device(device)
     _require_support(dev)
-    return int(_cy().granularity(dev, _handle_code(ht)))
+    with _on_device(dev):
+        return int(_cy().granularity(dev, _handle_code(ht)))
 
 
 def _handle_code(ht: ExternalMemHandleType) -> int:
@@ -286,7 +304,8 @@ def alloc_exportable_memory(
     size, alignment, ht = check_export_args(size, alignment, handle_type)
     dev = get_device(device)
     _require_support(dev)
-    alloc = _cy().allocate(dev, size, alignment, _handle_code(ht))
+    with _on_device(dev):
+        alloc = _cy().allocate(dev, size, alignment, _handle_code(ht))
     return ExportableMemory._make(alloc, size, alignment, ht)
 
 
@@ -321,7 +340,8 @@ def export_memory_handle(mem: ExportableMemory, handle_type: Any = None) -> int:
         )
     if not mem.alive:
         raise ReleasedResourceError("cannot export: the exportable memory was already freed")
-    return int(mem._alloc.export())
+    with _on_device(mem.device):
+        return int(mem._alloc.export())
 
 
 def free_exportable_memory(mem: ExportableMemory) -> None:

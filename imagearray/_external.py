@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 _UINT64_MAX = 2**64 - 1
+_INT_MAX = 2**31 - 1
 
 
 def _cy():
@@ -76,6 +77,23 @@ def _cy():
 
 def _as_int(name: str, value: Any, minimum: int = 0) -> int:
     return coerce_int(name, value, minimum)
+
+
+def _on_device(device: int):
+    # CuPy's Device(device) around every driver call, as in the rest of the library:
+    # the Cython layer then finds that device's context current and never switches
+    # contexts behind CuPy's back (which would move CuPy's later work to that device).
+    from imagearray._image_mem import on_device
+
+    return on_device(device)
+
+
+def _check_maps_as_image(handle_type: ExternalMemHandleType) -> None:
+    if handle_type is ExternalMemHandleType.DMA_BUF:
+        raise ImageArrayValueError(
+            "dma_buf memory cannot be mapped as image memory (CUDA maps a dma-buf import "
+            "only as linear memory: use map_external_linear_memory)"
+        )
 
 
 # --------------------------------------------------------------------------- handle types
@@ -184,7 +202,13 @@ class ResourceFD:
     __slots__ = ("_fd", "_consumed")
 
     def __init__(self, file_descriptor: int) -> None:
-        self._fd = _as_int("file_descriptor", file_descriptor)
+        fd = _as_int("file_descriptor", file_descriptor)
+        if fd > _INT_MAX:
+            # A POSIX fd is a C int (CUDA's handle.fd too): a larger number names none.
+            raise ImageArrayValueError(
+                f"file_descriptor {fd} is not a file descriptor (larger than {_INT_MAX})"
+            )
+        self._fd = fd
         self._consumed = False
 
     @property
@@ -270,8 +294,8 @@ class ExternalMemDescriptor:
     ImageArrayTypeError
         A field has the wrong type.
     ImageArrayValueError
-        ``size_in_bytes`` < 1, an unknown or Windows handle type, or a handle type
-        that does not fit the resource.
+        ``size_in_bytes`` < 1 or above 2**64 - 1, an unknown or Windows handle type,
+        a handle type that does not fit the resource, or a dedicated ``dma_buf``.
 
     Examples
     --------
@@ -286,7 +310,10 @@ class ExternalMemDescriptor:
 
     def __post_init__(self) -> None:
         _check_resource(self.external_resource)
-        object.__setattr__(self, "size_in_bytes", _as_int("size_in_bytes", self.size_in_bytes, 1))
+        size = _as_int("size_in_bytes", self.size_in_bytes, 1)
+        if size > _UINT64_MAX:
+            raise ImageArrayValueError(f"size_in_bytes {size} does not fit 64 bits")
+        object.__setattr__(self, "size_in_bytes", size)
         res = self.external_resource
         if self.handle_type is None:
             ht = (
@@ -306,6 +333,11 @@ class ExternalMemDescriptor:
             _refuse_win32(f"external memory handle type {ht.value}")
         if not isinstance(self.dedicated, (bool, numpy.bool_)):
             raise ImageArrayTypeError(f"dedicated must be a bool, not {self.dedicated!r}")
+        if self.dedicated and ht is ExternalMemHandleType.DMA_BUF:
+            # cuImportExternalMemory: for a dma-buf, flags must be zero.
+            raise ImageArrayValueError(
+                "a dma_buf import cannot be dedicated (CUDA takes no flags for dma-bufs)"
+            )
 
 
 @dataclass(frozen=True)
@@ -561,7 +593,8 @@ class ExternalMemory:
     def release(self) -> None:
         """Release the import (:func:`release_external_memory`); a second call raises
         :class:`ReleasedResourceError`."""
-        self._res.release()
+        with _on_device(self.device):
+            self._res.release()
 
     def map_image(self, desc: ImageDescriptor, *, offset: int = 0, color_attachment=False):
         """:func:`map_external_image_memory` of this memory."""
@@ -578,7 +611,7 @@ class ExternalMemory:
 
     def __exit__(self, *exc: Any) -> None:
         if self._res.alive:
-            self._res.release()
+            self.release()
 
     def __repr__(self) -> str:
         if self._res.alive:
@@ -649,7 +682,8 @@ def import_external_memory(desc: ExternalMemDescriptor, device: Any = None) -> E
         cy.MEM_DMA_BUF_FD if desc.handle_type is ExternalMemHandleType.DMA_BUF else cy.MEM_OPAQUE_FD
     )
     try:
-        r = cy.import_memory(dev, code, fd, desc.size_in_bytes, bool(desc.dedicated))
+        with _on_device(dev):
+            r = cy.import_memory(dev, code, fd, desc.size_in_bytes, bool(desc.dedicated))
     except CUDAError as exc:
         raise _with_fd_note(exc, fd) from None
     res._consume()
@@ -710,7 +744,8 @@ def map_external_image_memory(
     ------
     ImageArrayValueError
         Another image type; the image (all levels, tightly packed) is larger than the
-        memory from ``offset``; the device cannot hold the image.
+        memory from ``offset``; the device cannot hold the image; ``mem`` is a
+        ``dma_buf`` import (CUDA maps those only as linear memory).
     ReleasedResourceError
         ``mem`` was released.
     CUDAError
@@ -726,17 +761,19 @@ def map_external_image_memory(
 
     _check_memory(mem, "map_external_image_memory")
     plan = plan_image_mapping(mem.size, desc, offset, color_attachment)
+    _check_maps_as_image(mem.handle_type)
     mem._check_alive("map image memory")
     _check_device_support(desc, mem.device)
-    mapped = mem._res.map_mipmapped_array(*plan)
     dev = mem.device
-    if desc.type.is_mipmapped:
-        return _wrap_mipmapped_array(dev, mapped.raw(), desc, desc.num_levels, mapped)
-    try:
-        raw0 = mapped.level(0)
-    except BaseException:
-        mapped.free()
-        raise
+    with _on_device(dev):
+        mapped = mem._res.map_mipmapped_array(*plan)
+        if desc.type.is_mipmapped:
+            return _wrap_mipmapped_array(dev, mapped.raw(), desc, desc.num_levels, mapped)
+        try:
+            raw0 = mapped.level(0)
+        except BaseException:
+            mapped.free()
+            raise
     return _wrap_array(dev, raw0, desc, mapped)
 
 
@@ -787,7 +824,8 @@ def map_external_linear_memory(
         mem.size, offset, size, dtype, shape, strides
     )
     mem._check_alive("map linear memory")
-    buf = mem._res.map_buffer(offset, size)
+    with _on_device(mem.device):
+        buf = mem._res.map_buffer(offset, size)
     um = cupy.cuda.UnownedMemory(buf.ptr, size, buf, mem.device)
     with cupy.cuda.Device(mem.device):
         return cupy.ndarray(
@@ -836,6 +874,7 @@ def image_array_from_external(
     owned = False
     if isinstance(memory, ExternalMemDescriptor):
         plan_image_mapping(memory.size_in_bytes, desc, offset, color_attachment)
+        _check_maps_as_image(memory.handle_type)  # before the import takes the fd
         memory = import_external_memory(memory, device)
         owned = True
     elif isinstance(memory, ExternalMemory):
@@ -925,14 +964,15 @@ class ExternalSemaphore:
         """:func:`destroy_external_semaphore`; a second call raises."""
         if not self._res.alive:
             raise ReleasedResourceError("the external semaphore was already destroyed")
-        self._res.destroy()
+        with _on_device(self.device):
+            self._res.destroy()
 
     def __enter__(self) -> ExternalSemaphore:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._res.alive:
-            self._res.destroy()
+            self.destroy()
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "destroyed"
@@ -986,7 +1026,8 @@ def import_external_semaphore(
     cy = _cy()
     code = cy.SEM_TIMELINE_FD if desc.is_timeline else cy.SEM_OPAQUE_FD
     try:
-        r = cy.import_semaphore(dev, code, fd)
+        with _on_device(dev):
+            r = cy.import_semaphore(dev, code, fd)
     except CUDAError as exc:
         raise _with_fd_note(exc, fd) from None
     res._consume()
@@ -1039,7 +1080,9 @@ def wait_external_semaphore(
 
     _check_semaphore(sem, "wait on an external semaphore")
     v = _semaphore_value(sem.is_timeline, value, "wait")
-    sem._res.wait(v, get_stream(stream, sem.device))
+    # Inside the device: the default stream (None, 0) is then the semaphore's device's.
+    with _on_device(sem.device):
+        sem._res.wait(v, get_stream(stream, sem.device))
 
 
 def signal_external_semaphore(
@@ -1060,7 +1103,8 @@ def signal_external_semaphore(
 
     _check_semaphore(sem, "signal an external semaphore")
     v = _semaphore_value(sem.is_timeline, value, "signal")
-    sem._res.signal(v, get_stream(stream, sem.device))
+    with _on_device(sem.device):
+        sem._res.signal(v, get_stream(stream, sem.device))
 
 
 def destroy_external_semaphore(sem: ExternalSemaphore) -> None:

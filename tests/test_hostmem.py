@@ -762,3 +762,31 @@ def test_benchmark_targets_report():
     assert up.startswith("up:") and "4.50x pageable" in up and "95%" in up
     assert up.endswith("target met")
     assert "2.00x pageable" in down and down.endswith("target NOT met")
+
+
+def test_cuda_backend_registers_under_the_device(monkeypatch):
+    # Like every driver call of the library, the registration runs inside CuPy's
+    # Device(device): no context is switched behind CuPy's back.
+    import contextlib
+
+    import imagearray._hostmem as hostmem
+    import imagearray._image_mem as image_mem
+
+    scopes, current = [], []
+
+    @contextlib.contextmanager
+    def on_device(device):
+        scopes.append(device)
+        current.append(device)
+        try:
+            yield
+        finally:
+            current.pop()
+
+    def register(owner, address, nbytes, device):
+        return ("registered", list(current), address, nbytes, device)
+
+    monkeypatch.setattr(image_mem, "on_device", on_device)
+    monkeypatch.setattr(hostmem, "register", register)
+    got = co._CudaBackend().register(None, 0x1000, 64, 1)
+    assert got == ("registered", [1], 0x1000, 64, 1) and scopes == [1] and current == []

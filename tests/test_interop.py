@@ -109,7 +109,25 @@ def test_memory_descriptor_defaults_and_handle_types(open_fd):
     assert d.dedicated is False
     assert ext.ExternalMemDescriptor(r, 64, "dma_buf").handle_type is MemType.DMA_BUF
     assert ext.ExternalMemDescriptor(r, 64, "OPAQUE_FD").handle_type is MemType.OPAQUE_FD
-    assert ext.ExternalMemDescriptor(r, 64, MemType.DMA_BUF, dedicated=True).dedicated
+    assert ext.ExternalMemDescriptor(r, 64, MemType.OPAQUE_FD, dedicated=True).dedicated
+    # cuImportExternalMemory: a dma-buf import takes no flags, so it is never dedicated
+    with pytest.raises(ia.ImageArrayValueError, match="dma_buf import cannot be dedicated"):
+        ext.ExternalMemDescriptor(r, 64, MemType.DMA_BUF, dedicated=True)
+
+
+def test_memory_descriptor_size_must_fit_64_bits(open_fd):
+    r = ext.ResourceFD(open_fd)
+    assert ext.ExternalMemDescriptor(r, 2**64 - 1).size_in_bytes == 2**64 - 1
+    with pytest.raises(ia.ImageArrayValueError, match="does not fit 64 bits"):
+        ext.ExternalMemDescriptor(r, 2**64)
+
+
+@pytest.mark.parametrize("fd", [2**31, 2**40])
+def test_resource_fd_beyond_a_c_int_is_refused(fd):
+    # os.fstat and CUDA's handle.fd take a C int: such a number names no fd.
+    with pytest.raises(ia.ImageArrayValueError, match="is not a file descriptor"):
+        ext.ResourceFD(fd)
+    assert ext.ResourceFD(2**31 - 1).file_descriptor == 2**31 - 1
 
 
 @pytest.mark.parametrize(
@@ -455,6 +473,12 @@ def test_export_arguments():
         exp.check_export_args(100, 0, "dma_buf")
     with pytest.raises(ia.ImageArrayValueError, match="unknown ExternalMemHandleType"):
         exp.check_export_args(100, 0, "posix")
+    # size_t in the driver, and rounding up to the granularity must not wrap around
+    assert exp.check_export_args(2**63, 2**63)[:2] == (2**63, 2**63)
+    with pytest.raises(ia.ImageArrayValueError, match="size 9223372036854775809 is larger"):
+        exp.check_export_args(2**63 + 1)
+    with pytest.raises(ia.ImageArrayValueError, match="alignment 18446744073709551616 is larger"):
+        exp.check_export_args(100, 2**64)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the refusal is for non-Windows platforms")
@@ -606,6 +630,27 @@ def test_image_array_from_external_owns_its_import(monkeypatch):
         img.free()
 
 
+def test_dma_buf_memory_is_not_mapped_as_an_image(monkeypatch):
+    # cuExternalMemoryGetMappedMipmappedArray does not support dma-buf imports.
+    res = FakeMemoryResource()
+    mem = ext.ExternalMemory._make(
+        res, ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096, "dma_buf")
+    )
+    desc = ia.ImageDescriptor(4, 4)
+    with pytest.raises(ia.ImageArrayValueError, match="dma_buf memory cannot be mapped as image"):
+        ext.map_external_image_memory(mem, desc)
+    assert res.calls == [] and mem.alive
+
+    def no_import(*args, **kwargs):  # pragma: no cover - must not be reached
+        raise AssertionError("imported (and so took the fd) before refusing")
+
+    monkeypatch.setattr(ext, "import_external_memory", no_import)
+    with pytest.raises(ia.ImageArrayValueError, match="dma_buf memory cannot be mapped as image"):
+        ext.image_array_from_external(
+            ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096, "dma_buf"), desc
+        )
+
+
 def test_image_array_from_external_checks_before_importing(monkeypatch):
     def no_import(*args, **kwargs):  # pragma: no cover - must not be reached
         raise AssertionError("imported before validating")
@@ -619,6 +664,94 @@ def test_image_array_from_external_checks_before_importing(monkeypatch):
             ext.ExternalMemDescriptor(ext.ResourceFD(3), 1 << 20),
             ia.ImageDescriptor(8, 8, type="array", array_size=2),
         )
+
+
+# ----------------------------------------------------------------------------- device scope
+
+
+class DeviceScope:
+    """Records ``on_device(device)`` scopes (CuPy's Device) around driver calls."""
+
+    def __init__(self):
+        self.current = None
+        self.entered = []
+
+    def __call__(self, device):
+        scope = self
+
+        class _Cm:
+            def __enter__(self):
+                scope.entered.append(device)
+                scope.current = device
+
+            def __exit__(self, *exc):
+                scope.current = None
+
+        return _Cm()
+
+
+class ScopedResource:
+    """Records the device scope each driver-calling method ran in."""
+
+    def __init__(self, scope, device):
+        self.scope = scope
+        self.device = device
+        self.alive = True
+        self.mappings = 0
+        self.seen = []
+
+    def _call(self, name):
+        self.seen.append((name, self.scope.current))
+
+    def wait(self, value, stream):
+        self._call("wait")
+
+    def signal(self, value, stream):
+        self._call("signal")
+
+    def destroy(self):
+        self._call("destroy")
+        self.alive = False
+
+    def release(self):
+        self._call("release")
+        self.alive = False
+
+    def map_mipmapped_array(self, *plan):
+        self._call("map")
+        return FakeMapped(plan[-1])
+
+
+def test_driver_calls_run_under_the_resource_device(monkeypatch):
+    # Like the rest of the library, every driver call runs inside CuPy's
+    # Device(resource device), so no context is switched behind CuPy's back.
+    import imagearray._image_mem as image_mem
+
+    scope = DeviceScope()
+    monkeypatch.setattr(image_mem, "on_device", scope)
+    monkeypatch.setattr(image_mem, "_check_device_support", lambda desc, device: None)
+    res = ScopedResource(scope, 3)
+    sem = ext.ExternalSemaphore._make(
+        res, ext.ExternalSemaphoreDescriptor(ext.ResourceFD(3), "timeline_fd")
+    )
+    sem.wait(1, stream=0)
+    ext.signal_external_semaphore(sem, 2, stream=0)
+    with sem:
+        pass
+    mres = ScopedResource(scope, 2)
+    mem = ext.ExternalMemory._make(mres, ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096))
+    ext.map_external_image_memory(mem, ia.ImageDescriptor(4, 4))
+    with mem:
+        pass
+    assert res.seen == [("wait", 3), ("signal", 3), ("destroy", 3)]
+    assert mres.seen == [("map", 2), ("release", 2)]
+
+    a = cy_export.ExportableAllocation.__new__(cy_export.ExportableAllocation)
+    emem = exp.ExportableMemory._make(a, 10, 0, MemType.OPAQUE_FD)
+    scope.entered.clear()
+    with emem:
+        pass
+    assert a.destroyed and scope.entered == [0]
 
 
 # ----------------------------------------------------------------------------- no device

@@ -5,4 +5,5 @@ cdef int ensure_context(int device) except -1
 cdef cydriver.CUstream as_custream(stream_handle)
 cdef cydriver.CUcontext current_context() except? NULL
 cdef bint push_context(cydriver.CUcontext ctx) noexcept
+cdef bint push_device_context(int device) noexcept
 cdef void pop_context() noexcept

@@ -120,18 +120,23 @@ def device_total_mem(int device):
     return nbytes
 
 
-cdef int ensure_context(int device) except -1:
-    """Make ``device``'s primary context (the one CuPy uses) current on this thread."""
+cdef cydriver.CUcontext _primary_context(int device) except? NULL:
+    """``device``'s primary context (the one CuPy uses), retained once; not made current."""
     init()
     cdef cydriver.CUcontext ctx
-    cdef cydriver.CUcontext cur = NULL
     cdef cydriver.CUdevice dev
     if device not in _primary:
         dev = _get_device(device)
         check(cydriver.cuDevicePrimaryCtxRetain(&ctx, dev),
               f"cuDevicePrimaryCtxRetain(device {device})")
         _primary[device] = <size_t>ctx
-    ctx = <cydriver.CUcontext><size_t>_primary[device]
+    return <cydriver.CUcontext><size_t>_primary[device]
+
+
+cdef int ensure_context(int device) except -1:
+    """Make ``device``'s primary context (the one CuPy uses) current on this thread."""
+    cdef cydriver.CUcontext ctx = _primary_context(device)
+    cdef cydriver.CUcontext cur = NULL
     check(cydriver.cuCtxGetCurrent(&cur), "cuCtxGetCurrent")
     if cur != ctx:
         check(cydriver.cuCtxSetCurrent(ctx), f"cuCtxSetCurrent(device {device})")
@@ -153,6 +158,19 @@ cdef bint push_context(cydriver.CUcontext ctx) noexcept:
     if ctx == NULL:
         return False
     return cydriver.cuCtxPushCurrent(ctx) == cydriver.CUDA_SUCCESS
+
+
+cdef bint push_device_context(int device) noexcept:
+    """Push ``device``'s primary context for a best-effort destroy on the
+    garbage-collected path, where nothing may raise; ``pop_context`` restores what
+    was current (so GC never leaves another device's context current behind CuPy's
+    back). False if it could not be pushed."""
+    cdef cydriver.CUcontext ctx = NULL
+    try:
+        ctx = _primary_context(device)
+    except Exception:
+        return False
+    return push_context(ctx)
 
 
 cdef void pop_context() noexcept:

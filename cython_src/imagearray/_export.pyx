@@ -18,18 +18,11 @@ lives in the plain-Python layer (``imagearray._exportable``).
 from libc.string cimport memset
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport check, ensure_context
+from imagearray._driver cimport check, ensure_context, pop_context, push_device_context
 
 from imagearray._errors import ReleasedResourceError
 
 HANDLE_POSIX_FD = <int>cydriver.CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR
-
-
-cdef inline void _quiet_context(int device):
-    try:
-        ensure_context(device)
-    except Exception:
-        pass
 
 
 cdef void _fill_prop(cydriver.CUmemAllocationProp* prop, int device, int handle_type):
@@ -113,6 +106,7 @@ cdef class ExportableAllocation:
         every step is still attempted and the first failure is raised."""
         cdef cydriver.CUresult st
         cdef cydriver.CUresult first = cydriver.CUDA_SUCCESS
+        cdef bint pushed = False
         cdef str what = ""
         if self.destroyed:
             return 0
@@ -127,7 +121,7 @@ cdef class ExportableAllocation:
             if st != cydriver.CUDA_SUCCESS:
                 first, what = st, "cuCtxSynchronize (before freeing exportable memory)"
         else:
-            _quiet_context(self.device)
+            pushed = push_device_context(self.device)
             with nogil:
                 cydriver.cuCtxSynchronize()
         if self.mapped:
@@ -147,6 +141,8 @@ cdef class ExportableAllocation:
                 first, what = st, "cuMemRelease"
         self.dptr = 0
         self.handle = 0
+        if pushed:
+            pop_context()
         if checked and first != cydriver.CUDA_SUCCESS:
             check(first, what)
         return 0

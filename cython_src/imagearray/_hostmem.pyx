@@ -15,7 +15,7 @@ call is still checked.
 
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport check, ensure_context
+from imagearray._driver cimport check, ensure_context, pop_context, push_context
 
 from imagearray._errors import ReleasedResourceError
 
@@ -57,15 +57,14 @@ cdef class HostRegistration:
         self.owner = None
 
     def __dealloc__(self):
-        cdef cydriver.CUcontext popped = NULL
         if not self.registered or self.ptr == NULL:
             return
         self.registered = False
         # Errors cannot propagate from __dealloc__. If the context is already gone
         # (interpreter exit) the driver has dropped the registration with it.
-        if self.ctx != NULL and cydriver.cuCtxPushCurrent(self.ctx) == cydriver.CUDA_SUCCESS:
+        if push_context(self.ctx):
             cydriver.cuMemHostUnregister(self.ptr)
-            cydriver.cuCtxPopCurrent(&popped)
+            pop_context()
         self.ptr = NULL
 
     @property
@@ -86,12 +85,15 @@ cdef class HostRegistration:
             raise ReleasedResourceError(
                 f"host range 0x{self.address:x} ({self.nbytes} B) was already unregistered"
             )
-        ensure_context(self.device)
+        # The registration's own context, pushed and popped: whatever context (and so
+        # CuPy device) the caller has current stays current.
+        check(cydriver.cuCtxPushCurrent(self.ctx), "cuCtxPushCurrent")
         self.registered = False
         self.ptr = NULL
         try:
             with nogil:
                 status = cydriver.cuMemHostUnregister(p)
+            pop_context()
             check(status, f"cuMemHostUnregister(0x{self.address:x}, {self.nbytes} B)")
         finally:
             self.owner = None

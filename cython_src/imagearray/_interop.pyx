@@ -27,7 +27,9 @@ fd. Validation of every argument happens in the plain-Python layer
 from libc.string cimport memset
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport as_custream, check, ensure_context
+from imagearray._driver cimport (
+    as_custream, check, ensure_context, pop_context, push_device_context,
+)
 
 from imagearray._errors import ReleasedResourceError
 
@@ -37,14 +39,6 @@ MEM_DMA_BUF_FD = <int>cydriver.CU_EXTERNAL_MEMORY_HANDLE_TYPE_DMABUF_FD
 SEM_OPAQUE_FD = <int>cydriver.CU_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD
 SEM_TIMELINE_FD = <int>cydriver.CU_EXTERNAL_SEMAPHORE_HANDLE_TYPE_TIMELINE_SEMAPHORE_FD
 ARRAY3D_COLOR_ATTACHMENT = <int>cydriver.CUDA_ARRAY3D_COLOR_ATTACHMENT
-
-
-cdef inline void _quiet_context(int device):
-    # Best effort for the garbage-collected path, where nothing may raise.
-    try:
-        ensure_context(device)
-    except Exception:
-        pass
 
 
 # --------------------------------------------------------------------------- memory
@@ -84,10 +78,13 @@ cdef class ExternalMemoryResource:
         self.destroyed = False
 
     def __dealloc__(self):
+        cdef bint pushed = False
         # Mappings hold a reference to this object, so none is alive here.
         if not self.destroyed and self.ext != NULL:
-            _quiet_context(self.device)
+            pushed = push_device_context(self.device)
             cydriver.cuDestroyExternalMemory(self.ext)
+            if pushed:
+                pop_context()
         self.ext = NULL
 
     @property
@@ -108,6 +105,7 @@ cdef class ExternalMemoryResource:
 
     cdef int _destroy(self, bint checked) except -1:
         cdef cydriver.CUexternalMemory ext = self.ext
+        cdef bint pushed = False
         if self.destroyed:
             return 0
         self.destroyed = True
@@ -118,8 +116,10 @@ cdef class ExternalMemoryResource:
             ensure_context(self.device)
             check(cydriver.cuDestroyExternalMemory(ext), "cuDestroyExternalMemory")
         else:
-            _quiet_context(self.device)
+            pushed = push_device_context(self.device)
             cydriver.cuDestroyExternalMemory(ext)
+            if pushed:
+                pop_context()
         return 0
 
     cdef void _unlease(self, bint checked) except *:
@@ -223,10 +223,13 @@ cdef class MappedBuffer:
         self.memory = None
 
     def __dealloc__(self):
+        cdef bint pushed = False
         if not self.freed and self.dptr != 0:
             self.freed = True
-            _quiet_context(self.device)
+            pushed = push_device_context(self.device)
             cydriver.cuMemFree(self.dptr)
+            if pushed:
+                pop_context()
             self.dptr = 0
             if self.memory is not None:
                 try:
@@ -285,10 +288,13 @@ cdef class MappedMipmappedArray:
         self.memory = None
 
     def __dealloc__(self):
+        cdef bint pushed = False
         if not self.freed and self.marray != NULL:
             self.freed = True
-            _quiet_context(self.device)
+            pushed = push_device_context(self.device)
             cydriver.cuMipmappedArrayDestroy(self.marray)
+            if pushed:
+                pop_context()
             self.marray = NULL
             if self.memory is not None:
                 try:
@@ -409,11 +415,12 @@ cdef class ExternalSemaphoreResource:
 
     def __dealloc__(self):
         cdef cydriver.CUevent ev
+        cdef bint pushed = False
         cdef bint pending = False
         if self.destroyed or self.sem == NULL:
             return
         self.destroyed = True
-        _quiet_context(self.device)
+        pushed = push_device_context(self.device)
         for v in self._events.values():
             ev = <cydriver.CUevent><size_t>v
             if cydriver.cuEventQuery(ev) == cydriver.CUDA_ERROR_NOT_READY:
@@ -422,6 +429,8 @@ cdef class ExternalSemaphoreResource:
                 cydriver.cuEventDestroy(ev)
         if not pending:
             cydriver.cuDestroyExternalSemaphore(self.sem)
+        if pushed:
+            pop_context()
         self.sem = NULL
 
     @property
