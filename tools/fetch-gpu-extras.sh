@@ -6,7 +6,11 @@
 # unpacks them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grep -qx '/.gl/' .git/info/exclude 2>/dev/null || printf '/.gl/\n/.whl/\n' >> .git/info/exclude
+# (git rev-parse: in a worktree .git is a file, not a folder)
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qx '/.gl/' "$exclude" 2>/dev/null || printf '/.gl/\n' >> "$exclude"
+grep -qx '/.whl/' "$exclude" 2>/dev/null || printf '/.whl/\n' >> "$exclude"
 mkdir -p .gl .whl /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 # shellcheck disable=SC2086

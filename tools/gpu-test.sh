@@ -1,26 +1,146 @@
 #!/usr/bin/env bash
-# One-command GPU run: build in place (offline) and run the whole suite with GPU
-# tests required. Usage: tools/gpu-test.sh [pytest args...]
+# One-command GPU run: build in place (offline), print `python -m imagearray info`,
+# run the whole suite with GPU tests required, then the benchmarks. Logs go to $OUT
+# (the device tool's folder; default build/gpu-test/), at most 7 files:
+#   summary.txt  build.log  info.txt  pytest.log  pytest.xml  benchmarks.md  benchmarks.json
+#
+# Usage: tools/gpu-test.sh [--tests-only | --bench-only] [pytest args...]
+#   (default: both; extra arguments go to pytest)
+# The whole run is sized to end within GPU_TEST_BUDGET seconds (default 560, under the
+# device tool's 600 s command limit): pytest is stopped (SIGINT: it still prints its
+# summary) when only BENCH_RESERVE seconds (default 120) are left, and the benchmarks
+# are stopped at the budget. When the suite needs more time than that, split the run
+# into two commands: `--tests-only`, then `--bench-only` (a warm machine keeps the
+# build, so the second build is quick).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 PY=${PYTHON:-python3}
+MODE=all
+case "${1:-}" in
+  --tests-only) MODE=tests; shift ;;
+  --bench-only) MODE=bench; shift ;;
+esac
+BUDGET=${GPU_TEST_BUDGET:-560}
+RESERVE=${BENCH_RESERVE:-120}
+[ "$MODE" = tests ] && RESERVE=0
+LOG=${OUT:-$PWD/build/gpu-test}
+mkdir -p "$LOG" || exit 2
+SUMMARY="$LOG/summary.txt"
+: > "$SUMMARY"
+export PYTHONUNBUFFERED=1
+say() { echo "== gpu-test: $*" | tee -a "$SUMMARY"; }
+left() { echo $((BUDGET - SECONDS)); }
+
+say "mode $MODE, budget ${BUDGET}s, logs in $LOG"
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true; } \
+  | tee -a "$SUMMARY"
+
 # The Vulkan loader carried in .gl/ (tools/fetch-gpu-extras.sh) is unpacked into /.
-if compgen -G ".gl/*.deb" > /dev/null; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
+if [ "$MODE" != bench ] && compgen -G ".gl/*.deb" > /dev/null; then
+  for f in .gl/*.deb; do dpkg -x "$f" / || say "WARNING: could not unpack $f"; done
+  ldconfig || say "WARNING: ldconfig failed"
   export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
   # Vulkan was carried: its tests must run, not skip.
   export IMAGEARRAY_REQUIRE_VULKAN=1
+  say "Vulkan loader unpacked; Vulkan tests required"
 fi
 # Wheels carried to an offline machine (e.g. the Vulkan bindings) go to /tmp/site.
 if compgen -G ".whl/*.whl" > /dev/null; then
-  $PY -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+  if $PY -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
+    >> "$LOG/build.log" 2>&1; then
+    export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+  else
+    say "WARNING: installing the carried wheels failed (see build.log)"
+  fi
 fi
-if ! $PY -m pip install -q --no-build-isolation --no-deps -e . ; then
-  echo "pip editable install failed; building in place with setup.py" >&2
-  $PY setup.py -q build_ext --inplace || exit 1
+
+# ---------------------------------------------------------------- build
+build_ok=0
+say "building: $PY -m pip install --no-build-isolation --no-deps -e ."
+if $PY -m pip install --no-build-isolation --no-deps -e . >> "$LOG/build.log" 2>&1; then
+  build_ok=1
+else
+  say "pip editable install FAILED (last lines of build.log below); trying setup.py build_ext --inplace"
+  tail -n 30 "$LOG/build.log"
+  if $PY setup.py build_ext --inplace >> "$LOG/build.log" 2>&1; then
+    build_ok=1
+  fi
+fi
+# Every extension must import (a build can "succeed" and leave one out).
+if [ "$build_ok" = 1 ] && ! $PY - >> "$LOG/build.log" 2>&1 <<'EOF'
+import glob, importlib, os
+names = [os.path.splitext(os.path.basename(p))[0] for p in glob.glob("cython_src/imagearray/*.pyx")]
+for n in sorted(names):
+    importlib.import_module("imagearray." + n)
+print("imported:", ", ".join(sorted(names)))
+EOF
+then
+  build_ok=0
+fi
+if [ "$build_ok" != 1 ]; then
+  say "BUILD FAILED after ${SECONDS}s: last 40 lines of $LOG/build.log:"
+  tail -n 40 "$LOG/build.log" | tee -a "$SUMMARY"
+  exit 1
+fi
+say "build OK after ${SECONDS}s"
+
+# ---------------------------------------------------------------- device
+$PY -m imagearray info 2>&1 | tee "$LOG/info.txt"
+if [ "${PIPESTATUS[0]}" != 0 ]; then
+  say "python -m imagearray info FAILED: no usable GPU; nothing else run"
+  exit 1
 fi
 export IMAGEARRAY_REQUIRE_GPU=1
-$PY -m imagearray info || exit 1
-$PY -m pytest -q -p no:cacheprovider "$@"
+status=0
+
+# ---------------------------------------------------------------- tests
+if [ "$MODE" != bench ]; then
+  t=$(($(left) - RESERVE))
+  extra=()
+  # One hanging test (e.g. a stream waiting on a semaphore nobody signals) must not
+  # eat the whole budget: pytest-timeout, where installed, fails it after 120 s.
+  if $PY -c "import pytest_timeout" 2> /dev/null; then
+    extra+=(--timeout="${PYTEST_PER_TEST_TIMEOUT:-120}")
+  fi
+  if [ "$t" -lt 30 ]; then
+    say "pytest NOT run: only ${t}s left for it"
+    exit 1
+  fi
+  say "pytest (stopped after ${t}s if not done)"
+  timeout -s INT -k 20 "$t" $PY -m pytest -q -p no:cacheprovider --durations=20 \
+    --junitxml="$LOG/pytest.xml" ${extra[@]+"${extra[@]}"} "$@" 2>&1 | tee "$LOG/pytest.log"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)|^(=+ )?no tests ran' "$LOG/pytest.log" | tail -n 1)
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    say "pytest STOPPED at the time limit (${t}s): ${line:-no summary}"
+    status=1
+  elif [ "$rc" != 0 ]; then
+    say "pytest FAILED (exit $rc): ${line:-no summary}"
+    status=1
+  else
+    say "pytest OK: $line"
+  fi
+fi
+
+# ---------------------------------------------------------------- benchmarks
+if [ "$MODE" != tests ]; then
+  t=$(left)
+  if [ "$t" -lt 60 ]; then
+    say "benchmarks NOT run: only ${t}s left (run again with --bench-only)"
+    status=1
+  else
+    say "benchmarks (stopped after ${t}s if not done)"
+    IMAGEARRAY_BENCH_OUT="$PWD/build/bench-results" timeout -s INT -k 20 "$t" \
+      $PY -m benchmarks --json "$LOG/benchmarks.json" 2>&1 | tee "$LOG/benchmarks.md"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" != 0 ]; then
+      say "benchmarks FAILED or stopped (exit $rc)"
+      status=1
+    else
+      say "benchmarks OK; targets:"
+      grep -E ': target ' "$LOG/benchmarks.md" | tee -a "$SUMMARY"
+    fi
+  fi
+fi
+say "done after ${SECONDS}s, exit $status"
+exit "$status"

@@ -1,0 +1,176 @@
+"""The benchmarks' CPU-side logic: command line, no-GPU exit, target verdicts, JSON."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import _util
+from benchmarks.__main__ import BENCHMARKS, main
+from benchmarks._util import Row
+
+
+def _has_gpu() -> bool:
+    import imagearray as ia
+
+    return ia.is_available()
+
+
+def test_help_lists_every_benchmark(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in BENCHMARKS:
+        assert name in out
+
+
+def test_unknown_name_is_a_usage_error_before_any_gpu_use(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["copy", "nope"])
+    assert exc.value.code == 2
+    assert "unknown benchmark 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(_has_gpu(), reason="checks the no-GPU message")
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_without_gpu_each_benchmark_stops_with_one_line(name):
+    module = importlib.import_module(f"benchmarks.{name}")
+    for call in (module.run, lambda: main([name])):
+        with pytest.raises(SystemExit) as exc:
+            call()
+        msg = str(exc.value.code)
+        assert msg.startswith("benchmarks: ") and "\n" not in msg
+
+
+def test_time_is_what_a_caller_sees_and_zero_time_has_no_bandwidth():
+    r = Row("c", "imagearray", gpu_ms=2.0, cpu_ms=5.0, nbytes=10**9)
+    assert r.ms == 5.0
+    assert r.gbps == pytest.approx(200.0)  # 1e9 B in 5 ms
+    assert Row("c", "x", 0.0, 0.0, 10).gbps == 0.0
+
+
+def test_target_lines_compare_against_the_minimum():
+    rows = [
+        Row("h2d", "imagearray", gpu_ms=10.0, cpu_ms=1.0, nbytes=1),
+        Row("h2d", "slow", gpu_ms=9.4, cpu_ms=0.5, nbytes=1),
+        Row("h2d", "edge", gpu_ms=1.0, cpu_ms=9.5, nbytes=1),
+    ]
+    assert _util.speedup(rows, "h2d", "slow") == pytest.approx(0.94)
+    assert _util.target_line(rows, "h2d", "slow", 0.95, "g").endswith("target NOT met")
+    assert "0.95x" in _util.target_line(rows, "h2d", "edge", 0.95, "g")
+    assert _util.target_line(rows, "h2d", "edge", 0.95, "g").endswith("target met")
+    assert _util.speedup(rows, "h2d", "missing") is None
+    assert "not measured" in _util.target_line(rows, "d2h", "slow", 0.95, "g")
+
+
+def test_copy_targets_one_line_per_case():
+    from benchmarks import copy
+
+    rows = []
+    for case in copy.CASES:
+        rows.append(Row(case, "imagearray", 10.0, 0.1, 1))
+        rows.append(Row(case, copy.TEXTURE, 9.0, 0.1, 1))  # CuPy 10 % faster
+    lines = copy.targets(rows)
+    assert len(lines) == 4
+    assert all(line.endswith("target NOT met") and "0.90x" in line for line in lines)
+
+
+def test_sample_handle_target_is_at_most_twice_cupys_time():
+    from benchmarks import sample
+
+    def verdict(ia_us, cupy_us):
+        rows = [
+            Row(sample.HANDLE, "imagearray", 0.0, ia_us / 1000, 0),
+            Row(sample.HANDLE, sample.CUPY_HANDLE, 0.0, cupy_us / 1000, 0),
+        ]
+        return sample.targets(rows)[-1]
+
+    assert verdict(5.8, 2.9).endswith("target met")  # exactly 2x
+    assert verdict(6.0, 2.9).endswith("target NOT met")
+
+
+def test_sample_affine_matrix_is_the_rotation_of_the_coordinates():
+    """affine_transform's (row, col) matrix gives the coordinates map_coordinates and
+    img.sample get: x' = c(x - cx) - s(y - cy) + cx, y' = s(x - cx) + c(y - cy) + cy."""
+    from benchmarks import sample
+
+    m = sample._affine_matrix()
+    c, s = math.cos(sample.ANGLE), math.sin(sample.ANGLE)
+    cx = cy = (sample.N - 1) / 2
+    for i, j in [(0, 0), (0, sample.N - 1), (17, 4000), (sample.N - 1, 123)]:
+        y, x = i, j  # output pixel (row i, col j)
+        want = (s * (x - cx) + c * (y - cy) + cy, c * (x - cx) - s * (y - cy) + cx)
+        got = m @ np.array([i, j, 1.0])
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    # the centre maps to itself
+    np.testing.assert_allclose(m @ np.array([cy, cx, 1.0]), [cy, cx], atol=1e-9)
+
+
+def test_mipmap_targets_half_the_copy_bandwidth_and_faster_than_cupy():
+    from benchmarks import mipmaps
+
+    case = mipmaps._case(*mipmaps.CASES[0])
+    rows = [
+        Row(case, "imagearray", 0.4, 0.1, 256 << 20),
+        Row(case, mipmaps.D2D, 0.2, 0.01, 256 << 20),  # imagearray at exactly 50 %
+        Row(case, mipmaps.CUPY, 0.39, 0.1, 256 << 20),
+    ]
+    lines = [line for line in mipmaps.targets(rows) if line.startswith(case)]
+    assert lines[0].endswith("target met")
+    assert lines[1].endswith("target NOT met")
+
+
+def test_hostmem_targets_from_bandwidths():
+    from benchmarks import hostmem
+
+    case = "512 MiB host -> cupy array"
+    rows = [
+        Row(case, hostmem.PREPARED, 20.0, 0.1, 10**9),  # 50 GB/s
+        Row(case, hostmem.PAGEABLE, 100.0, 100.0, 10**9),  # 10 GB/s: 5x
+        Row(case, hostmem.PINNED, 19.0, 0.1, 10**9),  # 52.6 GB/s: 95 %
+        Row("page-lock 512 MiB (one-time)", hostmem.PREPARED, 0.0, 11.0, 10**9),
+    ]
+    (line,) = hostmem.targets(rows)
+    assert "5.00x pageable" in line and "95% of cudaMallocHost" in line
+    assert line.endswith("target met")
+    rows[2] = Row(case, hostmem.PINNED, 17.0, 0.1, 10**9)  # prepared at 85 %
+    assert hostmem.targets(rows)[0].endswith("target NOT met")
+
+
+def test_write_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAGEARRAY_BENCH_OUT", str(tmp_path))
+    rows = [Row("c", "imagearray", np.float64(2.0), 1.0, 4 * 10**6)]
+    path = _util.write_json("copy", rows, {"device": "x"}, ["c: target met"])
+    data = json.loads(open(path).read())
+    assert data["rows"][0]["gbps"] == pytest.approx(2.0)  # 4e6 B in 2 ms
+    assert data["targets"] == ["c: target met"] and data["meta"] == {"device": "x"}
+
+
+def test_a_failing_benchmark_does_not_hide_the_others(tmp_path, monkeypatch, capsys):
+    import benchmarks.__main__ as cli
+    from benchmarks import copy, mipmaps
+
+    meta = {"device": "fake", "cupy": "0", "n_repeat": 1}
+    monkeypatch.setattr(cli, "require_gpu", lambda: None)
+    monkeypatch.setattr(cli, "device_meta", lambda: meta)
+    monkeypatch.setenv("IMAGEARRAY_BENCH_OUT", str(tmp_path / "results"))
+
+    def broken():
+        raise AssertionError("imagearray and the raw kernel differ")
+
+    case = mipmaps._case(*mipmaps.CASES[0])
+    monkeypatch.setattr(copy, "run", broken)
+    monkeypatch.setattr(mipmaps, "run", lambda: [Row(case, "imagearray", 1.0, 0.1, 8)])
+    out_json = tmp_path / "all.json"
+    assert cli.main(["copy", "mipmaps", "--json", str(out_json)]) == 1
+    captured = capsys.readouterr()
+    assert "imagearray and the raw kernel differ" in captured.err
+    assert "## copy\n\nFAILED" in captured.out and "## mipmaps" in captured.out
+    data = json.loads(out_json.read_text())
+    assert list(data["benchmarks"]) == ["mipmaps"]
+    assert data["benchmarks"]["mipmaps"]["rows"][0]["gbps"] == pytest.approx(8e-6)
