@@ -291,7 +291,9 @@ def plan_copy(
         elif ep.kind == HOST:
             pitch, rows = box[0] * texel, box[1]
         else:
-            pitch, rows = pitches[role], box[1]
+            # src_extent / dst_extent only bound the copy: the memory's slices still
+            # hold dbox[1] rows each.
+            pitch, rows = pitches[role], dbox[1]
         return (_KIND_CODE[ep.kind], int(ep.address), pitch, rows, o[0] * texel, o[1], o[2])
 
     return CopyPlan(
@@ -373,6 +375,12 @@ def endpoint(obj: Any, role: str) -> Endpoint:
                 f"the {role} device array must be C-contiguous or a pitched 2D array "
                 f"(shape {shape}, strides {tuple(strides)})"
             )
+        pitch = layout[0]
+        if len(shape) < 2 or (len(shape) > 2 and pitch * shape[0] == layout[1]):
+            # Tightly packed. For 3+ axes the first axis' stride is a slice (depth,
+            # layers) or a row of (height, width, channels) data: 0 lets the plan use
+            # the descriptor's row, right in both cases.
+            pitch = 0
         ptr = int(cai["data"][0])
         dev = (
             int(obj.device.id)
@@ -384,7 +392,7 @@ def endpoint(obj: Any, role: str) -> Endpoint:
             dev,
             ptr,
             nbytes=layout[1],
-            pitch=layout[0] if len(shape) >= 2 else 0,
+            pitch=pitch,
             desc=_infer_usm_desc(shape, dtype),
             writable=not cai["data"][1],
             owner=obj,
@@ -472,7 +480,15 @@ def copy(
     d = endpoint(dst, "destination")
     devices = [ep.device for ep in (s, d) if ep.kind != HOST]
     queue_device = get_device(devices[-1] if stream is None and devices else None)
-    handle = get_stream(stream)
+    if stream is None:
+        import cupy
+
+        # CuPy's current stream is per device: take the queue device's, not the
+        # current device's (a stream of another device would be refused below).
+        with cupy.cuda.Device(queue_device):
+            handle = get_stream(None)
+    else:
+        handle = get_stream(stream)
     if handle > 2:
         from imagearray import _driver
 
