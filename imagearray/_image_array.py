@@ -8,6 +8,7 @@ Reads and writes of sub-regions go through copies on the current CuPy stream (or
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from typing import Any
 
@@ -41,6 +42,39 @@ def _has_advanced(key: tuple) -> bool:
         or isinstance(k, bool)
         for k in key
     )
+
+
+class _RawStream:
+    """A raw ``CUstream`` handle in the CUDA stream protocol (for CuPy's
+    ``Stream.from_external``)."""
+
+    def __init__(self, handle: int) -> None:
+        self._handle = handle
+
+    def __cuda_stream__(self) -> tuple[int, int]:
+        return (0, self._handle)
+
+
+_LAYER_CONSTANTS: dict[tuple[int, int], Any] = {}
+
+
+def _layer_constant(device: int, value: int):
+    """A read-only one-element int32 device array holding ``value`` (kernels read the
+    layer of every point from it); made once per device and value and never freed
+    (no eviction: a launch still queued may read it), never written, so sharing it
+    between streams is safe. Only layers that exist are cached, so there are at most
+    as many as the largest layer count sampled."""
+    import cupy
+
+    arr = _LAYER_CONSTANTS.get((device, value))
+    if arr is None:
+        if not -(2**31) <= value < 2**31:
+            raise ImageArrayValueError(f"layer index {value} is out of the int32 range")
+        with cupy.cuda.Device(device):
+            arr = cupy.full((1,), value, dtype=cupy.int32)
+            cupy.cuda.Device().synchronize()  # filled before any stream reads it
+        _LAYER_CONSTANTS[(device, value)] = arr
+    return arr
 
 
 def _result_shape(shape: tuple[int, ...], key: tuple) -> tuple[int, ...]:
@@ -269,6 +303,28 @@ class ImageArray:
         return self._single(index, "face")
 
     # ------------------------------------------------------------ copies
+    @contextlib.contextmanager
+    def _on(self, stream: Any):
+        """This image's device current, and ``stream`` (default: that device's current
+        CuPy stream) CuPy's current stream. CuPy temporaries made inside come from
+        that stream's memory-pool arena and their kernels run on it: they are ordered
+        before the copies and launches enqueued there, and are not reused by other
+        work before those ran."""
+        import cupy
+
+        dev = self._handle.device
+        with cupy.cuda.Device(dev):
+            if stream is None:
+                yield
+                return
+            handle = get_stream(stream, dev)  # checks the stream's device
+            if isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+                s = stream
+            else:
+                s = cupy.cuda.Stream.from_external(_RawStream(handle))
+            with s:
+                yield
+
     def _endpoint(self) -> Endpoint:
         self._check_alive()
         return Endpoint(
@@ -308,7 +364,8 @@ class ImageArray:
             src_device=bdev if to_image else dev,
             dst_device=dev if to_image else bdev,
         )
-        return execute(plan, get_stream(stream, dev), dev)
+        with self._on(stream):
+            return execute(plan, get_stream(None, dev), dev)
 
     def _box_shape(self, ext) -> tuple[int, ...]:
         """Host (C-order) shape of a box ``ext`` (x, y, z) of this view."""
@@ -359,9 +416,9 @@ class ImageArray:
         import cupy
 
         lo, ext = self._whole()
-        with cupy.cuda.Device(self._handle.device):
+        with self._on(stream):
             out = cupy.empty(self.shape, dtype=self.dtype)
-        self._region(lo, ext, out, DEVICE, False, stream)
+            self._region(lo, ext, out, DEVICE, False, stream)
         return out
 
     def set(self, array: Any, stream: Any = None) -> None:
@@ -396,8 +453,9 @@ class ImageArray:
     def _write(self, lo, ext, value, stream) -> None:
         from imagearray._copy_optimize import note_copy
 
-        arr, kind = self._as_source(value, self._box_shape(ext))
-        ev = self._region(lo, ext, arr, kind, True, stream)
+        with self._on(stream):  # conversions run on, and temporaries belong to, the stream
+            arr, kind = self._as_source(value, self._box_shape(ext))
+            ev = self._region(lo, ext, arr, kind, True, stream)
         # A temporary host buffer must outlive the copy: wait, unless it is prepared
         # memory (then it is the caller's array, kept alive by the registry).
         if kind == HOST and not note_copy(arr.ctypes.data, arr.nbytes, ev):
@@ -612,20 +670,11 @@ class ImageArray:
         return k.LAYERED if t.is_layered else k.STANDARD
 
     def _launch(self, kernel, n: int, args: tuple, stream: Any, grid=None) -> None:
-        import cupy
-
         from imagearray._kernels import grid as linear_grid
 
         g, b = grid if grid is not None else linear_grid(n)
-        with cupy.cuda.Device(self._handle.device):
-            if stream is None:
-                kernel(g, b, args)
-                return
-            s = stream
-            if not isinstance(s, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
-                s = cupy.cuda.ExternalStream(get_stream(stream, self._handle.device))
-            with s:
-                kernel(g, b, args)
+        with self._on(stream):
+            kernel(g, b, args)
 
     def _points(self, coords: Any, name: str, dtype, ncomp: int):
         import cupy
@@ -657,6 +706,14 @@ class ImageArray:
                     f"{name}= is required for this {self.image_type.value} image"
                 )
             value = 0
+        if (
+            isinstance(value, (int, numpy.integer))
+            and not isinstance(value, bool)
+            and (0 <= value < max(count, 1))
+        ):
+            # One layer for every point: a cached one-element array, so a plain
+            # sample() allocates and uploads nothing besides its output.
+            return _layer_constant(self._handle.device, int(value)), 0
         with cupy.cuda.Device(self._handle.device):
             arr = cupy.asarray(value, dtype=cupy.int32)
             if arr.ndim == 0:
@@ -764,7 +821,8 @@ class ImageArray:
                 "cubemaps are sampled with a direction vector: use sample_cubemap()"
             )
         count = self.descriptor.num_layers
-        return self._sample(kind, coords, sampler, layer, count, level, dx, dy, stream)
+        with self._on(stream):  # argument arrays on the launch stream (see _on)
+            return self._sample(kind, coords, sampler, layer, count, level, dx, dy, stream)
 
     def sample_cubemap(
         self,
@@ -787,7 +845,8 @@ class ImageArray:
         if kind not in (k.CUBEMAP, k.CUBEMAP_LAYERED) or self._is_view():
             raise ImageArrayValueError("sample_cubemap() needs a whole cubemap image")
         count = self.descriptor.array_size if kind == k.CUBEMAP_LAYERED else 1
-        return self._sample(kind, directions, sampler, cube, count, level, dx, dy, stream)
+        with self._on(stream):  # argument arrays on the launch stream (see _on)
+            return self._sample(kind, directions, sampler, cube, count, level, dx, dy, stream)
 
     def fetch(self, indices: Any, *, layer: Any = None, face: Any = None, stream: Any = None):
         """Read texels at integer ``indices`` exactly as stored (no filtering, no
@@ -800,15 +859,19 @@ class ImageArray:
         a CuPy array of shape ``indices.shape[:-1]`` (+ ``(channels,)``) and this
         image's dtype.
         """
-        import cupy
-
-        from imagearray import _kernels as k
-
         kind = self._kernel_kind()
         if self._whole_mipmap:
             raise ImageArrayValueError("fetch() reads one level: use img.mip(l).fetch(...)")
         if layer is not None and face is not None:
             raise ImageArrayValueError("give layer or face, not both")
+        with self._on(stream):  # argument arrays on the launch stream (see _on)
+            return self._fetch(kind, indices, face if layer is None else layer, stream)
+
+    def _fetch(self, kind: str, indices: Any, layer: Any, stream: Any):
+        import cupy
+
+        from imagearray import _kernels as k
+
         surf = self.surface()
         ncomp = 2 if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else self._vdesc.dimensions
         idx = self._points(indices, "indices", cupy.int32, ncomp)
@@ -817,7 +880,7 @@ class ImageArray:
         level_desc = self._handle.desc if self._handle.desc is not None else self._vdesc
         nl = level_desc.num_layers
         name = "face" if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else "layer"
-        lay, step = self._layer_arg(face if layer is None else layer, pts, name, nl)
+        lay, step = self._layer_arg(layer, pts, name, nl)
         with cupy.cuda.Device(self._handle.device):
             out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), self.dtype)
         w, h, d = self._vdesc.extent
