@@ -480,15 +480,8 @@ def copy(
     d = endpoint(dst, "destination")
     devices = [ep.device for ep in (s, d) if ep.kind != HOST]
     queue_device = get_device(devices[-1] if stream is None and devices else None)
-    if stream is None:
-        import cupy
-
-        # CuPy's current stream is per device: take the queue device's, not the
-        # current device's (a stream of another device would be refused below).
-        with cupy.cuda.Device(queue_device):
-            handle = get_stream(None)
-    else:
-        handle = get_stream(stream)
+    # CuPy's current stream is per device: with stream=None, the queue device's.
+    handle = get_stream(stream, queue_device if stream is None else None)
     if handle > 2:
         from imagearray import _driver
 

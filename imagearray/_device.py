@@ -156,7 +156,7 @@ def get_device(device: Any = None) -> int:
 def get_stream(stream: Any = None, device: int | None = None) -> int:
     """Resolve ``stream`` to a raw ``CUstream`` handle (an int).
 
-    ``None`` means CuPy's current stream (``cupy.cuda.get_current_stream()``);
+    ``None`` means CuPy's current stream of ``device`` (default: the current device);
     a ``cupy.cuda.Stream``/``ExternalStream``, any object with ``__cuda_stream__``
     (cuda.core) or a raw int handle are accepted. When ``device`` is given, a stream
     of another device raises :class:`DeviceMismatchError`.
@@ -164,7 +164,7 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     import cupy
 
     if stream is None:
-        handle = int(cupy.cuda.get_current_stream().ptr)
+        handle = int(cupy.cuda.get_current_stream(-1 if device is None else device).ptr)
     elif isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
         handle = int(stream.ptr)
     elif hasattr(stream, "__cuda_stream__"):
