@@ -926,6 +926,19 @@ class ImageArray:
         layered = desc.type.is_layered or desc.type.is_cubemap
         if kernel is None:
             kernel = k.mipgen_kernel(desc.dtype.name, desc.num_channels, dims, layered)
+        with self._on(stream):
+            for grid, args in self._mipgen_launches(layered):
+                kernel(*grid, args)
+
+    def _mipgen_launches(self, layered: bool) -> list:
+        """((grid, block), args) of each level's launch, made once and cached with the
+        surfaces they name (Python work per call is then a loop of launches)."""
+        cache = self._handle_cache()
+        launches = cache.get("mipgen")
+        if launches is not None and all(a[0].alive and a[1].alive for _, a in launches):
+            return launches
+        desc = self.descriptor
+        launches = []
         for level in range(1, desc.num_levels):
             src, dst = self.mip(level - 1), self.mip(level)
             sw, sh, sd = src.view_descriptor.extent
@@ -934,14 +947,16 @@ class ImageArray:
             g = ((-(-dw // 16), -(-dh // 16), zs), (16, 16, 1))
             args = (src.surface(), dst.surface(), *map(numpy.int32, (sw, sh, sd, dw, dh, dd)))
             args += (numpy.int32(desc.num_layers if layered else 1), numpy.int32(int(layered)))
-            self._launch(kernel, 0, args, stream, grid=g)
+            launches.append((g, args))
+        cache["mipgen"] = launches
+        return launches
 
     # ------------------------------------------------------------ lifetime
     def free(self) -> None:
         """Free the image memory now (every view of it becomes unusable). Handles
         this array handed out (``texture()``, ``surface()``) are destroyed first."""
-        for h in self._handle_cache().values():
-            if h.alive:
+        for key, h in self._handle_cache().items():
+            if key != "mipgen" and h.alive:  # "mipgen": launches naming cached surfaces
                 h.destroy()
         self._handle_cache().clear()
         self._mem.free()
