@@ -177,15 +177,17 @@ __device__ __forceinline__ float load(ST s) {{ return {to_float}; }}
 __device__ __forceinline__ ST store(float f) {{ return {from_float}; }}
 
 // Exact box filter: output texel i of an axis n -> m covers input [i*r, (i+1)*r),
-// r = n/m, each input texel weighted by its overlap; at most 3 taps per axis.
+// r = n/m, each input texel weighted by its overlap / r; at most 3 taps per axis
+// (m = max(1, n/2)). In units of 1/m texel output i is [i*n, (i+1)*n) and input j is
+// [j*m, (j+1)*m): integer overlaps, so every weight is exactly overlap / n, rounded once
+// (float i * r would misplace the taps' edges and make the weights not sum to 1).
 __device__ __forceinline__ int taps(int i, int n, int m, int* j0, float* w) {{
-    float r = (float)n / (float)m;
-    float a = i * r, b = (i + 1) * r;
-    int first = (int)floorf(a);
+    int a = i * n, b = a + n;  // i < m <= n / 2, so i * n < 2**29 for n <= 32768
+    int first = a / m;
     int k = 0;
-    for (int j = first; j < n && j < b && k < 3; ++j, ++k) {{
-        float lo = fmaxf(a, (float)j), hi = fminf(b, (float)(j + 1));
-        w[k] = (hi - lo) / r;
+    for (int j = first; j < n && j * m < b && k < 3; ++j, ++k) {{
+        int lo = max(a, j * m), hi = min(b, (j + 1) * m);
+        w[k] = (float)(hi - lo) / (float)n;
     }}
     *j0 = first;
     return k;
