@@ -552,3 +552,53 @@ def test_huge_coordinates_clamp(normalized):
     sampler = Sampler("clamp_to_edge", "normalized" if normalized else "unnormalized", "linear")
     got = sample(np.array([1.0, 2.0], np.float32), [[3e38], [-3e38]], sampler, dims=1)
     np.testing.assert_array_equal(got, [2.0, 1.0])
+
+
+# --------------------------------------------------------------------------- tolerance
+
+
+def test_filter_tolerance_hand_values():
+    lin = Sampler(filtering="linear")
+    ulps = 8 * 2.0**-24
+    # 1D, values 0..1: one weight of 1/256 times the span 1, plus 8 ulps of 1.0
+    assert reference.filter_tolerance(np.array([0, 1], np.float32), lin, dims=1) == (1 / 256 + ulps)
+    # 3D: three weights; span 10 - (-2) = 12, largest magnitude 10
+    data = np.array([-2.0, 10.0], np.float32).reshape(2, 1, 1)
+    assert reference.filter_tolerance(data, lin, dims=3) == 3 * 12 / 256 + 10 * ulps
+    # the border colour counts only with border ("clamp") addressing
+    border = Sampler("clamp", filtering="linear", border_color=(-4.0, 0, 0, 0))
+    assert reference.filter_tolerance(data, border, dims=1) == 14 / 256 + 10 * ulps
+    # nearest: exact for integers and floats, a few ulps for normalized channels
+    assert reference.filter_tolerance(np.array([0, 9], np.int32), Sampler(), dims=2) == 0.0
+    assert reference.filter_tolerance(np.array([0.5], np.float32), Sampler(), dims=2) == 0.0
+    unorm = np.array([0, 255], np.uint8)
+    assert reference.filter_tolerance(unorm, Sampler(), "unorm_int8", dims=1) == ulps
+    # a mip blend adds one weight, over the values of every level
+    levels = [np.zeros(4, np.float32), np.full(2, 2.0, np.float32)]
+    mip = Sampler(coordinates="normalized", mipmap_filtering="linear")
+    assert reference.filter_tolerance(levels, mip, dims=1, mip_blend=True) == (2 / 256 + 2 * ulps)
+    with pytest.raises(ImageArrayValueError, match="dims"):
+        reference.filter_tolerance(unorm, Sampler(), dims=4)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["clamp_to_edge", "clamp", "repeat", "mirrored_repeat"])
+def test_filter_tolerance_covers_truncated_weights(dims, mode, monkeypatch):
+    # The guide leaves the rounding of the 8-bit weights open: results with truncated
+    # weights must stay within the tolerance of the rounded reference.
+    rng = np.random.default_rng(dims)
+    data = rng.standard_normal((5, 6, 7)[-dims:] + (2,)).astype(np.float32) * 7
+    s = Sampler(mode, "normalized", "linear", border_color=(3.0, -9.0, 0, 0))
+    coords = rng.uniform(-1.5, 2.5, (500, dims)).astype(np.float32)
+    rounded = sample(data, coords, s, dims=dims)
+    tol = reference.filter_tolerance(data, s, dims=dims)
+
+    def truncate(frac):
+        scaled = np.asarray(frac, dtype=np.float64) * 256.0
+        return (np.floor(scaled) / 256.0).astype(np.float32)
+
+    monkeypatch.setattr(reference, "_quantize_weight", truncate)
+    truncated = sample(data, coords, s, dims=dims)
+    diff = np.abs(truncated - rounded)
+    assert diff.max() > 0  # the alternative differs ...
+    assert diff.max() <= tol  # ... within the tolerance

@@ -42,6 +42,7 @@ __all__ = [
     "box_weights",
     "cubemap_face",
     "fetch",
+    "filter_tolerance",
     "lod_from_gradients",
     "read_texels",
     "sample",
@@ -201,7 +202,9 @@ def _quantize_weight(frac: numpy.ndarray) -> numpy.ndarray:
     fraction of 0.1 gives 26/256 and 0.3 gives 77/256, where truncation would give
     25/256 and 76/256. Ties (a fraction of exactly (k + 0.5)/256) are rounded half
     up here; nothing documents them, and the GPU tests are the judge. A fraction just
-    below 1 rounds to 256/256 = 1.0, which the 9th (integer) bit represents.
+    below 1 rounds to 256/256 = 1.0, which the 9th (integer) bit represents. Since
+    truncation (or the hardware's fixed-point coordinates) could move a weight by 1/256,
+    GPU results are compared within :func:`filter_tolerance`, which covers that.
 
     Parameters
     ----------
@@ -401,6 +404,74 @@ def sample(
     texels = read_texels(data, ct)
     border = _border(sampler, channels, texels.dtype)
     return numpy.asarray(_sample_level(texels, coords, sampler, dims, border))
+
+
+def filter_tolerance(
+    data: Any,
+    sampler: Sampler,
+    channel_type: ChannelType | str | None = None,
+    *,
+    dims: int,
+    mip_blend: bool = False,
+) -> float:
+    """Return the absolute tolerance between a GPU read and this module's reference.
+
+    The guide fixes a filter weight to 8 fractional bits but not how it gets there:
+    :func:`_quantize_weight` rounds to nearest (as measured on the forum), truncation is
+    as plausible, and the hardware's fixed-point coordinates can land a weight on the
+    other side of a rounding step than float32 arithmetic does. Either way a weight is
+    off by at most 1/256. The filter is linear in each weight, so a weight off by 1/256
+    moves the result by at most ``span / 256`` (``span``: the range of the values it
+    blends), and ``dims`` weights (one per axis; 2 for cubemap faces) by at most
+    ``dims * span / 256``. ``mip_blend`` adds the weight between two mip levels. On
+    top, a few float32 ulps of the largest value: normalized integer channels read as
+    ``v / (2**n - 1)``, which the hardware need not round as NumPy does.
+
+    With nearest filtering and no mip blend only the ulps remain, which is 0 for
+    non-normalized integer channels: those compare exactly.
+
+    Parameters
+    ----------
+    data : array_like or list of array_like
+        The texels (all levels of a mipmap), stored as ``channel_type``.
+    sampler : Sampler
+        The sampler read with: its ``filtering`` and, for the border colour, its
+        addressing.
+    channel_type : ChannelType or str, optional
+        How ``data`` is read (see :func:`read_texels`); default: by its dtype.
+    dims : int
+        Number of filter weights per level: the image's spatial axes (2 for cubemaps).
+    mip_blend : bool, optional
+        True when two mip levels are blended (``mipmap_filtering="linear"``).
+
+    Returns
+    -------
+    float
+        A non-negative absolute tolerance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.array([0.0, 1.0], np.float32)
+    >>> filter_tolerance(data, Sampler(filtering="linear"), dims=1) == 1 / 256 + 8 * 2.0**-24
+    True
+    >>> filter_tolerance(np.array([0, 9], np.int32), Sampler(), dims=1)
+    0.0
+    """
+    _check_sampler(sampler)
+    if isinstance(dims, bool) or dims not in (1, 2, 3):
+        raise ImageArrayValueError(f"dims must be 1, 2 or 3, got dims={dims!r}")
+    arrays = data if isinstance(data, (list, tuple)) else [data]
+    values = [read_texels(numpy.asarray(a), channel_type).astype(numpy.float64) for a in arrays]
+    if AddressingMode.CLAMP in tuple(sampler.addressing):
+        values.append(numpy.asarray(sampler.border_color, numpy.float64))
+    flat = numpy.concatenate([v.ravel() for v in values])
+    span = float(flat.max() - flat.min())
+    weights = (dims if sampler.filtering is FilteringMode.LINEAR else 0) + int(bool(mip_blend))
+    ct = _channel_type(numpy.asarray(arrays[0]), channel_type)
+    exact = weights == 0 and not ct.is_normalized and not mip_blend
+    ulps = 0.0 if exact else 8 * 2.0**-24 * float(numpy.abs(flat).max())
+    return weights * span / 256 + ulps
 
 
 def _check_sampler(sampler: Any) -> None:
