@@ -252,6 +252,15 @@ def test_image_to_host(data):
     )
 
 
+def whole_or_region(data, sim, src, dst):
+    """Copy the whole memory (src and dst boxes are equal), or a drawn sub-region."""
+    if data.draw(st.booleans()):
+        run_and_compare(sim, src, dst, (0, 0, 0), (0, 0, 0), src.box)
+        return
+    so, do, ext = data.draw(region(src.box, dst.box))
+    run_and_compare(sim, src, dst, so, do, ext, src_offset=so, dst_offset=do, extent=ext)
+
+
 @SETTINGS
 @given(st.data())
 def test_image_to_image(data):
@@ -269,11 +278,7 @@ def test_image_to_image(data):
     else:
         desc = data.draw(base_descs())
         src, dst = image_side(sim, desc), image_side(sim, desc)
-    if data.draw(st.booleans()):
-        run_and_compare(sim, src, dst, (0, 0, 0), (0, 0, 0), src.box)
-        return
-    so, do, ext = data.draw(region(src.box, dst.box))
-    run_and_compare(sim, src, dst, so, do, ext, src_offset=so, dst_offset=do, extent=ext)
+    whole_or_region(data, sim, src, dst)
 
 
 @SETTINGS
@@ -285,11 +290,7 @@ def test_device_and_image(data, to_image):
     pad = data.draw(st.sampled_from([0, 0, 1, 3, 16, 64]))
     dev = device_side(sim, img.box, desc.texel_size, pad)
     src, dst = (dev, img) if to_image else (img, dev)
-    if data.draw(st.booleans()):
-        run_and_compare(sim, src, dst, (0, 0, 0), (0, 0, 0), img.box)
-        return
-    so, do, ext = data.draw(region(src.box, dst.box))
-    run_and_compare(sim, src, dst, so, do, ext, src_offset=so, dst_offset=do, extent=ext)
+    whole_or_region(data, sim, src, dst)
 
 
 @SETTINGS
