@@ -217,39 +217,21 @@ SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[Heal
 
 
 @SETTINGS
-@given(st.data())
-def test_host_to_image(data):
+@given(st.data(), st.booleans())
+def test_host_and_image(data, to_image):
     sim = Memcpy3DSim()
-    dst = data.draw(image_sides(sim))
-    t = dst.ep.desc.texel_size
-    if data.draw(st.booleans()):  # whole image, no sub-region arguments
-        src = host_side(sim, dst.box, t)
-        run_and_compare(sim, src, dst, (0, 0, 0), (0, 0, 0), dst.box)
+    img = data.draw(image_sides(sim))
+    t = img.ep.desc.texel_size
+    whole = data.draw(st.booleans())  # whole image, no sub-region arguments
+    hbox = img.box if whole else tuple(data.draw(st.integers(1, 7)) for _ in range(3))
+    host = host_side(sim, hbox, t)
+    src, dst = (host, img) if to_image else (img, host)
+    if whole:
+        run_and_compare(sim, src, dst, (0, 0, 0), (0, 0, 0), img.box)
         return
-    hbox = tuple(data.draw(st.integers(1, 7)) for _ in range(3))
-    src = host_side(sim, hbox, t)
-    so, do, ext = data.draw(region(hbox, dst.box))
-    run_and_compare(
-        sim, src, dst, so, do, ext, src_offset=so, dst_offset=do, extent=ext, src_extent=hbox
-    )
-
-
-@SETTINGS
-@given(st.data())
-def test_image_to_host(data):
-    sim = Memcpy3DSim()
-    src = data.draw(image_sides(sim))
-    t = src.ep.desc.texel_size
-    if data.draw(st.booleans()):
-        dst = host_side(sim, src.box, t)
-        run_and_compare(sim, src, dst, (0, 0, 0), (0, 0, 0), src.box)
-        return
-    hbox = tuple(data.draw(st.integers(1, 7)) for _ in range(3))
-    dst = host_side(sim, hbox, t)
-    so, do, ext = data.draw(region(src.box, hbox))
-    run_and_compare(
-        sim, src, dst, so, do, ext, src_offset=so, dst_offset=do, extent=ext, dst_extent=hbox
-    )
+    so, do, ext = data.draw(region(src.box, dst.box))
+    kw = {"src_extent" if to_image else "dst_extent": hbox}
+    run_and_compare(sim, src, dst, so, do, ext, src_offset=so, dst_offset=do, extent=ext, **kw)
 
 
 def whole_or_region(data, sim, src, dst):
