@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-command GPU run: build in place (offline), print `python -m imagearray info`,
 # run the whole suite with GPU tests required, then the benchmarks. Logs go to $OUT
-# (the device tool's folder; default build/gpu-test/), at most 7 files:
-#   summary.txt  build.log  info.txt  pytest.log  pytest.xml  benchmarks.md  benchmarks.json
+# (the device tool's folder; default build/gpu-test/), at most 8 files (the tool's limit):
+#   summary.txt  build.log  info.txt  probe.txt  pytest.log  pytest.xml  benchmarks.md
+#   benchmarks.json
 #
 # Usage: tools/gpu-test.sh [--tests-only | --bench-only] [pytest args...]
 #   (default: both; extra arguments go to pytest)
@@ -92,6 +93,22 @@ if [ "${PIPESTATUS[0]}" != 0 ]; then
 fi
 export IMAGEARRAY_REQUIRE_GPU=1
 status=0
+
+# ---------------------------------------------------------------- probe
+# What the texture unit does where CUDA's documentation is silent (weight rounding,
+# ties, layer clamping, mip selection, unorm/snorm conversion): testing.reference's
+# calibration. Informational: a failure here fails nothing.
+if [ "$MODE" != bench ]; then
+  NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+  mkdir -p build
+  if "$NVCC" -arch=native -std=c++17 -o build/texture_unit_probe \
+    tools/probes/texture_unit_probe.cu > "$LOG/probe.txt" 2>&1; then
+    timeout 60 build/texture_unit_probe >> "$LOG/probe.txt" 2>&1
+    say "probe: $(grep -E '^(weights|unorm8|snorm8):' "$LOG/probe.txt" | tr '\n' ' ')"
+  else
+    say "probe did not build (see probe.txt)"
+  fi
+fi
 
 # ---------------------------------------------------------------- tests
 if [ "$MODE" != bench ]; then
