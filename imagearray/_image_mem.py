@@ -330,15 +330,15 @@ def get_mip_level_mem_handle(handle: Any, level: int):
 class ImageMem:
     """RAII image memory (the spec's ``image_mem``).
 
+    The memory is freed by :meth:`free`, by leaving a ``with`` block, or when the
+    object (and every handle or view that depends on it) is garbage-collected.
+
     Parameters
     ----------
     desc : ImageDescriptor
         What to allocate (verified first).
     device : int or cupy.cuda.Device, optional
         Default: CuPy's current device.
-
-    The memory is freed by :meth:`free`, by leaving a ``with`` block, or when the
-    object (and every handle or view that depends on it) is garbage-collected.
 
     Examples
     --------
