@@ -267,6 +267,22 @@ extern "C" __global__ void every_function(ia::sampled_image_handle s,
   ia::write_cubemap(u, c2, 4, face);
   keep(out, o, ia::sample_cubemap<T>(s, f3));
 
+  // sampled image arrays: texel fetch, and mipmapped arrays by level and gradients
+  keep(out, o, ia::fetch_image_array<T>(s, x, layer));
+  keep(out, o, ia::fetch_image_array<T>(many[2], c2, layer));
+  keep(out, o, ia::sample_mipmap_array<T>(s, fx, layer, 1.0f));
+  keep(out, o, ia::sample_mipmap_array<T>(s, f2, layer, 0.5f));
+  keep(out, o, ia::sample_mipmap_array<T>(s, fx, layer, 0.0f, 0.0f));
+  keep(out, o, ia::sample_mipmap_array<T>(s, f2, 1u, make_float2(0.1f, 0.0f),
+                                          make_float2(0.0f, 0.1f)));
+
+  // mipmapped cubemaps and arrays of cubemaps
+  keep(out, o, ia::sample_mipmap_cubemap<T>(s, f3, 1.0f));
+  keep(out, o, ia::sample_mipmap_cubemap<T>(s, f3, f3, f3));
+  keep(out, o, ia::sample_cubemap_array<T>(s, f3, layer));
+  T cube_face = ia::fetch_cubemap_array<T>(u, c2, 1, layer);
+  ia::write_cubemap_array(u, c2, 2, layer, cube_face);
+
   // the same through a user-defined type with HintT = T
   user_t d1 = ia::fetch_image<user_t, T>(u, c3);
   ia::write_image(u, c2, d1);
@@ -280,6 +296,14 @@ extern "C" __global__ void every_function(ia::sampled_image_handle s,
   user_t d3 = ia::fetch_cubemap<user_t, T>(u, c2, 5);
   ia::write_cubemap(u, c2, 0, d3);
   keep(out, o, ia::sample_cubemap<user_t, T>(s, f3));
+  keep(out, o, ia::fetch_image_array<user_t, T>(s, c2, layer));
+  keep(out, o, ia::sample_mipmap_array<user_t, T>(s, f2, layer, 1.0f));
+  keep(out, o, ia::sample_mipmap_array<user_t, T>(s, fx, layer, 0.0f, 0.0f));
+  keep(out, o, ia::sample_mipmap_cubemap<user_t, T>(s, f3, 0.5f));
+  keep(out, o, ia::sample_mipmap_cubemap<user_t, T>(s, f3, f3, f3));
+  keep(out, o, ia::sample_cubemap_array<user_t, T>(s, f3, layer));
+  user_t d4 = ia::fetch_cubemap_array<user_t, T>(u, c2, 3, layer);
+  ia::write_cubemap_array(u, c2, 4, layer, d4);
 }
 """
 
@@ -308,10 +332,55 @@ def test_sampled_fetch_reads_exact_texels():
     assert re.search(r"tex\.1d\.v4\.f32\.s32", ptx)
     assert re.search(r"tex\.2d\.v4\.f32\.s32", ptx)
     assert re.search(r"tex\.3d\.v4\.f32\.s32", ptx)
+    # Layered: the layer register first, then x (a1d) or x, y (a2d).
+    assert re.search(r"tex\.a1d\.v4\.f32\.s32\s+\{[^}]*\}, \[%rd\d+, \{%r\d+, %r\d+\}\]", ptx)
+    assert re.search(r"tex\.a2d\.v4\.f32\.s32", ptx)
     ptx = assert_compiles(EVERY_FUNCTION.replace("TYPE", "uint2")).ptx
     assert re.search(r"tex\.2d\.v4\.u32\.s32", ptx)
+    assert re.search(r"tex\.a2d\.v4\.u32\.s32", ptx)
     ptx = assert_compiles(EVERY_FUNCTION.replace("TYPE", "short4")).ptx
     assert re.search(r"tex\.3d\.v4\.s32\.s32", ptx)
+    assert re.search(r"tex\.a1d\.v4\.s32\.s32", ptx)
+
+
+def test_combined_image_types_use_their_instructions():
+    # Mipmapped arrays, mipmapped cubemaps and arrays of cubemaps each reach the texture
+    # instruction of their kind (not a 2D/3D one of the same arity).
+    ptx = assert_compiles(EVERY_FUNCTION.replace("TYPE", "float4")).ptx
+    for instr in (
+        "tex.level.a1d.v4.f32.f32",
+        "tex.level.a2d.v4.f32.f32",
+        "tex.grad.a1d.v4.f32.f32",
+        "tex.grad.a2d.v4.f32.f32",
+        "tex.level.cube.v4.f32.f32",
+        "tex.grad.cube.v4.f32.f32",
+        "tex.acube.v4.f32.f32",
+    ):
+        assert instr in ptx, instr
+
+
+def _nvcc() -> str | None:
+    for folder in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+        if folder and os.path.isfile(os.path.join(folder, "bin", "nvcc")):
+            return os.path.join(folder, "bin", "nvcc")
+    return shutil.which("nvcc")
+
+
+@pytest.mark.parametrize(
+    "type_name", ["float4", "uchar2", "short", "unsigned int", "__half2", "ia::half4"]
+)
+def test_every_function_compiles_with_nvcc(type_name, tmp_path):
+    import subprocess
+
+    nvcc = _nvcc()
+    if nvcc is None:
+        pytest.skip("nvcc not found (set CUDA_HOME)")
+    src = tmp_path / "every_function.cu"
+    src.write_text(EVERY_FUNCTION.replace("TYPE", type_name))
+    cmd = [nvcc, "-arch=sm_90", "-std=c++17", f"-I{INCLUDE}", "-cubin", "-o"]
+    cmd += [str(tmp_path / "every_function.cubin"), str(src)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_surface_x_is_in_bytes():
@@ -449,6 +518,38 @@ BAD_CASES = {
     "gradient_type": (
         "out[0] = ia::sample_mipmap<float>(s, make_float2(1, 2), 0.0f, 0.0f)",
         "gradients dx and dy have the coordinates' type",
+    ),
+    "sampled_array_fetch_float_coordinates": (
+        "out[0] = ia::fetch_image_array<float>(s, 1.5f, 0u)",
+        "image array coordinates are int (1D) or int2 (2D)",
+    ),
+    "sampled_array_fetch_double": (
+        "out[0] = ia::fetch_image_array<double>(s, make_int2(1, 2), 0u)",
+        "is not a recognized standard type",
+    ),
+    "mipmap_array_3d_coordinates": (
+        "out[0] = ia::sample_mipmap_array<float>(s, make_float3(1, 2, 3), 0u, 0.0f)",
+        "image array sampling coordinates are float (1D) or float2 (2D)",
+    ),
+    "mipmap_array_gradient_type": (
+        "out[0] = ia::sample_mipmap_array<float>(s, make_float2(1, 2), 0u, 0.0f, 0.0f)",
+        "gradients dx and dy have the coordinates' type",
+    ),
+    "mipmap_cubemap_char3": (
+        "out[0] = ia::sample_mipmap_cubemap<char3>(s, make_float3(1, 0, 0), 0.0f).x",
+        "is not a recognized standard type",
+    ),
+    "cubemap_array_double": (
+        "out[0] = ia::fetch_cubemap_array<double>(u, make_int2(1, 2), 0, 1u)",
+        "is not a recognized standard type",
+    ),
+    "sample_cubemap_array_struct12": (
+        "out[0] = ia::sample_cubemap_array<s12, float4>(s, make_float3(1, 0, 0), 0u).a",
+        "sizeof(DataT) must equal sizeof(HintT)",
+    ),
+    "write_cubemap_array_float3": (
+        "ia::write_cubemap_array(u, make_int2(1, 2), 0, 1u, make_float3(1, 2, 3))",
+        "3-component vectors",
     ),
 }
 
@@ -810,3 +911,501 @@ def test_gpu_half_channels(gpu):
 def test_gpu_kernels_compile():
     # The GPU tests' kernels, checked here too so a CPU-only run catches breakage.
     assert_compiles(_include.kernel_preamble() + GPU_KERNELS, "sm_90")
+
+
+# ---------------------------------------------------------------------------------------
+# On a GPU: the combined image types (sampled image arrays, mipmapped arrays, mipmapped
+# cubemaps, arrays of cubemaps) through imagearray's own images, as a user passes them.
+
+COMBINED_GPU_KERNELS = r"""
+template <class T>
+__device__ void fetch_layers(ia::sampled_image_handle tex, int w, int h, int dims, T *out) {
+  int x = threadIdx.x, y = threadIdx.y, layer = blockIdx.x;
+  int i = (layer * h + y) * w + x;
+  out[i] = dims == 1 ? ia::fetch_image_array<T>(tex, x, layer)
+                     : ia::fetch_image_array<T>(tex, make_int2(x, y), layer);
+}
+#define IA_FETCH_LAYERS(T)                                                                \
+  extern "C" __global__ void fetch_layers_##T(ia::sampled_image_handle tex, int w, int h, \
+                                              int dims, T *out) {                         \
+    fetch_layers<T>(tex, w, h, dims, out);                                                \
+  }
+IA_FETCH_LAYERS(float)
+IA_FETCH_LAYERS(float4)
+IA_FETCH_LAYERS(uchar4)
+IA_FETCH_LAYERS(short2)
+
+extern "C" __global__ void mip_array_level(ia::sampled_image_handle tex, int dims,
+                                           const float *c, const unsigned int *layer,
+                                           float level, float *out, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  out[i] = dims == 1
+               ? ia::sample_mipmap_array<float>(tex, c[i], layer[i], level)
+               : ia::sample_mipmap_array<float>(tex, make_float2(c[2 * i], c[2 * i + 1]),
+                                                layer[i], level);
+}
+
+extern "C" __global__ void mip_array_grad(ia::sampled_image_handle tex, int dims,
+                                          const float *c, const unsigned int *layer, float g,
+                                          float *out, int n) {
+  // dx along x and dy along y, each g (normalized units) long.
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  out[i] = dims == 1
+               ? ia::sample_mipmap_array<float>(tex, c[i], layer[i], g, 0.0f)
+               : ia::sample_mipmap_array<float>(tex, make_float2(c[2 * i], c[2 * i + 1]),
+                                                layer[i], make_float2(g, 0.0f),
+                                                make_float2(0.0f, g));
+}
+
+extern "C" __global__ void mip_cube(ia::sampled_image_handle tex, const float3 *d,
+                                    float level, float g, float *by_level, float *by_grad,
+                                    int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  by_level[i] = ia::sample_mipmap_cubemap<float>(tex, d[i], level);
+  by_grad[i] = ia::sample_mipmap_cubemap<float>(tex, d[i], make_float3(g, g, g),
+                                                make_float3(g, -g, g));
+}
+
+extern "C" __global__ void cube_array_read(ia::sampled_image_handle tex,
+                                           ia::unsampled_image_handle surf, const float3 *d,
+                                           const unsigned int *cube, float *sampled, int n,
+                                           int size, float *fetched) {
+  // blockIdx.x = 6 * cube + face, threads over (x, y); the first n threads also sample.
+  int x = threadIdx.x, y = threadIdx.y, lf = blockIdx.x;
+  fetched[(lf * size + y) * size + x] =
+      ia::fetch_cubemap_array<float>(surf, make_int2(x, y), lf % 6, lf / 6);
+  int i = lf * size * size + y * size + x;
+  if (i < n) sampled[i] = ia::sample_cubemap_array<float>(tex, d[i], cube[i]);
+}
+
+extern "C" __global__ void cube_array_write(ia::unsampled_image_handle surf, int size) {
+  int x = threadIdx.x, y = threadIdx.y, lf = blockIdx.x;
+  ia::write_cubemap_array(surf, make_int2(x, y), lf % 6, lf / 6,
+                          1000.0f + (lf * size + y) * size + x);
+}
+"""
+
+
+def test_combined_gpu_kernels_compile():
+    assert_compiles(_include.kernel_preamble() + COMBINED_GPU_KERNELS, "sm_90", fp16=False)
+
+
+@pytest.fixture(scope="module")
+def combined():
+    cupy = pytest.importorskip("cupy")
+    if not cupy.cuda.is_available():
+        pytest.skip("no CUDA device (cupy.cuda.is_available() is False)")
+    import imagearray as ia
+
+    module = cupy.RawModule(
+        code=ia.kernel_preamble() + COMBINED_GPU_KERNELS,
+        options=("-std=c++17", "-I" + ia.get_include()),
+    )
+    return cupy, ia, module
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    "dims, dtype, channels, normalized, kernel",
+    [
+        (2, "float32", 1, False, "float"),
+        (1, "float32", 4, False, "float4"),
+        (2, "uint8", 4, False, "uchar4"),
+        (1, "int16", 2, False, "short2"),
+        (2, "uint8", 4, True, "float4"),  # unorm arrives as float
+    ],
+)
+def test_gpu_fetch_sampled_image_array(combined, dims, dtype, channels, normalized, kernel):
+    import numpy as np
+
+    from imagearray.testing import reference
+
+    cupy, ia, module = combined
+    layers, h, w = 3, (5 if dims == 2 else 1), 7
+    shape = (layers, h, w) if dims == 2 else (layers, w)
+    rng = np.random.default_rng(7)
+    full = shape + ((channels,) if channels > 1 else ())
+    if np.dtype(dtype).kind == "f":
+        data = rng.standard_normal(full).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        data = rng.integers(info.min, info.max, full, endpoint=True).astype(dtype)
+    img = ia.asimage(data, channels=channels, layered=True, normalized=normalized)
+    # A sampler that would filter and wrap: a fetch must ignore it.
+    filterable = normalized or np.dtype(dtype).kind == "f"
+    s = ia.Sampler("repeat", "normalized", "linear" if filterable else "nearest")
+    out_dtype = np.float32 if normalized else np.dtype(dtype)
+    out = cupy.zeros(full, out_dtype)
+    module.get_function(f"fetch_layers_{kernel}")(
+        (layers,), (w, h), (img.texture(s), np.int32(w), np.int32(h), np.int32(dims), out)
+    )
+    if normalized:
+        want = reference.read_texels(data, "unorm_int8")
+    else:
+        want = data
+    np.testing.assert_array_equal(out.get(), want)
+
+
+def _mip_chain(ia, shape, levels, layers, fill):
+    img = ia.empty(shape, "float32", layers=layers, levels=levels)
+    chain = []
+    for level in range(levels):
+        d = fill(level, img.mip(level).shape)
+        img.mip(level).set(d)
+        chain.append(d)
+    return img, chain
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", [(64,), (16, 32)])
+def test_gpu_sample_mipmap_array_level(combined, shape):
+    import numpy as np
+
+    from imagearray.testing import reference
+
+    cupy, ia, module = combined
+    rng = np.random.default_rng(11)
+    dims, layers, levels = len(shape), 3, 4
+    img, chain = _mip_chain(
+        ia, shape, levels, layers, lambda lv, sh: rng.random(sh).astype(np.float32)
+    )
+    n = 240
+    c = rng.random((n, dims)).astype(np.float32)
+    lay = (np.arange(n) % layers).astype(np.uint32)
+    for mf in ("nearest", "linear"):
+        s = ia.Sampler(
+            "clamp_to_edge",
+            "normalized",
+            "linear",
+            mipmap_filtering=mf,
+            max_mipmap_level_clamp=float(levels - 1),
+        )
+        for lv in (0.0, 1.0, 1.375, 2.75, 5.0):
+            out = cupy.zeros(n, np.float32)
+            module.get_function("mip_array_level")(
+                (1,),
+                (n,),
+                (
+                    img.texture(s),
+                    np.int32(dims),
+                    cupy.asarray(c),
+                    cupy.asarray(lay),
+                    np.float32(lv),
+                    out,
+                    np.int32(n),
+                ),
+            )
+            got = out.get()
+            for layer in range(layers):
+                sel = lay == layer
+                levels_of_layer = [lvl[layer] for lvl in chain]
+                want = reference.sample_mipmap(levels_of_layer, c[sel], s, dims=dims, level=lv)
+                tol = reference.filter_tolerance(
+                    levels_of_layer, s, dims=dims, mip_blend=mf == "linear"
+                )
+                np.testing.assert_allclose(
+                    got[sel], want, rtol=0, atol=tol, err_msg=f"{mf} level {lv} layer {layer}"
+                )
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", [(64,), (64, 64)])
+def test_gpu_sample_mipmap_array_gradients(combined, shape):
+    import numpy as np
+
+    cupy, ia, module = combined
+    dims, layers, levels = len(shape), 3, 4
+    # Texel value 10 * layer + level: the value read names the layer and level chosen.
+    img, _ = _mip_chain(
+        ia,
+        shape,
+        levels,
+        layers,
+        lambda lv, sh: (
+            (10 * np.arange(layers)).reshape((layers,) + (1,) * dims) + np.full(sh, float(lv))
+        ).astype(np.float32),
+    )
+    s = ia.Sampler(
+        "clamp_to_edge",
+        "normalized",
+        "linear",
+        mipmap_filtering="nearest",
+        max_mipmap_level_clamp=float(levels - 1),
+    )
+    n = 120
+    rng = np.random.default_rng(5)
+    c = cupy.asarray(rng.random((n, dims)).astype(np.float32))
+    lay = (np.arange(n) % layers).astype(np.uint32)
+    for k in (0, 1, 2, 3):
+        g = 0.0 if k == 0 else 2.0**k / 64  # k texels of level 0 per unit: level k
+        out = cupy.zeros(n, np.float32)
+        module.get_function("mip_array_grad")(
+            (1,),
+            (n,),
+            (img.texture(s), np.int32(dims), c, cupy.asarray(lay), np.float32(g), out, np.int32(n)),
+        )
+        np.testing.assert_array_equal(out.get(), 10.0 * lay + k, err_msg=f"k={k}")
+
+
+def _face_texel_directions(size):
+    """A direction through the centre of every texel of every face (level 0), built by
+    inverting the CUDA programming guide's cubemap table; never on a texel boundary of
+    any coarser level either."""
+    import numpy as np
+
+    j, i = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    u, v = (i.ravel() + 0.5) / size, (j.ravel() + 0.5) / size
+    s, t, one = 2 * u - 1, 2 * v - 1, np.ones(size * size)
+    table = [
+        (one, -t, -s),
+        (-one, -t, s),
+        (s, one, t),
+        (s, -one, -t),
+        (s, -t, one),
+        (-s, -t, -one),
+    ]  # +x, -x, +y, -y, +z, -z
+    return np.concatenate([np.stack(d, -1) for d in table]).astype(np.float32)
+
+
+@pytest.mark.gpu
+def test_gpu_sample_mipmap_cubemap(combined):
+    import numpy as np
+
+    from imagearray.testing import reference
+
+    cupy, ia, module = combined
+    size, levels = 8, 3
+    rng = np.random.default_rng(3)
+    cube = ia.empty((size, size), np.float32, cubemap=True, levels=levels)
+    chain = []
+    for level in range(levels):
+        faces = rng.random(cube.mip(level).shape).astype(np.float32)
+        cube.mip(level).set(faces)
+        chain.append(faces)
+    dirs = _face_texel_directions(size)
+    face, _, _ = reference.cubemap_face(dirs)
+    np.testing.assert_array_equal(face, np.repeat(np.arange(6), size * size))
+    s = ia.Sampler(
+        "clamp_to_edge",
+        "normalized",
+        "nearest",
+        mipmap_filtering="nearest",
+        max_mipmap_level_clamp=float(levels - 1),
+    )
+    n = len(dirs)
+    d = cupy.asarray(dirs)
+    for level in range(levels):
+        by_level, by_grad = cupy.zeros(n, np.float32), cupy.zeros(n, np.float32)
+        module.get_function("mip_cube")(
+            (-(-n // 128),),
+            (128,),
+            (
+                cube.texture(s),
+                d,
+                np.float32(level),
+                np.float32(0.0),
+                by_level,
+                by_grad,
+                np.int32(n),
+            ),
+        )
+        np.testing.assert_array_equal(
+            by_level.get(), reference.sample_cubemap(chain[level], dirs, s), f"level {level}"
+        )
+        # Zero gradients read level 0.
+        np.testing.assert_array_equal(by_grad.get(), reference.sample_cubemap(chain[0], dirs, s))
+    # Gradients far larger than the cube read the coarsest level (the clamp).
+    by_level, by_grad = cupy.zeros(n, np.float32), cupy.zeros(n, np.float32)
+    module.get_function("mip_cube")(
+        (-(-n // 128),),
+        (128,),
+        (cube.texture(s), d, np.float32(0.0), np.float32(100.0), by_level, by_grad, np.int32(n)),
+    )
+    np.testing.assert_array_equal(
+        by_grad.get(), reference.sample_cubemap(chain[levels - 1], dirs, s)
+    )
+
+
+@pytest.mark.gpu
+def test_gpu_cubemap_array_fetch_sample_write(combined):
+    import numpy as np
+
+    from imagearray.testing import reference
+
+    cupy, ia, module = combined
+    size, cubes = 4, 2
+    rng = np.random.default_rng(9)
+    faces = rng.random((6 * cubes, size, size)).astype(np.float32)
+    src = ia.asimage(faces, cubemap=True, layered=True)
+    s = ia.Sampler("clamp_to_edge", "normalized", "nearest")
+    dirs = np.tile(_face_texel_directions(size), (cubes, 1))
+    cube_of = np.repeat(np.arange(cubes), 6 * size * size).astype(np.uint32)
+    n = len(dirs)
+    assert n == faces.size  # one sampling point per thread of cube_array_read
+    sampled, fetched = cupy.zeros(n, np.float32), cupy.zeros(faces.shape, np.float32)
+    module.get_function("cube_array_read")(
+        (6 * cubes,),
+        (size, size),
+        (
+            src.texture(s),
+            src.surface(),
+            cupy.asarray(dirs),
+            cupy.asarray(cube_of),
+            sampled,
+            np.int32(n),
+            np.int32(size),
+            fetched,
+        ),
+    )
+    np.testing.assert_array_equal(fetched.get(), faces)
+    np.testing.assert_array_equal(
+        sampled.get(), reference.sample_cubemap(faces, dirs, s, cube=cube_of)
+    )
+    # Each direction goes through the centre of one texel: the texel itself comes back.
+    np.testing.assert_array_equal(sampled.get(), faces.ravel())
+
+    dst = ia.zeros((size, size), np.float32, cubemap=True, layers=cubes)
+    module.get_function("cube_array_write")(
+        (6 * cubes,), (size, size), (dst.surface(), np.int32(size))
+    )
+    np.testing.assert_array_equal(
+        dst.get(), 1000 + np.arange(faces.size, dtype=np.float32).reshape(faces.shape)
+    )
+
+
+# The standard functions in the dimensions the other GPU tests leave to ImageArray's own
+# kernels: unsampled 1D and 3D, sample_image 1D and 3D, sample_mipmap by level in 2D and 3D.
+DIMENSION_GPU_KERNELS = r"""
+extern "C" __global__ void twice_1d(ia::unsampled_image_handle src,
+                                    ia::unsampled_image_handle dst, int w) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  if (x < w) ia::write_image(dst, x, 2.0f * ia::fetch_image<float>(src, x));
+}
+
+extern "C" __global__ void twice_3d(ia::unsampled_image_handle src,
+                                    ia::unsampled_image_handle dst) {
+  int3 c = make_int3(threadIdx.x, threadIdx.y, threadIdx.z);
+  float2 v = ia::fetch_image<float2>(src, c);
+  ia::write_image(dst, c, make_float2(2.0f * v.x, 2.0f * v.y));
+}
+
+extern "C" __global__ void sample_nd(ia::sampled_image_handle tex, int dims, const float *c,
+                                     float level, int mip, float *out, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float *p = c + dims * i;
+  if (dims == 1) {
+    out[i] = ia::sample_image<float>(tex, p[0]);
+  } else if (dims == 2) {
+    out[i] = mip ? ia::sample_mipmap<float>(tex, make_float2(p[0], p[1]), level)
+                 : ia::sample_image<float>(tex, make_float2(p[0], p[1]));
+  } else {
+    float3 q = make_float3(p[0], p[1], p[2]);
+    out[i] = mip ? ia::sample_mipmap<float>(tex, q, level) : ia::sample_image<float>(tex, q);
+  }
+}
+"""
+
+
+def test_dimension_gpu_kernels_compile():
+    assert_compiles(_include.kernel_preamble() + DIMENSION_GPU_KERNELS, "sm_90", fp16=False)
+
+
+@pytest.mark.gpu
+def test_gpu_standard_functions_in_every_dimension(combined):
+    import numpy as np
+
+    from imagearray.testing import reference
+
+    cupy, ia, _ = combined
+    module = cupy.RawModule(
+        code=ia.kernel_preamble() + DIMENSION_GPU_KERNELS,
+        options=("-std=c++17", "-I" + ia.get_include()),
+    )
+    rng = np.random.default_rng(21)
+    # unsampled 1D and 3D: fetch_image and write_image
+    d1 = rng.standard_normal(37).astype(np.float32)
+    src1, dst1 = ia.asimage(d1), ia.zeros((37,), np.float32)
+    module.get_function("twice_1d")((1,), (64,), (src1.surface(), dst1.surface(), np.int32(37)))
+    np.testing.assert_array_equal(dst1.get(), 2 * d1)
+    d3 = rng.standard_normal((3, 5, 7, 2)).astype(np.float32)
+    src3, dst3 = ia.asimage(d3, channels=2), ia.zeros((3, 5, 7), np.float32, 2)
+    module.get_function("twice_3d")((1,), (7, 5, 3), (src3.surface(), dst3.surface()))
+    np.testing.assert_array_equal(dst3.get(), 2 * d3)
+
+    # sample_image 1D and 3D, nearest (exact) and linear (within the 8-bit weights), at
+    # coordinates away from the ties of the hardware's fixed-point coordinates (as
+    # test_sampling_gpu.coordinates): 0.1 texel from texel edges for nearest, a quarter
+    # weight step from the weights' quantization boundaries for linear.
+    n = 200
+    for data, dims in (
+        (rng.random(37).astype(np.float32), 1),
+        (rng.random((3, 5, 7)).astype(np.float32), 3),
+    ):
+        img = ia.asimage(data)
+        extent = np.array(data.shape[::-1])
+        for filtering in ("nearest", "linear"):
+            t = rng.integers(-1, extent + 1, (n, dims)).astype(np.float64)
+            if filtering == "nearest":
+                t += 0.1 + 0.8 * rng.random((n, dims))
+            else:
+                t += 0.5 + (rng.integers(0, 256, (n, dims)) + 0.25) / 256
+            c = t.astype(np.float32)
+            s = ia.Sampler("clamp_to_edge", "unnormalized", filtering)
+            out = cupy.zeros(n, np.float32)
+            module.get_function("sample_nd")(
+                (1,),
+                (n,),
+                (
+                    img.texture(s),
+                    np.int32(dims),
+                    cupy.asarray(c),
+                    np.float32(0),
+                    np.int32(0),
+                    out,
+                    np.int32(n),
+                ),
+            )
+            want = reference.sample(data, c, s, dims=dims)
+            tol = 0 if filtering == "nearest" else 1e-6
+            np.testing.assert_allclose(out.get(), want, rtol=0, atol=tol, err_msg=filtering)
+
+    # sample_mipmap by level, 2D and 3D, nearest everywhere: exact
+    for shape in ((16, 32), (8, 8, 16)):
+        dims, levels = len(shape), 3
+        img = ia.empty(shape, np.float32, levels=levels)
+        chain = []
+        for level in range(levels):
+            d = rng.random(img.mip(level).shape).astype(np.float32)
+            img.mip(level).set(d)
+            chain.append(d)
+        s = ia.Sampler(
+            "clamp_to_edge",
+            "normalized",
+            "nearest",
+            mipmap_filtering="nearest",
+            max_mipmap_level_clamp=float(levels - 1),
+        )
+        # Level-0 texel centres: at least 1/8 texel from every texel edge of levels 0-2.
+        size0 = np.array(shape[::-1])
+        c = ((rng.integers(0, size0, (n, dims)) + 0.5) / size0).astype(np.float32)
+        for level in range(levels):
+            out = cupy.zeros(n, np.float32)
+            module.get_function("sample_nd")(
+                (1,),
+                (n,),
+                (
+                    img.texture(s),
+                    np.int32(dims),
+                    cupy.asarray(c),
+                    np.float32(level),
+                    np.int32(1),
+                    out,
+                    np.int32(n),
+                ),
+            )
+            want = reference.sample_mipmap(chain, c, s, dims=dims, level=float(level))
+            np.testing.assert_array_equal(out.get(), want, f"{dims}D level {level}")

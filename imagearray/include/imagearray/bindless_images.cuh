@@ -24,8 +24,10 @@
 //   types.cuh        recognized standard types, user-defined types, ia::half4
 //   image.cuh        fetch_image, sample_image, write_image
 //   mipmap.cuh       sample_mipmap (level and gradients)
-//   image_array.cuh  fetch_image_array, write_image_array, sample_image_array
-//   cubemap.cuh      fetch_cubemap, write_cubemap, sample_cubemap
+//   image_array.cuh  fetch_image_array (unsampled and sampled), write_image_array,
+//                    sample_image_array, sample_mipmap_array (level and gradients)
+//   cubemap.cuh      fetch_cubemap, write_cubemap, sample_cubemap, sample_mipmap_cubemap
+//                    (level and gradients), fetch/write/sample_cubemap_array
 //   config.cuh       C++17 check, half detection, surface boundary mode
 //   intrinsics.cuh   internal wrappers over CUDA's texture and surface instructions
 //

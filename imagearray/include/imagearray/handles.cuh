@@ -16,7 +16,8 @@
 namespace ia {
 
 /// Handle of a sampled image: a CUDA texture object. Read it with fetch_image,
-/// sample_image, sample_mipmap, sample_image_array or sample_cubemap.
+/// sample_image, sample_mipmap, fetch_image_array, sample_image_array,
+/// sample_mipmap_array, sample_cubemap, sample_mipmap_cubemap or sample_cubemap_array.
 struct sampled_image_handle {
   using raw_handle_type = unsigned long long;
 
@@ -30,8 +31,8 @@ struct sampled_image_handle {
 };
 
 /// Handle of an unsampled image: a CUDA surface object. Read it with fetch_image,
-/// fetch_image_array or fetch_cubemap; write it with write_image, write_image_array or
-/// write_cubemap.
+/// fetch_image_array, fetch_cubemap or fetch_cubemap_array; write it with write_image,
+/// write_image_array, write_cubemap or write_cubemap_array.
 struct unsampled_image_handle {
   using raw_handle_type = unsigned long long;
 

@@ -74,6 +74,19 @@ IMAGEARRAY_DEVICE_INLINE void surface_write_cubemap(const S &v, unsigned long lo
                                                     int2 c, int face) {
   surfCubemapwrite<S>(v, surf, surface_x<S>(c.x), c.y, face, IMAGEARRAY_SURFACE_BOUNDARY_MODE);
 }
+// Layered cubemaps: `layer_face` is 6 * cube + face.
+template <class S>
+IMAGEARRAY_DEVICE_INLINE S surface_read_cubemap_layered(unsigned long long surf, int2 c,
+                                                        int layer_face) {
+  return surfCubemapLayeredread<S>(surf, surface_x<S>(c.x), c.y, layer_face,
+                                   IMAGEARRAY_SURFACE_BOUNDARY_MODE);
+}
+template <class S>
+IMAGEARRAY_DEVICE_INLINE void surface_write_cubemap_layered(const S &v, unsigned long long surf,
+                                                            int2 c, int layer_face) {
+  surfCubemapLayeredwrite<S>(v, surf, surface_x<S>(c.x), c.y, layer_face,
+                             IMAGEARRAY_SURFACE_BOUNDARY_MODE);
+}
 
 /// Reads DataT through the recognized type R from surface coordinates `c`.
 template <class DataT, class R, class C>
@@ -93,7 +106,8 @@ IMAGEARRAY_DEVICE_INLINE void surface_store(unsigned long long surf, const C &c,
 // Texel fetch from a texture object at integer coordinates (the PTX tex instruction with
 // .s32 coordinates, which reads one texel as stored: the texture's coordinate
 // normalization, filtering and addressing modes do not apply). CUDA C++ exposes this only
-// for 1D linear memory (tex1Dfetch), so 2D and 3D use inline PTX. The result registers are
+// for 1D linear memory (tex1Dfetch), so 2D, 3D and layered 1D/2D images use inline PTX
+// (tex.2d, tex.3d, tex.a1d, tex.a2d with .s32 coordinates). The result registers are
 // .f32 for float and half channels (normalized integer formats arrive as float too) and
 // .s32 / .u32 for integer channels, as CUDA's own tex2D<T> chooses.
 
@@ -112,6 +126,23 @@ IMAGEARRAY_DEVICE_INLINE void surface_store(unsigned long long surf, const C &c,
     asm("tex.3d.v4." #DTYPE ".s32 {%0, %1, %2, %3}, [%4, {%5, %6, %7, %7}];"                  \
         : "=" CONSTRAINT(r.x), "=" CONSTRAINT(r.y), "=" CONSTRAINT(r.z), "=" CONSTRAINT(r.w)   \
         : "l"(tex), "r"(x), "r"(y), "r"(z));                                                  \
+    return r;                                                                                \
+  }                                                                                          \
+  /* Layered (tex.a1d / tex.a2d): the layer index comes first, then the coordinates. */     \
+  IMAGEARRAY_DEVICE_INLINE texel4<R> texel_fetch_a1d_##DTYPE(unsigned long long tex, int x, \
+                                                              int layer) {                    \
+    texel4<R> r;                                                                             \
+    asm("tex.a1d.v4." #DTYPE ".s32 {%0, %1, %2, %3}, [%4, {%5, %6}];"                         \
+        : "=" CONSTRAINT(r.x), "=" CONSTRAINT(r.y), "=" CONSTRAINT(r.z), "=" CONSTRAINT(r.w)   \
+        : "l"(tex), "r"(layer), "r"(x));                                                      \
+    return r;                                                                                \
+  }                                                                                          \
+  IMAGEARRAY_DEVICE_INLINE texel4<R> texel_fetch_a2d_##DTYPE(unsigned long long tex, int x, \
+                                                              int y, int layer) {             \
+    texel4<R> r;                                                                             \
+    asm("tex.a2d.v4." #DTYPE ".s32 {%0, %1, %2, %3}, [%4, {%5, %6, %7, %7}];"                 \
+        : "=" CONSTRAINT(r.x), "=" CONSTRAINT(r.y), "=" CONSTRAINT(r.z), "=" CONSTRAINT(r.w)   \
+        : "l"(tex), "r"(layer), "r"(x), "r"(y));                                              \
     return r;                                                                                \
   }
 
@@ -148,6 +179,31 @@ IMAGEARRAY_DEVICE_INLINE R texel_fetch(unsigned long long tex, int3 c) {
     return tr::from4(texel_fetch_3d_u32(tex, c.x, c.y, c.z));
   } else {
     return tr::from4(texel_fetch_3d_f32(tex, c.x, c.y, c.z));
+  }
+}
+
+/// Fetches the texel at `c` of layer `layer` of a sampled image array as the recognized
+/// type R (no sampler state applies, as for texel_fetch).
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texel_fetch_layered(unsigned long long tex, int x, int layer) {
+  using tr = texel_traits<R>;
+  if constexpr (tr::kind() == channel_kind::signed_integer) {
+    return tr::from4(texel_fetch_a1d_s32(tex, x, layer));
+  } else if constexpr (tr::kind() == channel_kind::unsigned_integer) {
+    return tr::from4(texel_fetch_a1d_u32(tex, x, layer));
+  } else {
+    return tr::from4(texel_fetch_a1d_f32(tex, x, layer));
+  }
+}
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texel_fetch_layered(unsigned long long tex, int2 c, int layer) {
+  using tr = texel_traits<R>;
+  if constexpr (tr::kind() == channel_kind::signed_integer) {
+    return tr::from4(texel_fetch_a2d_s32(tex, c.x, c.y, layer));
+  } else if constexpr (tr::kind() == channel_kind::unsigned_integer) {
+    return tr::from4(texel_fetch_a2d_u32(tex, c.x, c.y, layer));
+  } else {
+    return tr::from4(texel_fetch_a2d_f32(tex, c.x, c.y, layer));
   }
 }
 
@@ -220,9 +276,56 @@ IMAGEARRAY_DEVICE_INLINE R texture_sample_layered(unsigned long long tex, float2
 }
 
 template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_layered_lod(unsigned long long tex, float x, int layer,
+                                                      float level) {
+  using tr = texel_traits<R>;
+  return tr::from_tex(tex1DLayeredLod<typename tr::tex_type>(tex, x, layer, level));
+}
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_layered_lod(unsigned long long tex, float2 c,
+                                                      int layer, float level) {
+  using tr = texel_traits<R>;
+  return tr::from_tex(tex2DLayeredLod<typename tr::tex_type>(tex, c.x, c.y, layer, level));
+}
+
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_layered_grad(unsigned long long tex, float x,
+                                                       int layer, float dx, float dy) {
+  using tr = texel_traits<R>;
+  return tr::from_tex(tex1DLayeredGrad<typename tr::tex_type>(tex, x, layer, dx, dy));
+}
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_layered_grad(unsigned long long tex, float2 c,
+                                                       int layer, float2 dx, float2 dy) {
+  using tr = texel_traits<R>;
+  return tr::from_tex(tex2DLayeredGrad<typename tr::tex_type>(tex, c.x, c.y, layer, dx, dy));
+}
+
+template <class R>
 IMAGEARRAY_DEVICE_INLINE R texture_sample_cubemap(unsigned long long tex, float3 d) {
   using tr = texel_traits<R>;
   return tr::from_tex(texCubemap<typename tr::tex_type>(tex, d.x, d.y, d.z));
+}
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_cubemap_lod(unsigned long long tex, float3 d,
+                                                      float level) {
+  using tr = texel_traits<R>;
+  return tr::from_tex(texCubemapLod<typename tr::tex_type>(tex, d.x, d.y, d.z, level));
+}
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_cubemap_grad(unsigned long long tex, float3 d,
+                                                       float3 dx, float3 dy) {
+  // CUDA's cubemap gradients are float4 with an unused w, as for 3D textures.
+  using tr = texel_traits<R>;
+  return tr::from_tex(texCubemapGrad<typename tr::tex_type>(tex, d.x, d.y, d.z,
+                                                          make_float4(dx.x, dx.y, dx.z, 0.0f),
+                                                          make_float4(dy.x, dy.y, dy.z, 0.0f)));
+}
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_sample_cubemap_layered(unsigned long long tex, float3 d,
+                                                          int cube) {
+  using tr = texel_traits<R>;
+  return tr::from_tex(texCubemapLayered<typename tr::tex_type>(tex, d.x, d.y, d.z, cube));
 }
 
 }  // namespace detail
