@@ -49,10 +49,10 @@ def coerce_int(
         raise ImageArrayTypeError(f"{name} must be an int, got the bool {value!r}")
     try:
         result = operator.index(value)
-    except TypeError:
+    except Exception as exc:  # TypeError, or whatever a broken __index__ raises
         raise ImageArrayTypeError(
             f"{name} must be an int, got {value!r} of type {type(value).__name__}"
-        ) from None
+        ) from (None if isinstance(exc, TypeError) else exc)
     if minimum is not None and result < minimum:
         raise error(f"{name} must be >= {minimum}, got {name}={result}")
     return result

@@ -17,18 +17,28 @@ offending numbers; a refused copy writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy
 
 from imagearray._descriptor import ImageDescriptor
-from imagearray._errors import CopyError, ImageArrayTypeError, ReleasedResourceError
+from imagearray._errors import (
+    CopyError,
+    CUDAUnavailableError,
+    ImageArrayTypeError,
+    ReleasedResourceError,
+)
 from imagearray._image_mem import ImageMem, image_box, is_image_mem_handle
 
 __all__ = ["copy", "Endpoint", "CopyPlan", "plan_copy", "endpoint"]
 
 HOST, DEVICE, IMAGE = "host", "device", "image"
+#: Pitches, offsets and extents go to size_t fields of CUDA_MEMCPY3D: refuse what no
+#: allocation can have (a 1D copy never reads the pitch, so no bound check catches it).
+_SIZE_LIMIT = 2**63
 _KIND_CODE = {HOST: 0, DEVICE: 1, IMAGE: 2}  # as imagearray._copy (Cython) numbers them
 
 
@@ -190,8 +200,14 @@ def plan_copy(
             pitch = (
                 device_row_pitch if device_row_pitch is not None else (ep.pitch or dbox[0] * texel)
             )
-            if isinstance(pitch, bool) or not isinstance(pitch, (int, numpy.integer)) or pitch <= 0:
-                raise CopyError(f"device_row_pitch must be an int > 0, not {pitch!r}")
+            if (
+                isinstance(pitch, bool)
+                or not isinstance(pitch, (int, numpy.integer))
+                or not 0 < pitch < _SIZE_LIMIT
+            ):
+                raise CopyError(f"device_row_pitch must be an int > 0 and < 2**63, not {pitch!r}")
+            # A Python int from here on: NumPy integer arithmetic would wrap silently.
+            pitch = int(pitch)
             if dbox[1] > 1 and pitch % pitch_align:
                 raise CopyError(
                     f"device row pitch {pitch} B is not a multiple of the device's "
@@ -311,7 +327,14 @@ def plan_copy(
 def _device_of_pointer(ptr: int) -> int:
     import cupy
 
-    return int(cupy.cuda.runtime.pointerGetAttributes(ptr).device)
+    from imagearray._device import is_available
+
+    if not is_available():
+        raise CUDAUnavailableError("no CUDA device: cannot tell which device holds the memory")
+    try:
+        return int(cupy.cuda.runtime.pointerGetAttributes(ptr).device)
+    except cupy.cuda.runtime.CUDARuntimeError as exc:
+        raise CopyError(f"{ptr:#x} is not device memory known to CUDA ({exc})") from None
 
 
 def _linear_layout(shape, strides, itemsize) -> tuple[int, int] | None:
@@ -362,13 +385,23 @@ def endpoint(obj: Any, role: str) -> Endpoint:
             )
         return Endpoint(IMAGE, h.device, h.raw(), desc=h.desc, owner=h)
     if hasattr(obj, "__cuda_array_interface__"):
-        cai = obj.__cuda_array_interface__
-        dtype = numpy.dtype(cai["typestr"])
-        shape = tuple(cai["shape"])
-        strides = cai.get("strides") or tuple(
-            int(numpy.prod(shape[i + 1 :], dtype=numpy.int64)) * dtype.itemsize
-            for i in range(len(shape))
-        )
+        try:
+            cai = obj.__cuda_array_interface__
+            dtype = numpy.dtype(cai["typestr"])
+            shape = tuple(operator.index(n) for n in cai["shape"])
+            strides = cai.get("strides") or tuple(
+                math.prod(shape[i + 1 :]) * dtype.itemsize for i in range(len(shape))
+            )
+            strides = tuple(operator.index(s) for s in strides)
+            ptr = operator.index(cai["data"][0])
+            read_only = bool(cai["data"][1])
+            if len(strides) != len(shape) or any(n < 0 for n in shape) or ptr < 0:
+                raise ValueError("negative or mismatched values")
+        except Exception as exc:
+            raise ImageArrayTypeError(
+                f"the {role} has a malformed __cuda_array_interface__ ({exc!r}): expected a "
+                "dict with 'shape', 'typestr', 'data' (ptr, read_only) and optional 'strides'"
+            ) from None
         layout = _linear_layout(shape, strides, dtype.itemsize)
         if layout is None:
             raise CopyError(
@@ -381,7 +414,6 @@ def endpoint(obj: Any, role: str) -> Endpoint:
             # layers) or a row of (height, width, channels) data: 0 lets the plan use
             # the descriptor's row, right in both cases.
             pitch = 0
-        ptr = int(cai["data"][0])
         dev = (
             int(obj.device.id)
             if hasattr(obj, "device") and hasattr(obj.device, "id")
@@ -394,7 +426,7 @@ def endpoint(obj: Any, role: str) -> Endpoint:
             nbytes=layout[1],
             pitch=pitch,
             desc=_infer_usm_desc(shape, dtype),
-            writable=not cai["data"][1],
+            writable=not read_only,
             owner=obj,
         )
     if isinstance(obj, numpy.ndarray):
@@ -479,6 +511,20 @@ def copy(
     s = endpoint(src, "source")
     d = endpoint(dst, "destination")
     devices = [ep.device for ep in (s, d) if ep.kind != HOST]
+    args = dict(
+        desc=desc,
+        src_offset=src_offset,
+        dst_offset=dst_offset,
+        extent=extent,
+        src_extent=src_extent,
+        dst_extent=dst_extent,
+        host_extent=host_extent,
+        device_row_pitch=device_row_pitch,
+    )
+    # Every check that needs no device first, so that bad arguments are reported as
+    # such (not as a CUDA error, nor CUDAUnavailableError on a machine without GPU);
+    # the plan is made again below with the queue's device and pitch alignment.
+    plan_copy(s, d, queue_device=devices[-1] if devices else None, **args)
     queue_device = get_device(devices[-1] if stream is None and devices else None)
     # CuPy's current stream is per device: with stream=None, the queue device's.
     handle = get_stream(stream, queue_device if stream is None else None)
@@ -489,16 +535,9 @@ def copy(
     plan = plan_copy(
         s,
         d,
-        desc=desc,
-        src_offset=src_offset,
-        dst_offset=dst_offset,
-        extent=extent,
-        src_extent=src_extent,
-        dst_extent=dst_extent,
-        host_extent=host_extent,
-        device_row_pitch=device_row_pitch,
         queue_device=queue_device,
         pitch_align=device_info("image_row_pitch_align", queue_device),
+        **args,
     )
     event = execute(plan, handle, queue_device)
     # Prepared (registered) host memory makes the copy truly asynchronous: the

@@ -232,7 +232,7 @@ class ImageDescriptor:
 
         try:
             np_dtype = numpy.dtype(dtype)
-        except TypeError:
+        except Exception:  # TypeError, or ValueError for malformed specs like (int, -1)
             raise ImageArrayTypeError(
                 f"dtype {dtype!r} is not a NumPy dtype; allowed: {_ALLOWED_DTYPES}"
             ) from None
@@ -488,14 +488,7 @@ class ImageDescriptor:
         >>> print(desc.mip_level_desc(2))
         ImageDescriptor(2D 1x1 r fp32 standard)
         """
-        if isinstance(level, (bool, numpy.bool_)):
-            raise ImageArrayTypeError(f"level must be an int, got the bool {level!r}")
-        try:
-            level = operator.index(level)
-        except TypeError:
-            raise ImageArrayTypeError(
-                f"level must be an int, got {level!r} of type {type(level).__name__}"
-            ) from None
+        level = coerce_int("level", level, None)
         if not self.type.is_mipmapped:
             if level != 0:
                 raise InvalidDescriptorError(

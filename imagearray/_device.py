@@ -7,10 +7,18 @@ Every answer comes from a driver attribute read at call time
 from __future__ import annotations
 
 import enum
+import operator
 import sys
 from typing import Any
 
-from imagearray._errors import CUDAUnavailableError, DeviceMismatchError, ImageArrayTypeError
+import numpy
+
+from imagearray._errors import (
+    CUDAUnavailableError,
+    DeviceMismatchError,
+    ImageArrayTypeError,
+    ImageArrayValueError,
+)
 
 __all__ = ["Aspect", "device_has", "device_info", "get_device", "get_stream", "is_available"]
 
@@ -130,23 +138,28 @@ def get_device(device: Any = None) -> int:
     DeviceMismatchError
         The ordinal is not a device of this machine.
     """
+    # The argument is checked before the driver is touched: a wrong type is reported
+    # as such, also on a machine without CUDA.
+    dev = None
+    if device is not None:
+        if hasattr(device, "id"):
+            device = device.id
+        if isinstance(device, int) and not isinstance(device, bool):
+            dev = int(device)
+        else:
+            raise ImageArrayTypeError(
+                "device must be None, an int or a cupy.cuda.Device, not "
+                f"{device!r} of type {type(device).__name__}"
+            )
     drv = _driver()
     drv.init()
-    if device is None:
+    if dev is None:
         import cupy
 
         try:
             dev = cupy.cuda.runtime.getDevice()
         except Exception as exc:  # CuPy's runtime failing here means no usable device
             raise CUDAUnavailableError(f"CuPy cannot use a CUDA device: {exc}") from None
-    elif hasattr(device, "id"):
-        dev = int(device.id)
-    elif isinstance(device, int) and not isinstance(device, bool):
-        dev = device
-    else:
-        raise ImageArrayTypeError(
-            f"device must be None, an int or a cupy.cuda.Device, not {type(device).__name__}"
-        )
     n = drv.device_count()
     if not 0 <= dev < n:
         raise DeviceMismatchError(f"device {dev} does not exist: this machine has {n} device(s)")
@@ -163,19 +176,35 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     """
     import cupy
 
+    if device is not None:
+        if isinstance(device, (bool, numpy.bool_)) or not isinstance(device, (int, numpy.integer)):
+            raise ImageArrayTypeError(f"device must be None or a device ordinal, not {device!r}")
+        if not 0 <= device < 2**31:
+            raise ImageArrayValueError(f"device {device} is not a device ordinal")
+        device = int(device)
     if stream is None:
-        handle = int(cupy.cuda.get_current_stream(-1 if device is None else device).ptr)
+        try:
+            handle = int(cupy.cuda.get_current_stream(-1 if device is None else device).ptr)
+        except Exception as exc:  # CuPy's runtime failing here means no usable device
+            raise CUDAUnavailableError(f"CuPy cannot use a CUDA device: {exc}") from None
     elif isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
         handle = int(stream.ptr)
     elif hasattr(stream, "__cuda_stream__"):
-        handle = int(stream.__cuda_stream__()[1])
+        try:
+            handle = operator.index(stream.__cuda_stream__()[1])
+        except Exception as exc:
+            raise ImageArrayTypeError(
+                f"stream.__cuda_stream__() must return (version, handle), failed with {exc!r}"
+            ) from None
     elif isinstance(stream, int) and not isinstance(stream, bool):
-        handle = stream
+        handle = int(stream)
     else:
         raise ImageArrayTypeError(
             "stream must be None, a cupy.cuda.Stream, an object with __cuda_stream__ or an "
             f"int handle, not {type(stream).__name__}"
         )
+    if not 0 <= handle < 2**64:
+        raise ImageArrayValueError(f"stream handle {handle} is not a 64-bit CUstream")
     # 0, 1 (cudaStreamLegacy) and 2 (cudaStreamPerThread) are the current context's.
     if device is not None and handle > 2:
         sdev = _driver().stream_device(handle)
@@ -200,7 +229,10 @@ def device_has(aspect: Aspect | str, device: Any = None) -> bool:
     True
     """
     try:
-        aspect = Aspect(aspect) if not isinstance(aspect, Aspect) else aspect
+        if not isinstance(aspect, Aspect):
+            if not isinstance(aspect, str):
+                raise ValueError(aspect)
+            aspect = Aspect(aspect)
     except ValueError:
         allowed = ", ".join(a.value for a in Aspect)
         raise ImageArrayTypeError(f"unknown aspect {aspect!r}; allowed: {allowed}") from None
@@ -290,7 +322,7 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
     32
     """
     keys = [*_INFO_ATTRS, "mipmap_max_anisotropy", "name", "total_memory", "driver_version"]
-    if name is not None and name not in keys:
+    if name is not None and (not isinstance(name, str) or name not in keys):
         raise ImageArrayTypeError(f"unknown device_info key {name!r}; allowed: {', '.join(keys)}")
     dev = get_device(device)
     wanted = keys if name is None else [name]

@@ -13,6 +13,7 @@ __all__ = [
     "ReleasedResourceError",
     "ImageArrayValueError",
     "ImageArrayTypeError",
+    "ImageArrayIndexError",
 ]
 
 
@@ -26,6 +27,10 @@ class ImageArrayValueError(ImageArrayError, ValueError):
 
 class ImageArrayTypeError(ImageArrayError, TypeError):
     """An argument has a type that is not allowed."""
+
+
+class ImageArrayIndexError(ImageArrayError, IndexError):
+    """An index is out of range or malformed (an ``IndexError``, as NumPy raises)."""
 
 
 class CUDAError(ImageArrayError, RuntimeError):

@@ -23,6 +23,7 @@ order (x = width, y = height, z = depth).
 from __future__ import annotations
 
 import enum
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -389,6 +390,22 @@ class ExternalSemaphoreDescriptor:
 # --------------------------------------------------------------------------- plans (plain Python)
 
 
+def _int_tuple(name: str, value: Any) -> tuple[int, ...]:
+    """An int or a sequence of ints (each >= 0) as a tuple of Python ints."""
+    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError(value)
+        items = tuple(value)
+    except Exception:
+        raise ImageArrayTypeError(
+            f"{name} must be an int or a sequence of ints, got {value!r} of type "
+            f"{type(value).__name__}"
+        ) from None
+    return tuple(_as_int(f"{name}[{i}]", v) for i, v in enumerate(items))
+
+
 def plan_linear_mapping(
     available: int,
     offset: Any = 0,
@@ -416,7 +433,7 @@ def plan_linear_mapping(
         )
     try:
         dt = numpy.dtype(dtype)
-    except TypeError:
+    except Exception:  # TypeError, or ValueError for malformed specs like (int, -1)
         raise ImageArrayTypeError(f"dtype {dtype!r} is not a NumPy dtype") from None
     if dt.itemsize == 0 or dt.hasobject:
         raise ImageArrayTypeError(f"dtype {dt} cannot describe device memory")
@@ -427,16 +444,13 @@ def plan_linear_mapping(
             raise ImageArrayValueError(f"{size} bytes hold no element of {dt}")
         shape_t: tuple[int, ...] = (size // dt.itemsize,)
     else:
-        if isinstance(shape, (int, numpy.integer)) and not isinstance(shape, bool):
-            shape = (shape,)
-        shape_t = tuple(_as_int("shape", s) for s in shape)
+        shape_t = _int_tuple("shape", shape)
     strides_t = None
     if strides is None:
-        needed = int(numpy.prod(shape_t, dtype=numpy.int64)) * dt.itemsize
+        # Python ints: a NumPy int64 product would wrap around (2**32 * 2**32 -> 0).
+        needed = math.prod(shape_t) * dt.itemsize
     else:
-        if isinstance(strides, (int, numpy.integer)) and not isinstance(strides, bool):
-            strides = (strides,)
-        strides_t = tuple(_as_int("strides", s) for s in strides)
+        strides_t = _int_tuple("strides", strides)
         if len(strides_t) != len(shape_t):
             raise ImageArrayValueError(
                 f"strides {strides_t} and shape {shape_t} have different lengths"

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy
 
+from imagearray._coerce import coerce_int
 from imagearray._copies import _KIND_CODE, DEVICE, HOST, IMAGE, CopyPlan, Endpoint, execute
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import get_device, get_stream
+from imagearray._device import get_stream
 from imagearray._enums import ImageType
 from imagearray._errors import (
+    ImageArrayIndexError,
     ImageArrayTypeError,
     ImageArrayValueError,
     ReleasedResourceError,
@@ -75,6 +77,16 @@ def _layer_constant(device: int, value: int):
             cupy.cuda.Device().synchronize()  # filled before any stream reads it
         _LAYER_CONSTANTS[(device, value)] = arr
     return arr
+
+
+def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
+    """``k.indices(size)``, with NumPy's complaints as family errors."""
+    try:
+        return k.indices(size)
+    except ValueError:  # "slice step cannot be zero"
+        raise ImageArrayValueError(f"slice step cannot be zero: {k!r}") from None
+    except Exception:  # TypeError, or what a broken __index__ raises
+        raise ImageArrayTypeError(f"slice indices must be integers or None, got {k!r}") from None
 
 
 def _result_shape(shape: tuple[int, ...], key: tuple) -> tuple[int, ...]:
@@ -257,9 +269,9 @@ class ImageArray:
             raise ImageArrayValueError(f"{self!r} is not mipmapped")
         if self._origin != (0, 0, 0) or self._vdesc != desc.mip_level_desc(self._level):
             raise ImageArrayValueError("take mip levels of the whole image, then layers or faces")
-        level = operator.index(level)
+        level = coerce_int("level", level, None)
         if not 0 <= level < self.levels:
-            raise IndexError(f"mip level {level} out of range for {self.levels} levels")
+            raise ImageArrayIndexError(f"mip level {level} out of range for {self.levels} levels")
         self._check_alive()
         from imagearray._image_mem import get_mip_level_mem_handle
 
@@ -268,11 +280,11 @@ class ImageArray:
 
     def _single(self, index: int, kind: str) -> ImageArray:
         n = self.layers
-        index = operator.index(index)
+        index = coerce_int(kind, index, None)
         if index < 0:
             index += n
         if not 0 <= index < n:
-            raise IndexError(f"{kind} {index} out of range for {n} {kind}s")
+            raise ImageArrayIndexError(f"{kind} {index} out of range for {n} {kind}s")
         v = self._vdesc
         single = ImageDescriptor(
             v.width,
@@ -474,9 +486,9 @@ class ImageArray:
         ndim = self.ndim
         n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
         if sum(1 for k in key if k is Ellipsis) > 1:
-            raise IndexError("an index can only have a single ellipsis ('...')")
+            raise ImageArrayIndexError("an index can only have a single ellipsis ('...')")
         if n_real > ndim:
-            raise IndexError(
+            raise ImageArrayIndexError(
                 f"too many indices for array: array is {ndim}-dimensional, "
                 f"but {n_real} were indexed"
             )
@@ -490,20 +502,24 @@ class ImageArray:
             expanded.extend([slice(None)] * (ndim - n_real))
         real = [k for k in expanded if k is not None]
         for k in real[n_img:]:  # the channel axis: validate before any copy
-            if not isinstance(k, slice) and not -self.channels <= operator.index(k) < self.channels:
-                raise IndexError(
+            if isinstance(k, slice):
+                _slice_indices(k, self.channels)
+            elif not -self.channels <= operator.index(k) < self.channels:
+                raise ImageArrayIndexError(
                     f"index {k} is out of bounds for axis {n_img} with size {self.channels}"
                 )
         per_axis = []
         for axis, (k, size) in enumerate(zip(real[:n_img], self.shape)):
             if isinstance(k, slice):
-                start, stop, step = k.indices(size)
+                start, stop, step = _slice_indices(k, size)
                 n = len(range(start, stop, step))
                 per_axis.append((start, stop, step, n, False))
             else:
                 i = operator.index(k)
                 if not -size <= i < size:
-                    raise IndexError(f"index {i} is out of bounds for axis {axis} with size {size}")
+                    raise ImageArrayIndexError(
+                        f"index {i} is out of bounds for axis {axis} with size {size}"
+                    )
                 i %= size
                 per_axis.append((i, i + 1, 1, 1, True))
         return expanded, per_axis
@@ -962,11 +978,34 @@ class ImageArray:
         self._mem.free()
 
 
+def _as_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise ImageArrayTypeError(
+            f"{name} must be a bool, got {value!r} of type {type(value).__name__}"
+        )
+    return bool(value)
+
+
+def _as_shape(shape: Any) -> tuple:
+    """``shape`` (an int or a sequence) as a tuple; its items are checked by
+    ``ImageDescriptor.from_shape``, which names the offending axis."""
+    if isinstance(shape, (int, numpy.integer)) and not isinstance(shape, (bool, numpy.bool_)):
+        return (int(shape),)
+    try:
+        if isinstance(shape, (str, bytes, bool, numpy.bool_)):
+            raise TypeError(shape)
+        return tuple(shape)
+    except Exception:
+        raise ImageArrayTypeError(
+            f"shape must be an int or a sequence of ints, got {shape!r} of type "
+            f"{type(shape).__name__}"
+        ) from None
+
+
 def _make_desc(shape, dtype, channels, layers, cubemap, levels, normalized) -> ImageDescriptor:
-    if isinstance(shape, (int, numpy.integer)):
-        shape = (int(shape),)
-    levels = operator.index(levels)
-    if cubemap:
+    shape = _as_shape(shape)
+    levels = coerce_int("levels", levels, None)  # the range is checked by verify()
+    if _as_bool("cubemap", cubemap):
         if layers is not None:
             t = ImageType.CUBEMAP_ARRAY
             if levels > 1:
@@ -979,7 +1018,7 @@ def _make_desc(shape, dtype, channels, layers, cubemap, levels, normalized) -> I
         t = ImageType.MIPMAP if levels > 1 else ImageType.STANDARD
     array_size = layers if layers is not None else (6 if cubemap else 1)
     return ImageDescriptor.from_shape(
-        tuple(shape),
+        shape,
         dtype,
         channels,
         image_type=t,
@@ -1067,9 +1106,22 @@ def asimage(
     """
     if isinstance(a, ImageArray):
         return a
+    channels = coerce_int("channels", channels, None)  # 1, 2 or 4: checked by from_shape
+    layered = _as_bool("layered", layered)
+    cubemap = _as_bool("cubemap", cubemap)
     if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-        a = numpy.asarray(a)
-    shape = tuple(a.shape)
+        try:
+            a = numpy.asarray(a)
+        except Exception as exc:  # e.g. ragged nested sequences
+            raise ImageArrayValueError(
+                f"cannot make an array of the {type(a).__name__} given: {exc}"
+            ) from None
+    try:
+        shape = tuple(operator.index(n) for n in a.shape)
+    except Exception:
+        raise ImageArrayTypeError(
+            f"a.shape must be a tuple of ints, got {getattr(a, 'shape', None)!r}"
+        ) from None
     if channels > 1:
         if not shape or shape[-1] != channels:
             raise ImageArrayValueError(
@@ -1092,6 +1144,7 @@ def asimage(
             layers = n
     if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
         device = a.device.id
+    # empty() checks the arguments, then the device, before allocating anything.
     img = empty(
         shape,
         a.dtype,
@@ -1099,7 +1152,7 @@ def asimage(
         layers=layers,
         cubemap=cubemap,
         normalized=normalized,
-        device=get_device(device),
+        device=device,
     )
     img._write(*img._whole(), a, stream)
     return img

@@ -17,6 +17,7 @@ import dataclasses
 import weakref
 from typing import Any
 
+from imagearray._coerce import coerce_int
 from imagearray._descriptor import ImageDescriptor
 from imagearray._enums import ImageType
 from imagearray._errors import (
@@ -156,6 +157,14 @@ def plan_handle(
     ``limits`` holds the device's ``image_row_pitch_align``, ``texture_alignment``,
     ``max_image_1d_linear_width``, ``max_image_linear_width/height/row_pitch``.
     """
+    if not isinstance(desc, ImageDescriptor):
+        raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
+    if not isinstance(kind, str) or kind not in _KIND_CODE:
+        raise ImageArrayValueError(f"kind must be one of {', '.join(_KIND_CODE)}, not {kind!r}")
+    if sampler is not None and not isinstance(sampler, Sampler):
+        raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
+    address = _as_uint64("address", address)
+    pitch = None if pitch is None else _as_uint64("pitch", pitch)
     limits = limits or {}
     if sampler is None:
         if kind == MIPMAP or desc.type.is_mipmapped:
@@ -169,8 +178,6 @@ def plan_handle(
                 "sampled; pass a sampler, or copy the data into image memory"
             )
         return HandlePlan(False, kind)
-    if not isinstance(sampler, Sampler):
-        raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
     sampler.check_channel_type(desc.channel_type)
     if kind == MIPMAP and not sampler.normalized:
         # cuTexObjectCreate: "for CUDA mipmapped arrays, [CU_TRSF_NORMALIZED_COORDINATES]
@@ -212,7 +219,7 @@ def plan_handle(
     elif kind == PITCH2D:
         if desc.type is not ImageType.STANDARD or desc.dimensions != 2:
             raise ImageArrayValueError(f"a 2D USM image must be a 2D standard image, not {desc}")
-        row_pitch = int(pitch) if pitch is not None else w * desc.texel_size
+        row_pitch = pitch if pitch is not None else w * desc.texel_size
         align = limits.get("image_row_pitch_align", 1)
         if row_pitch % align:
             raise ImageArrayValueError(
@@ -251,6 +258,14 @@ def plan_handle(
         max_level_clamp=sampler.max_mipmap_level_clamp,
         border_color=sampler.border_color,
     )
+
+
+def _as_uint64(name: str, value: Any) -> int:
+    """``value`` as an int that fits the driver's 64-bit unsigned fields."""
+    v = coerce_int(name, value, 0)
+    if v >= 2**64:
+        raise ImageArrayValueError(f"{name}={v} does not fit 64 bits")
+    return v
 
 
 def _check_alignment(address: int, align: int) -> None:
@@ -349,6 +364,10 @@ def create_image(
 
     if desc is not None and not isinstance(desc, ImageDescriptor):
         raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
+    if sampler is not None and not isinstance(sampler, Sampler):
+        raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
+    if pitch is not None:
+        pitch = _as_uint64("pitch", pitch)
     kind, address, owner, mdesc, device, usm_pitch = _resolve_memory(memory, None)
     if desc is not None:
         desc.verify()
@@ -362,6 +381,11 @@ def create_image(
         desc = mdesc
     limits = {}
     if kind in (LINEAR, PITCH2D):
+        # The rules that need no device limit first (e.g. no surface on USM), before
+        # the device is queried; the plan is made again below with the limits.
+        plan_handle(
+            desc, kind, sampler, address=address, pitch=usm_pitch if pitch is None else pitch
+        )
         limits = {
             k: device_info(k, device)
             for k in (

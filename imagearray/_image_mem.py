@@ -458,28 +458,20 @@ def pitched_alloc_device(
     """
     import cupy
 
-    dev = get_device(device)
-    align = device_info("image_row_pitch_align", dev)
+    # Every argument is checked before the device is touched.
     if isinstance(desc_or_width_bytes, ImageDescriptor):
         desc = desc_or_width_bytes.verify()
         if height is not None or element_size is not None:
             raise ImageArrayTypeError("pitched_alloc_device(desc) takes no height/element_size")
         if desc.type is not ImageType.STANDARD or desc.dimensions > 2:
             raise ImageArrayValueError(f"USM images are 1D or 2D standard images, not {desc}")
-        rows = max(desc.height, 1)
-        pitch = _round_up(desc.width * desc.texel_size, align)
-        shape: tuple[int, ...] = (rows, desc.width)
-        strides: tuple[int, ...] = (pitch, desc.texel_size)
-        if desc.num_channels > 1:
-            shape += (desc.num_channels,)
-            strides += (desc.dtype.itemsize,)
-        dtype = desc.dtype
+        rows, row_bytes, unit = max(desc.height, 1), desc.width * desc.texel_size, 1
     else:
         width_bytes = desc_or_width_bytes
         for name, v in (("width_in_bytes", width_bytes), ("height", height)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ImageArrayValueError(f"{name} must be an int > 0, not {v!r}")
-        if element_size not in (1, 2, 4, 8, 16):
+        if isinstance(element_size, bool) or element_size not in (1, 2, 4, 8, 16):
             raise ImageArrayValueError(
                 f"element_size must be 1, 2, 4, 8 or 16 bytes, not {element_size!r}"
             )
@@ -487,8 +479,22 @@ def pitched_alloc_device(
             raise ImageArrayValueError(
                 f"width_in_bytes {width_bytes} is not a multiple of element_size {element_size}"
             )
-        rows = height
-        pitch = _round_up(width_bytes, max(align, element_size))
+        rows, row_bytes, unit = height, width_bytes, element_size
+    if rows * row_bytes >= 2**63:
+        raise ImageArrayValueError(
+            f"{rows} rows of {row_bytes} B are larger than any device memory"
+        )
+    dev = get_device(device)
+    align = device_info("image_row_pitch_align", dev)
+    pitch = _round_up(row_bytes, max(align, unit))
+    if isinstance(desc_or_width_bytes, ImageDescriptor):
+        shape: tuple[int, ...] = (rows, desc.width)
+        strides: tuple[int, ...] = (pitch, desc.texel_size)
+        if desc.num_channels > 1:
+            shape += (desc.num_channels,)
+            strides += (desc.dtype.itemsize,)
+        dtype = desc.dtype
+    else:
         shape, strides, dtype = (rows, width_bytes), (pitch, 1), cupy.uint8
     with cupy.cuda.Device(dev):
         mem = cupy.cuda.alloc(pitch * rows)

@@ -15,7 +15,14 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["get_include", "header_hash", "kernel_preamble"]
+from imagearray._errors import ImageArrayError, ImageArrayTypeError
+
+__all__ = ["get_include", "header_hash", "kernel_preamble", "HeadersNotFoundError"]
+
+
+class HeadersNotFoundError(ImageArrayError, FileNotFoundError):
+    """No device headers where they were looked for (also a ``FileNotFoundError``)."""
+
 
 _INCLUDE_DIR = Path(__file__).resolve().parent / "include"
 _UMBRELLA = "imagearray/bindless_images.cuh"
@@ -66,8 +73,11 @@ def header_hash(include_dir: str | os.PathLike[str] | None = None) -> str:
 
     Raises
     ------
-    FileNotFoundError
-        If the folder holds no ``imagearray/*.cuh`` file.
+    HeadersNotFoundError
+        If the folder holds no ``imagearray/*.cuh`` file (a ``FileNotFoundError`` and an
+        ``ImageArrayError``).
+    ImageArrayTypeError
+        If ``include_dir`` is not None, a str or an ``os.PathLike``.
 
     Examples
     --------
@@ -75,10 +85,26 @@ def header_hash(include_dir: str | os.PathLike[str] | None = None) -> str:
     >>> len(inc.header_hash())
     16
     """
-    folder = _INCLUDE_DIR if include_dir is None else Path(include_dir)
-    files = _header_files(folder)
+    if include_dir is None:
+        folder = _INCLUDE_DIR
+    elif isinstance(include_dir, (str, os.PathLike)):
+        try:
+            folder = Path(include_dir)
+        except TypeError:  # a PathLike whose __fspath__ returns neither str nor bytes
+            folder = None
+    else:
+        folder = None
+    if folder is None:
+        raise ImageArrayTypeError(
+            f"include_dir must be None, a str or an os.PathLike, got {include_dir!r} of type "
+            f"{type(include_dir).__name__}"
+        )
+    try:
+        files = _header_files(folder)
+    except (OSError, ValueError) as exc:  # unreadable folder, NUL in the path
+        raise HeadersNotFoundError(f"cannot list {str(folder)!r}: {exc}") from None
     if not files:
-        raise FileNotFoundError(
+        raise HeadersNotFoundError(
             f"no device headers (imagearray/*.cuh) under {str(folder)!r}; "
             "the installation is incomplete"
         )

@@ -171,7 +171,12 @@ def _as_float(name: str, value: Any) -> float:
         raise ImageArrayTypeError(
             f"{name} must be a real number, got {value!r} of type {type(value).__name__}"
         )
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # e.g. an int or Fraction beyond the float range
+        raise ImageArrayValueError(
+            f"{name} is out of the floating-point range, got {name}={value!r}"
+        ) from None
     if math.isnan(result):
         raise ImageArrayValueError(f"{name} must not be NaN, got {name}={value!r}")
     return result

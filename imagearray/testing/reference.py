@@ -72,6 +72,25 @@ _COORD_LIMIT = float(2**30)
 # ----------------------------------------------------------------------------- texels
 
 
+def _asarray(values: Any, name: str) -> numpy.ndarray:
+    """``numpy.asarray(values)``, failing with a family error (e.g. ragged sequences)."""
+    try:
+        return numpy.asarray(values)
+    except Exception as exc:
+        raise ImageArrayValueError(
+            f"{name} cannot be made an array ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _is_dims(dims: Any, allowed: tuple[int, ...]) -> bool:
+    """True when ``dims`` is an int (not a bool, not a float that equals one) in ``allowed``."""
+    return (
+        isinstance(dims, (int, numpy.integer))
+        and not isinstance(dims, (bool, numpy.bool_))
+        and int(dims) in allowed
+    )
+
+
 def _channel_type(data: numpy.ndarray, channel_type: ChannelType | str | None) -> ChannelType:
     """Return the channel type of ``data``: ``channel_type`` checked, or inferred."""
     if channel_type is None:
@@ -140,7 +159,7 @@ def read_texels(data: Any, channel_type: ChannelType | str | None = None) -> num
     >>> read_texels(np.array([-128, -127, 127], np.int8), "snorm_int8")
     array([-1., -1.,  1.], dtype=float32)
     """
-    data = numpy.asarray(data)
+    data = _asarray(data, "data")
     ct = _channel_type(data, channel_type)
     if ct.is_normalized:
         bits = 8 * ct.itemsize
@@ -155,8 +174,9 @@ def read_texels(data: Any, channel_type: ChannelType | str | None = None) -> num
 
 def _split_shape(data: numpy.ndarray, dims: int) -> tuple[tuple[int, ...], int | None]:
     """Return the extents in texture order (x, y, z) and the channel count (or None)."""
-    if isinstance(dims, bool) or dims not in (1, 2, 3):
+    if not _is_dims(dims, (1, 2, 3)):
         raise ImageArrayValueError(f"dims must be 1, 2 or 3, got dims={dims!r}")
+    dims = int(dims)
     if data.ndim not in (dims, dims + 1):
         raise ImageArrayValueError(
             f"a {dims}D image is an array of {dims} spatial axes and an optional channel "
@@ -175,7 +195,7 @@ def _split_shape(data: numpy.ndarray, dims: int) -> tuple[tuple[int, ...], int |
 
 def _coordinates(values: Any, dims: int, name: str) -> numpy.ndarray:
     """Return ``values`` as an array whose last axis has ``dims`` entries (x, y, z)."""
-    array = numpy.asarray(values)
+    array = _asarray(values, name)
     if array.ndim == 0 or array.shape[-1] != dims:
         raise ImageArrayValueError(
             f"the last axis of {name} must hold the {dims} coordinate(s) "
@@ -396,10 +416,11 @@ def sample(
     array([2., 1.], dtype=float32)
     """
     _check_sampler(sampler)
-    data = numpy.asarray(data)
+    data = _asarray(data, "data")
     ct = _channel_type(data, channel_type)
     sampler.check_channel_type(ct)
     _, channels = _split_shape(data, dims)
+    dims = int(dims)
     coords = _float_coordinates(coords, dims, "coords")
     texels = read_texels(data, ct)
     border = _border(sampler, channels, texels.dtype)
@@ -459,16 +480,22 @@ def filter_tolerance(
     0.0
     """
     _check_sampler(sampler)
-    if isinstance(dims, bool) or dims not in (1, 2, 3):
+    if not _is_dims(dims, (1, 2, 3)):
         raise ImageArrayValueError(f"dims must be 1, 2 or 3, got dims={dims!r}")
+    dims = int(dims)
+    if not isinstance(mip_blend, (bool, numpy.bool_)):
+        raise ImageArrayTypeError(f"mip_blend must be a bool, got {mip_blend!r}")
     arrays = data if isinstance(data, (list, tuple)) else [data]
-    values = [read_texels(numpy.asarray(a), channel_type).astype(numpy.float64) for a in arrays]
+    arrays = [_asarray(a, "data") for a in arrays]
+    if not arrays or any(a.size == 0 for a in arrays):
+        raise ImageArrayValueError("data holds no texels: the tolerance needs their range")
+    values = [read_texels(a, channel_type).astype(numpy.float64) for a in arrays]
     if AddressingMode.CLAMP in tuple(sampler.addressing):
         values.append(numpy.asarray(sampler.border_color, numpy.float64))
     flat = numpy.concatenate([v.ravel() for v in values])
     span = float(flat.max() - flat.min())
     weights = (dims if sampler.filtering is FilteringMode.LINEAR else 0) + int(bool(mip_blend))
-    ct = _channel_type(numpy.asarray(arrays[0]), channel_type)
+    ct = _channel_type(arrays[0], channel_type)
     exact = weights == 0 and not ct.is_normalized and not mip_blend
     ulps = 0.0 if exact else 8 * 2.0**-24 * float(numpy.abs(flat).max())
     return weights * span / 256 + ulps
@@ -547,9 +574,10 @@ def fetch(
     >>> fetch(image, [[2, 0], [0, 1]], dims=2)
     array([2, 3], dtype=uint8)
     """
-    data = numpy.asarray(data)
+    data = _asarray(data, "data")
     _channel_type(data, channel_type)
     extents, _ = _split_shape(data, dims)
+    dims = int(dims)
     indices = _coordinates(indices, dims, "indices")
     if not numpy.issubdtype(indices.dtype, numpy.integer):
         raise ImageArrayTypeError(f"indices must be integers, got dtype {indices.dtype}")
@@ -575,7 +603,7 @@ def _layer_indices(values: Any, count: int, name: str) -> numpy.ndarray:
     "a 32-bit unsigned integer": the value is taken modulo 2**32 (so -1 is 2**32 - 1),
     then clamped to the last layer.
     """
-    array = numpy.asarray(values)
+    array = _asarray(values, name)
     if array.dtype == numpy.bool_ or not numpy.issubdtype(array.dtype, numpy.integer):
         raise ImageArrayTypeError(f"{name} must be integers, got dtype {array.dtype}")
     # int64 wrap-around of uint64 values keeps the residue modulo 2**32.
@@ -671,12 +699,13 @@ def sample_layered(
     array([ 1.5, 15. , 10. ], dtype=float32)
     """
     _check_sampler(sampler)
-    if isinstance(dims, bool) or dims not in (1, 2):
+    if not _is_dims(dims, (1, 2)):
         raise ImageArrayValueError(
             f"a layered image has 1 or 2 spatial axes (tex1DLayered, tex2DLayered), "
             f"got dims={dims!r}"
         )
-    data = numpy.asarray(data)
+    dims = int(dims)
+    data = _asarray(data, "data")
     ct = _channel_type(data, channel_type)
     sampler.check_channel_type(ct)
     if data.ndim not in (dims + 1, dims + 2) or data.shape[0] == 0:
@@ -845,7 +874,7 @@ def sample_cubemap(
     array([0., 3., 5.], dtype=float32)
     """
     _check_sampler(sampler)
-    faces = numpy.asarray(faces)
+    faces = _asarray(faces, "faces")
     ct = _channel_type(faces, channel_type)
     sampler.check_channel_type(ct)
     if (
@@ -891,7 +920,7 @@ def _mip_levels(
         )
     if not levels:
         raise ImageArrayValueError("levels is empty: a mipmap has at least one level")
-    arrays = [numpy.asarray(level) for level in levels]
+    arrays = [_asarray(level, f"levels[{i}]") for i, level in enumerate(levels)]
     ct = _channel_type(arrays[0], channel_type)
     extents0, channels = _split_shape(arrays[0], dims)
     most = max(extents0).bit_length()  # 1 + floor(log2(largest extent))
@@ -1025,7 +1054,7 @@ def sample_mipmap(
     arrays, ct, channels = _mip_levels(levels, channel_type, dims)
     sampler.check_channel_type(ct)
     coords = _float_coordinates(coords, dims, "coords")
-    lod = numpy.asarray(level)
+    lod = _asarray(level, "level")
     if lod.dtype == numpy.bool_ or not (
         numpy.issubdtype(lod.dtype, numpy.floating) or numpy.issubdtype(lod.dtype, numpy.integer)
     ):
@@ -1105,11 +1134,12 @@ def lod_from_gradients(dx: Any, dy: Any, sizes: Any, *, dims: int) -> numpy.ndar
     ...                    (16, 16), dims=2).tolist()
     [-inf, 2.0]
     """
-    if isinstance(dims, bool) or dims not in (1, 2, 3):
+    if not _is_dims(dims, (1, 2, 3)):
         raise ImageArrayValueError(f"dims must be 1, 2 or 3, got dims={dims!r}")
+    dims = int(dims)
     gx = _float_coordinates(dx, dims, "dx", "gradients").astype(numpy.float64)
     gy = _float_coordinates(dy, dims, "dy", "gradients").astype(numpy.float64)
-    size_array = numpy.asarray(sizes) if not isinstance(sizes, (str, bytes)) else None
+    size_array = _asarray(sizes, "sizes") if not isinstance(sizes, (str, bytes)) else None
     if (
         size_array is None
         or size_array.shape != (dims,)
@@ -1152,6 +1182,10 @@ def _box_overlaps(n: int) -> numpy.ndarray:
     return numpy.maximum(high - low, 0)
 
 
+#: Largest ``n`` of :func:`box_weights`: its (n // 2) x n float64 matrix is then 1 GiB.
+_MAX_BOX_WEIGHTS = 1 << 14
+
+
 def _check_extent(n: Any, name: str) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 1:
         raise ImageArrayValueError(f"{name} must be a positive integer, got {n!r}")
@@ -1181,7 +1215,8 @@ def box_weights(n: int) -> numpy.ndarray:
     Raises
     ------
     ImageArrayValueError
-        If ``n`` is not a positive integer.
+        If ``n`` is not a positive integer, or is above 16384 (the dense matrix would
+        need more than 1 GiB).
 
     Examples
     --------
@@ -1193,6 +1228,12 @@ def box_weights(n: int) -> numpy.ndarray:
            [0., 0., 1., 2., 2.]])
     """
     n = _check_extent(n, "n")
+    if n > _MAX_BOX_WEIGHTS:
+        # The matrix is dense, (n // 2) x n float64: refuse before asking for gigabytes.
+        raise ImageArrayValueError(
+            f"n={n} is too large for a dense weight matrix ({max(1, n // 2)} x {n}); "
+            f"at most {_MAX_BOX_WEIGHTS}"
+        )
     return _box_overlaps(n) / n
 
 
@@ -1259,9 +1300,10 @@ def box_pyramid(
     >>> [level.tolist() for level in levels]  # (0 + 1 + 1)/2.5 = 0.8, (1 + 4 + 8)/2.5 = 5.2
     [[0, 1, 2, 4, 8], [1, 5], [3]]
     """
-    data = numpy.asarray(data)
+    data = _asarray(data, "data")
     _channel_type(data, channel_type)
     extents, _ = _split_shape(data, dims)
+    dims = int(dims)
     most = max(extents).bit_length()
     if isinstance(num_levels, bool) or not isinstance(num_levels, (int, numpy.integer)):
         raise ImageArrayValueError(f"num_levels must be an integer, got {num_levels!r}")
