@@ -14,6 +14,7 @@ __all__ = [
     "ImageArrayValueError",
     "ImageArrayTypeError",
     "ImageArrayIndexError",
+    "HeadersNotFoundError",
 ]
 
 
@@ -104,6 +105,10 @@ class CopyError(ImageArrayValueError):
 
 class DeviceMismatchError(ImageArrayValueError):
     """An object made on one device was used with another."""
+
+
+class HeadersNotFoundError(ImageArrayError, FileNotFoundError):
+    """No device headers where they were looked for (also a ``FileNotFoundError``)."""
 
 
 class ReleasedResourceError(ImageArrayError, RuntimeError):

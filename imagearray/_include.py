@@ -15,13 +15,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from imagearray._errors import ImageArrayError, ImageArrayTypeError
+from imagearray._errors import HeadersNotFoundError, ImageArrayTypeError
 
-__all__ = ["get_include", "header_hash", "kernel_preamble", "HeadersNotFoundError"]
-
-
-class HeadersNotFoundError(ImageArrayError, FileNotFoundError):
-    """No device headers where they were looked for (also a ``FileNotFoundError``)."""
+__all__ = ["get_include", "header_hash", "kernel_preamble"]
 
 
 _INCLUDE_DIR = Path(__file__).resolve().parent / "include"
@@ -101,16 +97,16 @@ def header_hash(include_dir: str | os.PathLike[str] | None = None) -> str:
         )
     try:
         files = _header_files(folder)
-    except (OSError, ValueError) as exc:  # unreadable folder, NUL in the path
-        raise HeadersNotFoundError(f"cannot list {str(folder)!r}: {exc}") from None
+        contents = [(path, path.read_bytes()) for path in files]
+    except (OSError, ValueError) as exc:  # unreadable file or folder, NUL in the path
+        raise HeadersNotFoundError(f"cannot read the headers in {str(folder)!r}: {exc}") from None
     if not files:
         raise HeadersNotFoundError(
             f"no device headers (imagearray/*.cuh) under {str(folder)!r}; "
             "the installation is incomplete"
         )
     digest = hashlib.sha256()
-    for path in files:
-        data = path.read_bytes()
+    for path, data in contents:
         # Name and length first, so moving bytes between files changes the hash too.
         digest.update(path.name.encode() + b"\0" + str(len(data)).encode() + b"\0")
         digest.update(data)

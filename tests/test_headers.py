@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from imagearray import _include
+from imagearray import HeadersNotFoundError, _include
 
 try:
     from cuda.bindings import nvrtc
@@ -616,6 +616,11 @@ def test_header_hash_follows_the_header_bytes(tmp_path):
     empty = tmp_path / "empty"
     (empty / "imagearray").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="no device headers"):
+        _include.header_hash(empty)
+
+    # a folder where a header should be: the family's error, not IsADirectoryError
+    (empty / "imagearray" / "odd.cuh").mkdir()
+    with pytest.raises(HeadersNotFoundError, match="cannot read the headers"):
         _include.header_hash(empty)
 
 
