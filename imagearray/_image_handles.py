@@ -17,15 +17,17 @@ import dataclasses
 import weakref
 from typing import Any
 
+from imagearray import _handles as _cy  # the Cython layer
 from imagearray._coerce import coerce_int
 from imagearray._descriptor import ImageDescriptor
+from imagearray._device import device_info
 from imagearray._enums import ImageType
 from imagearray._errors import (
     ImageArrayTypeError,
     ImageArrayValueError,
     ReleasedResourceError,
 )
-from imagearray._image_mem import ImageMem, cuda_format, is_image_mem_handle
+from imagearray._image_mem import ImageMem, cuda_format, is_image_mem_handle, on_device
 from imagearray._sampler import Sampler
 
 __all__ = [
@@ -81,8 +83,6 @@ class _Handle(int):
 
     def destroy(self) -> None:
         """Destroy the CUDA object now; a second call raises ``ReleasedResourceError``."""
-        from imagearray._image_mem import on_device
-
         with on_device(self._obj.device):
             self._obj.destroy()
 
@@ -102,7 +102,7 @@ class _Handle(int):
 
     # int arithmetic on a handle is always a mistake
     def _no_arithmetic(self, *args):
-        raise TypeError(f"{type(self).__name__} is an opaque handle: no arithmetic on it")
+        raise ImageArrayTypeError(f"{type(self).__name__} is an opaque handle: no arithmetic on it")
 
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _no_arithmetic
     __floordiv__ = __truediv__ = __mod__ = __neg__ = __lshift__ = __rshift__ = _no_arithmetic
@@ -359,9 +359,6 @@ def create_image(
     >>> with ia.create_image(img, sampler=ia.Sampler(filtering="linear")) as tex:  # doctest: +SKIP
     ...     kernel((1,), (64,), (tex, out))
     """
-    from imagearray import _handles as cy  # the Cython layer
-    from imagearray._device import device_info
-
     if desc is not None and not isinstance(desc, ImageDescriptor):
         raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
     if sampler is not None and not isinstance(sampler, Sampler):
@@ -397,26 +394,44 @@ def create_image(
                 "max_image_linear_row_pitch",
             )
         }
-    plan = plan_handle(
-        desc,
-        kind,
-        sampler,
-        address=address,
-        pitch=pitch if pitch is not None else usm_pitch,
-        limits=limits,
-    )
-    from imagearray._image_mem import on_device
-
+    pitch = pitch if pitch is not None else usm_pitch
+    if limits:
+        plan = plan_handle(desc, kind, sampler, address=address, pitch=pitch, limits=limits)
+    else:
+        plan = _memo_plan(desc, kind, sampler, address, pitch)
     with on_device(device):
-        obj = _create(cy, plan, kind, device, address, owner)
+        obj = _create(_cy, plan, kind, device, address, owner)
     handle: _Handle
     if plan.sampled:
         handle = SampledImageHandle(obj, desc, sampler)
     else:
         handle = UnsampledImageHandle(obj, desc, None)
     if is_image_mem_handle(owner):
-        _DEPENDENTS.setdefault(owner, weakref.WeakSet()).add(obj)
+        dependents = _DEPENDENTS.get(owner)
+        if dependents is None:
+            dependents = _DEPENDENTS[owner] = weakref.WeakSet()
+        dependents.add(obj)
     return handle
+
+
+# (id(desc), id(sampler), kind, address, pitch) -> (desc, sampler, plan). Planning is
+# pure but costs several times the driver's cuTexObjectCreate, so a handle made again
+# for the same descriptor and sampler objects reuses the plan. The entry holds both
+# objects, so their ids cannot be reused while it exists.
+_PLANS: dict[tuple, tuple] = {}
+_PLANS_MAX = 1024
+
+
+def _memo_plan(desc, kind, sampler, address, pitch) -> HandlePlan:
+    key = (id(desc), id(sampler), kind, address, pitch)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is desc and hit[1] is sampler:
+        return hit[2]
+    plan = plan_handle(desc, kind, sampler, address=address, pitch=pitch)
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    _PLANS[key] = (desc, sampler, plan)
+    return plan
 
 
 def _create(cy, plan: HandlePlan, kind: str, device: int, address: int, owner: Any):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from imagearray import _memory as _cymem  # the Cython layer
 from imagearray._coerce import coerce_enum
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info, get_device
@@ -36,9 +37,7 @@ __all__ = [
 
 
 def _memory():
-    from imagearray import _memory
-
-    return _memory
+    return _cymem
 
 
 def _cu():
@@ -216,6 +215,8 @@ class on_device:  # noqa: N801 - used like a function, as cupy.cuda.Device is
     primary context current and never switches contexts behind CuPy's back. Without
     a usable device it does nothing: the driver call inside reports that itself."""
 
+    __slots__ = ("_device", "_cm")
+
     def __init__(self, device: int) -> None:
         self._device = device
         self._cm = None
@@ -223,8 +224,10 @@ class on_device:  # noqa: N801 - used like a function, as cupy.cuda.Device is
     def __enter__(self) -> None:
         import cupy
 
-        cm = cupy.cuda.Device(self._device)
         try:
+            if cupy.cuda.runtime.getDevice() == self._device:
+                return  # already current: nothing to switch (the common case, and cheap)
+            cm = cupy.cuda.Device(self._device)
             cm.__enter__()
         except cupy.cuda.runtime.CUDARuntimeError:
             return

@@ -97,7 +97,7 @@ def test_handle_types_are_ints_that_refuse_arithmetic():
 
     h = SampledImageHandle(FakeTex(), F32_2D, ia.Sampler())
     assert int(h) == 42 and h.raw_handle == 42 and isinstance(h, int)
-    with pytest.raises(TypeError):
+    with pytest.raises(ia.ImageArrayTypeError, match="opaque handle"):
         h + 1
     with pytest.raises(ia.ImageArrayTypeError, match="cannot be pickled"):
         import pickle
@@ -108,6 +108,25 @@ def test_handle_types_are_ints_that_refuse_arithmetic():
     assert not h.alive
     with pytest.raises(ia.ImageArrayTypeError):
         ia.destroy_image_handle(42)
+
+
+def test_plans_are_reused_for_the_same_descriptor_and_sampler_only():
+    from imagearray._image_handles import _memo_plan
+
+    linear = ia.Sampler(filtering="linear")
+    p1 = _memo_plan(F32_2D, ARRAY, linear, 0x100, None)
+    assert _memo_plan(F32_2D, ARRAY, linear, 0x100, None) is p1  # planned once
+    assert p1 == plan_handle(F32_2D, ARRAY, linear, address=0x100)
+    other = ia.Sampler(filtering="nearest")
+    p2 = _memo_plan(F32_2D, ARRAY, other, 0x100, None)
+    assert p2 is not p1 and p2 == plan_handle(F32_2D, ARRAY, other, address=0x100)
+    # an equal but distinct sampler is planned again (identity key), with equal result
+    assert _memo_plan(F32_2D, ARRAY, ia.Sampler(filtering="linear"), 0x100, None) == p1
+    # a refused plan is not remembered: it is refused every time
+    int_desc = ia.ImageDescriptor(8, 8, channel_order="r", channel_type="signed_int32")
+    for _ in range(2):
+        with pytest.raises(ia.ImageArrayValueError):
+            _memo_plan(int_desc, ARRAY, linear, 0x100, None)
 
 
 def test_mipmap_texture_needs_normalized_coordinates():
