@@ -8,7 +8,7 @@ Reads and writes of sub-regions go through copies on the current CuPy stream (or
 
 from __future__ import annotations
 
-import contextlib
+import math
 import operator
 from typing import Any
 
@@ -87,6 +87,44 @@ def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
         raise ImageArrayValueError(f"slice step cannot be zero: {k!r}") from None
     except Exception:  # TypeError, or what a broken __index__ raises
         raise ImageArrayTypeError(f"slice indices must be integers or None, got {k!r}") from None
+
+
+class _Scope:
+    """``ImageArray._on``: a device and, optionally, a stream made current (a plain
+    class: it sits on every sample()/fetch() call, where a generator-based context
+    manager and an unneeded Device switch would cost more than the launch)."""
+
+    __slots__ = ("_device", "_stream", "_entered")
+
+    def __init__(self, device: int, stream: Any) -> None:
+        self._device = device
+        self._stream = stream
+        self._entered: list = []
+
+    def __enter__(self) -> None:
+        import cupy
+
+        entered = self._entered
+        if cupy.cuda.runtime.getDevice() != self._device:
+            cm = cupy.cuda.Device(self._device)
+            cm.__enter__()
+            entered.append(cm)
+        if self._stream is not None:
+            try:
+                handle = get_stream(self._stream, self._device)  # checks the stream's device
+                s = self._stream
+                if not isinstance(s, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+                    s = cupy.cuda.Stream.from_external(_RawStream(handle))
+                s.__enter__()
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+            entered.append(s)
+
+    def __exit__(self, *exc) -> None:
+        entered = self._entered
+        while entered:
+            entered.pop().__exit__(*exc)
 
 
 def _result_shape(shape: tuple[int, ...], key: tuple) -> tuple[int, ...]:
@@ -315,27 +353,13 @@ class ImageArray:
         return self._single(index, "face")
 
     # ------------------------------------------------------------ copies
-    @contextlib.contextmanager
-    def _on(self, stream: Any):
+    def _on(self, stream: Any) -> _Scope:
         """This image's device current, and ``stream`` (default: that device's current
         CuPy stream) CuPy's current stream. CuPy temporaries made inside come from
         that stream's memory-pool arena and their kernels run on it: they are ordered
         before the copies and launches enqueued there, and are not reused by other
         work before those ran."""
-        import cupy
-
-        dev = self._handle.device
-        with cupy.cuda.Device(dev):
-            if stream is None:
-                yield
-                return
-            handle = get_stream(stream, dev)  # checks the stream's device
-            if isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
-                s = stream
-            else:
-                s = cupy.cuda.Stream.from_external(_RawStream(handle))
-            with s:
-                yield
+        return _Scope(self._handle.device, stream)
 
     def _endpoint(self) -> Endpoint:
         self._check_alive()
@@ -662,6 +686,12 @@ class ImageArray:
         return self._cached(self._handle, (id(self._handle), "surface"), None)
 
     def _default_sampler(self):
+        cached = self.__dict__.get("_dsampler")  # made once: sample() uses it per call
+        if cached is None:
+            cached = self._dsampler = self._make_default_sampler()
+        return cached
+
+    def _make_default_sampler(self):
         from imagearray._sampler import Sampler
 
         ct = self._vdesc.channel_type
@@ -685,26 +715,26 @@ class ImageArray:
             return k.CUBEMAP
         return k.LAYERED if t.is_layered else k.STANDARD
 
-    def _launch(self, kernel, n: int, args: tuple, stream: Any, grid=None) -> None:
-        from imagearray._kernels import grid as linear_grid
+    def _run(self, kernel, n: int, args: tuple) -> None:
+        """Launch over ``n`` points on the current device and stream (callers are
+        inside ``_on``)."""
+        from imagearray._kernels import grid
 
-        g, b = grid if grid is not None else linear_grid(n)
-        with self._on(stream):
-            kernel(g, b, args)
+        kernel(*grid(n), args)
 
     def _points(self, coords: Any, name: str, dtype, ncomp: int):
         import cupy
 
-        with cupy.cuda.Device(self._handle.device):
-            c = cupy.asarray(coords)
-            if ncomp == 1 and (c.ndim == 0 or c.shape[-1] != 1):
-                c = c[..., None]
-            if c.ndim == 0 or c.shape[-1] != ncomp:
-                raise ImageArrayValueError(
-                    f"{name} must have {ncomp} component(s) on the last axis (texture order "
-                    f"x, y, z), not shape {c.shape}"
-                )
-            return cupy.ascontiguousarray(c, dtype=dtype)
+        # inside _on: the image's device is current
+        c = cupy.asarray(coords)
+        if ncomp == 1 and (c.ndim == 0 or c.shape[-1] != 1):
+            c = c[..., None]
+        if c.ndim == 0 or c.shape[-1] != ncomp:
+            raise ImageArrayValueError(
+                f"{name} must have {ncomp} component(s) on the last axis (texture order "
+                f"x, y, z), not shape {c.shape}"
+            )
+        return cupy.ascontiguousarray(c, dtype=dtype)
 
     def _layer_arg(self, value: Any, points_shape: tuple, name: str, count: int):
         """(int32 array, step) selecting a layer per point: a fixed view layer, or
@@ -730,13 +760,13 @@ class ImageArray:
             # One layer for every point: a cached one-element array, so a plain
             # sample() allocates and uploads nothing besides its output.
             return _layer_constant(self._handle.device, int(value)), 0
-        with cupy.cuda.Device(self._handle.device):
-            arr = cupy.asarray(value, dtype=cupy.int32)
-            if arr.ndim == 0:
-                return arr.reshape(1), 0
-            return cupy.ascontiguousarray(cupy.broadcast_to(arr, points_shape)), 1
+        arr = cupy.asarray(value, dtype=cupy.int32)  # inside _on: on the image's device
+        if arr.ndim == 0:
+            return arr.reshape(1), 0
+        return cupy.ascontiguousarray(cupy.broadcast_to(arr, points_shape)), 1
 
-    def _sample(self, kind, coords, sampler, layer, count, level, dx, dy, stream):
+    def _sample(self, kind, coords, sampler, layer, count, level, dx, dy):
+        """Inside ``_on(stream)``: every array is made, and the kernel runs, there."""
         import cupy
 
         from imagearray import _kernels as k
@@ -750,7 +780,7 @@ class ImageArray:
         ncomp = k.coord_count(kind, self._vdesc.dimensions)
         c = self._points(coords, "coords", cupy.float32, ncomp)
         pts = c.shape[:-1]
-        n = int(numpy.prod(pts, dtype=numpy.int64))
+        n = math.prod(pts)
         lay, step = self._layer_arg(layer, pts, "layer", count)
         vt, ot, out_dtype = k.read_types(self._vdesc.channel_type, self.channels)
         mode, gx, gy = k.PLAIN, c, c
@@ -764,8 +794,7 @@ class ImageArray:
             gy = cupy.ascontiguousarray(
                 cupy.broadcast_to(self._points(dy, "dy", cupy.float32, ncomp), c.shape)
             )
-        with cupy.cuda.Device(self._handle.device):
-            out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), out_dtype)
+        out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), out_dtype)
         kernel = k.sample_kernel(kind, self._vdesc.dimensions, vt, ot, mode)
         args = (
             tex,
@@ -778,7 +807,7 @@ class ImageArray:
             numpy.int64(n),
             numpy.float32(level or 0.0),
         )
-        self._launch(kernel, n, args, stream)
+        self._run(kernel, n, args)
         return out
 
     def sample(
@@ -838,7 +867,7 @@ class ImageArray:
             )
         count = self.descriptor.num_layers
         with self._on(stream):  # argument arrays on the launch stream (see _on)
-            return self._sample(kind, coords, sampler, layer, count, level, dx, dy, stream)
+            return self._sample(kind, coords, sampler, layer, count, level, dx, dy)
 
     def sample_cubemap(
         self,
@@ -862,7 +891,7 @@ class ImageArray:
             raise ImageArrayValueError("sample_cubemap() needs a whole cubemap image")
         count = self.descriptor.array_size if kind == k.CUBEMAP_LAYERED else 1
         with self._on(stream):  # argument arrays on the launch stream (see _on)
-            return self._sample(kind, directions, sampler, cube, count, level, dx, dy, stream)
+            return self._sample(kind, directions, sampler, cube, count, level, dx, dy)
 
     def fetch(self, indices: Any, *, layer: Any = None, face: Any = None, stream: Any = None):
         """Read texels at integer ``indices`` exactly as stored (no filtering, no
@@ -881,9 +910,10 @@ class ImageArray:
         if layer is not None and face is not None:
             raise ImageArrayValueError("give layer or face, not both")
         with self._on(stream):  # argument arrays on the launch stream (see _on)
-            return self._fetch(kind, indices, face if layer is None else layer, stream)
+            return self._fetch(kind, indices, face if layer is None else layer)
 
-    def _fetch(self, kind: str, indices: Any, layer: Any, stream: Any):
+    def _fetch(self, kind: str, indices: Any, layer: Any):
+        """Inside ``_on(stream)``: every array is made, and the kernel runs, there."""
         import cupy
 
         from imagearray import _kernels as k
@@ -892,13 +922,12 @@ class ImageArray:
         ncomp = 2 if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else self._vdesc.dimensions
         idx = self._points(indices, "indices", cupy.int32, ncomp)
         pts = idx.shape[:-1]
-        n = int(numpy.prod(pts, dtype=numpy.int64))
+        n = math.prod(pts)
         level_desc = self._handle.desc if self._handle.desc is not None else self._vdesc
         nl = level_desc.num_layers
         name = "face" if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else "layer"
         lay, step = self._layer_arg(layer, pts, name, nl)
-        with cupy.cuda.Device(self._handle.device):
-            out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), self.dtype)
+        out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), self.dtype)
         w, h, d = self._vdesc.extent
         vt = k.fetch_types(self._vdesc.texel_size, self.channels)
         kernel = k.fetch_kernel(kind, self._vdesc.dimensions, vt)
@@ -914,7 +943,7 @@ class ImageArray:
             numpy.int32(d),
             numpy.int32(nl),
         )
-        self._launch(kernel, n, args, stream)
+        self._run(kernel, n, args)
         return out
 
     def generate_mipmaps(self, kernel: Any = None, *, stream: Any = None) -> None:

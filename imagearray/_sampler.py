@@ -15,6 +15,7 @@ sampler, except where this module documents otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import numbers
@@ -284,6 +285,15 @@ class Sampler:
             put(name, _as_float(name, getattr(self, name)))
         put("border_color", _as_border_color(self.border_color))
         self._check()
+
+    def __hash__(self) -> int:
+        # The fields are fixed once __post_init__ ran: hash them once, not on every
+        # lookup (handle caches key on samplers; enum hashing is Python-level).
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     def _check(self) -> None:
         if self.coordinates is CoordinateNormalizationMode.UNNORMALIZED:

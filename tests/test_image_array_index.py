@@ -171,6 +171,7 @@ def sim(monkeypatch):
 
     s = Memcpy3DSim()
     monkeypatch.setattr(cupy.cuda, "Device", lambda *a: contextlib.nullcontext())
+    monkeypatch.setattr(cupy.cuda.runtime, "getDevice", lambda: 0)
     monkeypatch.setattr(ia_image_array, "get_stream", lambda *a: 0)
 
     def execute(plan, stream, device):
@@ -243,6 +244,7 @@ def test_setitem_host_values_match_numpy(data):
     sim = Memcpy3DSim()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cupy.cuda, "Device", lambda *a: contextlib.nullcontext())
+        mp.setattr(cupy.cuda.runtime, "getDevice", lambda: 0)
         mp.setattr(ia_image_array, "get_stream", lambda *a: 0)
         mp.setattr(ia_image_array, "execute", lambda plan, s, d: (sim.run(plan), _Done())[1])
         mp.setattr(ImageArray, "_region", _registering(sim))
