@@ -150,8 +150,14 @@ def test_hashable_frozen_and_equal_by_value():
     assert {a: 1}[b] == 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.filtering = NEAREST  # type: ignore[misc]
-    # replace() re-validates.
-    assert dataclasses.replace(a, filtering="nearest").filtering is NEAREST
+    # the hash is the dataclass's own (that of the field tuple), cached after first use
+    fields = tuple(getattr(a, f.name) for f in dataclasses.fields(Sampler))
+    assert hash(a) == hash(fields) == hash(a)
+    assert repr(a) == repr(b) and "_hash" not in repr(a)
+    # replace() re-validates, and the copy hashes its own fields.
+    c = dataclasses.replace(a, filtering="nearest")
+    assert c.filtering is NEAREST and c != a
+    assert hash(c) == hash(tuple(getattr(c, f.name) for f in dataclasses.fields(Sampler)))
     with pytest.raises(ImageArrayValueError):
         dataclasses.replace(a, coordinates="unnormalized")
 
