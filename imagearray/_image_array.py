@@ -779,6 +779,8 @@ class ImageArray:
         tex = self._texture(sampler)
         ncomp = k.coord_count(kind, self._vdesc.dimensions)
         c = self._points(coords, "coords", cupy.float32, ncomp)
+        if ncomp == 2 and c.data.ptr % 8:
+            c = c.copy()  # the kernel reads (x, y) as one float2: 8-byte aligned
         pts = c.shape[:-1]
         n = math.prod(pts)
         lay, step = self._layer_arg(layer, pts, "layer", count)

@@ -67,7 +67,8 @@ def texture_call(kind: str, dims: int, mode: int) -> str:
     """The CUDA texture intrinsic reading point ``i`` (coordinates ``c``, layer ``L``,
     ``level``, gradients ``dx``/``dy``)."""
     n = coord_count(kind, dims)
-    coords = ", ".join(f"c[{n}*i+{k}]" for k in range(n))
+    # 2D points are read with one 8-byte load (see coord_load); others per component
+    coords = "p.x, p.y" if n == 2 else ", ".join(f"c[{n}*i+{k}]" for k in range(n))
     base = {
         STANDARD: f"tex{dims}D",
         LAYERED: f"tex{dims}DLayered",
@@ -82,6 +83,15 @@ def texture_call(kind: str, dims: int, mode: int) -> str:
     return f"{base}<VT>(tex, {args})"
 
 
+def coord_load(kind: str, dims: int) -> str:
+    """The statement loading point ``i``'s coordinates where they are read as a vector:
+    (x, y) pairs as one float2 (the caller passes 8-byte aligned coordinates), as a
+    hand-written texture kernel over interleaved float2 coordinates does."""
+    if coord_count(kind, dims) == 2:
+        return "const float2 p = reinterpret_cast<const float2*>(c)[i];"
+    return ""
+
+
 _SAMPLE = r"""
 typedef {vt} VT;
 extern "C" __global__ void ia_sample(unsigned long long tex, const float* __restrict__ c,
@@ -93,6 +103,7 @@ extern "C" __global__ void ia_sample(unsigned long long tex, const float* __rest
     if (i >= n) return;
     int L = layer[i * layer_step];
     (void)L; (void)dx; (void)dy; (void)level;
+    {load}
     VT v = {call};
     reinterpret_cast<VT*>(out)[i] = v;
 }}
@@ -151,7 +162,9 @@ def sample_kernel(kind: str, dims: int, vt: str, ot: str, mode: int):
 
 
 def sample_source(kind: str, dims: int, vt: str, ot: str, mode: int) -> str:
-    return _SAMPLE.format(vt=vt, ot=ot, call=texture_call(kind, dims, mode))
+    return _SAMPLE.format(
+        vt=vt, ot=ot, load=coord_load(kind, dims), call=texture_call(kind, dims, mode)
+    )
 
 
 def fetch_source(kind: str, dims: int, vt: str) -> str:

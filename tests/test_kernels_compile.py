@@ -99,7 +99,13 @@ def test_mipgen_kernels_compile(dtype, channels):
 
 
 def test_texture_calls():
-    assert _kernels.texture_call("standard", 2, 0) == "tex2D<VT>(tex, c[2*i+0], c[2*i+1])"
+    assert _kernels.texture_call("standard", 2, 0) == "tex2D<VT>(tex, p.x, p.y)"
+    assert _kernels.coord_load("standard", 2) == (
+        "const float2 p = reinterpret_cast<const float2*>(c)[i];"
+    )
+    assert _kernels.coord_load("layered", 2) == _kernels.coord_load("standard", 2)
+    assert _kernels.coord_load("standard", 3) == _kernels.coord_load("cubemap", 2) == ""
+    assert _kernels.texture_call("standard", 3, 0) == "tex3D<VT>(tex, c[3*i+0], c[3*i+1], c[3*i+2])"
     assert _kernels.texture_call("layered", 1, 1) == "tex1DLayeredLod<VT>(tex, c[1*i+0], L, level)"
     assert _kernels.texture_call("cubemap", 2, 2).startswith("texCubemapGrad<VT>(tex, c[3*i+0]")
 
