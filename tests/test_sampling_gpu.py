@@ -259,3 +259,20 @@ def test_sample_mip_levels_and_gradients(rng):
     np.testing.assert_array_equal(img.sample(c, s, dx=zero, dy=zero).get(), 1.0)
     big = cupy.asarray(np.array([4.0 / 16, 0], np.float32))  # 4 texels per pixel: level 2
     np.testing.assert_array_equal(img.sample(c, s, dx=big, dy=big[::-1]).get(), 4.0)
+
+
+def test_sample_reads_coordinates_at_any_float_offset(rng):
+    """(x, y) pairs are read as float2 by the kernel: a view starting 4 bytes into
+    its buffer must give the same values as an aligned copy, not a misaligned load."""
+    import cupy
+
+    data = rng.random((7, 9)).astype(np.float32)
+    img = ia.asimage(data)
+    s = ia.Sampler("clamp_to_edge", filtering="nearest")
+    c = coordinates(rng, 2, False, True, n=64)
+    flat = cupy.empty(2 * 64 + 1, cupy.float32)
+    flat[1:] = cupy.asarray(c).ravel()
+    view = flat[1:].reshape(64, 2)
+    assert view.data.ptr % 8 == 4
+    got = img.sample(view, s).get()
+    np.testing.assert_array_equal(got, reference.sample(data, c, s, dims=2))
