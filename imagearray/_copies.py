@@ -17,6 +17,7 @@ offending numbers; a refused copy writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 from collections.abc import Sequence
@@ -140,6 +141,79 @@ def plan_copy(
 
     Plain Python: nothing here calls CUDA. See :func:`copy` for the arguments.
     """
+    whole = desc is None and all(
+        v is None
+        for v in (
+            src_offset,
+            dst_offset,
+            extent,
+            src_extent,
+            dst_extent,
+            host_extent,
+            device_row_pitch,
+        )
+    )
+    if not whole:
+        return _plan_copy(
+            src,
+            dst,
+            desc=desc,
+            src_offset=src_offset,
+            dst_offset=dst_offset,
+            extent=extent,
+            src_extent=src_extent,
+            dst_extent=dst_extent,
+            host_extent=host_extent,
+            device_row_pitch=device_row_pitch,
+            queue_device=queue_device,
+            pitch_align=pitch_align,
+        )
+    # A whole copy's plan depends only on the endpoints' values and descriptors:
+    # repeated copies between the same memories reuse it (planning costs tens of
+    # microseconds, a device-to-image copy of a large image a few hundred).
+    key = (_ep_key(src), _ep_key(dst), queue_device, pitch_align)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is src.desc and hit[1] is dst.desc:
+        return hit[2]
+    plan = _plan_copy(src, dst, queue_device=queue_device, pitch_align=pitch_align)
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    _PLANS[key] = (src.desc, dst.desc, plan)  # holds the descriptors: ids stay unique
+    return plan
+
+
+_PLANS: dict[tuple, tuple] = {}
+_PLANS_MAX = 1024
+
+
+def _ep_key(ep: Endpoint) -> tuple:
+    return (
+        ep.kind,
+        ep.device,
+        ep.address,
+        ep.nbytes,
+        ep.pitch,
+        id(ep.desc),
+        ep.writable,
+        ep.origin,
+    )
+
+
+def _plan_copy(
+    src: Endpoint,
+    dst: Endpoint,
+    *,
+    desc: ImageDescriptor | None = None,
+    src_offset: Any = None,
+    dst_offset: Any = None,
+    extent: Any = None,
+    src_extent: Any = None,
+    dst_extent: Any = None,
+    host_extent: Any = None,
+    device_row_pitch: int | None = None,
+    queue_device: int | None = None,
+    pitch_align: int = 1,
+) -> CopyPlan:
     if src.kind == HOST and dst.kind == HOST:
         raise CopyError("host-to-host copies are not device copies: use numpy.copyto")
     if not dst.writable:
@@ -356,7 +430,10 @@ def _linear_layout(shape, strides, itemsize) -> tuple[int, int] | None:
     return pitch, pitch * (shape[0] - 1) + row
 
 
+@functools.lru_cache(maxsize=256)
 def _infer_usm_desc(shape, dtype) -> ImageDescriptor | None:
+    # Cached: building a descriptor costs more than a small copy's launch, and the
+    # same (immutable) descriptor object lets plan_copy reuse its plan.
     try:
         if len(shape) == 3 and shape[-1] in (1, 2, 4):
             return ImageDescriptor.from_shape(shape[:2], dtype, shape[-1])

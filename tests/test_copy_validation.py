@@ -258,3 +258,19 @@ def test_usm_3d_linear_slices():
     p = plan_copy(image(d), usm(384, pitch=32), queue_device=0, pitch_align=32)
     assert p.dst == (1, 0xD000, 32, 4, 0, 0, 0) and p.extent == (32, 4, 3)
     scenario(2, lambda: plan_copy(image(d), usm(380, pitch=32), queue_device=0, pitch_align=32))
+
+
+def test_whole_copy_plans_are_reused_only_for_the_same_memories():
+    a = plan_copy(host(20000), image(), queue_device=0)
+    assert plan_copy(host(20000), image(), queue_device=0) is a  # same values: reused
+    other_desc = ia.ImageDescriptor(100, 50, **RGBA8)  # equal, but another object
+    b = plan_copy(host(20000), image(desc=other_desc), queue_device=0)
+    assert b is not a and b == a
+    moved = plan_copy(Endpoint(HOST, None, 0x2000, nbytes=20000), image(), queue_device=0)
+    assert moved.src[1] == 0x2000 and moved.dst == a.dst
+    # a refused copy is refused every time (failures are not remembered)
+    for _ in range(2):
+        scenario(2, lambda: plan_copy(host(19996), image(), queue_device=0))
+    # sub-region copies are planned every time, and agree with a fresh plan
+    p = plan_copy(image(), host(7 * 5 * T), src_offset=(13, 9), extent=(7, 5), dst_extent=(7, 5))
+    assert p.src[4:] == (13 * T, 9, 0) and p.extent == (7 * T, 5, 1)
