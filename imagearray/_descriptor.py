@@ -80,8 +80,9 @@ class ImageDescriptor:
 
     Parameters
     ----------
-    width : int
-        Texels along x (>= 1 for a valid descriptor).
+    width : int, optional
+        Texels along x (>= 1 for a valid descriptor). The default, 0, makes the
+        spec's default-constructed descriptor: a value that :meth:`verify` refuses.
     height : int, optional
         Texels along y; 0 (default) for a 1D image.
     depth : int, optional
@@ -127,7 +128,7 @@ class ImageDescriptor:
     [(16, 16, 1), (8, 8, 1), (4, 4, 1), (2, 2, 1), (1, 1, 1)]
     """
 
-    width: int
+    width: int = 0
     height: int = 0
     depth: int = 0
     channel_order: ChannelOrder = ChannelOrder.R

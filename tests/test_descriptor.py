@@ -57,6 +57,16 @@ def test_fields_and_defaults():
     assert (desc.num_levels, desc.array_size) == (1, 1)
 
 
+def test_default_constructed_descriptor_is_a_value_verify_refuses():
+    # spec: "The image_descriptor shall be default constructible and follow by-value
+    # semantics"; it describes no image until its fields are set.
+    desc = ImageDescriptor()
+    assert desc == ImageDescriptor(0, 0, 0, R, ChannelType.FP32, STANDARD, 1, 1)
+    with pytest.raises(InvalidDescriptorError, match="width must be >= 1"):
+        desc.verify()
+    assert dataclasses.replace(desc, width=8).verify().extent == (8, 1, 1)
+
+
 @pytest.mark.parametrize(
     ("field", "text", "member"),
     [
