@@ -338,20 +338,30 @@ class ImageMem:
 
     Parameters
     ----------
-    desc : ImageDescriptor
-        What to allocate (verified first).
+    desc : ImageDescriptor, optional
+        What to allocate (verified first). Without it, the spec's default-constructed
+        ``image_mem``: nothing is allocated, ``alive`` is False and whatever needs
+        memory raises :class:`ReleasedResourceError`.
     device : int or cupy.cuda.Device, optional
         Default: CuPy's current device.
 
     Examples
     --------
+    >>> ia.ImageMem().alive
+    False
     >>> desc = ia.ImageDescriptor(256, 256, channel_order="r", channel_type="fp32")
     >>> with ia.ImageMem(desc) as mem:  # doctest: +SKIP
     ...     mem.get_range()
     (256, 256, 0)
     """
 
-    def __init__(self, desc: ImageDescriptor, device: Any = None) -> None:
+    def __init__(self, desc: ImageDescriptor | None = None, device: Any = None) -> None:
+        if desc is None:
+            if device is not None:
+                raise ImageArrayValueError("device= without desc=: nothing to allocate")
+            self._handle = _UNINITIALIZED
+            self._desc = ImageDescriptor()
+            return
         self._handle = alloc_image_mem(desc, device)
         self._desc = desc
 
@@ -413,6 +423,8 @@ class ImageMem:
     def free(self) -> None:
         """Free the memory now; a second call raises :class:`ReleasedResourceError`.
         Refused while image handles created from it are alive."""
+        if not self._handle.alive:
+            raise ReleasedResourceError("image memory was already freed (or never allocated)")
         with on_device(self._handle.device):
             self._handle.free()  # refuses while image handles made from it are alive
 
@@ -430,8 +442,24 @@ class ImageMem:
         return id(self._handle)
 
     def __repr__(self) -> str:
+        if self._handle is _UNINITIALIZED:
+            return "ImageMem(uninitialized)"
         state = "alive" if self.alive else "freed"
         return f"ImageMem({self._desc}, device={self.device}, {state})"
+
+
+class _Uninitialized:
+    """The handle of a default-constructed ImageMem: no memory, never alive."""
+
+    alive = False
+    desc = None
+
+    @property
+    def device(self) -> int:
+        raise ReleasedResourceError("this ImageMem was default-constructed: it has no memory")
+
+
+_UNINITIALIZED = _Uninitialized()
 
 
 def _round_up(n: int, align: int) -> int:

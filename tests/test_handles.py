@@ -194,3 +194,19 @@ def test_memory_with_live_handles_cannot_be_freed_by_any_route():
         assert not mem.alive
         with pytest.raises(ia.ReleasedResourceError):
             mem.free()
+
+
+def test_default_constructed_image_mem_holds_no_memory():
+    # spec: "The default constructor does not allocate any memory on the device and the
+    # resulting image_mem object is in an uninitialized state" (no GPU needed).
+    mem = ia.ImageMem()
+    assert not mem.alive and repr(mem) == "ImageMem(uninitialized)"
+    assert mem.get_descriptor() == ia.ImageDescriptor()
+    uses = (lambda: mem.handle, mem.free, mem.get_device, lambda: mem.get_mip_level_mem_handle(0))
+    for use in uses:
+        with pytest.raises(ia.ReleasedResourceError):
+            use()
+    with mem:  # leaving the block frees nothing
+        pass
+    with pytest.raises(ia.ImageArrayValueError, match="nothing to allocate"):
+        ia.ImageMem(device=0)
