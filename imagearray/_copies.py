@@ -122,6 +122,23 @@ def _same_image(a: ImageDescriptor, b: ImageDescriptor) -> bool:
     )
 
 
+_PLANS: dict[tuple, tuple] = {}
+_PLANS_MAX = 1024
+
+
+def _ep_key(ep: Endpoint) -> tuple:
+    return (
+        ep.kind,
+        ep.device,
+        ep.address,
+        ep.nbytes,
+        ep.pitch,
+        id(ep.desc),
+        ep.writable,
+        ep.origin,
+    )
+
+
 def plan_copy(
     src: Endpoint,
     dst: Endpoint,
@@ -153,67 +170,14 @@ def plan_copy(
             device_row_pitch,
         )
     )
-    if not whole:
-        return _plan_copy(
-            src,
-            dst,
-            desc=desc,
-            src_offset=src_offset,
-            dst_offset=dst_offset,
-            extent=extent,
-            src_extent=src_extent,
-            dst_extent=dst_extent,
-            host_extent=host_extent,
-            device_row_pitch=device_row_pitch,
-            queue_device=queue_device,
-            pitch_align=pitch_align,
-        )
     # A whole copy's plan depends only on the endpoints' values and descriptors:
     # repeated copies between the same memories reuse it (planning costs tens of
     # microseconds, a device-to-image copy of a large image a few hundred).
-    key = (_ep_key(src), _ep_key(dst), queue_device, pitch_align)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0] is src.desc and hit[1] is dst.desc:
-        return hit[2]
-    plan = _plan_copy(src, dst, queue_device=queue_device, pitch_align=pitch_align)
-    if len(_PLANS) >= _PLANS_MAX:
-        _PLANS.clear()
-    _PLANS[key] = (src.desc, dst.desc, plan)  # holds the descriptors: ids stay unique
-    return plan
-
-
-_PLANS: dict[tuple, tuple] = {}
-_PLANS_MAX = 1024
-
-
-def _ep_key(ep: Endpoint) -> tuple:
-    return (
-        ep.kind,
-        ep.device,
-        ep.address,
-        ep.nbytes,
-        ep.pitch,
-        id(ep.desc),
-        ep.writable,
-        ep.origin,
-    )
-
-
-def _plan_copy(
-    src: Endpoint,
-    dst: Endpoint,
-    *,
-    desc: ImageDescriptor | None = None,
-    src_offset: Any = None,
-    dst_offset: Any = None,
-    extent: Any = None,
-    src_extent: Any = None,
-    dst_extent: Any = None,
-    host_extent: Any = None,
-    device_row_pitch: int | None = None,
-    queue_device: int | None = None,
-    pitch_align: int = 1,
-) -> CopyPlan:
+    key = (_ep_key(src), _ep_key(dst), queue_device, pitch_align) if whole else None
+    if key is not None:
+        hit = _PLANS.get(key)
+        if hit is not None and hit[0] is src.desc and hit[1] is dst.desc:
+            return hit[2]
     if src.kind == HOST and dst.kind == HOST:
         raise CopyError("host-to-host copies are not device copies: use numpy.copyto")
     if not dst.writable:
@@ -386,13 +350,18 @@ def _plan_copy(
             pitch, rows = pitches[role], dbox[1]
         return (_KIND_CODE[ep.kind], int(ep.address), pitch, rows, o[0] * texel, o[1], o[2])
 
-    return CopyPlan(
+    plan = CopyPlan(
         src=side(src, "src", s_off),
         dst=side(dst, "dst", d_off),
         extent=(ext[0] * texel, ext[1], ext[2]),
         src_device=src.device if src.kind != HOST else None,
         dst_device=dst.device if dst.kind != HOST else None,
     )
+    if key is not None:
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        _PLANS[key] = (src.desc, dst.desc, plan)  # holds the descriptors: ids stay unique
+    return plan
 
 
 # --------------------------------------------------------------------- endpoints
