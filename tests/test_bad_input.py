@@ -15,6 +15,7 @@ so that they hold on a GPU machine too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import fractions
 import math
@@ -287,17 +288,7 @@ def test_coerce(value, minimum):
 
 # ------------------------------------------------------------------------- sampler
 
-_SAMPLER_FIELDS = (
-    "addressing",
-    "coordinates",
-    "filtering",
-    "mipmap_filtering",
-    "cubemap_filtering",
-    "min_mipmap_level_clamp",
-    "max_mipmap_level_clamp",
-    "max_anisotropy",
-    "border_color",
-)
+_SAMPLER_FIELDS = tuple(f.name for f in dataclasses.fields(ia.Sampler))
 
 
 @FUZZ
