@@ -413,13 +413,17 @@ def test_release_with_a_live_linear_mapping_is_deferred():
 def test_vulkan_buffer_mapped_as_cupy_array(peer):
     import cupy
 
-    n = (4 << 20) + 12
+    n = (4 << 20) + 12  # a buffer that is not a whole number of pages
     vb = peer.export_buffer(n)
+    assert vb.size >= n  # the allocation, as vkGetBufferMemoryRequirements sized it
     res = ext.ResourceFD(vb.fd)
     mem = ext.import_external_memory(ext.ExternalMemDescriptor(res, vb.size))
     assert res.consumed
     with mem:
-        arr = ext.map_external_linear_memory(mem, 0, n, dtype=np.uint32, shape=(n // 4,))
+        # The whole allocation is mapped (cuExternalMemoryGetMappedBuffer wants offset
+        # and size aligned as the exporter's allocation is); the array views its start.
+        whole = ext.map_external_linear_memory(mem, 0, vb.size, dtype=np.uint8)
+        arr = whole[:n].view(np.uint32)
         arr[:] = cupy.arange(n // 4, dtype=cupy.uint32) * cupy.uint32(2654435761)
         cupy.cuda.Device().synchronize()
         assert peer.read_buffer(vb, n) == pattern(n // 4, 0).tobytes()
@@ -427,7 +431,7 @@ def test_vulkan_buffer_mapped_as_cupy_array(peer):
         back = pattern(n // 4, 99)
         peer.write_buffer(vb, back.tobytes())
         np.testing.assert_array_equal(arr.get(), back)
-        del arr
+        del arr, whole
 
 
 @vulkan
