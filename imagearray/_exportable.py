@@ -27,6 +27,7 @@ from imagearray._external import (
     _refuse_win32,
     plan_linear_mapping,
 )
+from imagearray._image_mem import on_device
 
 __all__ = [
     "ExportableMemory",
@@ -46,13 +47,6 @@ def _cy():
     from imagearray import _export
 
     return _export
-
-
-def _on_device(device: int):
-    # CuPy's Device(device) around the driver calls, as in the rest of the library.
-    from imagearray._image_mem import on_device
-
-    return on_device(device)
 
 
 def _export_handle_type(handle_type: Any) -> ExternalMemHandleType:
@@ -200,7 +194,7 @@ class ExportableMemory:
     def free(self) -> None:
         """:func:`free_exportable_memory`; a second call raises
         :class:`ReleasedResourceError`."""
-        with _on_device(self.device):
+        with on_device(self.device):
             self._alloc.release()
 
     def __enter__(self) -> ExportableMemory:
@@ -242,7 +236,7 @@ def exportable_memory_granularity(
     ht = _export_handle_type(handle_type)
     dev = get_device(device)
     _require_support(dev)
-    with _on_device(dev):
+    with on_device(dev):
         return int(_cy().granularity(dev, _handle_code(ht)))
 
 
@@ -304,7 +298,7 @@ def alloc_exportable_memory(
     size, alignment, ht = check_export_args(size, alignment, handle_type)
     dev = get_device(device)
     _require_support(dev)
-    with _on_device(dev):
+    with on_device(dev):
         alloc = _cy().allocate(dev, size, alignment, _handle_code(ht))
     return ExportableMemory._make(alloc, size, alignment, ht)
 
@@ -340,7 +334,7 @@ def export_memory_handle(mem: ExportableMemory, handle_type: Any = None) -> int:
         )
     if not mem.alive:
         raise ReleasedResourceError("cannot export: the exportable memory was already freed")
-    with _on_device(mem.device):
+    with on_device(mem.device):
         return int(mem._alloc.export())
 
 

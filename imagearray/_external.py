@@ -41,6 +41,7 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
+from imagearray._image_mem import on_device  # CuPy's Device around driver calls
 
 __all__ = [
     "ExternalMemHandleType",
@@ -78,15 +79,6 @@ def _cy():
 
 def _as_int(name: str, value: Any, minimum: int = 0) -> int:
     return coerce_int(name, value, minimum)
-
-
-def _on_device(device: int):
-    # CuPy's Device(device) around every driver call, as in the rest of the library:
-    # the Cython layer then finds that device's context current and never switches
-    # contexts behind CuPy's back (which would move CuPy's later work to that device).
-    from imagearray._image_mem import on_device
-
-    return on_device(device)
 
 
 def _check_maps_as_image(handle_type: ExternalMemHandleType) -> None:
@@ -607,7 +599,7 @@ class ExternalMemory:
     def release(self) -> None:
         """Release the import (:func:`release_external_memory`); a second call raises
         :class:`ReleasedResourceError`."""
-        with _on_device(self.device):
+        with on_device(self.device):
             self._res.release()
 
     def map_image(self, desc: ImageDescriptor, *, offset: int = 0, color_attachment=False):
@@ -696,7 +688,7 @@ def import_external_memory(desc: ExternalMemDescriptor, device: Any = None) -> E
         cy.MEM_DMA_BUF_FD if desc.handle_type is ExternalMemHandleType.DMA_BUF else cy.MEM_OPAQUE_FD
     )
     try:
-        with _on_device(dev):
+        with on_device(dev):
             r = cy.import_memory(dev, code, fd, desc.size_in_bytes, bool(desc.dedicated))
     except CUDAError as exc:
         raise _with_fd_note(exc, fd) from None
@@ -779,7 +771,7 @@ def map_external_image_memory(
     mem._check_alive("map image memory")
     _check_device_support(desc, mem.device)
     dev = mem.device
-    with _on_device(dev):
+    with on_device(dev):
         mapped = mem._res.map_mipmapped_array(*plan)
         if desc.type.is_mipmapped:
             return _wrap_mipmapped_array(dev, mapped.raw(), desc, desc.num_levels, mapped)
@@ -838,7 +830,7 @@ def map_external_linear_memory(
         mem.size, offset, size, dtype, shape, strides
     )
     mem._check_alive("map linear memory")
-    with _on_device(mem.device):
+    with on_device(mem.device):
         buf = mem._res.map_buffer(offset, size)
     um = cupy.cuda.UnownedMemory(buf.ptr, size, buf, mem.device)
     with cupy.cuda.Device(mem.device):
@@ -978,7 +970,7 @@ class ExternalSemaphore:
         """:func:`destroy_external_semaphore`; a second call raises."""
         if not self._res.alive:
             raise ReleasedResourceError("the external semaphore was already destroyed")
-        with _on_device(self.device):
+        with on_device(self.device):
             self._res.destroy()
 
     def __enter__(self) -> ExternalSemaphore:
@@ -1040,7 +1032,7 @@ def import_external_semaphore(
     cy = _cy()
     code = cy.SEM_TIMELINE_FD if desc.is_timeline else cy.SEM_OPAQUE_FD
     try:
-        with _on_device(dev):
+        with on_device(dev):
             r = cy.import_semaphore(dev, code, fd)
     except CUDAError as exc:
         raise _with_fd_note(exc, fd) from None
@@ -1095,7 +1087,7 @@ def wait_external_semaphore(
     _check_semaphore(sem, "wait on an external semaphore")
     v = _semaphore_value(sem.is_timeline, value, "wait")
     # Inside the device: the default stream (None, 0) is then the semaphore's device's.
-    with _on_device(sem.device):
+    with on_device(sem.device):
         sem._res.wait(v, get_stream(stream, sem.device))
 
 
@@ -1117,7 +1109,7 @@ def signal_external_semaphore(
 
     _check_semaphore(sem, "signal an external semaphore")
     v = _semaphore_value(sem.is_timeline, value, "signal")
-    with _on_device(sem.device):
+    with on_device(sem.device):
         sem._res.signal(v, get_stream(stream, sem.device))
 
 

@@ -728,7 +728,8 @@ def test_driver_calls_run_under_the_resource_device(monkeypatch):
     import imagearray._image_mem as image_mem
 
     scope = DeviceScope()
-    monkeypatch.setattr(image_mem, "on_device", scope)
+    for module in (ext, exp):  # where the driver calls are made
+        monkeypatch.setattr(module, "on_device", scope)
     monkeypatch.setattr(image_mem, "_check_device_support", lambda desc, device: None)
     res = ScopedResource(scope, 3)
     sem = ext.ExternalSemaphore._make(
