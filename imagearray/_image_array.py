@@ -25,7 +25,7 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
-from imagearray._image_mem import ImageMem
+from imagearray._image_mem import ImageMem, on_device
 
 __all__ = ["ImageArray", "empty", "zeros", "asimage"]
 
@@ -90,9 +90,9 @@ def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
 
 
 class _Scope:
-    """``ImageArray._on``: a device and, optionally, a stream made current (a plain
-    class: it sits on every sample()/fetch() call, where a generator-based context
-    manager and an unneeded Device switch would cost more than the launch)."""
+    """``ImageArray._on``: a device (through ``on_device``) and, optionally, a stream
+    made current (a plain class: it sits on every sample()/fetch() call, where a
+    generator-based context manager would cost more than the launch)."""
 
     __slots__ = ("_device", "_stream", "_entered")
 
@@ -105,10 +105,9 @@ class _Scope:
         import cupy
 
         entered = self._entered
-        if cupy.cuda.runtime.getDevice() != self._device:
-            cm = cupy.cuda.Device(self._device)
-            cm.__enter__()
-            entered.append(cm)
+        device = on_device(self._device)  # skips the switch when already current
+        device.__enter__()
+        entered.append(device)
         if self._stream is not None:
             try:
                 handle = get_stream(self._stream, self._device)  # checks the stream's device
