@@ -158,18 +158,10 @@ def plan_copy(
 
     Plain Python: nothing here calls CUDA. See :func:`copy` for the arguments.
     """
-    whole = desc is None and all(
-        v is None
-        for v in (
-            src_offset,
-            dst_offset,
-            extent,
-            src_extent,
-            dst_extent,
-            host_extent,
-            device_row_pitch,
-        )
+    subregion = any(
+        v is not None for v in (src_offset, dst_offset, extent, src_extent, dst_extent, host_extent)
     )
+    whole = desc is None and device_row_pitch is None and not subregion
     # A whole copy's plan depends only on the endpoints' values and descriptors:
     # repeated copies between the same memories reuse it (planning costs tens of
     # microseconds, a device-to-image copy of a large image a few hundred).
@@ -182,9 +174,6 @@ def plan_copy(
         raise CopyError("host-to-host copies are not device copies: use numpy.copyto")
     if not dst.writable:
         raise CopyError("the destination is read-only")
-    subregion = any(
-        v is not None for v in (src_offset, dst_offset, extent, src_extent, dst_extent, host_extent)
-    )
     s_off = _triple("src_offset", 0 if src_offset is None else src_offset, 0, 0)
     given_ext = None if extent is None else _triple("extent", extent, 1, 1)
     d_off = _triple("dst_offset", 0 if dst_offset is None else dst_offset, 0, 0)
