@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,7 +147,7 @@ def test_write_json(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGEARRAY_BENCH_OUT", str(tmp_path))
     rows = [Row("c", "imagearray", np.float64(2.0), 1.0, 4 * 10**6)]
     path = _util.write_json("copy", rows, {"device": "x"}, ["c: target met"])
-    data = json.loads(open(path).read())
+    data = json.loads(Path(path).read_text())
     assert data["rows"][0]["gbps"] == pytest.approx(2.0)  # 4e6 B in 2 ms
     assert data["targets"] == ["c: target met"] and data["meta"] == {"device": "x"}
 
