@@ -173,6 +173,10 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     a ``cupy.cuda.Stream``/``ExternalStream``, any object with ``__cuda_stream__``
     (cuda.core) or a raw int handle are accepted. When ``device`` is given, a stream
     of another device raises :class:`DeviceMismatchError`.
+
+    A raw handle other than 0, 1 (legacy) and 2 (per-thread) is a pointer the caller
+    vouches for, as with ``cupy.cuda.ExternalStream``: CUDA cannot tell a made-up
+    number from a stream, so it is not checked beyond its range.
     """
     import cupy
 

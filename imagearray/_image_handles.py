@@ -17,6 +17,8 @@ import dataclasses
 import weakref
 from typing import Any
 
+import numpy
+
 from imagearray import _handles as _cy  # the Cython layer
 from imagearray._coerce import coerce_int
 from imagearray._descriptor import ImageDescriptor
@@ -54,7 +56,10 @@ def live_handles(memory_handle: Any) -> list:
     return [h for h in (deps or ()) if h.alive]
 
 
-class _Handle(int):
+class _Handle(numpy.uint64):
+    # A numpy.uint64 rather than an int: CuPy's kernel launcher takes NumPy scalars
+    # (and subclasses) as arguments but refuses int subclasses, and handles must go
+    # straight into cupy.RawKernel calls (DESIGN.md).
     _kind = "image"
 
     def __new__(cls, obj, desc: ImageDescriptor, sampler: Sampler | None):

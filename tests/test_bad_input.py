@@ -412,7 +412,14 @@ def test_image_memory(a, b, c, d):
 @given(hostile, hostile)
 def test_device_queries(a, b):
     check(ia.get_device, a)
-    check(ia.get_stream, a, b if b is None or isinstance(b, int) else None)
+    # A raw int stream handle is a pointer the caller vouches for (as with CuPy's
+    # ExternalStream): only the context's own 0/1/2 are safe to make up here.
+    raw = isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+    check(
+        ia.get_stream,
+        a if not raw or a in (0, 1, 2) else None,
+        b if b is None or isinstance(b, int) else None,
+    )
     check(ia.device_has, a, b)
     check(ia.device_info, a, b)
 

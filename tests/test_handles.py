@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+
+import numpy
 import pytest
 
 import imagearray as ia
@@ -84,7 +87,9 @@ def test_sampler_type_checked():
         plan_handle(F32_2D, ARRAY, "linear")
 
 
-def test_handle_types_are_ints_that_refuse_arithmetic():
+def test_handle_types_are_kernel_arguments_that_refuse_arithmetic():
+    from cupy._core._scalar import CScalar
+
     from imagearray._image_handles import SampledImageHandle
 
     class FakeTex:
@@ -96,7 +101,10 @@ def test_handle_types_are_ints_that_refuse_arithmetic():
             self.alive = False
 
     h = SampledImageHandle(FakeTex(), F32_2D, ia.Sampler())
-    assert int(h) == 42 and h.raw_handle == 42 and isinstance(h, int)
+    assert int(h) == 42 and h.raw_handle == 42 and operator.index(h) == 42
+    # CuPy's launcher packs it as a 64-bit kernel argument (it refuses int subclasses)
+    arg = CScalar(h)
+    assert arg.value == 42 and arg.get_numpy_type() == numpy.uint64
     with pytest.raises(ia.ImageArrayTypeError, match="opaque handle"):
         h + 1
     with pytest.raises(ia.ImageArrayTypeError, match="cannot be pickled"):

@@ -2,8 +2,8 @@
 # One-command GPU run: build in place (offline), print `python -m imagearray info`,
 # run the whole suite with GPU tests required, then the benchmarks. Logs go to $OUT
 # (the device tool's folder; default build/gpu-test/), at most 8 files (the tool's limit):
-#   summary.txt  build.log  info.txt  probe.txt  pytest.log  pytest.xml  benchmarks.md
-#   benchmarks.json
+#   summary.txt  build.log  info.txt  probe.txt  pytest.log  profile.txt  benchmarks.md
+#   benchmarks.json        (the merged JUnit XML stays in build/pytest.xml)
 #
 # Usage: tools/gpu-test.sh [--tests-only | --bench-only] [pytest args...]
 #   (default: both; extra arguments go to pytest)
@@ -123,24 +123,52 @@ if [ "$MODE" != bench ]; then
     say "pytest NOT run: only ${t}s left for it"
     exit 1
   fi
-  say "pytest (stopped after ${t}s if not done)"
-  timeout -s INT -k 20 "$t" $PY -m pytest -q -p no:cacheprovider --durations=20 \
-    --junitxml="$LOG/pytest.xml" ${extra[@]+"${extra[@]}"} "$@" 2>&1 | tee "$LOG/pytest.log"
-  rc=${PIPESTATUS[0]}
-  line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)|^(=+ )?no tests ran' "$LOG/pytest.log" | tail -n 1)
-  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-    say "pytest STOPPED at the time limit (${t}s): ${line:-no summary}"
-    status=1
-  elif [ "$rc" != 0 ]; then
-    say "pytest FAILED (exit $rc): ${line:-no summary}"
-    status=1
-  else
-    say "pytest OK: $line"
-  fi
+  # One pytest process per test file, PYTEST_JOBS at a time: a crash (segfault,
+  # hang) takes down one file's process, not the whole suite, and the GPU tests of
+  # different files overlap. Extra arguments go to every process.
+  jobs=${PYTEST_JOBS:-6}
+  say "pytest, one process per file, $jobs at a time (stopped after ${t}s if not done)"
+  rm -rf build/pytest-logs && mkdir -p build/pytest-logs
+  export PYTEST_TIME=$t
+  ls tests/test_*.py | xargs -P "$jobs" -I{} bash -c '
+    f={}; n=$(basename "$f" .py)
+    timeout -s INT -k 20 "$PYTEST_TIME" "$0" -m pytest -q -p no:cacheprovider --durations=5 \
+      --junitxml=build/pytest-logs/$n.xml "${@}" "$f" > build/pytest-logs/$n.log 2>&1
+    echo $? > build/pytest-logs/$n.rc' "$PY" ${extra[@]+"${extra[@]}"} "$@"
+  : > "$LOG/pytest.log"
+  for f in build/pytest-logs/*.log; do
+    n=$(basename "$f" .log); rc=$(cat "build/pytest-logs/$n.rc" 2>/dev/null || echo "?")
+    line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped)|^(=+ )?no tests ran' "$f" | tail -n 1)
+    { echo "######## $n (exit $rc)"; cat "$f"; } >> "$LOG/pytest.log"
+    say "  $n: exit $rc: ${line:-no summary}"
+    [ "$rc" = 0 ] || status=1
+  done
+  $PY - build/pytest.xml build/pytest-logs/*.xml <<'PYEOF' | tee -a "$SUMMARY"
+import sys, xml.etree.ElementTree as ET
+out, files = sys.argv[1], sys.argv[2:]
+root = ET.Element("testsuites")
+tot = dict(tests=0, failures=0, errors=0, skipped=0)
+for f in files:
+    try:
+        for suite in ET.parse(f).getroot().iter("testsuite"):
+            root.append(suite)
+            for k in tot:
+                tot[k] += int(suite.get(k, 0))
+    except Exception as exc:
+        print(f"== gpu-test: unreadable {f}: {exc}")
+ET.ElementTree(root).write(out)
+passed = tot["tests"] - tot["failures"] - tot["errors"] - tot["skipped"]
+print(f"== gpu-test: pytest total: {passed} passed, {tot['failures']} failed, "
+      f"{tot['errors']} errors, {tot['skipped']} skipped (files whose process died are not counted)")
+PYEOF
+  if [ "$status" = 0 ]; then say "pytest OK"; else say "pytest FAILED in some file"; fi
 fi
 
 # ---------------------------------------------------------------- benchmarks
 if [ "$MODE" != tests ]; then
+  # Where the host time of the hot calls goes (diagnostic; fails nothing).
+  timeout 60 $PY tools/probes/profile_overhead.py > "$LOG/profile.txt" 2>&1 \
+    || say "profile_overhead.py failed (see profile.txt)"
   t=$(left)
   if [ "$t" -lt 60 ]; then
     say "benchmarks NOT run: only ${t}s left (run again with --bench-only)"
