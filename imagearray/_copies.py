@@ -178,7 +178,10 @@ def plan_copy(
     given_ext = None if extent is None else _triple("extent", extent, 1, 1)
     d_off = _triple("dst_offset", 0 if dst_offset is None else dst_offset, 0, 0)
 
-    # The descriptor of the device-side image (spec: Src/Dest/DeviceImgDesc).
+    # The descriptor of the device-side image (spec: Src/Dest/DeviceImgDesc). An
+    # image-to-image copy without desc= takes each image's own (the spec's SrcImgDesc
+    # and DestImgDesc): a sub-region may move between images of different sizes.
+    own_descs = desc is None and src.kind == IMAGE and dst.kind == IMAGE
     if desc is None:
         for ep in (src, dst):
             if ep.kind == IMAGE or (ep.kind == DEVICE and ep.desc is not None):
@@ -217,7 +220,15 @@ def plan_copy(
     pitches: dict[str, int] = {}
     for role, ep in (("src", src), ("dst", dst)):
         if ep.kind == IMAGE:
-            if not _same_image(ep.desc, desc) or (not subregion and ep.desc.type != desc.type):
+            if own_descs and subregion:
+                if (ep.desc.texel_size, ep.desc.num_channels) != (texel, desc.num_channels):
+                    raise CopyError(
+                        f"the {role} image holds {ep.desc.num_channels} channel(s) of "
+                        f"{ep.desc.texel_size} B texels, the source {desc.num_channels} of "
+                        f"{texel} B: image-to-image copies move texels of one format",
+                        scenario=2,
+                    )
+            elif not _same_image(ep.desc, desc) or (not subregion and ep.desc.type != desc.type):
                 raise CopyError(
                     f"the {role} image was allocated as {ep.desc}, the copy describes it as {desc}",
                     scenario=2,

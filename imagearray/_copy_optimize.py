@@ -275,6 +275,16 @@ class _CudaBackend:
             return int(_driver.stream_device(handle))
         return get_device(device_or_context)
 
+    def is_page_locked(self, address: int) -> bool:
+        """Whether CUDA knows ``address`` as page-locked host memory."""
+        import cupy
+
+        try:
+            attrs = cupy.cuda.runtime.pointerGetAttributes(address)
+        except Exception:  # not memory CUDA knows: pageable
+            return False
+        return attrs.type == cupy.cuda.runtime.memoryTypeHost
+
     def register(self, owner: Any, address: int, nbytes: int, device: int) -> Any:
         from imagearray import _hostmem
         from imagearray._image_mem import on_device
@@ -411,7 +421,15 @@ def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
     except BaseException as exc:
         with reg.lock:
             reg.remove(entry, released=False)
-        if isinstance(exc, CUDAError) and exc.name == "CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED":
+        # The driver refuses cudaMallocHost memory with INVALID_VALUE (seen on 13.0),
+        # another registration with HOST_MEMORY_ALREADY_REGISTERED.
+        if isinstance(exc, CUDAError) and (
+            exc.name == "CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED"
+            or (
+                exc.name == "CUDA_ERROR_INVALID_VALUE"
+                and getattr(_backend, "is_page_locked", lambda a: False)(rng.address)
+            )
+        ):
             raise HostMemoryOverlapError(
                 f"the range [{rng.address:#x}, {rng.address + rng.nbytes:#x}) is already "
                 "page-locked outside imagearray (cudaMallocHost / cupyx.empty_pinned, or "

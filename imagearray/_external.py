@@ -7,7 +7,10 @@ or to order work on CuPy streams against the other API.
 File descriptors follow CUDA's rule, as Vulkan's do: **on a successful import CUDA owns
 the fd** (do not use or close it afterwards; the :class:`ResourceFD` is marked
 ``consumed`` and cannot be imported again), and **on a failed import the caller still
-owns it** (it is left open). imagearray never closes an fd it was given.
+owns it** (it is left open). The driver is handed a duplicate, because the 13.0
+driver closes the descriptor it was given even when the import fails; after a
+successful import imagearray closes the caller's fd (CUDA owns the duplicate), and
+after a failed one it leaves it open.
 
 Lifetimes: every object here frees its CUDA resource exactly once, through its
 ``release()``/``destroy()``, a ``with`` block or garbage collection. Memory mapped from
@@ -527,6 +530,37 @@ def _with_fd_note(exc: CUDAError, fd: int) -> CUDAError:
     )
 
 
+def _import_fd(fd: int, dev: int, call: Any) -> Any:
+    """``call(dup)`` under ``dev`` on a duplicate of ``fd``, so that a failed import
+    leaves ``fd`` open whatever the driver does with the descriptor it was given (the
+    13.0 driver closes it even when the import fails, seen on the H100). On success
+    CUDA owns the duplicate and ``fd``, handed over by the caller, is closed here."""
+    try:
+        dup = os.dup(fd)
+    except OSError as exc:
+        raise ImageArrayValueError(f"cannot duplicate file descriptor {fd}: {exc}") from None
+    try:
+        with on_device(dev):
+            result = call(dup)
+    except BaseException as exc:
+        _close_if_still_ours(dup, fd)
+        if isinstance(exc, CUDAError):
+            raise _with_fd_note(exc, fd) from None
+        raise
+    os.close(fd)
+    return result
+
+
+def _close_if_still_ours(dup: int, fd: int) -> None:
+    # Closed by the driver, or (another thread) reused for another file: not ours.
+    try:
+        a, b = os.fstat(dup), os.fstat(fd)
+    except OSError:
+        return
+    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        os.close(dup)
+
+
 # --------------------------------------------------------------------------- memory
 
 
@@ -687,11 +721,11 @@ def import_external_memory(desc: ExternalMemDescriptor, device: Any = None) -> E
     code = (
         cy.MEM_DMA_BUF_FD if desc.handle_type is ExternalMemHandleType.DMA_BUF else cy.MEM_OPAQUE_FD
     )
-    try:
-        with on_device(dev):
-            r = cy.import_memory(dev, code, fd, desc.size_in_bytes, bool(desc.dedicated))
-    except CUDAError as exc:
-        raise _with_fd_note(exc, fd) from None
+    r = _import_fd(
+        fd,
+        dev,
+        lambda f: cy.import_memory(dev, code, f, desc.size_in_bytes, bool(desc.dedicated)),
+    )
     res._consume()
     return ExternalMemory._make(r, desc)
 
@@ -1031,11 +1065,7 @@ def import_external_semaphore(
         raise ImageArrayValueError(f"device {dev} cannot import timeline semaphores")
     cy = _cy()
     code = cy.SEM_TIMELINE_FD if desc.is_timeline else cy.SEM_OPAQUE_FD
-    try:
-        with on_device(dev):
-            r = cy.import_semaphore(dev, code, fd)
-    except CUDAError as exc:
-        raise _with_fd_note(exc, fd) from None
+    r = _import_fd(fd, dev, lambda f: cy.import_semaphore(dev, code, f))
     res._consume()
     return ExternalSemaphore._make(r, desc)
 

@@ -211,6 +211,13 @@ hostile = st.one_of(
 )
 
 
+def _stream(value):
+    """``value`` as a stream argument: a raw int handle other than 0/1/2 is a pointer
+    the caller vouches for (as with CuPy's ExternalStream), so none is made up here."""
+    raw = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    return None if raw and value not in (0, 1, 2) else value
+
+
 def check(fn, *args, **kwargs):
     """Call ``fn``; any exception must be an ImageArrayError with a message."""
     try:
@@ -356,6 +363,8 @@ def test_plan_copy(sides, kwargs):
 @FUZZ
 @given(hostile, hostile, st.dictionaries(st.sampled_from(_COPY_ARGS + ("stream",)), hostile))
 def test_copy(src, dst, kwargs):
+    if "stream" in kwargs:
+        kwargs["stream"] = _stream(kwargs["stream"])
     check(endpoint, src, "source")
     check(ia.copy, src, dst, **kwargs)
     check(ia.copy, np.zeros((16, 16), np.float32), dst, **kwargs)
@@ -412,14 +421,7 @@ def test_image_memory(a, b, c, d):
 @given(hostile, hostile)
 def test_device_queries(a, b):
     check(ia.get_device, a)
-    # A raw int stream handle is a pointer the caller vouches for (as with CuPy's
-    # ExternalStream): only the context's own 0/1/2 are safe to make up here.
-    raw = isinstance(a, (int, np.integer)) and not isinstance(a, bool)
-    check(
-        ia.get_stream,
-        a if not raw or a in (0, 1, 2) else None,
-        b if b is None or isinstance(b, int) else None,
-    )
+    check(ia.get_stream, _stream(a), b if b is None or isinstance(b, int) else None)
     check(ia.device_has, a, b)
     check(ia.device_info, a, b)
 
@@ -514,7 +516,13 @@ def test_image_array_constructors(shape, dtype, channels, layers, cubemap, level
     check(ia.zeros, shape, dtype, channels, normalized=normalized)
     check(ia.asimage, shape, channels=channels, layered=layers, cubemap=cubemap)
     check(ia.asimage, np.zeros((6, 4, 4), np.uint8), channels=channels, normalized=normalized)
-    check(ia.asimage, np.zeros((6, 4, 4), np.uint8), layered=True, device=dtype, stream=levels)
+    check(
+        ia.asimage,
+        np.zeros((6, 4, 4), np.uint8),
+        layered=True,
+        device=dtype,
+        stream=_stream(levels),
+    )
 
 
 class _AliveHandle:

@@ -274,3 +274,23 @@ def test_whole_copy_plans_are_reused_only_for_the_same_memories():
     # sub-region copies are planned every time, and agree with a fresh plan
     p = plan_copy(image(), host(7 * 5 * T), src_offset=(13, 9), extent=(7, 5), dst_extent=(7, 5))
     assert p.src[4:] == (13 * T, 9, 0) and p.extent == (7 * T, 5, 1)
+
+
+def test_image_to_image_subregion_uses_each_image_s_own_descriptor():
+    big = ia.ImageDescriptor(45, 31)
+    small = ia.ImageDescriptor(20, 20)
+    p = plan_copy(image(big), image(small), src_offset=(40, 25), dst_offset=(1, 2), extent=(5, 6))
+    # (kind, address, pitch, rows, x in bytes, y, z): 4-byte texels
+    assert p.src[4:] == (160, 25, 0) and p.dst[4:] == (4, 2, 0)
+    assert p.extent == (20, 6, 1)
+    # the destination's own box bounds the copy: x 16 + 5 > 20
+    with pytest.raises(ia.CopyError) as info:
+        plan_copy(image(big), image(small), dst_offset=(16, 0), extent=(5, 6))
+    assert info.value.scenario == 8
+    # whole copies still need equal images; texel formats must match
+    with pytest.raises(ia.CopyError) as info:
+        plan_copy(image(big), image(small))
+    assert info.value.scenario == 2
+    rgba8 = ia.ImageDescriptor(20, 20, channel_order="rgba", channel_type="unorm_int8")
+    with pytest.raises(ia.CopyError, match="one format"):
+        plan_copy(image(ia.ImageDescriptor(20, 20)), image(rgba8), extent=(2, 2))

@@ -342,6 +342,17 @@ def test_memory_pinned_elsewhere_is_an_overlap(fake):
     assert co.prepared_host_ranges() == []
 
 
+def test_cuda_malloc_host_memory_refused_as_invalid_value_is_an_overlap(fake):
+    # What the 13.0 driver answers for cudaMallocHost memory (seen on the H100)
+    fake.fail_with = CUDAError(1, "CUDA_ERROR_INVALID_VALUE", "invalid argument", "reg")
+    a = np.zeros(10)
+    fake.is_page_locked = lambda address: address == a.ctypes.data
+    with pytest.raises(co.HostMemoryOverlapError, match="outside imagearray") as info:
+        co.prepare_for_device_copy(a)
+    assert info.value.__cause__ is fake.fail_with
+    assert co.prepared_host_ranges() == []
+
+
 def test_other_driver_errors_propagate_and_leave_nothing(fake):
     fake.fail_with = CUDAError(1, "CUDA_ERROR_INVALID_VALUE", "invalid argument", "reg")
     a = np.zeros(10)

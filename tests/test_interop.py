@@ -829,3 +829,49 @@ def test_public_names():
     for name in _PUBLIC:
         assert name in ia.__all__ and hasattr(ia, name), name
     assert hasattr(ia.ImageArray, "from_external")
+
+
+def _is_open(fd):
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("driver_closes", [True, False])
+def test_failed_import_leaves_the_fd_open_whatever_the_driver_does(driver_closes):
+    from imagearray import _external
+    from imagearray._errors import CUDAError
+
+    r, w = os.pipe()
+    given = []
+
+    def refuse(f):
+        given.append(f)
+        if driver_closes:  # what the 13.0 driver does with a bogus fd
+            os.close(f)
+        raise CUDAError(1, "CUDA_ERROR_INVALID_VALUE", "invalid argument", "cuImportExternalMemory")
+
+    try:
+        with pytest.raises(CUDAError, match=f"file descriptor {r} is still yours"):
+            _external._import_fd(r, 0, refuse)
+        assert given[0] != r and _is_open(r) and not _is_open(given[0])
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_successful_import_hands_cuda_a_duplicate_and_closes_the_callers_fd():
+    from imagearray import _external
+
+    r, w = os.pipe()
+    seen = []
+    try:
+        got = _external._import_fd(r, 0, lambda f: seen.append((f, os.fstat(f).st_ino)) or "ok")
+        assert got == "ok" and seen[0][0] != r
+        assert not _is_open(r)  # the caller handed it over
+        assert _is_open(seen[0][0])  # CUDA's (here: the test's) duplicate
+        os.close(seen[0][0])
+    finally:
+        os.close(w)

@@ -169,7 +169,7 @@ def test_image_and_pitched_usm(rng):
     raw, rpitch = ia.pitched_alloc_device(37 * 8, 19, 8)
     assert raw.shape == (19, 37 * 8) and raw.dtype == np.uint8 and rpitch % align == 0
     with pytest.raises(ia.CopyError) as info:
-        ia.copy(data, usm, desc=desc, device_row_pitch=pitch + 1)
+        ia.copy(data, usm, desc=desc, device_row_pitch=pitch - 1)  # fits, unaligned
     assert info.value.scenario == 9
 
 

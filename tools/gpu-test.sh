@@ -40,7 +40,26 @@ say "mode $MODE, budget ${BUDGET}s, logs in $LOG"
 if [ "$MODE" != bench ] && compgen -G ".gl/*.deb" > /dev/null; then
   for f in .gl/*.deb; do dpkg -x "$f" / || say "WARNING: could not unpack $f"; done
   ldconfig || say "WARNING: ldconfig failed"
-  export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+  # The NVIDIA ICD manifest: where ../shared/gpu/README.md saw it, else wherever it
+  # is; without one, a manifest is written for the driver's Vulkan library.
+  if [ -z "${VK_DRIVER_FILES:-}" ]; then
+    for d in /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d \
+      /usr/local/share/vulkan/icd.d; do
+      [ -f "$d/nvidia_icd.json" ] && { VK_DRIVER_FILES=$d/nvidia_icd.json; break; }
+    done
+  fi
+  if [ -z "${VK_DRIVER_FILES:-}" ]; then
+    lib=$(ldconfig -p | awk '/libGLX_nvidia.so.0|libnvidia-vulkan-producer/ {print $NF; exit}')
+    if [ -n "$lib" ]; then
+      mkdir -p build && VK_DRIVER_FILES=$PWD/build/nvidia_icd.json
+      printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' \
+        "$lib" > "$VK_DRIVER_FILES"
+    fi
+  fi
+  export VK_DRIVER_FILES
+  say "ICD manifests: $(ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 | tr '\n' ' ')"
+  say "Vulkan ICD: ${VK_DRIVER_FILES:-none found}: $(tr -d '\n ' < "${VK_DRIVER_FILES:-/dev/null}" 2>&1 | cut -c1-200)"
+  say "driver libraries: $(ldconfig -p | grep -oE 'lib(GLX_nvidia|nvidia-glcore|nvidia-gpucomp|EGL_nvidia)[^ ]*' | sort -u | tr '\n' ' ')"
   # Vulkan was carried: its tests must run, not skip.
   export IMAGEARRAY_REQUIRE_VULKAN=1
   say "Vulkan loader unpacked; Vulkan tests required"
@@ -105,6 +124,9 @@ if [ "$MODE" != bench ]; then
     tools/probes/texture_unit_probe.cu > "$LOG/probe.txt" 2>&1; then
     timeout 60 build/texture_unit_probe >> "$LOG/probe.txt" 2>&1
     say "probe: $(grep -E '^(weights|unorm8|snorm8):' "$LOG/probe.txt" | tr '\n' ' ')"
+    # The linear filter measured through imagearray (weights, border, formats).
+    timeout 60 $PY tools/probes/sampling_diag.py >> "$LOG/probe.txt" 2>&1 \
+      || say "sampling_diag.py failed (see probe.txt)"
   else
     say "probe did not build (see probe.txt)"
   fi
