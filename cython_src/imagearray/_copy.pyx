@@ -77,7 +77,8 @@ def memcpy3d(int device, stream, tuple src, tuple dst, tuple extent):
     ensure_context(device)
     with nogil:
         status = cydriver.cuMemcpy3DAsync(<cydriver.CUDA_MEMCPY3D*>&c, s)
-    check(status, f"cuMemcpy3DAsync({extent[0]} B x {extent[1]} x {extent[2]})")
+    if status != cydriver.CUDA_SUCCESS:  # the message is formatted only for a failure
+        check(status, f"cuMemcpy3DAsync({extent[0]} B x {extent[1]} x {extent[2]})")
 
 
 def memcpy3d_peer(int src_device, int dst_device, stream, tuple src, tuple dst, tuple extent):
@@ -93,5 +94,6 @@ def memcpy3d_peer(int src_device, int dst_device, stream, tuple src, tuple dst, 
     ensure_context(dst_device)
     with nogil:
         status = cydriver.cuMemcpy3DPeerAsync(&c, s)
-    check(status, f"cuMemcpy3DPeerAsync(device {src_device} -> {dst_device}, "
-                  f"{extent[0]} B x {extent[1]} x {extent[2]})")
+    if status != cydriver.CUDA_SUCCESS:
+        check(status, f"cuMemcpy3DPeerAsync(device {src_device} -> {dst_device}, "
+                      f"{extent[0]} B x {extent[1]} x {extent[2]})")
