@@ -73,6 +73,17 @@ if compgen -G ".whl/*.whl" > /dev/null; then
     say "WARNING: installing the carried wheels failed (see build.log)"
   fi
 fi
+if [ -n "${IMAGEARRAY_REQUIRE_VULKAN:-}" ]; then
+  mkdir -p build
+  # A Vulkan instance, with the loader's account of the drivers it tried.
+  VK_LOADER_DEBUG=error,warn,driver PYTHONPATH=/tmp/site $PY -c '
+import vulkan as vk
+app = vk.VkApplicationInfo(sType=vk.VK_STRUCTURE_TYPE_APPLICATION_INFO, apiVersion=vk.VK_MAKE_VERSION(1, 2, 0))
+vk.vkCreateInstance(vk.VkInstanceCreateInfo(sType=vk.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, pApplicationInfo=app), None)
+print("vulkan instance OK")' > build/vulkan-smoke.log 2>&1
+  { echo "== vulkan smoke"; cat build/vulkan-smoke.log; } >> "$LOG/build.log"
+  say "vulkan smoke: $(grep -iE 'error|fail|OK|not found|cannot' build/vulkan-smoke.log | tail -n 8 | cut -c1-240 | tr '\n' '|')"
+fi
 
 # ---------------------------------------------------------------- build
 build_ok=0

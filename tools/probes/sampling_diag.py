@@ -48,6 +48,56 @@ def weights(width, normalized, rng, n=4000):
             print(f"   mismatch distance to a 1/256 step: max {dist[np.nonzero(d)[0]].max():.4f}")
 
 
+def weights2d(w, h, rng, n=4000):
+    x = (1.0 + (w - 2.0) * rng.random(n)).astype(np.float32)
+    y = (1.0 + (h - 2.0) * rng.random(n)).astype(np.float32)
+    c = np.stack([x, y], -1)
+    s = ia.Sampler("clamp_to_edge", "unnormalized", "linear")
+    gx = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w)).copy()
+    gy = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w)).copy()
+    hw = {}
+    for name, data, coord in (("x", gx, x), ("y", gy, y)):
+        got = ia.asimage(data).sample(cupy.asarray(c), s).get().astype(np.float64)
+        want = reference.sample(data, c, s, dims=2).astype(np.float64)
+        b = coord.astype(np.float64) - 0.5
+        hw[name] = got - np.floor(b)
+        d = np.round((got - want) * 256).astype(int)
+        print(f"2D {w}x{h} w{name}: steps hw-ref {dict(zip(*np.unique(d, return_counts=True)))}")
+    data = rng.random((h, w)).astype(np.float32)
+    got = ia.asimage(data).sample(cupy.asarray(c), s).get().astype(np.float64)
+    want = reference.sample(data, c, s, dims=2).astype(np.float64)
+    i0 = np.floor(x - 0.5).astype(int)
+    j0 = np.floor(y - 0.5).astype(int)
+    a, b = hw["x"], hw["y"]
+    t = data.astype(np.float64)
+    prod = (
+        (1 - a) * (1 - b) * t[j0, i0]
+        + a * (1 - b) * t[j0, i0 + 1]
+        + (1 - a) * b * t[j0 + 1, i0]
+        + a * b * t[j0 + 1, i0 + 1]
+    )
+    print(
+        f"2D {w}x{h} random: max|hw-ref|={np.abs(got - want).max():.3g} "
+        f"max|hw-bilinear(hw weights)|={np.abs(got - prod).max():.3g}"
+    )
+    bad = np.nonzero(np.abs(got - want) > 1e-6)[0][:5]
+    # the GPU test's coordinates: two image sizes around it, fractions (m + 1/4) / 256
+    size = np.array([w, h])
+    tc = rng.integers(-size, 2 * size, (n, 2)).astype(np.float64)
+    tc = (tc + 0.5 + (rng.integers(0, 256, (n, 2)) + 0.25) / 256).astype(np.float32)
+    got2 = ia.asimage(data).sample(cupy.asarray(tc), s).get()
+    want2 = reference.sample(data, tc, s, dims=2)
+    off = np.nonzero(np.abs(got2 - want2) > 1e-6)[0]
+    print(f"2D {w}x{h} test coordinates: {len(off)} of {n} differ")
+    for k in off[:6]:
+        print(f"   c={tc[k]!r} got={got2[k]:.7f} ref={want2[k]:.7f}")
+    for k in bad:
+        print(
+            f"   x={x[k]!r} y={y[k]!r} a*256={a[k] * 256:.3f} b*256={b[k] * 256:.3f} "
+            f"got={got[k]:.7f} ref={want[k]:.7f} prod={prod[k]:.7f}"
+        )
+
+
 def border(rng):
     for width in (11, 37):
         data = (1 + rng.random(width)).astype(np.float32)
@@ -103,12 +153,51 @@ def formats(rng):
                     )
 
 
+def dump(rng, n=20000):
+    """Raw samples for fitting the filter's arithmetic offline: $OUT/diag.npz."""
+    import os
+
+    out = {}
+    s = ia.Sampler("clamp_to_edge", "unnormalized", "linear")
+    cases = [
+        ("f32_1d", (64,), np.float32, None),
+        ("f32_2d", (7, 9), np.float32, None),
+        ("f32_3d", (5, 4, 6), np.float32, None),
+        ("f16_1d", (64,), np.float16, None),
+        ("f16_2d", (7, 9), np.float16, None),
+        ("u8_1d", (64,), np.uint8, "unorm_int8"),
+        ("u8_2d", (7, 9), np.uint8, "unorm_int8"),
+        ("s8_1d", (64,), np.int8, "snorm_int8"),
+        ("u16_1d", (64,), np.uint16, "unorm_int16"),
+        ("s16_1d", (64,), np.int16, "snorm_int16"),
+    ]
+    for name, shape, dt, ct in cases:
+        if dt in (np.float32, np.float16):
+            data = rng.random(shape).astype(dt)
+        else:
+            info = np.iinfo(dt)
+            data = rng.integers(info.min, info.max, shape, endpoint=True).astype(dt)
+        dims = len(shape)
+        ext = np.array(shape[::-1], np.float64)
+        c = (1.0 + (ext - 2.0) * rng.random((n, dims))).astype(np.float32)
+        img = ia.asimage(data, normalized=ct is not None)
+        got = img.sample(cupy.asarray(c if dims > 1 else c[:, 0]), s).get()
+        out[name + "_data"], out[name + "_c"], out[name + "_got"] = data, c, got
+    path = os.path.join(os.environ.get("OUT", "build"), "diag.npz")
+    np.savez_compressed(path, **out)
+    print(f"raw samples written to {path}")
+
+
 def main():
     rng = np.random.default_rng(5)
+    dump(rng)
     print("## weights")
     for width in (11, 37, 256, 1000, 4096):
         for normalized in (False, True):
             weights(width, normalized, rng)
+    print("## weights 2D")
+    for w, h in ((9, 7), (64, 48), (1000, 600)):
+        weights2d(w, h, rng)
     print("## border")
     border(rng)
     print("## formats")
