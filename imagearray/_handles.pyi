@@ -38,3 +38,26 @@ def create_texture(
     memory: Any,
 ) -> TextureObject: ...
 def create_surface(device: int, cuarray: int, memory: Any) -> SurfaceObject: ...
+
+class TextureRecipe:
+    def __init__(
+        self,
+        kind: int,
+        handle: int,
+        fmt: int,
+        channels: int,
+        width: int,
+        height: int,
+        pitch: int,
+        size_bytes: int,
+        address_modes: tuple[int, int, int],
+        filter_mode: int,
+        mipmap_filter_mode: int,
+        flags: int,
+        max_anisotropy: int,
+        min_level_clamp: float,
+        max_level_clamp: float,
+        border_color: tuple[float, float, float, float],
+    ) -> None: ...
+    def create(self, device: int, memory: Any) -> TextureObject: ...
+    def fields(self) -> tuple: ...

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy
 
+from imagearray import _kernels as _k
 from imagearray._coerce import coerce_int
 from imagearray._copies import _KIND_CODE, DEVICE, HOST, IMAGE, CopyPlan, Endpoint, execute
 from imagearray._descriptor import ImageDescriptor
@@ -26,6 +27,7 @@ from imagearray._errors import (
     ReleasedResourceError,
 )
 from imagearray._image_mem import ImageMem, on_device
+from imagearray._sampler import Sampler
 
 __all__ = ["ImageArray", "empty", "zeros", "asimage"]
 
@@ -77,6 +79,80 @@ def _layer_constant(device: int, value: int):
             cupy.cuda.Device().synchronize()  # filled before any stream reads it
         _LAYER_CONSTANTS[(device, value)] = arr
     return arr
+
+
+_PLANS_KEY = "sample plans"  # handle-cache key prefix of a view's sample() plans
+_MAX_PLANS = 16  # plans per view (samplers x level given or not); emptied when full
+_F32 = numpy.dtype(numpy.float32)
+
+
+class _SamplePlan:
+    """What ``img.sample(coords, sampler[, level=])`` launches for one view, sampler
+    and level mode: the kernel function, the arguments fixed for them (texture,
+    layer) and the output's dtype and channel axis. Valid while its texture is alive
+    (the handle cache makes a new one after a destroy, and free() drops the plans).
+
+    :meth:`launch` checks what the general path would do differently for these
+    coordinates: anything but a C-contiguous float32 CuPy array on the image's
+    device, with the coordinate axis last (and 8-byte aligned for 2D), or another
+    device current, returns None and the general path runs (converting, or raising
+    its errors)."""
+
+    __slots__ = (
+        "sampler",
+        "tex",
+        "texobj",
+        "fn",
+        "fixed",
+        "level_fixed",
+        "level_given",
+        "layers",
+        "zero",
+        "ncomp",
+        "suffix",
+        "dtype",
+        "device",
+        "ndarray",
+        "empty",
+        "runtime",
+        "i64",
+    )
+
+    def launch(self, c: Any, level: Any, layer: int | None):
+        if type(c) is not self.ndarray or not c._c_contiguous or c.dtype != _F32:
+            return None
+        mp = c.data
+        shape = c.shape
+        ncomp = self.ncomp
+        if mp.device_id != self.device or not shape:
+            return None
+        if shape[-1] == ncomp:
+            pts = shape[:-1]
+        elif ncomp == 1:
+            pts = shape  # (...,) 1D coordinates: the general path adds the axis
+        else:
+            return None
+        if ncomp == 2 and mp.ptr & 7:
+            return None  # the general path copies to 8-byte aligned (x, y) pairs
+        try:
+            if self.runtime.getDevice() != self.device:
+                return None
+        except Exception:
+            return None
+        head = self.fixed
+        if layer is not None:  # layer= an int, of a whole layered image
+            lay = _LAYER_CONSTANTS.get((self.device, layer)) if 0 <= layer < self.layers else None
+            if lay is None:
+                return None  # out of range (or not made yet): the general path
+            head += (lay, self.zero)
+        if self.level_given:
+            head += (numpy.float32(level or 0.0),)
+        else:
+            head += self.level_fixed
+        n = c.size // ncomp
+        out = self.empty(pts + self.suffix, self.dtype)
+        self.fn(((n + 255) >> 8 or 1,), (256,), head + (c, out, self.i64(n)))
+        return out
 
 
 def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
@@ -175,6 +251,7 @@ class ImageArray:
         self._whole_mipmap = False  # True: handles are made for every level
         self._textures: dict = {}
         self._surface = None
+        self._splans: dict | None = None  # sample() plans of this view (see _sample_plans)
         return self
 
     @classmethod
@@ -797,19 +874,92 @@ class ImageArray:
             )
         out = cupy.empty(pts + ((self.channels,) if self.channels > 1 else ()), out_dtype)
         kernel = k.sample_kernel(kind, self._vdesc.dimensions, vt, ot, mode)
-        args = (
-            tex,
-            c,
-            lay,
-            numpy.int32(step),
-            gx,
-            gy,
-            out,
-            numpy.int64(n),
-            numpy.float32(level or 0.0),
+        args = k.sample_args(
+            kind,
+            mode,
+            tex=tex,
+            layer=lay,
+            layer_step=numpy.int64(step),
+            level=numpy.float32(level or 0.0),
+            c=c,
+            dx=gx,
+            dy=gy,
+            out=out,
+            n=numpy.int64(n),
         )
         self._run(kernel, n, args)
         return out
+
+    def _sample_plans(self) -> dict:
+        """This view's sample() plans: (id(sampler), level is None) -> _SamplePlan.
+        Kept with the memory's handles (one dict per view of it, shared by every
+        ImageArray showing that view) and emptied by free(), so a plan never keeps
+        a sampler or handle alive beyond the handle cache that already holds them."""
+        plans = self._splans
+        if plans is None:
+            cache = self._handle_cache()
+            key = (_PLANS_KEY, id(self._handle), self._origin, self._whole_mipmap, self._vdesc)
+            plans = cache.get(key)
+            if plans is None:
+                plans = cache[key] = {}
+            self._splans = plans
+        return plans
+
+    def _sample_plan(self, sampler: Any, level_given: bool, layer_given: bool):
+        """A _SamplePlan for sample(coords, sampler[, level=][, layer=int]) with no
+        dx/dy or stream, or None where the general path must run: cubemaps, layered
+        images without a layer, layer= for others or for a layer view (all of which
+        raise there or convert the layer), another device current, a sampler that is
+        not an ia.Sampler."""
+        import cupy
+
+        kind = self._kernel_kind()
+        if kind not in (_k.STANDARD, _k.LAYERED) or not hasattr(cupy.ndarray, "_c_contiguous"):
+            return None
+        dev = self._handle.device
+        try:
+            if cupy.cuda.runtime.getDevice() != dev:
+                return None
+        except Exception:  # no usable device: the general path reports it
+            return None
+        sampler_ = self._default_sampler() if sampler is None else sampler
+        if type(sampler_) is not Sampler:
+            return None
+        layered = kind == _k.LAYERED
+        if layer_given != (layered and not self._is_view()):
+            return None
+        # What the general path does first, in its order (and with its errors).
+        tex = self._texture(sampler_)
+        mode = _k.LEVEL if level_given or self._whole_mipmap else _k.PLAIN
+        vt, ot, out_dtype = _k.read_types(self._vdesc.channel_type, self.channels)
+        kernel = _k.sample_kernel(kind, self._vdesc.dimensions, vt, ot, mode)
+        u64, i64 = _k.by_value_types()
+        fixed: tuple = (u64(int(tex)),)
+        if layered and not layer_given:  # a layer view: its layer, for every point
+            lay, step = self._layer_arg(None, (), "layer", self.descriptor.num_layers)
+            fixed += (lay, i64(step))
+        level_fixed = (numpy.float32(0.0),) if mode == _k.LEVEL and not level_given else ()
+        plan = _SamplePlan()
+        plan.sampler = sampler
+        plan.tex = tex
+        plan.texobj = tex._obj
+        # The compiled function (RawKernel.kernel, on this device): calling it skips
+        # RawKernel's per-call device lookup.
+        plan.fn = getattr(kernel, "kernel", kernel)
+        plan.fixed = fixed
+        plan.level_fixed = level_fixed
+        plan.level_given = level_given
+        plan.layers = self.descriptor.num_layers if layer_given else 0
+        plan.zero = i64(0)
+        plan.ncomp = _k.coord_count(kind, self._vdesc.dimensions)
+        plan.suffix = (self.channels,) if self.channels > 1 else ()
+        plan.dtype = out_dtype
+        plan.device = dev
+        plan.ndarray = cupy.ndarray
+        plan.empty = cupy.empty
+        plan.runtime = cupy.cuda.runtime
+        plan.i64 = i64
+        return plan
 
     def sample(
         self,
@@ -859,6 +1009,24 @@ class ImageArray:
         >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
         array([0.5], dtype=float32)
         """
+        if dx is None and dy is None and stream is None and (layer is None or type(layer) is int):
+            # The common calls: a plan made on the first such call launches them with
+            # the checks that still depend on the arguments (see _SamplePlan).
+            plans = self._splans
+            if plans is None:
+                plans = self._sample_plans()
+            key = (id(sampler), level is None, layer is None)
+            plan = plans.get(key)
+            if plan is None or not plan.texobj.alive:
+                plan = self._sample_plan(sampler, level is not None, layer is not None)
+                if plan is not None:
+                    if len(plans) >= _MAX_PLANS:
+                        plans.clear()
+                    plans[key] = plan  # the plan holds the sampler: its id stays unique
+            if plan is not None:
+                out = plan.launch(coords, level, layer)
+                if out is not None:
+                    return out
         from imagearray import _kernels as k
 
         kind = self._kernel_kind()
@@ -1002,7 +1170,9 @@ class ImageArray:
         """Free the image memory now (every view of it becomes unusable). Handles
         this array handed out (``texture()``, ``surface()``) are destroyed first."""
         for key, h in self._handle_cache().items():
-            if key != "mipgen" and h.alive:  # "mipgen": launches naming cached surfaces
+            if isinstance(key, tuple) and key[0] is _PLANS_KEY:
+                h.clear()  # sample() plans (dicts) name the handles destroyed here
+            elif key != "mipgen" and h.alive:  # "mipgen": launches naming cached surfaces
                 h.destroy()
         self._handle_cache().clear()
         self._mem.free()

@@ -30,7 +30,7 @@ from imagearray._errors import (
     ReleasedResourceError,
 )
 from imagearray._image_mem import ImageMem, cuda_format, is_image_mem_handle, on_device
-from imagearray._sampler import Sampler
+from imagearray._sampler import CU_TR_ADDRESS_MODE_CLAMP, Sampler
 
 __all__ = [
     "SampledImageHandle",
@@ -63,7 +63,7 @@ class _Handle(numpy.uint64):
     _kind = "image"
 
     def __new__(cls, obj, desc: ImageDescriptor, sampler: Sampler | None):
-        self = super().__new__(cls, obj.raw_handle)
+        self = numpy.uint64.__new__(cls, obj.raw_handle)
         self._obj = obj
         self._desc = desc
         self._sampler = sampler
@@ -88,8 +88,13 @@ class _Handle(numpy.uint64):
 
     def destroy(self) -> None:
         """Destroy the CUDA object now; a second call raises ``ReleasedResourceError``."""
-        with on_device(self._obj.device):
-            self._obj.destroy()
+        obj = self._obj
+        device = obj.device
+        if _current_device() == device:  # nothing to switch (what on_device checks first)
+            obj.destroy()
+            return
+        with on_device(device):
+            obj.destroy()
 
     def __enter__(self):
         return self
@@ -254,7 +259,7 @@ def plan_handle(
         height=h,
         pitch=row_pitch,
         size_bytes=size_bytes,
-        address_modes=sampler.cuda_address_modes,
+        address_modes=_clamp_unused_axes(sampler.cuda_address_modes, desc),
         filter_mode=sampler.cuda_filter_mode,
         mipmap_filter_mode=sampler.cuda_mipmap_filter_mode,
         flags=flags,
@@ -263,6 +268,18 @@ def plan_handle(
         max_level_clamp=sampler.max_mipmap_level_clamp,
         border_color=sampler.border_color,
     )
+
+
+def _clamp_unused_axes(modes: tuple[int, int, int], desc: ImageDescriptor) -> tuple:
+    """``modes`` with the axes the image does not have set to clamp-to-edge.
+
+    The texture unit filters a 1D image as a row at y = 0, the edge between the row and
+    what the y address mode puts above it: with border addressing on y, every linear
+    sample came back blended half and half with the border colour (seen on the H100).
+    Clamping the unused axes makes that blend a no-op; cubemaps ignore address modes."""
+    if desc.type.is_cubemap or desc.dimensions >= 3:
+        return modes
+    return modes[: desc.dimensions] + (CU_TR_ADDRESS_MODE_CLAMP,) * (3 - desc.dimensions)
 
 
 def _as_uint64(name: str, value: Any) -> int:
@@ -364,6 +381,13 @@ def create_image(
     >>> with ia.create_image(img, sampler=ia.Sampler(filtering="linear")) as tex:  # doctest: +SKIP
     ...     kernel((1,), (64,), (tex, out))
     """
+    if pitch is None:
+        recipe = _RECIPES.get((id(memory), id(desc), id(sampler)))
+        if recipe is not None:
+            handle = recipe.make(memory, desc, sampler)
+            if handle is not None:
+                return handle
+    given = desc
     if desc is not None and not isinstance(desc, ImageDescriptor):
         raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
     if sampler is not None and not isinstance(sampler, Sampler):
@@ -416,7 +440,125 @@ def create_image(
         if dependents is None:
             dependents = _DEPENDENTS[owner] = weakref.WeakSet()
         dependents.add(obj)
+        if pitch is None and kind in (ARRAY, MIPMAP):
+            _record(memory, given, sampler, owner, desc, device, plan, kind, address, dependents)
     return handle
+
+
+class _Recipe:
+    """What create_image(memory, desc, sampler) resolved and checked for image memory
+    (ImageArray, ImageMem or image_mem_handle; no pitch): enough to make another
+    handle from the same three objects without resolving and checking them again.
+
+    Descriptors and samplers are immutable and what memory resolves to is fixed for
+    the object's life, so only liveness is looked at again: every object is held
+    weakly (a recipe keeps nothing alive, and a dead one is a miss), and the memory
+    must still be alive (``alive_of`` is what the general path checks first: the
+    ImageArray's handle, else the memory handle). Anything else goes the general way,
+    which raises its errors."""
+
+    __slots__ = (
+        "memory",
+        "desc",
+        "sampler",
+        "alive_of",
+        "owner",
+        "handle_desc",
+        "device",
+        "sampled",
+        "create",
+        "dependents",
+    )
+
+    def make(self, memory, desc, sampler):
+        if self.memory() is not memory or self.desc() is not desc:
+            return None
+        if self.sampler() is not sampler:
+            return None
+        alive_of, owner, handle_desc = self.alive_of(), self.owner(), self.handle_desc()
+        if alive_of is None or owner is None or handle_desc is None:
+            return None
+        if not alive_of.alive or not owner.alive:
+            return None  # the general path raises ReleasedResourceError
+        device = self.device
+        if _current_device() == device:  # nothing to switch (what on_device checks first)
+            obj = self.create(device, owner)
+        else:
+            with on_device(device):
+                obj = self.create(device, owner)
+        if self.sampled:
+            handle = SampledImageHandle(obj, handle_desc, sampler)
+        else:
+            handle = UnsampledImageHandle(obj, handle_desc, None)
+        self.dependents.add(obj)
+        return handle
+
+
+def _none() -> None:
+    return None
+
+
+def _weak(obj: Any):
+    return _none if obj is None else weakref.ref(obj)
+
+
+# (id(memory), id(desc), id(sampler)) -> _Recipe; bounded, emptied when full. Entries
+# hold weak references only: an id reused by a new object finds a dead (or another)
+# object and misses.
+_RECIPES: dict[tuple, _Recipe] = {}
+_RECIPES_MAX = 256
+
+
+def _record(memory, given, sampler, owner, handle_desc, device, plan, kind, address, dependents):
+    from imagearray._image_array import ImageArray
+
+    r = _Recipe()
+    try:
+        r.memory = weakref.ref(memory)
+        r.desc = _weak(given)
+        r.sampler = _weak(sampler)
+        r.alive_of = weakref.ref(memory._handle if isinstance(memory, ImageArray) else owner)
+        r.owner = weakref.ref(owner)
+        r.handle_desc = weakref.ref(handle_desc)
+    except TypeError:  # an object without weak references: not remembered
+        return
+    r.device = device
+    r.sampled = plan.sampled
+    r.create = _creator(_cy, plan, kind, address)
+    r.dependents = dependents
+    if len(_RECIPES) >= _RECIPES_MAX:
+        _RECIPES.clear()
+    _RECIPES[(id(memory), id(given), id(sampler))] = r
+
+
+def _creator(cy, plan: HandlePlan, kind: str, address: int):
+    """``create(device, owner)``: what _create does for ``plan``, with the driver's
+    descriptors filled once where the Cython layer can hold them (TextureRecipe)."""
+    if not plan.sampled:
+        return lambda device, owner: cy.create_surface(device, address, owner)
+    args = _texture_args(plan, kind, address)
+    recipe = getattr(cy, "TextureRecipe", None)
+    if recipe is not None:
+        return recipe(*args).create
+    return lambda device, owner: cy.create_texture(device, *args, owner)
+
+
+_runtime: Any = None  # cupy.cuda.runtime, imported on first use
+
+
+def _current_device() -> int:
+    """CuPy's current device, or -1 where CuPy cannot tell (then on_device is used,
+    which copes)."""
+    global _runtime
+    rt = _runtime
+    if rt is None:
+        import cupy
+
+        rt = _runtime = cupy.cuda.runtime
+    try:
+        return rt.getDevice()
+    except Exception:
+        return -1
 
 
 # (id(desc), id(sampler), kind, address, pitch) -> (desc, sampler, plan). Planning is
@@ -439,28 +581,31 @@ def _memo_plan(desc, kind, sampler, address, pitch) -> HandlePlan:
     return plan
 
 
+def _texture_args(plan: HandlePlan, kind: str, address: int) -> tuple:
+    """``create_texture``'s arguments between the device and the memory."""
+    return (
+        _KIND_CODE[kind],
+        address,
+        plan.fmt,
+        plan.channels,
+        plan.width,
+        plan.height,
+        plan.pitch,
+        plan.size_bytes,
+        plan.address_modes,
+        plan.filter_mode,
+        plan.mipmap_filter_mode,
+        plan.flags,
+        plan.max_anisotropy,
+        plan.min_level_clamp,
+        plan.max_level_clamp,
+        plan.border_color,
+    )
+
+
 def _create(cy, plan: HandlePlan, kind: str, device: int, address: int, owner: Any):
     if plan.sampled:
-        return cy.create_texture(
-            device,
-            _KIND_CODE[kind],
-            address,
-            plan.fmt,
-            plan.channels,
-            plan.width,
-            plan.height,
-            plan.pitch,
-            plan.size_bytes,
-            plan.address_modes,
-            plan.filter_mode,
-            plan.mipmap_filter_mode,
-            plan.flags,
-            plan.max_anisotropy,
-            plan.min_level_clamp,
-            plan.max_level_clamp,
-            plan.border_color,
-            owner,
-        )
+        return cy.create_texture(device, *_texture_args(plan, kind, address), owner)
     return cy.create_surface(device, address, owner)
 
 

@@ -94,20 +94,54 @@ def coord_load(kind: str, dims: int) -> str:
 
 _SAMPLE = r"""
 typedef {vt} VT;
-extern "C" __global__ void ia_sample(unsigned long long tex, const float* __restrict__ c,
-                                     const int* __restrict__ layer, int layer_step,
-                                     const float* __restrict__ dx, const float* __restrict__ dy,
-                                     {ot}* __restrict__ out, long long n, float level)
+extern "C" __global__ void ia_sample({params})
 {{
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    int L = layer[i * layer_step];
-    (void)L; (void)dx; (void)dy; (void)level;
-    {load}
-    VT v = {call};
+{body}
     reinterpret_cast<VT*>(out)[i] = v;
 }}
 """
+
+# ia_sample's parameters by name (``{ot}``: the output scalar type).
+_SAMPLE_PARAMS = {
+    "tex": "unsigned long long tex",
+    "layer": "const int* __restrict__ layer",
+    "layer_step": "long long layer_step",
+    "level": "float level",
+    "c": "const float* __restrict__ c",
+    "dx": "const float* __restrict__ dx",
+    "dy": "const float* __restrict__ dy",
+    "out": "{ot}* __restrict__ out",
+    "n": "long long n",
+}
+
+
+def sample_params(kind: str, mode: int) -> tuple[str, ...]:
+    """The parameters of the ``ia_sample`` kernel of ``kind`` and ``mode``, in order.
+
+    Only what the kernel reads is passed (CuPy packs every argument on every launch):
+    the layer of each point for layered kinds, ``level`` for LEVEL, the gradients for
+    GRADIENT. What is fixed for an image and sampler (``tex``, ``layer``,
+    ``layer_step``) comes first, then ``level``, then what changes per call (``c``,
+    ``dx``, ``dy``, ``out``, ``n``), so a launch can append its arrays to a prebuilt
+    tuple of the fixed ones."""
+    names = ["tex"]
+    if kind in (LAYERED, CUBEMAP_LAYERED):
+        names += ["layer", "layer_step"]
+    if mode == LEVEL:
+        names.append("level")
+    names.append("c")
+    if mode == GRADIENT:
+        names += ["dx", "dy"]
+    names += ["out", "n"]
+    return tuple(names)
+
+
+def sample_args(kind: str, mode: int, **values) -> tuple:
+    """``values`` (keyed by parameter name; extra ones are ignored) in the order of
+    :func:`sample_params`."""
+    return tuple(values[name] for name in sample_params(kind, mode))
 
 
 def surface_read(kind: str, dims: int) -> tuple[str, str]:
@@ -162,8 +196,16 @@ def sample_kernel(kind: str, dims: int, vt: str, ot: str, mode: int):
 
 
 def sample_source(kind: str, dims: int, vt: str, ot: str, mode: int) -> str:
+    params = ",\n                          ".join(
+        _SAMPLE_PARAMS[name].format(ot=ot) for name in sample_params(kind, mode)
+    )
+    body = [
+        "int L = layer[i * layer_step];" if kind in (LAYERED, CUBEMAP_LAYERED) else "",
+        coord_load(kind, dims),
+        f"VT v = {texture_call(kind, dims, mode)};",
+    ]
     return _SAMPLE.format(
-        vt=vt, ot=ot, load=coord_load(kind, dims), call=texture_call(kind, dims, mode)
+        vt=vt, params=params, body="\n".join("    " + line for line in body if line)
     )
 
 
@@ -305,3 +347,33 @@ def mipgen_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
 
 def grid(n: int, block: int = 256) -> tuple[tuple[int], tuple[int]]:
     return ((max(1, -(-n // block)),), (block,))
+
+
+@functools.cache
+def by_value_types() -> tuple[type, type]:
+    """(u64, i64): constructors of 8-byte unsigned / signed kernel arguments passed by
+    value, the cheapest that CuPy's launcher packs.
+
+    CuPy turns a NumPy scalar into a C value on every launch; its own ``CPointer``
+    holders (``cupy.cuda.function.CUIntMax`` / ``CIntptr``: a C value and ``ptr``, its
+    address, which the launcher hands to ``cuLaunchKernel`` as is) are passed
+    through. They are not public API, so they are used only after checking, once,
+    that they hold the 8-byte values given; otherwise NumPy's uint64 / int64."""
+    import ctypes
+
+    try:
+        from cupy.cuda import function as f
+
+        u, i = f.CUIntMax, f.CIntptr
+        a, b = u(0xFEDC_BA98_7654_3210), i(-0x0123_4567_89AB_CDEF)
+        if (
+            ctypes.sizeof(ctypes.c_void_p) == 8
+            and isinstance(a, f.CPointer)
+            and isinstance(b, f.CPointer)
+            and ctypes.c_uint64.from_address(a.ptr).value == 0xFEDC_BA98_7654_3210
+            and ctypes.c_int64.from_address(b.ptr).value == -0x0123_4567_89AB_CDEF
+        ):
+            return u, i
+    except Exception:  # another CuPy: fall back to NumPy scalars
+        pass
+    return numpy.uint64, numpy.int64

@@ -39,7 +39,13 @@ def test_sampled_array_flags_and_modes():
     s = ia.Sampler("clamp", "normalized", "linear", border_color=(1, 2, 3, 4))
     p = plan_handle(RGBA8, ARRAY, s)
     assert p.sampled and p.channels == 4
-    assert p.address_modes == (3, 3, 3)  # CU_TR_ADDRESS_MODE_BORDER
+    # CU_TR_ADDRESS_MODE_BORDER on the image's axes, CLAMP on the unused z axis (a
+    # border there would blend the border colour into every linear sample)
+    assert p.address_modes == (3, 3, 1)
+    one_d = ia.ImageDescriptor(16, channel_type="fp32")
+    assert plan_handle(one_d, ARRAY, s).address_modes == (3, 1, 1)
+    three_d = ia.ImageDescriptor(4, 4, 4)
+    assert plan_handle(three_d, ARRAY, s).address_modes == (3, 3, 3)
     assert p.filter_mode == 1 and p.flags == 0x02  # normalized coordinates, read as float
     assert p.border_color == (1.0, 2.0, 3.0, 4.0)
     from cuda.bindings import driver

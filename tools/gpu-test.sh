@@ -82,6 +82,7 @@ app = vk.VkApplicationInfo(sType=vk.VK_STRUCTURE_TYPE_APPLICATION_INFO, apiVersi
 vk.vkCreateInstance(vk.VkInstanceCreateInfo(sType=vk.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, pApplicationInfo=app), None)
 print("vulkan instance OK")' > build/vulkan-smoke.log 2>&1
   { echo "== vulkan smoke"; cat build/vulkan-smoke.log; } >> "$LOG/build.log"
+  say "nvidia user-space libraries: $(ldconfig -p | grep -oE 'libnvidia-[a-z0-9-]+' | sort -u | tr '\n' ' ')"
   say "vulkan smoke: $(grep -iE 'error|fail|OK|not found|cannot' build/vulkan-smoke.log | tail -n 8 | cut -c1-240 | tr '\n' '|')"
 fi
 

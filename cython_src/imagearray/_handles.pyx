@@ -114,19 +114,12 @@ cdef void _fill_resource(cydriver.CUDA_RESOURCE_DESC* r, int kind, size_t handle
         r.res.pitch2D.pitchInBytes = pitch
 
 
-def create_texture(int device, int kind, size_t handle, int fmt, unsigned int channels,
-                   size_t width, size_t height, size_t pitch, size_t size_bytes,
-                   tuple address_modes, int filter_mode, int mipmap_filter_mode,
-                   unsigned int flags, unsigned int max_anisotropy, float min_level_clamp,
-                   float max_level_clamp, tuple border_color, memory):
-    """``cuTexObjectCreate`` over an array, mipmapped array, linear or pitched memory."""
-    cdef cydriver.CUDA_RESOURCE_DESC r
-    cdef cydriver.CUDA_TEXTURE_DESC t
-    cdef TextureObject obj = TextureObject.__new__(TextureObject)
-    cdef cydriver.CUtexObject tex = 0
+cdef int _fill_texture(cydriver.CUDA_TEXTURE_DESC* t, tuple address_modes, int filter_mode,
+                       int mipmap_filter_mode, unsigned int flags,
+                       unsigned int max_anisotropy, float min_level_clamp,
+                       float max_level_clamp, tuple border_color) except -1:
     cdef int i
-    _fill_resource(&r, kind, handle, fmt, channels, width, height, pitch, size_bytes)
-    memset(&t, 0, sizeof(cydriver.CUDA_TEXTURE_DESC))
+    memset(t, 0, sizeof(cydriver.CUDA_TEXTURE_DESC))
     for i in range(3):
         t.addressMode[i] = <cydriver.CUaddress_mode><int>address_modes[i]
     t.filterMode = <cydriver.CUfilter_mode>filter_mode
@@ -138,15 +131,87 @@ def create_texture(int device, int kind, size_t handle, int fmt, unsigned int ch
     t.maxMipmapLevelClamp = max_level_clamp
     for i in range(4):
         t.borderColor[i] = <float>border_color[i]
+    return 0
+
+
+cdef TextureObject _create_texture(int device, cydriver.CUDA_RESOURCE_DESC* r,
+                                   cydriver.CUDA_TEXTURE_DESC* t, memory):
+    cdef TextureObject obj = TextureObject.__new__(TextureObject)
+    cdef cydriver.CUtexObject tex = 0
     ensure_context(device)
     obj.ctx = current_context()
-    check(cydriver.cuTexObjectCreate(&tex, &r, &t, NULL), "cuTexObjectCreate")
+    check(cydriver.cuTexObjectCreate(&tex, r, t, NULL), "cuTexObjectCreate")
     obj.handle = tex
     obj.is_surface = False
     obj.destroyed = False
     obj.device = device
     obj.memory = memory
     return obj
+
+
+def create_texture(int device, int kind, size_t handle, int fmt, unsigned int channels,
+                   size_t width, size_t height, size_t pitch, size_t size_bytes,
+                   tuple address_modes, int filter_mode, int mipmap_filter_mode,
+                   unsigned int flags, unsigned int max_anisotropy, float min_level_clamp,
+                   float max_level_clamp, tuple border_color, memory):
+    """``cuTexObjectCreate`` over an array, mipmapped array, linear or pitched memory."""
+    cdef cydriver.CUDA_RESOURCE_DESC r
+    cdef cydriver.CUDA_TEXTURE_DESC t
+    _fill_resource(&r, kind, handle, fmt, channels, width, height, pitch, size_bytes)
+    _fill_texture(&t, address_modes, filter_mode, mipmap_filter_mode, flags, max_anisotropy,
+                  min_level_clamp, max_level_clamp, border_color)
+    return _create_texture(device, &r, &t, memory)
+
+
+cdef class TextureRecipe:
+    """The resource and texture descriptors of ``create_texture(device, *args,
+    memory)``, filled once from ``args`` (the same arguments, without the device and
+    the memory): ``create(device, memory)`` makes such a texture object with them,
+    for a caller that makes many of one kind (create_image's recipes)."""
+
+    cdef cydriver.CUDA_RESOURCE_DESC r
+    cdef cydriver.CUDA_TEXTURE_DESC t
+
+    def __init__(self, int kind, size_t handle, int fmt, unsigned int channels,
+                 size_t width, size_t height, size_t pitch, size_t size_bytes,
+                 tuple address_modes, int filter_mode, int mipmap_filter_mode,
+                 unsigned int flags, unsigned int max_anisotropy, float min_level_clamp,
+                 float max_level_clamp, tuple border_color):
+        _fill_resource(&self.r, kind, handle, fmt, channels, width, height, pitch, size_bytes)
+        _fill_texture(&self.t, address_modes, filter_mode, mipmap_filter_mode, flags,
+                      max_anisotropy, min_level_clamp, max_level_clamp, border_color)
+
+    def create(self, int device, memory):
+        """``cuTexObjectCreate`` with the descriptors filled at construction."""
+        return _create_texture(device, &self.r, &self.t, memory)
+
+    def fields(self):
+        """What the descriptors hold, as create_texture's arguments (for tests)."""
+        cdef int kind
+        cdef size_t handle = 0
+        cdef int fmt = 0
+        cdef unsigned int channels = 0
+        cdef size_t width = 0, height = 0, pitch = 0, size_bytes = 0
+        if self.r.resType == cydriver.CU_RESOURCE_TYPE_ARRAY:
+            kind, handle = RES_ARRAY, <size_t>self.r.res.array.hArray
+        elif self.r.resType == cydriver.CU_RESOURCE_TYPE_MIPMAPPED_ARRAY:
+            kind, handle = RES_MIPMAP, <size_t>self.r.res.mipmap.hMipmappedArray
+        elif self.r.resType == cydriver.CU_RESOURCE_TYPE_LINEAR:
+            kind, handle = RES_LINEAR, <size_t>self.r.res.linear.devPtr
+            fmt, channels = <int>self.r.res.linear.format, self.r.res.linear.numChannels
+            size_bytes = self.r.res.linear.sizeInBytes
+        else:
+            kind, handle = RES_PITCH2D, <size_t>self.r.res.pitch2D.devPtr
+            fmt, channels = <int>self.r.res.pitch2D.format, self.r.res.pitch2D.numChannels
+            width, height = self.r.res.pitch2D.width, self.r.res.pitch2D.height
+            pitch = self.r.res.pitch2D.pitchInBytes
+        return (
+            kind, handle, fmt, channels, width, height, pitch, size_bytes,
+            tuple(<int>self.t.addressMode[i] for i in range(3)),
+            <int>self.t.filterMode, <int>self.t.mipmapFilterMode, self.t.flags,
+            self.t.maxAnisotropy, self.t.minMipmapLevelClamp, self.t.maxMipmapLevelClamp,
+            tuple(self.t.borderColor[i] for i in range(4)),
+        )
 
 
 def create_surface(int device, size_t cuarray, memory):
