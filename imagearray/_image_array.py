@@ -1138,9 +1138,14 @@ class ImageArray:
             raise ImageArrayValueError("generate_mipmaps() works on the whole mipmapped image")
         dims = desc.dimensions
         layered = desc.type.is_layered or desc.type.is_cubemap
-        if kernel is None:
+        own = kernel is None
+        if own:
             kernel = k.mipgen_kernel(desc.dtype.name, desc.num_channels, dims, layered)
         with self._on(stream):
+            if own:
+                # The compiled function for the image's device (current here): calling
+                # it skips RawKernel's per-call lookup (a 4096^2 pyramid is 12 launches).
+                kernel = getattr(kernel, "kernel", kernel)
             for grid, args in self._mipgen_launches(layered):
                 kernel(*grid, args)
 

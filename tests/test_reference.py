@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import imagearray as ia
 import imagearray.testing
 from imagearray._enums import ChannelType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
@@ -602,3 +603,26 @@ def test_filter_tolerance_covers_truncated_weights(dims, mode, monkeypatch):
     diff = np.abs(truncated - rounded)
     assert diff.max() > 0  # the alternative differs ...
     assert diff.max() <= tol  # ... within the tolerance
+
+
+def test_bilinear_corner_weight_is_the_rounded_product():
+    # Only T[1, 1] is 1: the result is the (1, 1) corner's weight. The H100 rounds
+    # alpha_x * alpha_y to 8 fractional bits (ties up) and derives the other corners
+    # from it (tools/probes/sampling_diag.py).
+    image = np.array([[0, 0], [0, 1]], np.float32)
+    s = ia.Sampler("clamp_to_edge", filtering="linear")
+    for ax, ay, w11 in ((128, 3, 2), (64, 64, 16), (200, 100, 78), (255, 1, 1)):
+        c = [0.5 + ax / 256, 0.5 + ay / 256]
+        assert reference.sample(image, c, s, dims=2) == np.float32(w11 / 256)
+    # each axis' weights still sum to its alpha: a ramp in x reads alpha_x exactly
+    ramp = np.array([[0, 1], [0, 1]], np.float32)
+    assert reference.sample(ramp, [0.5 + 128 / 256, 0.5 + 3 / 256], s, dims=2) == 0.5
+
+
+def test_linear_filtering_of_half_texels_returns_a_half():
+    data = np.array([0.1, 0.7], np.float16)
+    s = ia.Sampler("clamp_to_edge", filtering="linear")
+    got = reference.sample(data, [[0.5 + 85 / 256]], s, dims=1)
+    exact = float(data[0]) * 171 / 256 + float(data[1]) * 85 / 256  # 0.2990...
+    assert got.dtype == np.float32 and got[0] == np.float32(np.float16(exact))
+    assert got[0] != np.float32(exact)

