@@ -35,7 +35,7 @@ from imagearray._errors import (
     ImageArrayTypeError,
     ReleasedResourceError,
 )
-from imagearray._image_mem import ImageMem, image_box, is_image_mem_handle, on_device
+from imagearray._image_mem import ImageMem, call_on_device, image_box, is_image_mem_handle
 
 __all__ = ["copy", "Endpoint", "CopyPlan", "plan_copy", "endpoint"]
 
@@ -635,17 +635,8 @@ def execute(plan: CopyPlan, stream_handle: int, queue_device: int):
     """Run a validated plan on ``stream_handle`` and return an event recorded after it."""
     cuda = _CUDA or _cupy_cuda()
     # With queue_device current in CuPy the driver's current context is that device's
-    # primary context, so the Cython layer never switches it behind CuPy's back. When
-    # it already is current (the common case) nothing is switched: on_device's check,
-    # without making its context object.
-    try:
-        current = cuda.runtime.getDevice() == queue_device
-    except cuda.runtime.CUDARuntimeError:
-        current = False
-    if current:
-        return _enqueue(cuda, plan, stream_handle, queue_device)
-    with on_device(queue_device):
-        return _enqueue(cuda, plan, stream_handle, queue_device)
+    # primary context, so the Cython layer never switches it behind CuPy's back.
+    return call_on_device(queue_device, _enqueue, cuda, plan, stream_handle, queue_device)
 
 
 def _enqueue(cuda: Any, plan: CopyPlan, stream_handle: int, queue_device: int):

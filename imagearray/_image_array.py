@@ -26,7 +26,7 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
-from imagearray._image_mem import ImageMem, on_device
+from imagearray._image_mem import ImageMem, current_device, on_device
 from imagearray._sampler import Sampler
 
 __all__ = ["ImageArray", "empty", "zeros", "asimage"]
@@ -114,7 +114,6 @@ class _SamplePlan:
         "device",
         "ndarray",
         "empty",
-        "runtime",
         "i64",
     )
 
@@ -134,10 +133,7 @@ class _SamplePlan:
             return None
         if ncomp == 2 and mp.ptr & 7:
             return None  # the general path copies to 8-byte aligned (x, y) pairs
-        try:
-            if self.runtime.getDevice() != self.device:
-                return None
-        except Exception:
+        if current_device() != self.device:
             return None
         head = self.fixed
         if layer is not None:  # layer= an int, of a whole layered image
@@ -917,10 +913,7 @@ class ImageArray:
         if kind not in (_k.STANDARD, _k.LAYERED) or not hasattr(cupy.ndarray, "_c_contiguous"):
             return None
         dev = self._handle.device
-        try:
-            if cupy.cuda.runtime.getDevice() != dev:
-                return None
-        except Exception:  # no usable device: the general path reports it
+        if current_device() != dev:  # or no usable device: the general path reports it
             return None
         sampler_ = self._default_sampler() if sampler is None else sampler
         if type(sampler_) is not Sampler:
@@ -957,7 +950,6 @@ class ImageArray:
         plan.device = dev
         plan.ndarray = cupy.ndarray
         plan.empty = cupy.empty
-        plan.runtime = cupy.cuda.runtime
         plan.i64 = i64
         return plan
 

@@ -29,7 +29,13 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
-from imagearray._image_mem import ImageMem, cuda_format, is_image_mem_handle, on_device
+from imagearray._image_mem import (
+    ImageMem,
+    call_on_device,
+    cuda_format,
+    is_image_mem_handle,
+    on_device,
+)
 from imagearray._sampler import CU_TR_ADDRESS_MODE_CLAMP, Sampler
 
 __all__ = [
@@ -89,12 +95,7 @@ class _Handle(numpy.uint64):
     def destroy(self) -> None:
         """Destroy the CUDA object now; a second call raises ``ReleasedResourceError``."""
         obj = self._obj
-        device = obj.device
-        if _current_device() == device:  # nothing to switch (what on_device checks first)
-            obj.destroy()
-            return
-        with on_device(device):
-            obj.destroy()
+        call_on_device(obj.device, obj.destroy)
 
     def __enter__(self):
         return self
@@ -481,11 +482,7 @@ class _Recipe:
         if not alive_of.alive or not owner.alive:
             return None  # the general path raises ReleasedResourceError
         device = self.device
-        if _current_device() == device:  # nothing to switch (what on_device checks first)
-            obj = self.create(device, owner)
-        else:
-            with on_device(device):
-                obj = self.create(device, owner)
+        obj = call_on_device(device, self.create, device, owner)
         if self.sampled:
             handle = SampledImageHandle(obj, handle_desc, sampler)
         else:
@@ -541,24 +538,6 @@ def _creator(cy, plan: HandlePlan, kind: str, address: int):
     if recipe is not None:
         return recipe(*args).create
     return lambda device, owner: cy.create_texture(device, *args, owner)
-
-
-_runtime: Any = None  # cupy.cuda.runtime, imported on first use
-
-
-def _current_device() -> int:
-    """CuPy's current device, or -1 where CuPy cannot tell (then on_device is used,
-    which copes)."""
-    global _runtime
-    rt = _runtime
-    if rt is None:
-        import cupy
-
-        rt = _runtime = cupy.cuda.runtime
-    try:
-        return rt.getDevice()
-    except Exception:
-        return -1
 
 
 # (id(desc), id(sampler), kind, address, pitch) -> (desc, sampler, plan). Planning is

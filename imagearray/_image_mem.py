@@ -210,6 +210,32 @@ def alloc_image_mem(desc: ImageDescriptor, device: Any = None):
         return mem.alloc_array(dev, w, h, d, fmt, desc.num_channels, flags, desc)
 
 
+_RUNTIME: Any = None  # cupy.cuda.runtime, imported on first use
+
+
+def current_device() -> int:
+    """CuPy's current device, or -1 where CuPy cannot tell (on_device then copes)."""
+    global _RUNTIME
+    rt = _RUNTIME
+    if rt is None:
+        import cupy
+
+        rt = _RUNTIME = cupy.cuda.runtime
+    try:
+        return rt.getDevice()
+    except Exception:
+        return -1
+
+
+def call_on_device(device: int, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` under :class:`on_device` ``(device)``; called straight away when
+    ``device`` is already current (the common case: no context object on hot paths)."""
+    if current_device() == device:
+        return fn(*args)
+    with on_device(device):
+        return fn(*args)
+
+
 class on_device:  # noqa: N801 - used like a function, as cupy.cuda.Device is
     """CuPy's ``Device(device)`` context: the Cython layer then finds that device's
     primary context current and never switches contexts behind CuPy's back. Without
