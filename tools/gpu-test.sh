@@ -203,6 +203,9 @@ if [ "$MODE" != tests ]; then
   # Where the host time of the hot calls goes (diagnostic; fails nothing).
   timeout 60 $PY tools/probes/profile_overhead.py > "$LOG/profile.txt" 2>&1 \
     || say "profile_overhead.py failed (see profile.txt)"
+  # Image <-> host memory kinds side by side (hostmem's image case; fails nothing).
+  { echo "== hostmem_probe"; timeout 90 $PY tools/probes/hostmem_probe.py 2>&1; } >> "$LOG/profile.txt" \
+    || say "hostmem_probe.py failed (see profile.txt)"
   t=$(left)
   if [ "$t" -lt 60 ]; then
     say "benchmarks NOT run: only ${t}s left (run again with --bench-only)"

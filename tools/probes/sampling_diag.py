@@ -188,9 +188,97 @@ def dump(rng, n=20000):
     print(f"raw samples written to {path}")
 
 
+def _on_grid(rng, n, lo, hi):
+    """Texel-space coordinates k + 0.5 + (m + 1/4) / 256: every fraction 1/4 of a
+    weight step from the nearest tie, so the 8-bit weight is m / 256 whatever the
+    rounding."""
+    k = rng.integers(lo, hi, n)
+    m = rng.integers(0, 256, n)
+    return k + 0.5 + (m + 0.25) / 256
+
+
+def dump2(rng, n=60000):
+    """Targeted raw samples for fitting (diagnostic only): $OUT/diag2.npz.
+
+    - ``tri_*``: 2x2x2 float32 images, one per corner holding 1.0 (the hardware's
+      trilinear corner weight read off directly), plus a random 2x2x2 image, all at the
+      same on-grid coordinates;
+    - ``mir2_*``/``mir1_*``: 3x3 (2D) and length-3 (1D) float32 delta images sampled
+      with normalized mirrored_repeat linear across several tiles;
+    - ``s8all``/``u8all``: the 256 8-bit values in order, linear at every weight of
+      every neighbour pair (and at the centres);
+    - random images of other formats and dimensions for the integer and half rules.
+    """
+    import os
+
+    out = {}
+    lin = ia.Sampler("clamp_to_edge", "unnormalized", "linear")
+    c3 = np.stack([_on_grid(rng, n, 0, 1) for _ in range(3)], -1).astype(np.float32)
+    out["tri_c"] = c3
+    for corner in range(8):
+        d = np.zeros((2, 2, 2), np.float32)
+        d[corner >> 2, (corner >> 1) & 1, corner & 1] = 1.0
+        out[f"tri_{corner}"] = ia.asimage(d).sample(cupy.asarray(c3), lin).get()
+    d = rng.random((2, 2, 2)).astype(np.float32)
+    out["tri_rand_data"], out["tri_rand"] = d, ia.asimage(d).sample(cupy.asarray(c3), lin).get()
+
+    mir = ia.Sampler("mirrored_repeat", "normalized", "linear")
+    c2 = np.stack([_on_grid(rng, n, -7, 10) / 3 for _ in range(2)], -1).astype(np.float32)
+    out["mir2_c"] = c2
+    for k in range(9):
+        d = np.zeros((3, 3), np.float32)
+        d.flat[k] = 1.0
+        out[f"mir2_{k}"] = ia.asimage(d).sample(cupy.asarray(c2), mir).get()
+    c1 = (_on_grid(rng, n, -7, 10) / 3).astype(np.float32)
+    out["mir1_c"] = c1
+    for k in range(3):
+        d = np.zeros(3, np.float32)
+        d[k] = 1.0
+        out[f"mir1_{k}"] = ia.asimage(d).sample(cupy.asarray(c1), mir).get()
+
+    i = np.repeat(np.arange(255), 257)
+    m = np.tile(np.arange(257), 255)
+    xall = np.where(m == 256, i + 0.5, i + 0.5 + (np.minimum(m, 255) + 0.25) / 256)
+    out["all_c"] = xall.astype(np.float32)
+    for name, dt in (("s8all", np.int8), ("u8all", np.uint8)):
+        info = np.iinfo(dt)
+        d = np.arange(info.min, info.max + 1).astype(dt)
+        out[name + "_data"] = d
+        out[name] = ia.asimage(d, normalized=True).sample(cupy.asarray(out["all_c"]), lin).get()
+
+    cases = [
+        ("s8_2d", (7, 9), np.int8, 1),
+        ("u8_3d", (5, 4, 6), np.uint8, 1),
+        ("s16_2d", (7, 9), np.int16, 1),
+        ("s16_3d", (5, 4, 6), np.int16, 1),
+        ("u16_3d", (5, 4, 6), np.uint16, 1),
+        ("s8_3d", (5, 4, 6), np.int8, 1),
+        ("f16_1d", (256,), np.float16, 1),
+        ("f16_3d", (5, 4, 6), np.float16, 1),
+        ("u8x4_2d", (7, 9), np.uint8, 4),
+    ]
+    for name, shape, dt, ch in cases:
+        if dt == np.float16:
+            data = (rng.random(shape) * 2 - 0.5).astype(dt)
+        else:
+            info = np.iinfo(dt)
+            data = rng.integers(
+                info.min, info.max, shape + ((ch,) if ch > 1 else ()), endpoint=True
+            ).astype(dt)
+        dims = len(shape)
+        c = np.stack([_on_grid(rng, n, 0, e - 1) for e in shape[::-1]], -1).astype(np.float32)
+        img = ia.asimage(data, channels=ch, normalized=dt != np.float16)
+        got = img.sample(cupy.asarray(c if dims > 1 else c[:, 0]), lin).get()
+        out[name + "_data"], out[name + "_c"], out[name + "_got"] = data, c, got
+    path = os.path.join(os.environ.get("OUT", "build"), "diag2.npz")
+    np.savez_compressed(path, **out)
+    print(f"targeted raw samples written to {path}")
+
+
 def main():
     rng = np.random.default_rng(5)
     dump(rng)
+    dump2(rng)
     print("## weights")
     for width in (11, 37, 256, 1000, 4096):
         for normalized in (False, True):
