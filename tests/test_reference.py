@@ -309,9 +309,13 @@ def test_3d_trilinear():
     sampler = Sampler(filtering="linear")
     # (1, 1, 1): a = b = c = 0.5 -> 0.5 + 1 + 2 = 3.5
     assert float(sample(image, [1.0, 1.0, 1.0], sampler, dims=3)) == 3.5
-    # (1.3, 0.8, 1.25): a = 205/256, b = 77/256, c = 0.75 = 192/256
-    # a + 2b + 4c = (205 + 154 + 768)/256 = 1127/256 = 4.40234375
-    assert float(sample(image, [1.3, 0.8, 1.25], sampler, dims=3)) == 4.40234375
+    # (1.3, 0.8, 1.25): ax = 205, ay = 77, az = 192 (in 1/256). The texture unit's
+    # corner weights (rh(n) = n / 256 rounded half up), per z slice wz = 64, 192:
+    #   x1 = rh(205 * 64) = 51, x0 = 13; y: rh(51 * 77) = 15 | 36, rh(13 * 179) = 9 | 4
+    #   x1 = rh(205 * 192) = 154, x0 = 38; y: rh(154 * 77) = 46 | 108, rh(38 * 179) = 27 | 11
+    # sum of w * (x + 2y + 4z): 36 + 8 + 45 + 108 + 540 + 66 + 322 = 1125 -> 1125 / 256,
+    # not the product weights' (205 + 154 + 768) / 256 = 1127 / 256.
+    assert float(sample(image, [1.3, 0.8, 1.25], sampler, dims=3)) == 1125 / 256
 
 
 def test_3d_nearest_and_shape():
@@ -405,17 +409,27 @@ def test_integer_border_colour_converted_to_the_integer_type():
 
 
 def test_normalized_linear():
-    # unorm8 [0, 255] reads [0.0, 1.0]; x = 1.0: 0.5*0 + 0.5*1 = 0.5
+    # The filter widens unorm8 to 16 bits (255 -> 65535) and rounds its sum half up to
+    # that grid: x = 1.0 blends 0 and 65535 half and half: 32767.5 -> 32768 / 65535.
     got = sample(
         np.array([0, 255], np.uint8), [1.0], Sampler(filtering="linear"), "unorm_int8", dims=1
     )
-    assert got.dtype == np.float32 and float(got) == 0.5
-    # snorm8 [-128, 127] reads [-1, 1]; x = 0.8: xB = 0.3, i = 0, a = 77/256:
-    # (179*(-1) + 77*1)/256 = -102/256
+    assert got.dtype == np.float32 and float(got) == float(np.float32(32768) / np.float32(65535))
+    # snorm8 sums the raw values as 8.8 fixed point and scales by 1 + 257/32768 in
+    # integer steps; x = 0.8: xB = 0.3, a = 77: t = 179 * -128 + 77 * 127 = -13133,
+    # k = t + floor((floor(t / 16) * 257 + 1024) / 2048) = -13133 - 103 = -13236
     got = sample(
         np.array([-128, 127], np.int8), [0.8], Sampler(filtering="linear"), "snorm_int8", dims=1
     )
-    assert float(got) == -102 / 256
+    assert float(got) == float(np.float32(-13236) / np.float32(32767))
+    # at the texel centres: 64 -> t = 16384 -> 16513, -64 -> -16512, -128 -> -32767
+    data = np.array([64, -64, -128], np.int8)
+    got = sample(data, [[0.5], [1.5], [2.5]], Sampler(filtering="linear"), "snorm_int8", dims=1)
+    np.testing.assert_array_equal(got, np.float32([16513, -16512, -32767]) / np.float32(32767))
+    # unorm16 1000 and 1001 at a = 64/256: 1000.25 -> 1000, at 128/256: 1000.5 -> 1001
+    data = np.array([1000, 1001], np.uint16)
+    got = sample(data, [[0.75], [1.0]], Sampler(filtering="linear"), "unorm_int16", dims=1)
+    np.testing.assert_array_equal(got, np.float32([1000, 1001]) / np.float32(65535))
 
 
 def test_fp16_linear():
@@ -423,6 +437,30 @@ def test_fp16_linear():
     # x = 1.0: 0.5*1 + 0.5*2 = 1.5, float32 out
     got = sample(data, [1.0], Sampler(filtering="linear"), "fp16", dims=1)
     assert got.dtype == np.float32 and float(got) == 1.5
+
+
+@pytest.mark.parametrize(
+    "dtype, ulp",
+    [(np.float16, 2.0**-15), (np.float32, 2.0**-28)],  # ulps of [2**-5, 2**-4)
+)
+def test_float_linear_block_sum(dtype, ulp):
+    # T0 = 1.5 sets the block exponent 0: taps are cut to 2**-(digits - 1 + 4), one
+    # bit above T1 = 2**-5 + ulp's last bit, which is lost. At a = 255 (x = 0.5 +
+    # 255.25 / 256): (1 * 1.5 + 255 * 2**-5) / 256 = 0.0369873046875 exactly, where
+    # the exact blend (+ 255 * ulp / 256) would round one ulp higher.
+    data = np.array([1.5, 2.0**-5 + ulp], dtype)
+    x = np.float32(0.5 + 255.25 / 256)
+    got = sample(data, [x], Sampler(filtering="linear"), dims=1)
+    assert float(got) == 0.0369873046875
+    exact = (1.5 + 255 * (2.0**-5 + ulp)) / 256
+    assert float(np.array(exact).astype(dtype)) == 0.0369873046875 + ulp
+    # The sum is rounded once, ties away from zero: (1, 1 + eps) at a = 128 (x = 1.0)
+    # is 1 + eps / 2, halfway between 1 and 1 + eps: 1 + eps (to even would give 1).
+    eps = float(np.finfo(dtype).eps)
+    for sign in (1.0, -1.0):
+        data = np.array([sign, sign * (1 + eps)], dtype)
+        got = sample(data, [1.0], Sampler(filtering="linear"), dims=1)
+        assert float(got) == sign * (1 + eps)
 
 
 @pytest.mark.parametrize("channel_type", ["unsigned_int8", "signed_int16", "unsigned_int32"])

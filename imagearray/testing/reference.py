@@ -14,7 +14,12 @@ Conventions
   ambiguous. A texel has 1 to 4 channels.
 - Coordinates and indices are in texture order: the last axis of ``coords`` /
   ``indices`` is ``(x[, y[, z]])`` with x along the width, as CUDA's ``tex2D(x, y)``.
-- Arithmetic is float32, as the hardware's is: coordinates are cast to float32 first.
+- Coordinates are cast to float32 first, as the hardware takes them. The linear
+  filter's arithmetic is the texture unit's own, measured where the guide is silent
+  (on the H100 and H200, ``tools/probes/sampling_diag.py``): integer corner weights
+  (:func:`_corner_weights`), 16-bit or block-floating-point sums per texel format
+  (:func:`_filter_input`), mirrored repeat filtered in the unmirrored tile. It matched
+  every raw sample measured (tens of thousands per format, 1D to 3D).
 
 Beyond one image: :func:`sample_layered` (layered textures, filtered within a layer
 only), :func:`sample_cubemap` with :func:`cubemap_face` (the guide's cubemap face
@@ -27,8 +32,8 @@ samples one level (of one layer) as :func:`sample` does.
 
 from __future__ import annotations
 
-import itertools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy
 
@@ -172,6 +177,100 @@ def read_texels(data: Any, channel_type: ChannelType | str | None = None) -> num
     return data.copy()
 
 
+class _FilterSum(NamedTuple):
+    """How the linear filter adds up its taps for one texel format.
+
+    ``one``: what 1.0 (a border colour's unit) is in the filter's texel values;
+    ``finish(values, weights)``: the result (float32) from the taps' values (float64)
+    and their integer weights (1/256 units, summing to 256).
+    """
+
+    one: float
+    finish: Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]
+
+
+def _grid_sum(grid: int) -> Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]:
+    """16-bit normalized texels: the exact sum rounded half up to the 1/``grid`` steps."""
+
+    def finish(values, weights):
+        total = sum(w * v for v, w in zip(values, weights)) / 256.0
+        return numpy.floor(total + 0.5).astype(numpy.float32) / numpy.float32(grid)
+
+    return finish
+
+
+def _snorm8_sum(values, weights):
+    """snorm_int8: the raw values summed as signed 8.8 fixed point ``t``, then scaled to
+    the 1/32767 steps by ``t (1 + 257/32768)`` in integer steps:
+    ``k = t + ((t >> 4) * 257 + 1024) >> 11``, clamped to -32767 (so 64 reads
+    16513/32767 and -64 reads -16512/32767, -128 and -127 both -1)."""
+    t = sum(w * v for v, w in zip(values, weights))
+    k = t + numpy.floor((numpy.floor(t / 16) * 257 + 1024) / 2048)
+    return numpy.maximum(k, -32767).astype(numpy.float32) / numpy.float32(32767)
+
+
+def _block_float_sum(
+    digits: int, min_exponent: int, dtype: Any
+) -> Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]:
+    """Float texels (``digits`` significand bits, ``min_exponent`` the smallest normal
+    one): a block-floating-point sum. In each 2D slice (the 2 or 4 taps of one z; the
+    taps come in :func:`_corner_weights`' order) every tap with a weight is cut
+    (toward zero) to 4 bits below the significand of the slice's largest one; the
+    weighted sum of all cut values is exact, rounded once to ``dtype`` with ties away
+    from zero."""
+
+    def finish(values, weights):
+        total = 0.0
+        for first in range(0, len(values), 4):
+            group = list(zip(values[first : first + 4], weights[first : first + 4]))
+            shape = numpy.broadcast(*(a for tap in group for a in tap)).shape
+            top = numpy.full(shape, min_exponent)
+            for v, w in group:
+                exponent = numpy.frexp(v)[1] - 1
+                top = numpy.maximum(top, numpy.where((w > 0) & (v != 0), exponent, min_exponent))
+            step = numpy.ldexp(1.0, top - (digits - 1) - 4)
+            total = total + sum(w * (numpy.trunc(v / step) * step) for v, w in group)
+        return _round_half_away(total / 256.0, dtype).astype(numpy.float32)
+
+    return finish
+
+
+_FLOAT_SUMS = {
+    ChannelType.FP32: _FilterSum(1.0, _block_float_sum(24, -126, numpy.float32)),
+    ChannelType.FP16: _FilterSum(1.0, _block_float_sum(11, -14, numpy.float16)),
+}
+
+
+def _filter_input(
+    data: numpy.ndarray, ct: ChannelType, sampler: Sampler
+) -> tuple[numpy.ndarray, _FilterSum | None]:
+    """``(texels, sum)`` for :func:`_sample_level`: the texel values the filter blends
+    and how it adds them (None for nearest sampling, which reads :func:`read_texels`).
+
+    Measured on the H100 and H200 (``tools/probes/sampling_diag.py``, every one of
+    tens of thousands of raw samples per format in 1D, 2D and 3D): ``unorm_int8``
+    widens to 16 bits as ``v * 257`` and ``unorm_int16`` stays ``v`` (1.0 = 65535),
+    ``snorm_int16`` is ``max(v, -32767)`` (1.0 = 32767), each summed exactly and
+    rounded half up to its 16-bit grid; ``snorm_int8`` sums its raw values
+    (:func:`_snorm8_sum`); ``fp32`` and ``fp16`` add as :func:`_block_float_sum`.
+    """
+    if sampler.filtering is not FilteringMode.LINEAR:
+        return read_texels(data, ct), None
+    if ct in _FLOAT_SUMS:
+        return data.astype(numpy.float64), _FLOAT_SUMS[ct]
+    values = data.astype(numpy.int64)
+    if ct is ChannelType.UNORM_INT8:
+        return values * 257, _FilterSum(65535.0, _grid_sum(65535))
+    if ct is ChannelType.UNORM_INT16:
+        return values, _FilterSum(65535.0, _grid_sum(65535))
+    if ct is ChannelType.SNORM_INT16:
+        return numpy.maximum(values, -32767), _FilterSum(32767.0, _grid_sum(32767))
+    if ct is ChannelType.SNORM_INT8:
+        return values, _FilterSum(127.0, _snorm8_sum)
+    # integer reads cannot be filtered: Sampler.check_channel_type refused them
+    raise AssertionError(f"no linear filter for {ct}")
+
+
 def _split_shape(data: numpy.ndarray, dims: int) -> tuple[tuple[int, ...], int | None]:
     """Return the extents in texture order (x, y, z) and the channel count (or None)."""
     if not _is_dims(dims, (1, 2, 3)):
@@ -301,6 +400,7 @@ def _sample_level(
     dims: int,
     border: numpy.ndarray,
     layer: numpy.ndarray | None = None,
+    filter_sum: _FilterSum | None = None,
 ) -> numpy.ndarray:
     """Sample one mip level: the guide's nearest-point sampling or linear filtering.
 
@@ -310,6 +410,8 @@ def _sample_level(
     ``texels`` has a leading layer axis and each point reads only its own layer: the
     taps of a filter never cross layers. :func:`sample_mipmap` calls this once per
     level, :func:`sample_layered` and :func:`sample_cubemap` once with ``layer``.
+    Linear filtering needs ``filter_sum`` and ``texels`` from :func:`_filter_input`, and
+    a float64 ``border`` (a colour, scaled to the texels' units here).
     """
     lead = 0 if layer is None else 1
     extents = texels.shape[lead : lead + dims][::-1]
@@ -319,7 +421,14 @@ def _sample_level(
     taps: list[list[tuple[numpy.ndarray, Any, numpy.ndarray | None]]] = []
     for d in range(dims):
         mode = _effective_mode(sampler.addressing[d], sampler.normalized)
-        x = _to_texel_space(coords[..., d], extents[d], mode, sampler.normalized)
+        if sampler.filtering is FilteringMode.LINEAR and mode is AddressingMode.MIRRORED_REPEAT:
+            # The filter works on the unmirrored coordinate and mirrors the texel
+            # indices (measured on the H100/H200: in a mirrored tile the bilinear
+            # corner rule below takes its "1" corner at the unmirrored i + 1, which
+            # is the mirrored i). The weights are the same either way.
+            x = _to_texel_space(coords[..., d], extents[d], AddressingMode.CLAMP, True)
+        else:
+            x = _to_texel_space(coords[..., d], extents[d], mode, sampler.normalized)
         if sampler.filtering is FilteringMode.NEAREST:
             taps.append([(*_address_index(_floor_index(x), extents[d], mode), None)])
             continue
@@ -333,27 +442,22 @@ def _sample_level(
             ]
         )
 
-    # Bilinear corner weights as the texture unit makes them (measured on the H100,
-    # tools/probes/sampling_diag.py): the product alpha_x * alpha_y is itself rounded to
-    # 8 fractional bits and the other corners are derived from it, so that each axis'
-    # weights still sum to its own alpha: w11 = q8(ax ay), w10 = ax - w11,
-    # w01 = ay - w11, w00 = 1 - ax - ay + w11. (Trilinear weights follow another rule,
-    # not yet measured: the plain products are used for 3D.)
-    corner_weight = None
-    if dims == 2 and sampler.filtering is FilteringMode.LINEAR:
-        ax, ay = taps[0][1][2], taps[1][1][2]
-        w11 = _quantize_weight(ax.astype(numpy.float64) * ay.astype(numpy.float64))
-        corner_weight = {
-            (0, 0): (numpy.float32(1) - ax - ay + w11).astype(numpy.float32),
-            (1, 0): (ax - w11).astype(numpy.float32),
-            (0, 1): (ay - w11).astype(numpy.float32),
-            (1, 1): w11,
-        }
+    if sampler.filtering is FilteringMode.NEAREST:
+        index = [taps[d][0][0] for d in range(dims)]
+        value = _gather(texels, index) if layer is None else texels[(layer, *index[::-1])]
+        inside = numpy.logical_and.reduce(
+            [numpy.broadcast_to(taps[d][0][1], coords.shape[:-1]) for d in range(dims)]
+        )
+        if has_channels:
+            inside = inside[..., None]
+        return numpy.where(inside, value, border).astype(texels.dtype)
 
-    result = None
-    # The guide's order: x varies fastest, e.g. T[i,j], T[i+1,j], T[i,j+1], T[i+1,j+1].
-    for corner in itertools.product(*(range(len(t)) for t in reversed(taps))):
-        chosen = [taps[d][c] for d, c in enumerate(reversed(corner))]
+    weights = _corner_weights(
+        [numpy.rint(taps[d][1][2] * 256).astype(numpy.int64) for d in range(dims)]
+    )
+    values, weight_list = [], []
+    for corner, weight in weights.items():
+        chosen = [taps[d][c] for d, c in enumerate(corner)]
         index = [index for index, _, _ in chosen]
         value = _gather(texels, index) if layer is None else texels[(layer, *index[::-1])]
         inside = numpy.logical_and.reduce(
@@ -361,21 +465,59 @@ def _sample_level(
         )
         if has_channels:
             inside = inside[..., None]
-        value = numpy.where(inside, value, border)
-        weights = [w for _, _, w in chosen if w is not None]
-        if not weights:
-            return value.astype(texels.dtype)
-        if corner_weight is not None:
-            weight = corner_weight[tuple(reversed(corner))]
-        else:
-            weight = weights[0]
-            for w in weights[1:]:
-                weight = weight * w
-        if has_channels:
             weight = weight[..., None]
-        term = (weight * value).astype(numpy.float32)
-        result = term if result is None else (result + term).astype(numpy.float32)
-    return result
+        values.append(numpy.where(inside, value, border * filter_sum.one).astype(numpy.float64))
+        weight_list.append(weight)
+    return filter_sum.finish(values, weight_list)
+
+
+def _round_half(n: numpy.ndarray) -> numpy.ndarray:
+    """``n / 256`` rounded half up (``n`` int64)."""
+    return (n + 128) >> 8
+
+
+def _corner_weights(alpha: list[numpy.ndarray]) -> dict[tuple[int, ...], numpy.ndarray]:
+    """The linear filter's corner weights in 1/256 units, keyed by corner ``(x[, y[, z]])``
+    (0: the tap at ``floor(xB)``, 1: the next one), from each axis' 8-bit weight
+    ``alpha`` (int64, 0..256).
+
+    Measured on the H100 and H200 (``tools/probes/sampling_diag.py``; every corner of
+    60000 trilinear and 20000 bilinear samples): the weights are integers that sum to
+    256, made by splitting in turn: along z (``256 - az``, ``az``), each z weight along
+    x (``x1 = rh(ax wz)``, ``x0 = wz - x1``), each of those along y (``rh(x1 ay)`` for
+    y = 1 beside x1, ``rh(x0 (256 - ay))`` for y = 0 beside x0, the rest the
+    complement), ``rh`` rounding ``n / 256`` half up. In 2D this is
+    ``w11 = rh(ax ay)``, ``w10 = ax - w11``, ``w01 = ay - w11``,
+    ``w00 = 256 - ax - ay + w11``; in 1D ``256 - ax``, ``ax``.
+    """
+    dims = len(alpha)
+    ax = alpha[0]
+    if dims == 1:
+        return {(0,): 256 - ax, (1,): ax}
+    ay = alpha[1]
+    out = {}
+    for z, wz in ((0, 256 - alpha[2]), (1, alpha[2])) if dims == 3 else ((None, 256),):
+        x1 = _round_half(ax * wz)
+        x0 = wz - x1
+        x1y1 = _round_half(x1 * ay)
+        x0y0 = _round_half(x0 * (256 - ay))
+        cells = {(0, 0): x0y0, (0, 1): x0 - x0y0, (1, 0): x1 - x1y1, (1, 1): x1y1}
+        for (x, y), w in cells.items():
+            out[(x, y) if z is None else (x, y, z)] = w
+    return out
+
+
+def _round_half_away(x: numpy.ndarray, dtype: Any) -> numpy.ndarray:
+    """float64 ``x`` to ``dtype`` (float32 or float16), rounding to nearest with ties
+    away from zero, as the texture unit rounds its filtered sum (NumPy's cast takes
+    ties to even)."""
+    dtype = numpy.dtype(dtype)
+    near = x.astype(dtype)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        away = numpy.nextafter(near, numpy.copysign(numpy.inf, x).astype(dtype))
+        gap = near.astype(numpy.float64) - x
+        tie = (gap == x - away.astype(numpy.float64)) & (numpy.abs(near) < numpy.abs(away))
+    return numpy.where(tie, away, near)
 
 
 def sample(
@@ -391,8 +533,9 @@ def sample(
     Emulates one mip level of CUDA's texture unit: coordinate normalization,
     per-dimension addressing, nearest-point sampling (``T[floor(x)]``) or linear
     filtering (``xB = x - 0.5``, ``i = floor(xB)``, ``alpha = frac(xB)`` stored with 8
-    fractional bits, ``(1 - alpha) T[i] + alpha T[i+1]``, and its bilinear and
-    trilinear products), each texel read through the addressing mode. ``NONE``
+    fractional bits, ``(1 - alpha) T[i] + alpha T[i+1]``; in 2D and 3D integer corner
+    weights (:func:`_corner_weights`), summed as the texture unit does for each texel
+    format (:func:`_filter_input`)), each texel read through the addressing mode. ``NONE``
     addressing wraps with normalized coordinates and clamps to the edge with
     unnormalized ones, as :attr:`Sampler.cuda_address_modes` configures CUDA.
 
@@ -442,14 +585,9 @@ def sample(
     _, channels = _split_shape(data, dims)
     dims = int(dims)
     coords = _float_coordinates(coords, dims, "coords")
-    texels = read_texels(data, ct)
-    border = _border(sampler, channels, texels.dtype)
-    result = numpy.asarray(_sample_level(texels, coords, sampler, dims, border))
-    if ct is ChannelType.FP16 and sampler.filtering is FilteringMode.LINEAR:
-        # A filtered half texture returns a half (measured on the H100: 99% of samples
-        # equal the float32 filter rounded to half, the rest one half ulp away).
-        result = result.astype(numpy.float16).astype(numpy.float32)
-    return result
+    texels, filter_sum = _filter_input(data, ct, sampler)
+    border = _border(sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texels.dtype)
+    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, None, filter_sum))
 
 
 def filter_tolerance(
@@ -743,9 +881,9 @@ def sample_layered(
     coords = _float_coordinates(coords, dims, "coords")
     layer = _layer_indices(layers, data.shape[0], "layers")
     coords, layer = _broadcast_points(coords, layer, "layers")
-    texels = read_texels(data, ct)
-    border = _border(sampler, channels, texels.dtype)
-    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, layer))
+    texels, filter_sum = _filter_input(data, ct, sampler)
+    border = _border(sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texels.dtype)
+    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, layer, filter_sum))
 
 
 # ----------------------------------------------------------------------------- cubemaps
@@ -927,9 +1065,12 @@ def sample_cubemap(
     coords, cubes = _broadcast_points(numpy.stack([u, v], axis=-1), cubes, "cube")
     layer = 6 * cubes + numpy.broadcast_to(face, cubes.shape)
     face_sampler = Sampler("clamp_to_edge", "normalized", sampler.filtering)
-    texels = read_texels(faces, ct)
-    border = _border(face_sampler, channels, texels.dtype)  # never read: clamp to edge
-    return numpy.asarray(_sample_level(texels, coords, face_sampler, 2, border, layer))
+    texels, filter_sum = _filter_input(faces, ct, face_sampler)
+    # never read (clamp to edge), but its dtype decides the result's
+    border = _border(
+        face_sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texels.dtype
+    )
+    return numpy.asarray(_sample_level(texels, coords, face_sampler, 2, border, layer, filter_sum))
 
 
 # ----------------------------------------------------------------------------- mipmaps
@@ -979,6 +1120,7 @@ def _sample_levels(
     dims: int,
     border: numpy.ndarray,
     channels: int | None,
+    filter_sum: _FilterSum | None = None,
 ) -> numpy.ndarray:
     """Sample each point on its level ``chosen``: one vectorised call per level used."""
     nearest = sampler.filtering is FilteringMode.NEAREST
@@ -986,7 +1128,9 @@ def _sample_levels(
     out = numpy.empty(chosen.shape + ((channels,) if channels else ()), dtype)
     for level in numpy.unique(chosen):
         mask = chosen == level
-        out[mask] = _sample_level(texel_levels[level], coords[mask], sampler, dims, border)
+        out[mask] = _sample_level(
+            texel_levels[level], coords[mask], sampler, dims, border, None, filter_sum
+        )
     return out
 
 
@@ -1094,11 +1238,17 @@ def sample_mipmap(
         numpy.float32(sampler.max_mipmap_level_clamp),
     )
     lod = numpy.clip(lod, numpy.float32(0), numpy.float32(len(arrays) - 1))
-    texel_levels = [read_texels(array, ct) for array in arrays]
-    border = _border(sampler, channels, texel_levels[0].dtype)
+    levels = [_filter_input(array, ct, sampler) for array in arrays]
+    texel_levels = [texels for texels, _ in levels]
+    filter_sum = levels[0][1]
+    border = _border(
+        sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texel_levels[0].dtype
+    )
 
     def at(chosen: numpy.ndarray) -> numpy.ndarray:
-        return _sample_levels(texel_levels, coords, chosen, sampler, dims, border, channels)
+        return _sample_levels(
+            texel_levels, coords, chosen, sampler, dims, border, channels, filter_sum
+        )
 
     if sampler.mipmap_filtering is FilteringMode.NEAREST:
         # float64: lod + 0.5 in float32 would round 0.49999997 up to 1.0.
