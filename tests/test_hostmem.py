@@ -801,3 +801,77 @@ def test_cuda_backend_registers_under_the_device(monkeypatch):
     monkeypatch.setattr(hostmem, "register", register)
     got = co._CudaBackend().register(None, 0x1000, 64, 1)
     assert got == ("registered", [1], 0x1000, 64, 1) and scopes == [1] and current == []
+
+
+# ------------------------------------------------------------------ huge pages
+
+
+def _anon_huge_kib(address: int) -> int | None:
+    """Huge-page KiB (AnonHugePages + ShmemPmdMapped) of the mapping holding
+    ``address``, from /proc/self/smaps."""
+    try:
+        with open("/proc/self/smaps") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    inside, total = False, None
+    for line in lines:
+        head = line.split()[0]
+        if "-" in head and not head.endswith(":"):
+            if inside:
+                break
+            lo, hi = (int(v, 16) for v in head.split("-"))
+            inside = lo <= address < hi
+        elif inside and head in ("AnonHugePages:", "ShmemPmdMapped:"):
+            total = (total or 0) + int(line.split()[1])
+    return total
+
+
+@pytest.mark.parametrize(
+    "offset, nbytes, start, length",
+    [
+        # (offset from a 2 MiB boundary, bytes) -> advised interior
+        (0, 8 << 20, 0, 8 << 20),
+        (4096, 8 << 20, 2 << 20, 6 << 20),
+        (16, (4 << 20) - 32, 2 << 20, 0),  # no whole huge page inside
+        (0, (2 << 20) - 1, 0, 0),
+    ],
+)
+def test_advise_huge_pages_interior(offset, nbytes, start, length):
+    buf = mmap.mmap(-1, 16 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    base = np.frombuffer(buf, np.uint8)
+    aligned = -(-base.ctypes.data // (2 << 20)) * (2 << 20)
+    base[:] = 7
+    got_start, got_length, collapsed = co.advise_huge_pages(aligned + offset, nbytes)
+    assert got_length == length
+    if length:
+        assert got_start == aligned + start
+    else:
+        assert not collapsed
+    assert (base == 7).all()  # the contents never change
+    if collapsed:
+        # the kernel says it collapsed: smaps must show huge pages in the mapping
+        assert (_anon_huge_kib(got_start) or 0) >= length // 1024
+    del base
+    buf.close()
+
+
+def test_advise_huge_pages_never_faults_on_bad_addresses():
+    # unmapped or absurd ranges: madvise refuses them, nothing is touched
+    for address, nbytes in ((1 << 46, 8 << 20), (0, 4 << 20), (2 << 20, 2 << 20)):
+        start, length, collapsed = co.advise_huge_pages(address, nbytes)
+        assert collapsed is False
+        assert length == ((address + nbytes - start) // (2 << 20)) * (2 << 20)
+
+
+def test_prepare_advises_huge_pages_before_registering(fake, monkeypatch):
+    calls = []
+    real = co.advise_huge_pages
+    monkeypatch.setattr(
+        co, "advise_huge_pages", lambda a, n: calls.append(("advise", a, n)) or real(a, n)
+    )
+    a = np.zeros(6 << 20, np.uint8)
+    co.prepare_for_device_copy(a)
+    assert calls == [("advise", a.ctypes.data, a.nbytes)]
+    assert co.is_prepared(a.ctypes.data, a.nbytes)
+    co.release_from_device_copy(a)

@@ -2,8 +2,10 @@
 # One-command GPU run: build in place (offline), print `python -m imagearray info`,
 # run the whole suite with GPU tests required, then the benchmarks. Logs go to $OUT
 # (the device tool's folder; default build/gpu-test/), at most 8 files (the tool's limit):
-#   summary.txt  build.log  info.txt  probe.txt  pytest.log  profile.txt  benchmarks.md
-#   benchmarks.json        (the merged JUnit XML stays in build/pytest.xml)
+#   summary.txt (with `imagearray info`)  build.log  probe.txt  pytest.log  profile.txt
+#   benchmarks.md  diag2.npz (raw samples of sampling_diag.py)
+#   (the merged JUnit XML stays in build/pytest.xml, the benchmarks' JSON in
+#   build/benchmarks.json)
 #
 # Usage: tools/gpu-test.sh [--tests-only | --bench-only] [pytest args...]
 #   (default: both; extra arguments go to pytest)
@@ -84,6 +86,22 @@ print("vulkan instance OK")' > build/vulkan-smoke.log 2>&1
   { echo "== vulkan smoke"; cat build/vulkan-smoke.log; } >> "$LOG/build.log"
   say "nvidia user-space libraries: $(ldconfig -p | grep -oE 'libnvidia-[a-z0-9-]+' | sort -u | tr '\n' ' ')"
   say "vulkan smoke: $(grep -iE 'error|fail|OK|not found|cannot' build/vulkan-smoke.log | tail -n 8 | cut -c1-240 | tr '\n' '|')"
+  if ! grep -q "vulkan instance OK" build/vulkan-smoke.log; then
+    icd=$(ldconfig -p | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')
+    say "ICD library $icd: missing dependencies: $(ldd "$icd" 2>&1 | grep -i 'not found' | tr '\n' ' ')"
+    say "device nodes: $(ls /dev/nvidia* /dev/dri 2>&1 | tr '\n' ' ')"
+    say "driver: $(head -n 1 /proc/driver/nvidia/version 2>&1); NVIDIA_DRIVER_CAPABILITIES=${NVIDIA_DRIVER_CAPABILITIES:-unset}"
+    say "graphics libraries: $(ls /usr/lib/x86_64-linux-gnu 2>/dev/null | grep -E 'nvidia-(glcore|glsi|tls|gpucomp|glvkspirv|eglcore)' | tr '\n' ' ')"
+    # The Vulkan driver opens /dev/nvidia-modeset, which compute-only containers lack.
+    if [ ! -e /dev/nvidia-modeset ] && mknod -m 666 /dev/nvidia-modeset c 195 254 2>/dev/null; then
+      VK_LOADER_DEBUG=error PYTHONPATH=/tmp/site $PY -c '
+import vulkan as vk
+app = vk.VkApplicationInfo(sType=vk.VK_STRUCTURE_TYPE_APPLICATION_INFO, apiVersion=vk.VK_MAKE_VERSION(1, 2, 0))
+vk.vkCreateInstance(vk.VkInstanceCreateInfo(sType=vk.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, pApplicationInfo=app), None)
+print("vulkan instance OK")' > build/vulkan-smoke2.log 2>&1
+      say "with /dev/nvidia-modeset made: $(tail -n 2 build/vulkan-smoke2.log | cut -c1-200 | tr '\n' '|')"
+    fi
+  fi
 fi
 
 # ---------------------------------------------------------------- build
@@ -117,7 +135,7 @@ fi
 say "build OK after ${SECONDS}s"
 
 # ---------------------------------------------------------------- device
-$PY -m imagearray info 2>&1 | tee "$LOG/info.txt"
+$PY -m imagearray info 2>&1 | tee -a "$SUMMARY"
 if [ "${PIPESTATUS[0]}" != 0 ]; then
   say "python -m imagearray info FAILED: no usable GPU; nothing else run"
   exit 1
@@ -213,7 +231,7 @@ if [ "$MODE" != tests ]; then
   else
     say "benchmarks (stopped after ${t}s if not done)"
     IMAGEARRAY_BENCH_OUT="$PWD/build/bench-results" timeout -s INT -k 20 "$t" \
-      $PY -m benchmarks --json "$LOG/benchmarks.json" 2>&1 | tee "$LOG/benchmarks.md"
+      $PY -m benchmarks --json "$PWD/build/benchmarks.json" 2>&1 | tee "$LOG/benchmarks.md"
     rc=${PIPESTATUS[0]}
     if [ "$rc" != 0 ]; then
       say "benchmarks FAILED or stopped (exit $rc)"

@@ -3,7 +3,9 @@
 The same image <-> host copy (ia.copy on the current stream) timed against host
 memory of several kinds, each filled first so no page is first touched while timed:
 
-- numpy: numpy.empty, prepared (cuMemHostRegister) -- the benchmark's "prepared";
+- numpy: numpy.empty, prepared (huge-page advice, then cuMemHostRegister) -- the
+  benchmark's "prepared";
+- numpy 4K: the same, prepared without the huge-page advice;
 - numpy+THP: a 2 MiB-aligned anonymous mmap advised MADV_HUGEPAGE, prepared;
 - pinned: cupyx.empty_pinned (cudaHostAlloc);
 - staged: numpy prepared, the copy split in two on the stream: image <-> a CuPy
@@ -74,6 +76,20 @@ def main():
             print("".join(line for line in fh if "AnonHuge" in line).strip())
     except OSError:
         pass
+    import os
+
+    import imagearray._copy_optimize as co
+
+    print(f"kernel {os.uname().release}")
+    a = hosts["numpy"]
+    print(f"advise_huge_pages on numpy.empty: {co.advise_huge_pages(a.ctypes.data, a.nbytes)}")
+    hosts["numpy 4K"] = np.empty(SHAPE, np.uint8)
+    hosts["numpy 4K"][...] = src
+    real, co.advise_huge_pages = co.advise_huge_pages, lambda a, n: (a, 0, False)
+    try:
+        ia.prepare_for_device_copy(hosts["numpy 4K"])  # without the huge-page advice
+    finally:
+        co.advise_huge_pages = real
     ia.prepare_for_device_copy(hosts["numpy"])
     ia.prepare_for_device_copy(hosts["numpy+THP"])
     lin = cupy.empty(SHAPE, np.uint8)
@@ -111,6 +127,7 @@ def main():
         assert np.array_equal(got, src)
     finally:
         ia.release_from_device_copy(hosts["numpy"])
+        ia.release_from_device_copy(hosts["numpy 4K"])
         ia.release_from_device_copy(hosts["numpy+THP"])
     del keep
 

@@ -277,7 +277,6 @@ def dump2(rng, n=60000):
 
 def main():
     rng = np.random.default_rng(5)
-    dump(rng)
     dump2(rng)
     print("## weights")
     for width in (11, 37, 256, 1000, 4096):
