@@ -318,6 +318,34 @@ def test_3d_trilinear():
     assert float(sample(image, [1.3, 0.8, 1.25], sampler, dims=3)) == 1125 / 256
 
 
+def test_3d_clamp_to_edge_clamps_the_coordinate():
+    z, y, x = np.meshgrid(np.arange(2), np.arange(2), np.arange(2), indexing="ij")
+    image = (x + 2 * y + 4 * z).astype(np.float32)
+    sampler = Sampler("clamp_to_edge", filtering="linear")
+    # x = -3 is clamped to the first texel's centre: ax = 0; ay = 77, az = 192.
+    # x1 = 0, so per z slice (wz = 64, 192) the x0 column takes it all:
+    #   z0: rh(64 * 179) = 45 at y0, 19 at y1; z1: rh(192 * 179) = 134 at y0, 58 at y1
+    # values at x = 0: 2y + 4z -> (19 * 2 + 134 * 4 + 58 * 6) / 256 = 922 / 256
+    # (without the clamp, ax = 128 would move weight between the y rows: 921 / 256)
+    assert float(sample(image, [-3.0, 0.8, 1.25], sampler, dims=3)) == 922 / 256
+
+
+def test_border_colour_is_stored_in_the_format():
+    # unorm8 stores the border 0.5 as round(127.5) = 128; snorm8 0.25 as 32
+    data = np.zeros(2, np.uint8)
+    s = Sampler("clamp", border_color=(0.5, 0, 0, 0))
+    got = sample(data, [-1.0], s, "unorm_int8", dims=1)
+    assert float(got) == float(np.float32(128) / np.float32(255))
+    s = Sampler("clamp", border_color=(0.25, 0, 0, 0))
+    got = sample(np.zeros(2, np.int8), [5.0], s, "snorm_int8", dims=1)
+    assert float(got) == float(np.float32(32) / np.float32(127))
+    # linear: x = 2.0 (a = 128) blends texel 1 (0) with the border, 128 -> 128 * 257:
+    # 32896 / 2 = 16448 on the 16-bit grid
+    s = Sampler("clamp", filtering="linear", border_color=(0.5, 0, 0, 0))
+    got = sample(data, [2.0], s, "unorm_int8", dims=1)
+    assert float(got) == float(np.float32(16448) / np.float32(65535))
+
+
 def test_3d_nearest_and_shape():
     image = np.arange(24, dtype=np.float32).reshape(2, 3, 4)  # depth 2, height 3, width 4
     coords = np.array([[[3.5, 2.5, 1.5], [0.5, 0.5, 0.5]]], np.float32)  # shape (1, 2, 3)

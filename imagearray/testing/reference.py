@@ -33,7 +33,7 @@ samples one level (of one layer) as :func:`sample` does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy
 
@@ -177,19 +177,13 @@ def read_texels(data: Any, channel_type: ChannelType | str | None = None) -> num
     return data.copy()
 
 
-class _FilterSum(NamedTuple):
-    """How the linear filter adds up its taps for one texel format.
-
-    ``one``: what 1.0 (a border colour's unit) is in the filter's texel values;
-    ``finish(values, weights)``: the result (float32) from the taps' values (float64)
-    and their integer weights (1/256 units, summing to 256).
-    """
-
-    one: float
-    finish: Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]
+#: How the linear filter adds up its taps for one texel format: ``finish(values,
+#: weights)`` is the result (float32) from the taps' values (float64, in the units
+#: :func:`_filter_input` gives) and their integer weights (1/256 units, summing to 256).
+_FilterSum = Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]
 
 
-def _grid_sum(grid: int) -> Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]:
+def _grid_sum(grid: int) -> _FilterSum:
     """16-bit normalized texels: the exact sum rounded half up to the 1/``grid`` steps."""
 
     def finish(values, weights):
@@ -209,9 +203,7 @@ def _snorm8_sum(values, weights):
     return numpy.maximum(k, -32767).astype(numpy.float32) / numpy.float32(32767)
 
 
-def _block_float_sum(
-    digits: int, min_exponent: int, dtype: Any
-) -> Callable[[list[numpy.ndarray], list[numpy.ndarray]], numpy.ndarray]:
+def _block_float_sum(digits: int, min_exponent: int, dtype: Any) -> _FilterSum:
     """Float texels (``digits`` significand bits, ``min_exponent`` the smallest normal
     one): a block-floating-point sum. In each 2D slice (the 2 or 4 taps of one z; the
     taps come in :func:`_corner_weights`' order) every tap with a weight is cut
@@ -236,8 +228,8 @@ def _block_float_sum(
 
 
 _FLOAT_SUMS = {
-    ChannelType.FP32: _FilterSum(1.0, _block_float_sum(24, -126, numpy.float32)),
-    ChannelType.FP16: _FilterSum(1.0, _block_float_sum(11, -14, numpy.float16)),
+    ChannelType.FP32: _block_float_sum(24, -126, numpy.float32),
+    ChannelType.FP16: _block_float_sum(11, -14, numpy.float16),
 }
 
 
@@ -260,13 +252,13 @@ def _filter_input(
         return data.astype(numpy.float64), _FLOAT_SUMS[ct]
     values = data.astype(numpy.int64)
     if ct is ChannelType.UNORM_INT8:
-        return values * 257, _FilterSum(65535.0, _grid_sum(65535))
+        return values * 257, _grid_sum(65535)
     if ct is ChannelType.UNORM_INT16:
-        return values, _FilterSum(65535.0, _grid_sum(65535))
+        return values, _grid_sum(65535)
     if ct is ChannelType.SNORM_INT16:
-        return numpy.maximum(values, -32767), _FilterSum(32767.0, _grid_sum(32767))
+        return numpy.maximum(values, -32767), _grid_sum(32767)
     if ct is ChannelType.SNORM_INT8:
-        return values, _FilterSum(127.0, _snorm8_sum)
+        return values, _snorm8_sum
     # integer reads cannot be filtered: Sampler.check_channel_type refused them
     raise AssertionError(f"no linear filter for {ct}")
 
@@ -410,8 +402,8 @@ def _sample_level(
     ``texels`` has a leading layer axis and each point reads only its own layer: the
     taps of a filter never cross layers. :func:`sample_mipmap` calls this once per
     level, :func:`sample_layered` and :func:`sample_cubemap` once with ``layer``.
-    Linear filtering needs ``filter_sum`` and ``texels`` from :func:`_filter_input`, and
-    a float64 ``border`` (a colour, scaled to the texels' units here).
+    Linear filtering needs ``filter_sum`` and ``texels`` (and ``border``) from
+    :func:`_filter_input` (:func:`_level_input`).
     """
     lead = 0 if layer is None else 1
     extents = texels.shape[lead : lead + dims][::-1]
@@ -433,6 +425,11 @@ def _sample_level(
             taps.append([(*_address_index(_floor_index(x), extents[d], mode), None)])
             continue
         xb = (x - numpy.float32(0.5)).astype(numpy.float32)
+        if mode is AddressingMode.CLAMP_TO_EDGE:
+            # The coordinate itself is clamped to the edge texels' centres (as OpenGL
+            # defines clamp-to-edge): weight 0 on an axis outside. Only 3D shows it
+            # (its corner weights do not sum per axis to the axis' weight).
+            xb = numpy.clip(xb, numpy.float32(0), numpy.float32(extents[d] - 1))
         i = _floor_index(xb)
         alpha = _quantize_weight(xb - numpy.floor(xb))
         taps.append(
@@ -466,9 +463,9 @@ def _sample_level(
         if has_channels:
             inside = inside[..., None]
             weight = weight[..., None]
-        values.append(numpy.where(inside, value, border * filter_sum.one).astype(numpy.float64))
+        values.append(numpy.where(inside, value, border).astype(numpy.float64))
         weight_list.append(weight)
-    return filter_sum.finish(values, weight_list)
+    return filter_sum(values, weight_list)
 
 
 def _round_half(n: numpy.ndarray) -> numpy.ndarray:
@@ -585,8 +582,7 @@ def sample(
     _, channels = _split_shape(data, dims)
     dims = int(dims)
     coords = _float_coordinates(coords, dims, "coords")
-    texels, filter_sum = _filter_input(data, ct, sampler)
-    border = _border(sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texels.dtype)
+    texels, filter_sum, border = _level_input(data, ct, sampler, channels)
     return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, None, filter_sum))
 
 
@@ -690,11 +686,33 @@ def _float_coordinates(
     return coords
 
 
-def _border(sampler: Sampler, channels: int | None, dtype: numpy.dtype) -> numpy.ndarray:
-    """The sampler's border colour, one value per channel, in the texels' read dtype."""
-    border = numpy.asarray(sampler.border_color[: channels or 1], dtype=numpy.float64)
-    # The border colour is given as float; integer reads get its value converted.
-    return border.astype(dtype) if channels else border[0].astype(dtype)
+def _border_texel(sampler: Sampler, channels: int | None, ct: ChannelType) -> numpy.ndarray:
+    """The sampler's border colour as a texel of ``ct`` (one value per channel, a 0-d
+    array without channels), which the texture unit then reads like any other.
+
+    Normalized integer formats store the colour rounded half away from zero to their
+    steps (measured on the H100: a border of 0.5 reads 128/255 in ``unorm_int8`` and
+    64/127 in ``snorm_int8``), clipped to the format's range; ``fp16`` rounds it to a
+    half; the other integer formats take its value converted (C's float to int).
+    """
+    colour = numpy.asarray(sampler.border_color[: channels or 1], dtype=numpy.float64)
+    if ct.is_normalized:
+        info = numpy.iinfo(ct.dtype_name)
+        top = float(info.max)
+        colour = numpy.sign(colour) * numpy.floor(numpy.abs(colour) * top + 0.5)
+        colour = numpy.clip(colour, info.min, info.max)
+    texel = colour.astype(ct.dtype_name)
+    return texel if channels else texel[0]
+
+
+def _level_input(
+    data: numpy.ndarray, ct: ChannelType, sampler: Sampler, channels: int | None
+) -> tuple[numpy.ndarray, _FilterSum | None, numpy.ndarray]:
+    """:func:`_filter_input` of ``data`` with the border colour read the same way:
+    ``(texels, filter_sum, border)`` for :func:`_sample_level`."""
+    texels, filter_sum = _filter_input(data, ct, sampler)
+    border, _ = _filter_input(_border_texel(sampler, channels, ct), ct, sampler)
+    return texels, filter_sum, border
 
 
 def fetch(
@@ -881,8 +899,7 @@ def sample_layered(
     coords = _float_coordinates(coords, dims, "coords")
     layer = _layer_indices(layers, data.shape[0], "layers")
     coords, layer = _broadcast_points(coords, layer, "layers")
-    texels, filter_sum = _filter_input(data, ct, sampler)
-    border = _border(sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texels.dtype)
+    texels, filter_sum, border = _level_input(data, ct, sampler, channels)
     return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, layer, filter_sum))
 
 
@@ -1065,11 +1082,8 @@ def sample_cubemap(
     coords, cubes = _broadcast_points(numpy.stack([u, v], axis=-1), cubes, "cube")
     layer = 6 * cubes + numpy.broadcast_to(face, cubes.shape)
     face_sampler = Sampler("clamp_to_edge", "normalized", sampler.filtering)
-    texels, filter_sum = _filter_input(faces, ct, face_sampler)
-    # never read (clamp to edge), but its dtype decides the result's
-    border = _border(
-        face_sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texels.dtype
-    )
+    # the border is never read (clamp to edge)
+    texels, filter_sum, border = _level_input(faces, ct, face_sampler, channels)
     return numpy.asarray(_sample_level(texels, coords, face_sampler, 2, border, layer, filter_sum))
 
 
@@ -1238,12 +1252,9 @@ def sample_mipmap(
         numpy.float32(sampler.max_mipmap_level_clamp),
     )
     lod = numpy.clip(lod, numpy.float32(0), numpy.float32(len(arrays) - 1))
-    levels = [_filter_input(array, ct, sampler) for array in arrays]
-    texel_levels = [texels for texels, _ in levels]
-    filter_sum = levels[0][1]
-    border = _border(
-        sampler, channels, numpy.dtype(numpy.float64) if filter_sum else texel_levels[0].dtype
-    )
+    levels = [_level_input(array, ct, sampler, channels) for array in arrays]
+    texel_levels = [texels for texels, _, _ in levels]
+    _, filter_sum, border = levels[0]
 
     def at(chosen: numpy.ndarray) -> numpy.ndarray:
         return _sample_levels(

@@ -69,6 +69,19 @@ def main():
     ia.copy(src, img)
     hosts = {"numpy": np.empty(SHAPE, np.uint8), "pinned": cupyx.empty_pinned(SHAPE, np.uint8)}
     hosts["numpy+THP"], keep = thp_array()
+    # alignment of the host start: numpy.empty's large arrays start 16 bytes past a page
+    for off in (0, 64, 256):
+        raw = np.empty(NBYTES + 8192, np.uint8)
+        start = (-raw.ctypes.data) % 4096 + off
+        hosts[f"page+{off}"] = raw[start : start + NBYTES].reshape(SHAPE)
+    thp16 = hosts["numpy+THP"].reshape(-1)
+    m2 = mmap.mmap(-1, NBYTES + (4 << 20), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    m2.madvise(mmap.MADV_HUGEPAGE)
+    b2 = np.frombuffer(m2, np.uint8)
+    o2 = (-b2.ctypes.data) % (2 << 20) + 16
+    hosts["THP+16"] = b2[o2 : o2 + NBYTES].reshape(SHAPE)
+    del thp16
+    print("start addresses mod 4096:", {k: v.ctypes.data % 4096 for k, v in hosts.items()})
     for h in hosts.values():
         h[...] = src
     try:
@@ -90,8 +103,9 @@ def main():
         ia.prepare_for_device_copy(hosts["numpy 4K"])  # without the huge-page advice
     finally:
         co.advise_huge_pages = real
-    ia.prepare_for_device_copy(hosts["numpy"])
-    ia.prepare_for_device_copy(hosts["numpy+THP"])
+    prepared = [k for k in hosts if k not in ("pinned", "numpy 4K")]
+    for k in prepared:
+        ia.prepare_for_device_copy(hosts[k])
     lin = cupy.empty(SHAPE, np.uint8)
     try:
         for name, h in hosts.items():
@@ -126,9 +140,8 @@ def main():
         ia.copy(img, got)
         assert np.array_equal(got, src)
     finally:
-        ia.release_from_device_copy(hosts["numpy"])
-        ia.release_from_device_copy(hosts["numpy 4K"])
-        ia.release_from_device_copy(hosts["numpy+THP"])
+        for k in prepared + ["numpy 4K"]:
+            ia.release_from_device_copy(hosts[k])
     del keep
 
 

@@ -270,6 +270,23 @@ def dump2(rng, n=60000):
         img = ia.asimage(data, channels=ch, normalized=dt != np.float16)
         got = img.sample(cupy.asarray(c if dims > 1 else c[:, 0]), lin).get()
         out[name + "_data"], out[name + "_c"], out[name + "_got"] = data, c, got
+    # out of the image: clamp_to_edge and border (clamp) in 3D, border with normalized
+    # integers in 1D and 2D
+    data = rng.random((5, 4, 6)).astype(np.float32)
+    c = np.stack([_on_grid(rng, n, -e, 2 * e) for e in (6, 4, 5)], -1).astype(np.float32)
+    out["oob3_data"], out["oob3_c"] = data, c
+    for mode in ("clamp_to_edge", "clamp"):
+        smp = ia.Sampler(mode, "unnormalized", "linear", border_color=(0.25, 0.5, 0.75, 1.0))
+        out[f"oob3_{mode}"] = ia.asimage(data).sample(cupy.asarray(c), smp).get()
+    for name, dt, shape in (("bu8", np.uint8, (9,)), ("bs8", np.int8, (7, 9))):
+        info = np.iinfo(dt)
+        data = rng.integers(info.min, info.max, shape, endpoint=True).astype(dt)
+        c = np.stack([_on_grid(rng, n, -2, e + 2) for e in shape[::-1]], -1).astype(np.float32)
+        smp = ia.Sampler("clamp", "unnormalized", "linear", border_color=(0.3, 0.5, 0.75, 1.0))
+        got = ia.asimage(data, normalized=True).sample(
+            cupy.asarray(c if len(shape) > 1 else c[:, 0]), smp
+        )
+        out[name + "_data"], out[name + "_c"], out[name + "_got"] = data, c, got.get()
     path = os.path.join(os.environ.get("OUT", "build"), "diag2.npz")
     np.savez_compressed(path, **out)
     print(f"targeted raw samples written to {path}")
