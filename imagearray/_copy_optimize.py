@@ -42,15 +42,6 @@ Threads. All functions are thread-safe. The driver calls (pinning a large range
 takes a while) run outside the registry lock, with the range reserved: meanwhile
 it is not reported as prepared and a second prepare or release of it raises.
 
-Huge pages. Before pinning, the 2 MiB-aligned interior of a range is advised to
-Linux as huge-page memory (``madvise(MADV_HUGEPAGE)``, then ``MADV_COLLAPSE`` where the
-kernel has it, 6.1+): the copy engines move images (block-linear CUDA arrays) from
-and to 4 KiB-page memory a few percent to 15 % slower than from ``cudaMallocHost``
-memory, which Linux backs with huge pages, and as fast from huge pages (measured
-on the H100/H200, ``tools/probes/hostmem_probe.py``). The contents do not change; the
-advice is best effort, and refused advice (other memory kinds, older kernels) only
-leaves the pages as they were.
-
 Plain Python: argument parsing, validation and the registry run without a GPU;
 the one registration per range is owned by ``imagearray._hostmem`` (Cython).
 """
@@ -61,9 +52,7 @@ import atexit
 import bisect
 import collections
 import contextlib
-import ctypes
 import dataclasses
-import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -401,43 +390,6 @@ class _Registry:
 _registry = _Registry()
 
 
-_MADV_HUGEPAGE = 14  # <asm-generic/mman-common.h>
-_MADV_COLLAPSE = 25  # Linux 6.1+
-_HUGE_PAGE = 2 << 20
-
-
-def _libc_madvise():
-    """libc's ``madvise`` as a ctypes function, or None off Linux."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_madvise = _libc_madvise()
-
-
-def advise_huge_pages(address: int, nbytes: int) -> tuple[int, int, bool]:
-    """Ask Linux to back the 2 MiB-aligned interior of ``[address, address + nbytes)``
-    with huge pages now (``MADV_HUGEPAGE``, then ``MADV_COLLAPSE``). Best effort: a
-    refusal (not anonymous memory, an older kernel, not Linux) changes nothing.
-
-    Returns ``(start, length, collapsed)``: the interior advised (length 0 when the
-    range holds no whole huge page) and whether the kernel collapsed it.
-    """
-    start = -(-address // _HUGE_PAGE) * _HUGE_PAGE
-    length = (address + nbytes - start) // _HUGE_PAGE * _HUGE_PAGE
-    if _madvise is None or length <= 0:
-        return start, 0, False
-    _madvise(start, length, _MADV_HUGEPAGE)
-    return start, length, _madvise(start, length, _MADV_COLLAPSE) == 0
-
-
 def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
     rng = _host_range(obj, nbytes, nbytes_required_for_pointer=True)
     _check_device_arg(device_or_context)
@@ -465,8 +417,6 @@ def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
         entry = _Entry(rng.address, rng.nbytes, device, rng.source, rng.owner)
         reg.add(entry)
     try:
-        # Before pinning: pinned pages cannot be collapsed (see "Huge pages" above).
-        advise_huge_pages(rng.address, rng.nbytes)
         handle = _backend.register(rng.owner, rng.address, rng.nbytes, device)
     except BaseException as exc:
         with reg.lock:

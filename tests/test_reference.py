@@ -331,19 +331,21 @@ def test_3d_clamp_to_edge_clamps_the_coordinate():
 
 
 def test_border_colour_is_stored_in_the_format():
-    # unorm8 stores the border 0.5 as round(127.5) = 128; snorm8 0.25 as 32
+    # unorm8 stores the border 0.25 as round(63.75) = 64 and the tie 0.5 (127.5) as
+    # 127; snorm8 0.25 as round(31.75) = 32
     data = np.zeros(2, np.uint8)
-    s = Sampler("clamp", border_color=(0.5, 0, 0, 0))
-    got = sample(data, [-1.0], s, "unorm_int8", dims=1)
-    assert float(got) == float(np.float32(128) / np.float32(255))
+    for colour, stored in ((0.25, 64), (0.5, 127)):
+        s = Sampler("clamp", border_color=(colour, 0, 0, 0))
+        got = sample(data, [-1.0], s, "unorm_int8", dims=1)
+        assert float(got) == float(np.float32(stored) / np.float32(255))
     s = Sampler("clamp", border_color=(0.25, 0, 0, 0))
     got = sample(np.zeros(2, np.int8), [5.0], s, "snorm_int8", dims=1)
     assert float(got) == float(np.float32(32) / np.float32(127))
-    # linear: x = 2.0 (a = 128) blends texel 1 (0) with the border, 128 -> 128 * 257:
-    # 32896 / 2 = 16448 on the 16-bit grid
-    s = Sampler("clamp", filtering="linear", border_color=(0.5, 0, 0, 0))
+    # linear: x = 2.0 (a = 128) blends texel 1 (0) with the border 0.25 -> 64 -> 64 * 257:
+    # 16448 / 2 = 8224 on the 16-bit grid
+    s = Sampler("clamp", filtering="linear", border_color=(0.25, 0, 0, 0))
     got = sample(data, [2.0], s, "unorm_int8", dims=1)
-    assert float(got) == float(np.float32(16448) / np.float32(65535))
+    assert float(got) == float(np.float32(8224) / np.float32(65535))
 
 
 def test_3d_nearest_and_shape():

@@ -690,16 +690,17 @@ def _border_texel(sampler: Sampler, channels: int | None, ct: ChannelType) -> nu
     """The sampler's border colour as a texel of ``ct`` (one value per channel, a 0-d
     array without channels), which the texture unit then reads like any other.
 
-    Normalized integer formats store the colour rounded half away from zero to their
-    steps (measured on the H100: a border of 0.5 reads 128/255 in ``unorm_int8`` and
-    64/127 in ``snorm_int8``), clipped to the format's range; ``fp16`` rounds it to a
-    half; the other integer formats take its value converted (C's float to int).
+    Normalized integer formats store the colour rounded to nearest, ties toward zero,
+    on their steps (measured on the H100: 0.25 reads 64/255 in ``unorm_int8`` and
+    32/127 in ``snorm_int8``, the tie 0.5 reads 127/255 and 63/127), clipped to the
+    format's range; ``fp16`` rounds it to a half; the other integer formats take its
+    value converted (C's float to int).
     """
     colour = numpy.asarray(sampler.border_color[: channels or 1], dtype=numpy.float64)
     if ct.is_normalized:
         info = numpy.iinfo(ct.dtype_name)
         top = float(info.max)
-        colour = numpy.sign(colour) * numpy.floor(numpy.abs(colour) * top + 0.5)
+        colour = numpy.sign(colour) * numpy.ceil(numpy.abs(colour) * top - 0.5)
         colour = numpy.clip(colour, info.min, info.max)
     texel = colour.astype(ct.dtype_name)
     return texel if channels else texel[0]

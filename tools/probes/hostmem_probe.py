@@ -3,9 +3,9 @@
 The same image <-> host copy (ia.copy on the current stream) timed against host
 memory of several kinds, each filled first so no page is first touched while timed:
 
-- numpy: numpy.empty, prepared (huge-page advice, then cuMemHostRegister) -- the
-  benchmark's "prepared";
-- numpy 4K: the same, prepared without the huge-page advice;
+- numpy: numpy.empty, prepared (cuMemHostRegister) -- the benchmark's "prepared"
+  (its start is 16 bytes past a page);
+- page+N: 4 KiB pages, the start N bytes past a page; THP+16: huge pages, 16 past;
 - numpy+THP: a 2 MiB-aligned anonymous mmap advised MADV_HUGEPAGE, prepared;
 - pinned: cupyx.empty_pinned (cudaHostAlloc);
 - staged: numpy prepared, the copy split in two on the stream: image <-> a CuPy
@@ -91,19 +91,8 @@ def main():
         pass
     import os
 
-    import imagearray._copy_optimize as co
-
     print(f"kernel {os.uname().release}")
-    a = hosts["numpy"]
-    print(f"advise_huge_pages on numpy.empty: {co.advise_huge_pages(a.ctypes.data, a.nbytes)}")
-    hosts["numpy 4K"] = np.empty(SHAPE, np.uint8)
-    hosts["numpy 4K"][...] = src
-    real, co.advise_huge_pages = co.advise_huge_pages, lambda a, n: (a, 0, False)
-    try:
-        ia.prepare_for_device_copy(hosts["numpy 4K"])  # without the huge-page advice
-    finally:
-        co.advise_huge_pages = real
-    prepared = [k for k in hosts if k not in ("pinned", "numpy 4K")]
+    prepared = [k for k in hosts if k != "pinned"]
     for k in prepared:
         ia.prepare_for_device_copy(hosts[k])
     lin = cupy.empty(SHAPE, np.uint8)
@@ -140,7 +129,7 @@ def main():
         ia.copy(img, got)
         assert np.array_equal(got, src)
     finally:
-        for k in prepared + ["numpy 4K"]:
+        for k in prepared:
             ia.release_from_device_copy(hosts[k])
     del keep
 
