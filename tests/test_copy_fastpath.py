@@ -485,6 +485,68 @@ def test_execute_on_another_device_enters_it(fake_cuda):
     assert current[0] == 1
 
 
+def _host_image_plan(address, pitch, width, rows, depth=1, x_bytes=0, y=0, to_image=True):
+    host = (0, address, pitch, rows, x_bytes, y, 0)
+    img = (2, 0xA000, 0, 0, 0, 0, 0)
+    return _copies.CopyPlan(
+        src=host if to_image else img,
+        dst=img if to_image else host,
+        extent=(width, rows, depth),
+        src_device=None if to_image else 0,
+        dst_device=0 if to_image else None,
+    )
+
+
+@pytest.mark.parametrize("to_image", [True, False])
+def test_misaligned_host_rows_split_off_a_head(fake_cuda, to_image):
+    log, _, _ = fake_cuda
+    # NumPy's large arrays start 16 bytes past a page: 48 bytes to the next line
+    p = _host_image_plan(0x7F0000000010, 32768, 32768, 64, to_image=to_image)
+    _copies.execute(p, 0x5000, 0)
+    copies = [e for e in log if e[0] == "memcpy3d"]
+    assert len(copies) == 2
+    shift = lambda side: side[:4] + (side[4] + 48,) + side[5:]  # noqa: E731
+    # the body: both sides 48 bytes in, so the host rows start on a 64-byte line
+    assert copies[0] == ("memcpy3d", 0, 0x5000, shift(p.src), shift(p.dst), (32768 - 48, 64, 1))
+    host = copies[0][3] if to_image else copies[0][4]
+    assert (host[1] + host[4]) % 64 == 0
+    # the head: the first 48 bytes of every row, in place
+    assert copies[1] == ("memcpy3d", 0, 0x5000, p.src, p.dst, (48, 64, 1))
+
+
+@pytest.mark.parametrize(
+    "address, pitch, width, rows, x_bytes, why",
+    [
+        (0x7F0000000000, 32768, 32768, 64, 0, "aligned"),
+        (0x7F0000000040, 32768, 32768, 64, 64, "aligned after the offset"),
+        (0x7F0000000010, 32768, 4096, 64, 0, "under 1 MiB"),
+        (0x7F0000000008, 32768, 32768, 64, 0, "head not a multiple of 16 bytes"),
+        (0x7F0000000010, 32768 + 16, 32768, 64, 0, "rows misaligned differently"),
+        (0x7F0000000010, 1 << 22, 128, 8192, 0, "rows too narrow for a head"),
+    ],
+)
+def test_host_rows_kept_in_one_copy(fake_cuda, address, pitch, width, rows, x_bytes, why):
+    log, _, _ = fake_cuda
+    p = _host_image_plan(address, pitch, width, rows, x_bytes=x_bytes)
+    _copies.execute(p, 0x5000, 0)
+    assert [e for e in log if e[0] == "memcpy3d"] == [
+        ("memcpy3d", 0, 0x5000, p.src, p.dst, p.extent)
+    ], why
+
+
+def test_device_copies_are_never_split(fake_cuda):
+    log, _, _ = fake_cuda
+    p = _copies.CopyPlan(
+        src=(1, 0xD010, 32768, 64, 0, 0, 0),
+        dst=(2, 0xA000, 0, 0, 0, 0, 0),
+        extent=(32768, 64, 1),
+        src_device=0,
+        dst_device=0,
+    )
+    _copies.execute(p, 0x5000, 0)
+    assert len([e for e in log if e[0] == "memcpy3d"]) == 1
+
+
 # ------------------------------------------------------------------ on a GPU
 
 
@@ -533,3 +595,32 @@ def test_gpu_a_failing_memcpy_still_names_the_copy():
                 (1, b.data.ptr, 64, 2, 0, 0, 0),
                 (128, 2, 1),
             )
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("offset", [16, 32, 48])
+def test_gpu_misaligned_host_rows_copy_exactly(offset):
+    # 1 MiB and more: image <-> host goes as an aligned body plus a head per row
+    rng = np.random.default_rng(offset)
+    h, w = 1024, 512  # RGBA8: rows of 2048 bytes, 2 MiB
+    src = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    raw = np.empty(src.nbytes + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    host = raw[start : start + src.nbytes].reshape(src.shape)
+    host[...] = src
+    img = ia.empty((h, w), np.uint8, 4, normalized=True)
+    plan = _copies.plan_copy(_copies.endpoint(host, "source"), _copies.endpoint(img, "destination"))
+    assert _copies._head_bytes(plan) == 64 - offset
+    ia.copy(host, img).synchronize()
+    np.testing.assert_array_equal(img.get(), src)
+    host[...] = 0
+    ia.copy(img, host).synchronize()
+    np.testing.assert_array_equal(host, src)
+    # prepared (asynchronous), and a sub-region of the image into a new host array
+    with ia.prepared_for_device_copy(host):
+        host[...] = 0
+        ia.copy(img, host).synchronize()
+        np.testing.assert_array_equal(host, src)
+        sub = np.zeros((h - 8, w - 16, 4), np.uint8)
+        ia.copy(img, sub, src_offset=(16, 8, 0), extent=(w - 16, h - 8, 1)).synchronize()
+        np.testing.assert_array_equal(sub, src[8:, 16:])
