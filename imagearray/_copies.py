@@ -26,7 +26,7 @@ from typing import Any
 import numpy
 
 from imagearray import _copy as _cy  # the Cython executor
-from imagearray._copy_optimize import note_copy
+from imagearray._copy_optimize import is_prepared, note_copy
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import device_info, get_device, get_stream
 from imagearray._errors import (
@@ -653,19 +653,26 @@ def _head_bytes(plan: CopyPlan) -> int:
     past a page). Copying the first ``64 - start % 64`` bytes of every row apart
     (one narrow copy) lets the rest run aligned. Only when every row has the same
     misalignment (a pitch of whole lines), the head is a multiple of 16 bytes (so of
-    every texel size) and the copy is large."""
+    every texel size) and the copy is large; from host memory only when it is
+    prepared (page-locked): the driver stages pageable sources itself, and the H100
+    ran a pageable 8192^2 RGBA8 source 30 % slower split (a pageable destination
+    20 % faster)."""
     kinds = (plan.src[0], plan.dst[0])
     if set(kinds) != {_KIND_CODE[HOST], _KIND_CODE[IMAGE]}:
         return 0
     width, height, depth = plan.extent
     if width * height * depth < _SPLIT_MIN_BYTES:
         return 0
-    _, address, pitch, rows, x_bytes, y, z = plan.src if kinds[0] == _KIND_CODE[HOST] else plan.dst
-    misaligned = (address + (z * rows + y) * pitch + x_bytes) % 64
+    from_host = kinds[0] == _KIND_CODE[HOST]
+    _, address, pitch, rows, x_bytes, y, z = plan.src if from_host else plan.dst
+    start = address + (z * rows + y) * pitch + x_bytes
+    misaligned = start % 64
     head = 64 - misaligned
     if misaligned == 0 or head % 16 or width < 4 * head:
         return 0
     if (height > 1 or depth > 1) and pitch % 64:
+        return 0
+    if from_host and not is_prepared(start, ((depth - 1) * rows + height - 1) * pitch + width):
         return 0
     return head
 

@@ -498,8 +498,10 @@ def _host_image_plan(address, pitch, width, rows, depth=1, x_bytes=0, y=0, to_im
 
 
 @pytest.mark.parametrize("to_image", [True, False])
-def test_misaligned_host_rows_split_off_a_head(fake_cuda, to_image):
+def test_misaligned_host_rows_split_off_a_head(fake_cuda, monkeypatch, to_image):
     log, _, _ = fake_cuda
+    checked = []
+    monkeypatch.setattr(_copies, "is_prepared", lambda a, n: checked.append((a, n)) or True)
     # NumPy's large arrays start 16 bytes past a page: 48 bytes to the next line
     p = _host_image_plan(0x7F0000000010, 32768, 32768, 64, to_image=to_image)
     _copies.execute(p, 0x5000, 0)
@@ -512,6 +514,18 @@ def test_misaligned_host_rows_split_off_a_head(fake_cuda, to_image):
     assert (host[1] + host[4]) % 64 == 0
     # the head: the first 48 bytes of every row, in place
     assert copies[1] == ("memcpy3d", 0, 0x5000, p.src, p.dst, (48, 64, 1))
+    # a host source must be prepared: the whole span of its rows is looked up
+    assert checked == ([(0x7F0000000010, 64 * 32768)] if to_image else [])
+
+
+def test_pageable_host_sources_are_not_split(fake_cuda, monkeypatch):
+    log, _, _ = fake_cuda
+    monkeypatch.setattr(_copies, "is_prepared", lambda a, n: False)
+    p = _host_image_plan(0x7F0000000010, 32768, 32768, 64, to_image=True)
+    _copies.execute(p, 0x5000, 0)
+    assert [e for e in log if e[0] == "memcpy3d"] == [
+        ("memcpy3d", 0, 0x5000, p.src, p.dst, p.extent)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -609,8 +623,8 @@ def test_gpu_misaligned_host_rows_copy_exactly(offset):
     host = raw[start : start + src.nbytes].reshape(src.shape)
     host[...] = src
     img = ia.empty((h, w), np.uint8, 4, normalized=True)
-    plan = _copies.plan_copy(_copies.endpoint(host, "source"), _copies.endpoint(img, "destination"))
-    assert _copies._head_bytes(plan) == 64 - offset
+    plan = _copies.plan_copy(_copies.endpoint(img, "source"), _copies.endpoint(host, "destination"))
+    assert _copies._head_bytes(plan) == 64 - offset  # split when the host is written
     ia.copy(host, img).synchronize()
     np.testing.assert_array_equal(img.get(), src)
     host[...] = 0
@@ -618,6 +632,13 @@ def test_gpu_misaligned_host_rows_copy_exactly(offset):
     np.testing.assert_array_equal(host, src)
     # prepared (asynchronous), and a sub-region of the image into a new host array
     with ia.prepared_for_device_copy(host):
+        plan = _copies.plan_copy(
+            _copies.endpoint(host, "source"), _copies.endpoint(img, "destination")
+        )
+        assert _copies._head_bytes(plan) == 64 - offset  # and read when prepared
+        ia.copy(np.zeros_like(src), img)
+        ia.copy(host, img).synchronize()
+        np.testing.assert_array_equal(img.get(), src)
         host[...] = 0
         ia.copy(img, host).synchronize()
         np.testing.assert_array_equal(host, src)
