@@ -153,41 +153,6 @@ def formats(rng):
                     )
 
 
-def dump(rng, n=20000):
-    """Raw samples for fitting the filter's arithmetic offline: $OUT/diag.npz."""
-    import os
-
-    out = {}
-    s = ia.Sampler("clamp_to_edge", "unnormalized", "linear")
-    cases = [
-        ("f32_1d", (64,), np.float32, None),
-        ("f32_2d", (7, 9), np.float32, None),
-        ("f32_3d", (5, 4, 6), np.float32, None),
-        ("f16_1d", (64,), np.float16, None),
-        ("f16_2d", (7, 9), np.float16, None),
-        ("u8_1d", (64,), np.uint8, "unorm_int8"),
-        ("u8_2d", (7, 9), np.uint8, "unorm_int8"),
-        ("s8_1d", (64,), np.int8, "snorm_int8"),
-        ("u16_1d", (64,), np.uint16, "unorm_int16"),
-        ("s16_1d", (64,), np.int16, "snorm_int16"),
-    ]
-    for name, shape, dt, ct in cases:
-        if dt in (np.float32, np.float16):
-            data = rng.random(shape).astype(dt)
-        else:
-            info = np.iinfo(dt)
-            data = rng.integers(info.min, info.max, shape, endpoint=True).astype(dt)
-        dims = len(shape)
-        ext = np.array(shape[::-1], np.float64)
-        c = (1.0 + (ext - 2.0) * rng.random((n, dims))).astype(np.float32)
-        img = ia.asimage(data, normalized=ct is not None)
-        got = img.sample(cupy.asarray(c if dims > 1 else c[:, 0]), s).get()
-        out[name + "_data"], out[name + "_c"], out[name + "_got"] = data, c, got
-    path = os.path.join(os.environ.get("OUT", "build"), "diag.npz")
-    np.savez_compressed(path, **out)
-    print(f"raw samples written to {path}")
-
-
 def _on_grid(rng, n, lo, hi):
     """Texel-space coordinates k + 0.5 + (m + 1/4) / 256: every fraction 1/4 of a
     weight step from the nearest tie, so the 8-bit weight is m / 256 whatever the
