@@ -20,6 +20,9 @@ releasing a range that was never prepared, or with a    :class:`HostMemoryNotPre
 pointer inside a prepared range instead of its start
 releasing twice                                         :class:`HostMemoryAlreadyReleasedError`
                                                         (a :class:`ReleasedResourceError` too)
+releasing new memory that malloc placed where a         :class:`HostMemoryNotPreparedError`
+released range was (told apart by the object owning     (a bare pointer cannot be told apart:
+the memory)                                             already released)
 releasing with another device than it was prepared on   :class:`DeviceMismatchError`
 dropping the last reference to a prepared NumPy array   nothing is freed: the registration keeps
 or buffer                                               the object alive until released
@@ -55,6 +58,7 @@ import contextlib
 import dataclasses
 import threading
 import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -233,6 +237,25 @@ def _host_range(obj: Any, nbytes: Any, *, nbytes_required_for_pointer: bool) -> 
     return _HostRange(address, n, owner, source, True)
 
 
+def _memory_ref(obj: Any) -> Any:
+    """A weakref to the object that owns ``obj``'s memory (the end of a NumPy array's
+    ``base`` chain, a buffer's exporter), or None (pointers, and owners such as
+    ``bytearray`` that take no weakref)."""
+    while True:
+        if isinstance(obj, memoryview):
+            obj = obj.obj
+        elif isinstance(obj, numpy.ndarray) and obj.base is not None:
+            obj = obj.base
+        else:
+            break
+    if obj is None or _is_int(obj):
+        return None
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return None
+
+
 def _check_device_arg(device_or_context: Any) -> None:
     """Type check of ``device_or_context`` that runs without CUDA."""
     if device_or_context is None or _is_int(device_or_context):
@@ -316,6 +339,7 @@ class _Entry:
     owner: Any  # kept here too, independently of what the registration holds
     handle: Any = None  # HostRegistration: .free()
     state: str = _REGISTERING
+    memory: Any = None  # weakref to the object owning the memory, where it takes one
     pending: list = dataclasses.field(default_factory=list)  # events of copies in flight
 
     @property
@@ -347,7 +371,8 @@ class _Registry:
         self.lock = threading.RLock()
         self.starts: list[int] = []
         self.by_start: dict[int, _Entry] = {}
-        self.released: collections.OrderedDict[int, int] = collections.OrderedDict()
+        # start -> (nbytes, weakref to the memory's owner or None), recently released
+        self.released: collections.OrderedDict[int, tuple] = collections.OrderedDict()
 
     def overlapping(self, address: int, nbytes: int) -> _Entry | None:
         i = bisect.bisect_left(self.starts, address + nbytes)  # entries starting before the end
@@ -377,7 +402,7 @@ class _Registry:
         del self.starts[bisect.bisect_left(self.starts, e.address)]
         if not released:  # a registration that failed: nothing was prepared
             return
-        self.released[e.address] = e.nbytes
+        self.released[e.address] = (e.nbytes, e.memory)
         self.released.move_to_end(e.address)
         while len(self.released) > _RELEASED_MEMORY:
             self.released.popitem(last=False)
@@ -415,6 +440,7 @@ def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
         # Reserve the range, then register outside the lock: pinning a large range
         # takes long, and copies on other threads look ranges up meanwhile.
         entry = _Entry(rng.address, rng.nbytes, device, rng.source, rng.owner)
+        entry.memory = _memory_ref(obj)
         reg.add(entry)
     try:
         handle = _backend.register(rng.owner, rng.address, rng.nbytes, device)
@@ -481,10 +507,22 @@ def _lookup_for_release(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry
     reg = _registry
     entry = reg.by_start.get(rng.address)
     if entry is None:
-        if rng.address in reg.released:
-            raise HostMemoryAlreadyReleasedError(
-                f"the range at {rng.address:#x} ({reg.released[rng.address]} B) was prepared and "
-                "has already been released"
+        released = reg.released.get(rng.address)
+        if released is not None:
+            size, memory = released
+            # The address alone cannot tell a second release from new memory that
+            # malloc put where a released range was: the owning object can.
+            then = memory() if memory is not None else None
+            now = _memory_ref(obj) if rng.owner is not None else None
+            if memory is None or rng.owner is None or (now is not None and then is now()):
+                raise HostMemoryAlreadyReleasedError(
+                    f"the range at {rng.address:#x} ({size} B) was prepared and has already "
+                    "been released"
+                )
+            raise HostMemoryNotPreparedError(
+                f"no prepared range starts at {rng.address:#x}: this {rng.source} was never "
+                "prepared (a range prepared at the same address earlier belonged to "
+                f"{'memory since freed' if then is None else 'another object'})"
             )
         inside = reg.containing(rng.address, 1)
         if inside is not None and inside.ready:
@@ -611,7 +649,9 @@ def release_from_device_copy(obj: Any, nbytes: int | None = None, device_or_cont
         inside a prepared range rather than its start).
     HostMemoryAlreadyReleasedError
         The range was prepared and already released (also a
-        :class:`ReleasedResourceError`).
+        :class:`ReleasedResourceError`). For an array or buffer, only when it is the
+        memory that was released (same owning object): new memory at that address is
+        "never prepared". A bare pointer is taken for the released range.
     DeviceMismatchError
         ``device_or_context`` names another device than the one it was prepared on.
     ImageArrayValueError

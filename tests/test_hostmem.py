@@ -417,6 +417,32 @@ def test_prepare_again_after_release(fake):
     co.release_from_device_copy(a[500:])
 
 
+def test_new_memory_at_a_released_address_is_not_prepared(fake):
+    import ctypes
+
+    a = np.zeros(1000, np.uint8)
+    co.prepare_for_device_copy(a)
+    co.release_from_device_copy(a)
+    # Another object over the same bytes (as malloc hands a freed block out again):
+    # the address matches the released range, the owning object does not.
+    other = np.ctypeslib.as_array((ctypes.c_uint8 * 1000).from_address(a.ctypes.data))
+    assert other.ctypes.data == a.ctypes.data
+    with pytest.raises(co.HostMemoryNotPreparedError, match="another object") as info:
+        co.release_from_device_copy(other)
+    assert not isinstance(info.value, co.HostMemoryAlreadyReleasedError)
+    # views of the released array are the same memory: released, not new
+    with pytest.raises(co.HostMemoryAlreadyReleasedError):
+        co.release_from_device_copy(a[:10])
+    # once the owner is gone, whatever is at the address is new memory
+    co._registry.released[a.ctypes.data] = (1000, lambda: None)
+    with pytest.raises(co.HostMemoryNotPreparedError, match="memory since freed"):
+        co.release_from_device_copy(a)
+    # a pointer cannot say which memory it is: a second release, as before
+    with pytest.raises(co.HostMemoryAlreadyReleasedError):
+        co.release_from_device_copy(a.ctypes.data)
+    assert [e[0] for e in fake.log] == ["register", "unregister"]
+
+
 def test_released_memory_is_bounded(fake, monkeypatch):
     monkeypatch.setattr(co, "_RELEASED_MEMORY", 3)
     base = np.zeros(10, np.uint8)
