@@ -216,6 +216,34 @@ def test_generate_mipmaps_equals_box_pyramid(shape, dtype, channels, normalized,
             assert diff.max() <= 1, f"level {level}"
 
 
+def test_generate_mipmaps_replays_a_captured_graph(rng):
+    import cupy
+
+    # 7 levels: the default filter is captured once into a CUDA graph and replayed;
+    # each replay must read level 0 as it is now, on the stream given.
+    img = ia.empty((64, 48), np.float32, levels=7)
+    stream = cupy.cuda.Stream(non_blocking=True)
+    for _ in range(3):
+        data = rng.random((64, 48)).astype(np.float32)
+        img.mip(0).set(data)
+        img.generate_mipmaps(stream=stream)
+        stream.synchronize()
+        want = reference.box_pyramid(data, 7, dims=2)
+        for level in range(7):
+            np.testing.assert_allclose(img.mip(level).get(), want[level], rtol=2e-6)
+    launches, graph = img._handle_cache()["mipgen_graph"]
+    assert graph is not None and launches is img._handle_cache()["mipgen"]
+    # a user kernel is launched level by level, never from the graph
+    calls = []
+
+    class Recorder:
+        def __call__(self, grid, block, args):
+            calls.append((grid, block, len(args)))
+
+    img.generate_mipmaps(Recorder())
+    assert len(calls) == 6
+
+
 def test_generate_mipmaps_layers_and_cubemap_faces(rng):
     data = rng.random((3, 16, 16)).astype(np.float32)
     arr = ia.empty((16, 16), np.float32, layers=3, levels=3)

@@ -678,7 +678,8 @@ def _float_coordinates(
         or numpy.issubdtype(coords.dtype, numpy.integer)
     ):
         raise ImageArrayTypeError(f"{name} must be real numbers, got dtype {coords.dtype}")
-    coords = coords.astype(numpy.float32)
+    with numpy.errstate(over="ignore"):  # beyond float32: infinite, refused just below
+        coords = coords.astype(numpy.float32)
     if not numpy.all(numpy.isfinite(coords)):
         raise ImageArrayValueError(
             f"the reference does not model non-finite {what}; got "
