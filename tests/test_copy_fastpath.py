@@ -514,14 +514,15 @@ def test_misaligned_host_rows_split_off_a_head(fake_cuda, monkeypatch, to_image)
     assert (host[1] + host[4]) % 64 == 0
     # the head: the first 48 bytes of every row, in place
     assert copies[1] == ("memcpy3d", 0, 0x5000, p.src, p.dst, (48, 64, 1))
-    # a host source must be prepared: the whole span of its rows is looked up
-    assert checked == ([(0x7F0000000010, 64 * 32768)] if to_image else [])
+    # the host memory must be prepared: the whole span of its rows is looked up
+    assert checked == [(0x7F0000000010, 64 * 32768)]
 
 
-def test_pageable_host_sources_are_not_split(fake_cuda, monkeypatch):
+@pytest.mark.parametrize("to_image", [True, False])
+def test_pageable_host_memory_is_not_split(fake_cuda, monkeypatch, to_image):
     log, _, _ = fake_cuda
     monkeypatch.setattr(_copies, "is_prepared", lambda a, n: False)
-    p = _host_image_plan(0x7F0000000010, 32768, 32768, 64, to_image=True)
+    p = _host_image_plan(0x7F0000000010, 32768, 32768, 64, to_image=to_image)
     _copies.execute(p, 0x5000, 0)
     assert [e for e in log if e[0] == "memcpy3d"] == [
         ("memcpy3d", 0, 0x5000, p.src, p.dst, p.extent)
@@ -539,8 +540,11 @@ def test_pageable_host_sources_are_not_split(fake_cuda, monkeypatch):
         (0x7F0000000010, 1 << 22, 128, 8192, 0, "rows too narrow for a head"),
     ],
 )
-def test_host_rows_kept_in_one_copy(fake_cuda, address, pitch, width, rows, x_bytes, why):
+def test_host_rows_kept_in_one_copy(
+    fake_cuda, monkeypatch, address, pitch, width, rows, x_bytes, why
+):
     log, _, _ = fake_cuda
+    monkeypatch.setattr(_copies, "is_prepared", lambda a, n: True)
     p = _host_image_plan(address, pitch, width, rows, x_bytes=x_bytes)
     _copies.execute(p, 0x5000, 0)
     assert [e for e in log if e[0] == "memcpy3d"] == [
@@ -614,7 +618,7 @@ def test_gpu_a_failing_memcpy_still_names_the_copy():
 @pytest.mark.gpu
 @pytest.mark.parametrize("offset", [16, 32, 48])
 def test_gpu_misaligned_host_rows_copy_exactly(offset):
-    # 1 MiB and more: image <-> host goes as an aligned body plus a head per row
+    # prepared, 1 MiB and more: image <-> host goes as an aligned body plus a head per row
     rng = np.random.default_rng(offset)
     h, w = 1024, 512  # RGBA8: rows of 2048 bytes, 2 MiB
     src = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
@@ -624,7 +628,7 @@ def test_gpu_misaligned_host_rows_copy_exactly(offset):
     host[...] = src
     img = ia.empty((h, w), np.uint8, 4, normalized=True)
     plan = _copies.plan_copy(_copies.endpoint(img, "source"), _copies.endpoint(host, "destination"))
-    assert _copies._head_bytes(plan) == 64 - offset  # split when the host is written
+    assert _copies._head_bytes(plan) == 0  # pageable: one copy, the driver stages it
     ia.copy(host, img).synchronize()
     np.testing.assert_array_equal(img.get(), src)
     host[...] = 0
@@ -635,7 +639,11 @@ def test_gpu_misaligned_host_rows_copy_exactly(offset):
         plan = _copies.plan_copy(
             _copies.endpoint(host, "source"), _copies.endpoint(img, "destination")
         )
-        assert _copies._head_bytes(plan) == 64 - offset  # and read when prepared
+        assert _copies._head_bytes(plan) == 64 - offset  # prepared: aligned body + head
+        back = _copies.plan_copy(
+            _copies.endpoint(img, "source"), _copies.endpoint(host, "destination")
+        )
+        assert _copies._head_bytes(back) == 64 - offset
         ia.copy(np.zeros_like(src), img)
         ia.copy(host, img).synchronize()
         np.testing.assert_array_equal(img.get(), src)
