@@ -662,11 +662,11 @@ def test_filter_tolerance_covers_truncated_weights(dims, mode, monkeypatch):
     rounded = sample(data, coords, s, dims=dims)
     tol = reference.filter_tolerance(data, s, dims=dims)
 
-    def truncate(frac):
+    def truncate(frac):  # the weights in 1/256 steps, truncated instead of rounded
         scaled = np.asarray(frac, dtype=np.float64) * 256.0
-        return (np.floor(scaled) / 256.0).astype(np.float32)
+        return np.floor(scaled).astype(np.int64)
 
-    monkeypatch.setattr(reference, "_quantize_weight", truncate)
+    monkeypatch.setattr(reference, "_weight_steps", truncate)
     truncated = sample(data, coords, s, dims=dims)
     diff = np.abs(truncated - rounded)
     assert diff.max() > 0  # the alternative differs ...

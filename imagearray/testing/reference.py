@@ -215,11 +215,12 @@ def _block_float_sum(digits: int, min_exponent: int, dtype: Any) -> _FilterSum:
         total = 0.0
         for first in range(0, len(values), 4):
             group = list(zip(values[first : first + 4], weights[first : first + 4]))
-            shape = numpy.broadcast(*(a for tap in group for a in tap)).shape
-            top = numpy.full(shape, min_exponent)
-            for v, w in group:
-                exponent = numpy.frexp(v)[1] - 1
-                top = numpy.maximum(top, numpy.where((w > 0) & (v != 0), exponent, min_exponent))
+            top = numpy.maximum.reduce(
+                [
+                    numpy.where((w > 0) & (v != 0), numpy.frexp(v)[1] - 1, min_exponent)
+                    for v, w in group
+                ]
+            )
             step = numpy.ldexp(1.0, top - (digits - 1) - 4)
             total = total + sum(w * (numpy.trunc(v / step) * step) for v, w in group)
         return _round_half_away(total / 256.0, dtype).astype(numpy.float32)
@@ -328,9 +329,14 @@ def _quantize_weight(frac: numpy.ndarray) -> numpy.ndarray:
     numpy.ndarray
         float32 multiples of 1/256 in [0, 1].
     """
+    return (_weight_steps(frac) / 256.0).astype(numpy.float32)
+
+
+def _weight_steps(frac: numpy.ndarray) -> numpy.ndarray:
+    """:func:`_quantize_weight` in steps of 1/256: int64 in [0, 256]."""
     # float64 keeps frac * 256 + 0.5 exact, so the rounding is decided by frac alone.
     scaled = numpy.asarray(frac, dtype=numpy.float64) * 256.0
-    return (numpy.floor(scaled + 0.5) / 256.0).astype(numpy.float32)
+    return numpy.floor(scaled + 0.5).astype(numpy.int64)
 
 
 def _effective_mode(mode: AddressingMode, normalized: bool) -> AddressingMode:
@@ -409,9 +415,11 @@ def _sample_level(
     lead = 0 if layer is None else 1
     extents = texels.shape[lead : lead + dims][::-1]
     has_channels = texels.ndim == lead + dims + 1
-    # Per dimension: the texel indices a tap reads, where they are inside the image
-    # (border addressing), and the tap's weight, for each of the 1 or 2 taps.
-    taps: list[list[tuple[numpy.ndarray, Any, numpy.ndarray | None]]] = []
+    # Per dimension: the texel indices each of its 1 (nearest) or 2 (linear) taps
+    # reads and where they are inside the image (border addressing); for linear, the
+    # axis' 8-bit weight of its second tap.
+    taps: list[list[tuple[numpy.ndarray, Any]]] = []
+    alphas: list[numpy.ndarray] = []
     for d in range(dims):
         mode = _effective_mode(sampler.addressing[d], sampler.normalized)
         if sampler.filtering is FilteringMode.LINEAR and mode is AddressingMode.MIRRORED_REPEAT:
@@ -423,7 +431,7 @@ def _sample_level(
         else:
             x = _to_texel_space(coords[..., d], extents[d], mode, sampler.normalized)
         if sampler.filtering is FilteringMode.NEAREST:
-            taps.append([(*_address_index(_floor_index(x), extents[d], mode), None)])
+            taps.append([_address_index(_floor_index(x), extents[d], mode)])
             continue
         xb = (x - numpy.float32(0.5)).astype(numpy.float32)
         if mode is AddressingMode.CLAMP_TO_EDGE:
@@ -432,41 +440,28 @@ def _sample_level(
             # (its corner weights do not sum per axis to the axis' weight).
             xb = numpy.clip(xb, numpy.float32(0), numpy.float32(extents[d] - 1))
         i = _floor_index(xb)
-        alpha = _quantize_weight(xb - numpy.floor(xb))
-        taps.append(
-            [
-                (*_address_index(i, extents[d], mode), numpy.float32(1) - alpha),
-                (*_address_index(i + 1, extents[d], mode), alpha),
-            ]
+        taps.append([_address_index(i, extents[d], mode), _address_index(i + 1, extents[d], mode)])
+        alphas.append(_weight_steps(xb - numpy.floor(xb)))
+
+    def read(corner: tuple[int, ...]) -> numpy.ndarray:
+        """The texels at one corner of the taps (the border colour outside)."""
+        chosen = [taps[d][c] for d, c in enumerate(corner)]
+        index = [index for index, _ in chosen]
+        value = _gather(texels, index) if layer is None else texels[(layer, *index[::-1])]
+        inside = numpy.logical_and.reduce(
+            [numpy.broadcast_to(ok, coords.shape[:-1]) for _, ok in chosen]
         )
+        if has_channels:
+            inside = inside[..., None]
+        return numpy.where(inside, value, border)
 
     if sampler.filtering is FilteringMode.NEAREST:
-        index = [taps[d][0][0] for d in range(dims)]
-        value = _gather(texels, index) if layer is None else texels[(layer, *index[::-1])]
-        inside = numpy.logical_and.reduce(
-            [numpy.broadcast_to(taps[d][0][1], coords.shape[:-1]) for d in range(dims)]
-        )
-        if has_channels:
-            inside = inside[..., None]
-        return numpy.where(inside, value, border).astype(texels.dtype)
-
-    weights = _corner_weights(
-        [numpy.rint(taps[d][1][2] * 256).astype(numpy.int64) for d in range(dims)]
-    )
-    values, weight_list = [], []
-    for corner, weight in weights.items():
-        chosen = [taps[d][c] for d, c in enumerate(corner)]
-        index = [index for index, _, _ in chosen]
-        value = _gather(texels, index) if layer is None else texels[(layer, *index[::-1])]
-        inside = numpy.logical_and.reduce(
-            [numpy.broadcast_to(ok, coords.shape[:-1]) for _, ok, _ in chosen]
-        )
-        if has_channels:
-            inside = inside[..., None]
-            weight = weight[..., None]
-        values.append(numpy.where(inside, value, border).astype(numpy.float64))
-        weight_list.append(weight)
-    return filter_sum(values, weight_list)
+        return read((0,) * dims).astype(texels.dtype)
+    values, weights = [], []
+    for corner, weight in _corner_weights(alphas).items():
+        values.append(read(corner).astype(numpy.float64))
+        weights.append(weight[..., None] if has_channels else weight)
+    return filter_sum(values, weights)
 
 
 def _round_half(n: numpy.ndarray) -> numpy.ndarray:
