@@ -237,21 +237,24 @@ def _host_range(obj: Any, nbytes: Any, *, nbytes_required_for_pointer: bool) -> 
     return _HostRange(address, n, owner, source, True)
 
 
-def _memory_ref(obj: Any) -> Any:
-    """A weakref to the object that owns ``obj``'s memory (the end of a NumPy array's
-    ``base`` chain, a buffer's exporter), or None (pointers, and owners such as
-    ``bytearray`` that take no weakref)."""
+def _memory_owner(obj: Any) -> Any:
+    """The object that owns ``obj``'s memory: the end of a NumPy array's ``base``
+    chain, a buffer's exporter (None for a pointer)."""
     while True:
         if isinstance(obj, memoryview):
             obj = obj.obj
         elif isinstance(obj, numpy.ndarray) and obj.base is not None:
             obj = obj.base
         else:
-            break
-    if obj is None or _is_int(obj):
-        return None
+            return None if _is_int(obj) else obj
+
+
+def _memory_ref(obj: Any) -> Any:
+    """A weakref to :func:`_memory_owner` of ``obj``, or None (pointers, and owners
+    such as ``bytearray`` that take no weakref)."""
+    owner = _memory_owner(obj)
     try:
-        return weakref.ref(obj)
+        return None if owner is None else weakref.ref(owner)
     except TypeError:
         return None
 
@@ -513,8 +516,11 @@ def _lookup_for_release(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry
             # The address alone cannot tell a second release from new memory that
             # malloc put where a released range was: the owning object can.
             then = memory() if memory is not None else None
-            now = _memory_ref(obj) if rng.owner is not None else None
-            if memory is None or rng.owner is None or (now is not None and then is now()):
+            if (
+                memory is None
+                or rng.owner is None
+                or (then is not None and then is _memory_owner(obj))
+            ):
                 raise HostMemoryAlreadyReleasedError(
                     f"the range at {rng.address:#x} ({size} B) was prepared and has already "
                     "been released"

@@ -1136,24 +1136,24 @@ class ImageArray:
         with self._on(stream):
             launches = self._mipgen_launches(layered)
             if own:
-                graph = self._mipgen_graph(k, launches)
-                if graph is not None:
-                    graph.launch()  # on the current (the given) stream
-                    return
                 # The compiled function for the image's device (current here): calling
                 # it skips RawKernel's per-call lookup.
                 kernel = getattr(kernel, "kernel", kernel)
-            for grid, args in launches:
-                kernel(*grid, args)
+                graph = self._mipgen_graph(kernel, launches)
+                if graph is not None:
+                    graph.launch()  # on the current (the given) stream
+                    return
+            _launch_all(kernel, launches)
 
     #: Pyramids of at least this many levels replay a captured CUDA graph.
     _GRAPH_LEVELS = 4
 
-    def _mipgen_graph(self, k: Any, launches: list) -> Any:
-        """The default filter's launches captured once into a CUDA graph (cached with
-        the launches it was made from), or None where capture is not worth it or
-        failed. A 4096^2 pyramid is 12 launches: one by one, the H100 spent ~9 us of
-        Python and driver time on each, more than the small levels take on the GPU."""
+    def _mipgen_graph(self, kernel: Any, launches: list) -> Any:
+        """``launches`` of the default filter's compiled ``kernel`` captured once into a
+        CUDA graph (cached with the launches it was made from), or None where capture
+        is not worth it or failed. A 4096^2 pyramid is 12 launches: one by one, the
+        H100 spent ~9 us of Python and driver time on each, more than the small levels
+        take on the GPU."""
         cache = self._handle_cache()
         hit = cache.get("mipgen_graph")
         if hit is not None and hit[0] is launches:
@@ -1162,17 +1162,12 @@ class ImageArray:
         if len(launches) >= self._GRAPH_LEVELS:
             import cupy
 
-            desc = self.descriptor
-            layered = desc.type.is_layered or desc.type.is_cubemap
-            fn = k.mipgen_kernel(desc.dtype.name, desc.num_channels, desc.dimensions, layered)
-            fn = getattr(fn, "kernel", fn)
             side = cupy.cuda.Stream(non_blocking=True)
             try:
                 side.begin_capture()
                 try:
                     with side:
-                        for grid, args in launches:
-                            fn(*grid, args)
+                        _launch_all(kernel, launches)
                 finally:
                     graph = side.end_capture()
             except Exception:  # no capture here (driver, mode): launch one by one
@@ -1212,6 +1207,12 @@ class ImageArray:
                 h.destroy()
         self._handle_cache().clear()
         self._mem.free()
+
+
+def _launch_all(kernel: Any, launches: list) -> None:
+    """Run ``kernel`` once per ``((grid, block), args)`` of ``launches``, in order."""
+    for grid, args in launches:
+        kernel(*grid, args)
 
 
 def _as_bool(name: str, value: Any) -> bool:
