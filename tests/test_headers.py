@@ -1160,19 +1160,11 @@ def _face_texel_directions(size):
     inverting the CUDA programming guide's cubemap table; never on a texel boundary of
     any coarser level either."""
     import numpy as np
+    from _cubemap import face_directions
 
     j, i = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
     u, v = (i.ravel() + 0.5) / size, (j.ravel() + 0.5) / size
-    s, t, one = 2 * u - 1, 2 * v - 1, np.ones(size * size)
-    table = [
-        (one, -t, -s),
-        (-one, -t, s),
-        (s, one, t),
-        (s, -one, -t),
-        (s, -t, one),
-        (-s, -t, -one),
-    ]  # +x, -x, +y, -y, +z, -z
-    return np.concatenate([np.stack(d, -1) for d in table]).astype(np.float32)
+    return np.concatenate([face_directions(f, u, v) for f in range(6)]).astype(np.float32)
 
 
 @pytest.mark.gpu
@@ -1346,6 +1338,13 @@ def test_gpu_standard_functions_in_every_dimension(combined):
     # test_sampling_gpu.coordinates): 0.1 texel from texel edges for nearest, a quarter
     # weight step from the weights' quantization boundaries for linear.
     n = 200
+
+    def sample_nd(texture, dims, c, level, by_level):
+        out = cupy.zeros(n, np.float32)
+        args = (texture, np.int32(dims), cupy.asarray(c), np.float32(level), np.int32(by_level))
+        module.get_function("sample_nd")((1,), (n,), (*args, out, np.int32(n)))
+        return out.get()
+
     for data, dims in (
         (rng.random(37).astype(np.float32), 1),
         (rng.random((3, 5, 7)).astype(np.float32), 3),
@@ -1360,29 +1359,12 @@ def test_gpu_standard_functions_in_every_dimension(combined):
                 t += 0.5 + (rng.integers(0, 256, (n, dims)) + 0.25) / 256
             c = t.astype(np.float32)
             s = ia.Sampler("clamp_to_edge", "unnormalized", filtering)
-            out = cupy.zeros(n, np.float32)
-            module.get_function("sample_nd")(
-                (1,),
-                (n,),
-                (
-                    img.texture(s),
-                    np.int32(dims),
-                    cupy.asarray(c),
-                    np.float32(0),
-                    np.int32(0),
-                    out,
-                    np.int32(n),
-                ),
-            )
+            got = sample_nd(img.texture(s), dims, c, 0, 0)
             want = reference.sample(data, c, s, dims=dims)
-            # 1D linear: within 1e-6; 3D linear: the trilinear corner weights follow a
-            # rule the reference does not model yet (see test_sampling_gpu._linear_atol)
+            # linear within 1e-6 in 1D and 3D (the reference models the trilinear
+            # corner weights and the block-float sum, as test_sampling_gpu)
             tol = 0 if filtering == "nearest" else 1e-6
-            if filtering == "linear" and dims == 3:
-                tol = reference.filter_tolerance(data, s, dims=3)
-            np.testing.assert_allclose(
-                out.get(), want, rtol=0, atol=tol, err_msg=f"{filtering} {dims}D"
-            )
+            np.testing.assert_allclose(got, want, rtol=0, atol=tol, err_msg=f"{filtering} {dims}D")
 
     # sample_mipmap by level, 2D and 3D, nearest everywhere: exact
     for shape in ((16, 32), (8, 8, 16)):
@@ -1404,19 +1386,6 @@ def test_gpu_standard_functions_in_every_dimension(combined):
         size0 = np.array(shape[::-1])
         c = ((rng.integers(0, size0, (n, dims)) + 0.5) / size0).astype(np.float32)
         for level in range(levels):
-            out = cupy.zeros(n, np.float32)
-            module.get_function("sample_nd")(
-                (1,),
-                (n,),
-                (
-                    img.texture(s),
-                    np.int32(dims),
-                    cupy.asarray(c),
-                    np.float32(level),
-                    np.int32(1),
-                    out,
-                    np.int32(n),
-                ),
-            )
+            got = sample_nd(img.texture(s), dims, c, level, 1)
             want = reference.sample_mipmap(chain, c, s, dims=dims, level=float(level))
-            np.testing.assert_array_equal(out.get(), want, f"{dims}D level {level}")
+            np.testing.assert_array_equal(got, want, f"{dims}D level {level}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _cubemap import face_directions
 from _spec_kernels import SPEC_EXAMPLES, raw_module
 
 import imagearray as ia
@@ -332,18 +333,8 @@ def _directions_around_every_face_and_edge(rng, size):
         i = rng.integers(0, size, (n, 2))
         i[:10, 0], i[10:20, 0], i[20:30, 1], i[30:40, 1] = 0, size - 1, 0, size - 1
         uv = (i + 0.5 + rng.uniform(-0.4, 0.4, (n, 2))) / size
-        s, t, one = 2 * uv[:, 0] - 1, 2 * uv[:, 1] - 1, np.ones(n)
-        # face: major axis, s, t = +x: -z, -y | -x: +z, -y | +y: +x, +z | -y: +x, -z |
-        #       +z: +x, -y | -z: -x, -y
-        d = [
-            (one, -t, -s),
-            (-one, -t, s),
-            (s, one, t),
-            (s, -one, -t),
-            (s, -t, one),
-            (-s, -t, -one),
-        ][face]
-        dirs.append(np.stack(d, -1) * rng.uniform(0.5, 2.0, (n, 1)))
+        d = face_directions(face, uv[:, 0], uv[:, 1])
+        dirs.append(d * rng.uniform(0.5, 2.0, (n, 1)))
     return np.concatenate(dirs).astype(np.float32)
 
 

@@ -689,3 +689,16 @@ def test_box_pyramid_of_a_constant_image_is_constant(image):
         assert level.dtype == data.dtype
         assert level.shape[:dims] == tuple(max(1, n >> index) for n in data.shape[:dims])
         np.testing.assert_array_equal(level, np.full(level.shape, data.flat[0], data.dtype))
+
+
+def test_face_directions_invert_cubemap_face():
+    # the GPU cubemap tests build their directions with tests/_cubemap.face_directions
+    from _cubemap import face_directions
+
+    rng = np.random.default_rng(6)
+    u, v = rng.uniform(0.01, 0.99, (2, 500))
+    for f in range(6):
+        face, gu, gv = cubemap_face(face_directions(f, u, v))
+        np.testing.assert_array_equal(face, f)
+        np.testing.assert_allclose(gu, u, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(gv, v, rtol=0, atol=1e-6)
