@@ -23,7 +23,8 @@ from imagearray._enums import ChannelType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray._sampler import Sampler
 from imagearray.testing import reference
-from imagearray.testing.reference import _quantize_weight, fetch, read_texels, sample
+from imagearray.testing.reference import fetch, read_texels, sample
+from imagearray.testing.reference.sampling import _quantize_weight
 
 # A 1D image of N = 4 texels used by most 1D cases.
 T = np.array([10.0, 20.0, 30.0, 40.0], np.float32)
@@ -609,7 +610,8 @@ def test_linear_at_texel_centres_returns_the_texel(image, seed):
 
 
 def test_docstring_examples():
-    for module in (reference, imagearray.testing):
+    sections = ("texels", "sampling", "layers", "cubemaps", "mipmaps", "pyramids")
+    for module in (*(getattr(reference, name) for name in sections), imagearray.testing):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0
         assert result.failed == 0
@@ -666,7 +668,7 @@ def test_filter_tolerance_covers_truncated_weights(dims, mode, monkeypatch):
         scaled = np.asarray(frac, dtype=np.float64) * 256.0
         return np.floor(scaled).astype(np.int64)
 
-    monkeypatch.setattr(reference, "_weight_steps", truncate)
+    monkeypatch.setattr(reference.sampling, "_weight_steps", truncate)
     truncated = sample(data, coords, s, dims=dims)
     diff = np.abs(truncated - rounded)
     assert diff.max() > 0  # the alternative differs ...
