@@ -18,9 +18,12 @@ import pytest
 
 import imagearray as ia
 from imagearray import _export as cy_export
-from imagearray import _exportable as exp
-from imagearray import _external as ext
 from imagearray import _interop as cy_interop
+from imagearray import interop as ext  # the public names; private ones where they live
+from imagearray.array import external as arr_ext
+from imagearray.interop import exportable as exp
+from imagearray.interop import memory as ext_mem
+from imagearray.interop import semaphores as ext_sem
 
 MemType = ext.ExternalMemHandleType
 SemType = ext.ExternalSemaphoreHandleType
@@ -198,7 +201,7 @@ def test_import_functions_check_argument_types():
     with pytest.raises(ia.ImageArrayTypeError, match="ExternalSemaphore"):
         ext.destroy_external_semaphore(3)
     with pytest.raises(ia.ImageArrayTypeError, match="ExternalMemory or an ExternalMemDescriptor"):
-        ext.image_array_from_external(3, ia.ImageDescriptor(4, 4))
+        arr_ext.image_array_from_external(3, ia.ImageDescriptor(4, 4))
 
 
 @pytest.mark.parametrize("cls", [ext.ExternalMemory, ext.ExternalSemaphore, exp.ExportableMemory])
@@ -398,18 +401,18 @@ def test_bad_mappings_are_refused_before_any_driver_call():
 
 
 def test_semaphore_values_binary_and_timeline():
-    assert ext._semaphore_value(False, None, "wait") == 0
-    assert ext._semaphore_value(True, np.uint64(2**64 - 1), "signal") == 2**64 - 1
+    assert ext_sem._semaphore_value(False, None, "wait") == 0
+    assert ext_sem._semaphore_value(True, np.uint64(2**64 - 1), "signal") == 2**64 - 1
     with pytest.raises(ia.ImageArrayValueError, match="binary semaphore has no counter"):
-        ext._semaphore_value(False, 1, "wait")
+        ext_sem._semaphore_value(False, 1, "wait")
     with pytest.raises(ia.ImageArrayValueError, match="timeline semaphore needs value="):
-        ext._semaphore_value(True, None, "signal")
+        ext_sem._semaphore_value(True, None, "signal")
     with pytest.raises(ia.ImageArrayValueError, match="does not fit a 64-bit"):
-        ext._semaphore_value(True, 2**64, "wait")
+        ext_sem._semaphore_value(True, 2**64, "wait")
     with pytest.raises(ia.ImageArrayValueError, match="value must be >= 0"):
-        ext._semaphore_value(True, -1, "wait")
+        ext_sem._semaphore_value(True, -1, "wait")
     with pytest.raises(ia.ImageArrayTypeError, match="value must be an int"):
-        ext._semaphore_value(True, 1.0, "wait")
+        ext_sem._semaphore_value(True, 1.0, "wait")
 
 
 def test_wait_and_signal_pass_values_and_the_stream():
@@ -611,14 +614,14 @@ class FakeMappingResource(FakeMemoryResource):
 
 
 def test_image_array_from_external_owns_its_import(monkeypatch):
-    import imagearray._image_mem as image_mem
-
-    monkeypatch.setattr(image_mem, "_check_device_support", lambda desc, device: None)
+    monkeypatch.setattr(ext_mem, "check_device_support", lambda desc, device: None)
     desc = ia.ImageDescriptor(16, 8, channel_order="rgba", channel_type="unorm_int8")
     res = FakeMappingResource()
     fake = ext.ExternalMemory._make(res, ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096))
-    monkeypatch.setattr(ext, "import_external_memory", lambda d, device=None: fake)
-    img = ext.image_array_from_external(ext.ExternalMemDescriptor(ext.ResourceFD(4), 4096), desc)
+    monkeypatch.setattr(ext_mem, "import_external_memory", lambda d, device=None: fake)
+    img = arr_ext.image_array_from_external(
+        ext.ExternalMemDescriptor(ext.ResourceFD(4), 4096), desc
+    )
     assert isinstance(img, ia.ImageArray) and img.shape == (8, 16, 4)
     kind, plan = res.calls[0]
     assert kind == "image" and plan[:4] == (0, 16, 8, 0) and plan[-1] == 1
@@ -644,9 +647,9 @@ def test_dma_buf_memory_is_not_mapped_as_an_image(monkeypatch):
     def no_import(*args, **kwargs):  # pragma: no cover - must not be reached
         raise AssertionError("imported (and so took the fd) before refusing")
 
-    monkeypatch.setattr(ext, "import_external_memory", no_import)
+    monkeypatch.setattr(ext_mem, "import_external_memory", no_import)
     with pytest.raises(ia.ImageArrayValueError, match="dma_buf memory cannot be mapped as image"):
-        ext.image_array_from_external(
+        arr_ext.image_array_from_external(
             ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096, "dma_buf"), desc
         )
 
@@ -655,12 +658,12 @@ def test_image_array_from_external_checks_before_importing(monkeypatch):
     def no_import(*args, **kwargs):  # pragma: no cover - must not be reached
         raise AssertionError("imported before validating")
 
-    monkeypatch.setattr(ext, "import_external_memory", no_import)
+    monkeypatch.setattr(ext_mem, "import_external_memory", no_import)
     big = ia.ImageDescriptor(64, 64, channel_order="rgba", channel_type="fp32")
     with pytest.raises(ia.ImageArrayValueError, match="needs at least 65536 bytes"):
-        ext.image_array_from_external(ext.ExternalMemDescriptor(ext.ResourceFD(3), 1024), big)
+        arr_ext.image_array_from_external(ext.ExternalMemDescriptor(ext.ResourceFD(3), 1024), big)
     with pytest.raises(ia.ImageArrayValueError, match="standard or mipmap images only"):
-        ext.image_array_from_external(
+        arr_ext.image_array_from_external(
             ext.ExternalMemDescriptor(ext.ResourceFD(3), 1 << 20),
             ia.ImageDescriptor(8, 8, type="array", array_size=2),
         )
@@ -725,12 +728,10 @@ class ScopedResource:
 def test_driver_calls_run_under_the_resource_device(monkeypatch):
     # Like the rest of the library, every driver call runs inside CuPy's
     # Device(resource device), so no context is switched behind CuPy's back.
-    import imagearray._image_mem as image_mem
-
     scope = DeviceScope()
-    for module in (ext, exp):  # where the driver calls are made
+    for module in (ext_mem, ext_sem, exp):  # where the driver calls are made
         monkeypatch.setattr(module, "on_device", scope)
-    monkeypatch.setattr(image_mem, "_check_device_support", lambda desc, device: None)
+    monkeypatch.setattr(ext_mem, "check_device_support", lambda desc, device: None)
     res = ScopedResource(scope, 3)
     sem = ext.ExternalSemaphore._make(
         res, ext.ExternalSemaphoreDescriptor(ext.ResourceFD(3), "timeline_fd")
@@ -762,7 +763,8 @@ _NO_DEVICE_SCRIPT = textwrap.dedent(
     """
     import os
     import imagearray as ia
-    from imagearray import _external as ext, _exportable as exp
+    from imagearray import interop as ext
+    from imagearray.interop import exportable as exp
 
     r, w = os.pipe()
     res = ext.ResourceFD(r)
@@ -841,7 +843,6 @@ def _is_open(fd):
 
 @pytest.mark.parametrize("driver_closes", [True, False])
 def test_failed_import_leaves_the_fd_open_whatever_the_driver_does(driver_closes):
-    from imagearray import _external
     from imagearray._errors import CUDAError
 
     r, w = os.pipe()
@@ -855,7 +856,7 @@ def test_failed_import_leaves_the_fd_open_whatever_the_driver_does(driver_closes
 
     try:
         with pytest.raises(CUDAError, match=f"file descriptor {r} is still yours"):
-            _external._import_fd(r, 0, refuse)
+            ext_mem._import_fd(r, 0, refuse)
         assert given[0] != r and _is_open(r) and not _is_open(given[0])
     finally:
         os.close(r)
@@ -863,12 +864,10 @@ def test_failed_import_leaves_the_fd_open_whatever_the_driver_does(driver_closes
 
 
 def test_successful_import_hands_cuda_a_duplicate_and_closes_the_callers_fd():
-    from imagearray import _external
-
     r, w = os.pipe()
     seen = []
     try:
-        got = _external._import_fd(r, 0, lambda f: seen.append((f, os.fstat(f).st_ino)) or "ok")
+        got = ext_mem._import_fd(r, 0, lambda f: seen.append((f, os.fstat(f).st_ino)) or "ok")
         assert got == "ok" and seen[0][0] != r
         assert not _is_open(r)  # the caller handed it over
         assert _is_open(seen[0][0])  # CUDA's (here: the test's) duplicate

@@ -26,8 +26,9 @@ import pytest
 from _vulkan_peer import close_peer, get_peer
 
 import imagearray as ia
-from imagearray import _exportable as exp
-from imagearray import _external as ext
+from imagearray import interop as ext
+from imagearray.array import external as arr_ext
+from imagearray.interop import exportable as exp
 
 pytestmark = pytest.mark.gpu
 vulkan = pytest.mark.vulkan
@@ -72,7 +73,7 @@ def from_external(memory, desc, **kwargs):
     # ImageArray.from_external once integrated; the module function meanwhile.
     fn = getattr(ia.ImageArray, "from_external", None)
     if fn is None:
-        return ext.image_array_from_external(memory, desc, **kwargs)
+        return arr_ext.image_array_from_external(memory, desc, **kwargs)
     return fn(memory, desc, **kwargs)
 
 
@@ -238,7 +239,7 @@ _CHILD = textwrap.dedent(
     import json, socket, sys
     import numpy as np
     import cupy
-    from imagearray import _external as ext
+    from imagearray import interop as ext
 
     sock = socket.socket(fileno=int(sys.argv[1]))
     msg, fds, _, _ = socket.recv_fds(sock, 64, 1)
@@ -670,7 +671,7 @@ extern "C" __global__ void times_ten(ia::unsampled_image_handle img_input,
 def _unsampled(handle, desc):
     # The spec's create_image(mapped_handle, desc); through an ImageArray until the
     # mapped handle is an ArrayHandle (imagearray._memory.wrap_array).
-    from imagearray._image_mem import ImageMem, is_image_mem_handle
+    from imagearray.memory import ImageMem, is_image_mem_handle
 
     if is_image_mem_handle(handle):
         return ia.create_image(handle, desc)

@@ -19,15 +19,16 @@ from typing import Any
 
 import numpy
 
+from imagearray import _export as _cy  # the Cython owner of the allocations
+from imagearray._device import device_info, get_device, on_device
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError, ReleasedResourceError
-from imagearray._external import (
+from imagearray.interop.handle_types import (
     ExternalMemHandleType,
     _as_handle_type,
-    _as_int,
     _refuse_win32,
-    plan_linear_mapping,
+    driver_code,
 )
-from imagearray._image_mem import on_device
+from imagearray.interop.resources import _as_int, plan_linear_mapping
 
 __all__ = [
     "ExportableMemory",
@@ -41,12 +42,6 @@ __all__ = [
 
 
 _MAX_BYTES = 2**63
-
-
-def _cy():
-    from imagearray import _export
-
-    return _export
 
 
 def _export_handle_type(handle_type: Any) -> ExternalMemHandleType:
@@ -221,8 +216,6 @@ def exportable_memory_supported(device: Any = None) -> bool:
     """Whether ``device`` can allocate exportable memory (memory-export spec:
     ``UR_DEVICE_INFO_MEMORY_EXPORT_EXPORTABLE_DEVICE_MEM_EXP``; the same as
     ``device_info("exportable_memory_supported")``)."""
-    from imagearray._device import device_info
-
     return bool(device_info("exportable_memory_supported", device))
 
 
@@ -231,18 +224,11 @@ def exportable_memory_granularity(
 ) -> int:
     """The size granularity of exportable memory on ``device``: allocations are
     rounded up to a multiple of it."""
-    from imagearray._device import get_device
-
     ht = _export_handle_type(handle_type)
     dev = get_device(device)
     _require_support(dev)
     with on_device(dev):
-        return int(_cy().granularity(dev, _handle_code(ht)))
-
-
-def _handle_code(ht: ExternalMemHandleType) -> int:
-    # OPAQUE_FD is the only exportable type here (_export_handle_type refuses the rest).
-    return int(_cy().HANDLE_POSIX_FD)
+        return int(_cy.granularity(dev, driver_code(ht, "export")))
 
 
 def _require_support(dev: int) -> None:
@@ -293,13 +279,11 @@ def alloc_exportable_memory(
     ...     mem.to_cupy("uint32")[:] = 7
     ...     fd = ia.export_memory_handle(mem)  # yours: give it to Vulkan or close it
     """
-    from imagearray._device import get_device
-
     size, alignment, ht = check_export_args(size, alignment, handle_type)
     dev = get_device(device)
     _require_support(dev)
     with on_device(dev):
-        alloc = _cy().allocate(dev, size, alignment, _handle_code(ht))
+        alloc = _cy.allocate(dev, size, alignment, driver_code(ht, "export"))
     return ExportableMemory._make(alloc, size, alignment, ht)
 
 
