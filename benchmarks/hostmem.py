@@ -56,7 +56,7 @@ def _pin_costs(buf: numpy.ndarray) -> list[Row]:
     cudaFreeHost of the same size."""
     import cupy
 
-    from imagearray._copy_optimize import prepare_for_device_copy, release_from_device_copy
+    from imagearray import prepare_for_device_copy, release_from_device_copy
 
     runtime = cupy.cuda.runtime
     prep, rel, alloc, free = [], [], [], []
@@ -118,7 +118,7 @@ def run() -> list[Row]:
     import cupy
 
     import imagearray as ia
-    from imagearray._copy_optimize import prepare_for_device_copy, release_from_device_copy
+    from imagearray import prepare_for_device_copy, release_from_device_copy
 
     rng = numpy.random.default_rng(0)
     # 1 MiB of random bytes tiled: real data, cheap to make at this size.

@@ -1,22 +1,12 @@
 """imagearray: CuPy-style GPU arrays with image types.
 
 The bindless-image model (image memory, sampled and unsampled image handles,
-samplers, sub-region copies, interop) for CuPy users. See ``DESIGN.md``.
+samplers, sub-region copies, interop) for CuPy users. ``docs/design.md`` says
+where each part lives; this module only re-exports the public names.
 """
 
 from __future__ import annotations
 
-from imagearray._copies import copy
-from imagearray._copy_optimize import (
-    HostMemoryAlreadyReleasedError,
-    HostMemoryNotPreparedError,
-    HostMemoryOverlapError,
-    PreparedMemoryLeakWarning,
-    prepare_for_device_copy,
-    prepared_for_device_copy,
-    prepared_host_ranges,
-    release_from_device_copy,
-)
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
@@ -27,22 +17,41 @@ from imagearray._errors import (
     CUDAUnavailableError,
     DeviceMismatchError,
     HeadersNotFoundError,
+    HostMemoryAlreadyReleasedError,
+    HostMemoryNotPreparedError,
+    HostMemoryOverlapError,
     ImageArrayError,
     ImageArrayIndexError,
     ImageArrayTypeError,
     ImageArrayValueError,
     InvalidDescriptorError,
+    PreparedMemoryLeakWarning,
     ReleasedResourceError,
 )
-from imagearray._exportable import (
-    ExportableMemory,
-    alloc_exportable_memory,
-    export_memory_handle,
-    exportable_memory_granularity,
-    exportable_memory_supported,
-    free_exportable_memory,
+from imagearray._include import get_include, header_hash, kernel_preamble
+from imagearray._sampler import (
+    AddressingMode,
+    CoordinateNormalizationMode,
+    CubemapFilteringMode,
+    FilteringMode,
+    Sampler,
 )
-from imagearray._external import (
+from imagearray.array import ImageArray, asimage, empty, zeros
+from imagearray.copies import (
+    copy,
+    prepare_for_device_copy,
+    prepared_for_device_copy,
+    prepared_host_ranges,
+    release_from_device_copy,
+)
+from imagearray.handles import (
+    SampledImageHandle,
+    UnsampledImageHandle,
+    create_image,
+    destroy_image_handle,
+)
+from imagearray.interop import (
+    ExportableMemory,
     ExternalMemDescriptor,
     ExternalMemHandleType,
     ExternalMemory,
@@ -52,7 +61,12 @@ from imagearray._external import (
     ResourceFD,
     ResourceWin32Handle,
     ResourceWin32Name,
+    alloc_exportable_memory,
     destroy_external_semaphore,
+    export_memory_handle,
+    exportable_memory_granularity,
+    exportable_memory_supported,
+    free_exportable_memory,
     import_external_memory,
     import_external_semaphore,
     map_external_image_memory,
@@ -61,14 +75,7 @@ from imagearray._external import (
     signal_external_semaphore,
     wait_external_semaphore,
 )
-from imagearray._image_array import ImageArray, asimage, empty, zeros
-from imagearray._image_handles import (
-    SampledImageHandle,
-    UnsampledImageHandle,
-    create_image,
-    destroy_image_handle,
-)
-from imagearray._image_mem import (
+from imagearray.memory import (
     ImageMem,
     alloc_image_mem,
     free_image_mem,
@@ -77,14 +84,6 @@ from imagearray._image_mem import (
     get_image_range,
     get_mip_level_mem_handle,
     pitched_alloc_device,
-)
-from imagearray._include import get_include, header_hash, kernel_preamble
-from imagearray._sampler import (
-    AddressingMode,
-    CoordinateNormalizationMode,
-    CubemapFilteringMode,
-    FilteringMode,
-    Sampler,
 )
 
 __version__ = "0.1.0"

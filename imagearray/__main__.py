@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import imagearray as ia
+
 
 def _fmt(value) -> str:
     if isinstance(value, tuple):
@@ -13,8 +15,6 @@ def _fmt(value) -> str:
 
 
 def info(out=sys.stdout) -> int:
-    import imagearray as ia
-
     try:
         dev = ia.get_device()
         values = ia.device_info(device=dev)

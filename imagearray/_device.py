@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy
 
+from imagearray import _driver as _drv  # the one checked door to the driver
 from imagearray._errors import (
     CUDAUnavailableError,
     DeviceMismatchError,
@@ -24,11 +25,7 @@ __all__ = ["Aspect", "device_has", "device_info", "get_device", "get_stream", "i
 
 
 def _driver():
-    # The Cython module is imported lazily so that `import imagearray` works even
-    # where the extension could be imported but no driver exists.
-    from imagearray import _driver as drv
-
-    return drv
+    return _drv
 
 
 def _attr_id(name: str) -> int:
@@ -352,3 +349,134 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
             else:
                 out[key] = tuple(_attr(a, dev) for a in attrs)
     return out if name is None else out[name]
+
+
+# ------------------------------------------------------- current device and stream
+
+_RUNTIME: Any = None  # cupy.cuda.runtime, imported on first use
+
+
+def current_device() -> int:
+    """CuPy's current device, or -1 where CuPy cannot tell (on_device then copes)."""
+    global _RUNTIME
+    rt = _RUNTIME
+    if rt is None:
+        import cupy
+
+        rt = _RUNTIME = cupy.cuda.runtime
+    try:
+        return rt.getDevice()
+    except Exception:
+        return -1
+
+
+def call_on_device(device: int, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` under :class:`on_device` ``(device)``; called straight away when
+    ``device`` is already current (the common case: no context object on hot paths)."""
+    if current_device() == device:
+        return fn(*args)
+    with on_device(device):
+        return fn(*args)
+
+
+class on_device:  # noqa: N801 - used like a function, as cupy.cuda.Device is
+    """CuPy's ``Device(device)`` context: the Cython layer then finds that device's
+    primary context current and never switches contexts behind CuPy's back. Without
+    a usable device it does nothing: the driver call inside reports that itself."""
+
+    __slots__ = ("_device", "_cm")
+
+    def __init__(self, device: int) -> None:
+        self._device = device
+        self._cm = None
+
+    def __enter__(self) -> None:
+        import cupy
+
+        try:
+            if cupy.cuda.runtime.getDevice() == self._device:
+                return  # already current: nothing to switch (the common case, and cheap)
+            cm = cupy.cuda.Device(self._device)
+            cm.__enter__()
+        except cupy.cuda.runtime.CUDARuntimeError:
+            return
+        self._cm = cm
+
+    def __exit__(self, *exc) -> None:
+        if self._cm is not None:
+            self._cm.__exit__(*exc)
+            self._cm = None
+
+
+class RawStream:
+    """A raw ``CUstream`` handle in the CUDA stream protocol (for CuPy's
+    ``Stream.from_external``)."""
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, handle: int) -> None:
+        self._handle = handle
+
+    def __cuda_stream__(self) -> tuple[int, int]:
+        return (0, self._handle)
+
+
+class Scope:
+    """``device`` current (through :class:`on_device`) and, optionally, ``stream``
+    CuPy's current stream: CuPy temporaries made inside come from that stream's
+    memory-pool arena and their kernels run on it, ordered before the copies and
+    launches enqueued there. A plain class: it sits on every sample()/fetch() call,
+    where a generator-based context manager would cost more than the launch."""
+
+    __slots__ = ("_device", "_stream", "_entered")
+
+    def __init__(self, device: int, stream: Any = None) -> None:
+        self._device = device
+        self._stream = stream
+        self._entered: list = []
+
+    def __enter__(self) -> None:
+        import cupy
+
+        entered = self._entered
+        device = on_device(self._device)  # skips the switch when already current
+        device.__enter__()
+        entered.append(device)
+        if self._stream is not None:
+            try:
+                handle = get_stream(self._stream, self._device)  # checks the stream's device
+                s = self._stream
+                if not isinstance(s, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+                    s = cupy.cuda.Stream.from_external(RawStream(handle))
+                s.__enter__()
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+            entered.append(s)
+
+    def __exit__(self, *exc) -> None:
+        entered = self._entered
+        while entered:
+            entered.pop().__exit__(*exc)
+
+
+def stream_device(handle: int) -> int:
+    """The device a raw stream handle (> 2) belongs to."""
+    return int(_driver().stream_device(handle))
+
+
+_CUDA: Any = None  # cupy.cuda, imported on the first event (importing imagearray does not)
+
+
+def record_event(stream_handle: int) -> Any:
+    """A new ``cupy.cuda.Event`` (no timing) recorded on ``stream_handle`` through the
+    driver's checked door; ``.synchronize()`` waits for what was enqueued before."""
+    global _CUDA
+    cuda = _CUDA
+    if cuda is None:
+        import cupy
+
+        cuda = _CUDA = cupy.cuda
+    event = cuda.Event(block=False, disable_timing=True)
+    _driver().record_event(event.ptr, stream_handle)
+    return event

@@ -82,6 +82,13 @@ class ChannelType(enum.Enum):
         """True for the snorm/unorm types, which read as float in [-1, 1] / [0, 1]."""
         return self.name.startswith(("SNORM", "UNORM"))
 
+    @property
+    def reads_as_float(self) -> bool:
+        """True when the texture unit returns this type as float, so it can filter it:
+        the normalized and floating types. Other integer types are read as integers
+        (``CU_TRSF_READ_AS_INTEGER``), which CUDA cannot filter."""
+        return self.is_normalized or self in (ChannelType.FP16, ChannelType.FP32)
+
 
 _TYPE_DTYPE = {
     ChannelType.SNORM_INT8: "int8",

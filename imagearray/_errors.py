@@ -113,3 +113,20 @@ class HeadersNotFoundError(ImageArrayError, FileNotFoundError):
 
 class ReleasedResourceError(ImageArrayError, RuntimeError):
     """A resource was used or released after it had already been released."""
+
+
+class HostMemoryOverlapError(ImageArrayValueError):
+    """The range to prepare overlaps a range already prepared, or memory that is
+    already page-locked outside imagearray."""
+
+
+class HostMemoryNotPreparedError(ImageArrayValueError):
+    """The range to release is not one that :func:`prepare_for_device_copy` prepared."""
+
+
+class HostMemoryAlreadyReleasedError(HostMemoryNotPreparedError, ReleasedResourceError):
+    """The range to release was prepared, and has already been released."""
+
+
+class PreparedMemoryLeakWarning(UserWarning):
+    """Host memory was still prepared (page-locked) when the interpreter exited."""

@@ -6,6 +6,7 @@ class ArrayHandle:
     desc: Any
     parent: MipmappedArrayHandle | None
     level: int
+    dependents: Any
     @property
     def alive(self) -> bool: ...
     @property
@@ -19,6 +20,7 @@ class MipmappedArrayHandle:
     owner: Any
     desc: Any
     num_levels: int
+    dependents: Any
     @property
     def alive(self) -> bool: ...
     @property

@@ -24,6 +24,16 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any, TypeVar
 
 from imagearray._coerce import coerce_enum
+from imagearray._cuda import (
+    CU_TR_ADDRESS_MODE_BORDER,
+    CU_TR_ADDRESS_MODE_CLAMP,
+    CU_TR_ADDRESS_MODE_MIRROR,
+    CU_TR_ADDRESS_MODE_WRAP,
+    CU_TR_FILTER_MODE_LINEAR,
+    CU_TR_FILTER_MODE_POINT,
+    CU_TRSF_NORMALIZED_COORDINATES,
+    CU_TRSF_SEAMLESS_CUBEMAP,
+)
 from imagearray._enums import ChannelType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 
@@ -99,16 +109,6 @@ class CubemapFilteringMode(enum.Enum):
     SEAMLESS = "seamless"
 
 
-# CUDA driver constants (cuda.h), kept here so this module needs no CUDA at import.
-CU_TR_ADDRESS_MODE_WRAP = 0
-CU_TR_ADDRESS_MODE_CLAMP = 1
-CU_TR_ADDRESS_MODE_MIRROR = 2
-CU_TR_ADDRESS_MODE_BORDER = 3
-CU_TR_FILTER_MODE_POINT = 0
-CU_TR_FILTER_MODE_LINEAR = 1
-CU_TRSF_NORMALIZED_COORDINATES = 0x02
-CU_TRSF_SEAMLESS_CUBEMAP = 0x40
-
 #: CUDA's largest ``maxAnisotropy`` (larger values are silently clamped by CUDA).
 MAX_ANISOTROPY = 16.0
 
@@ -123,19 +123,6 @@ _CUDA_FILTER_MODE = {
     FilteringMode.NEAREST: CU_TR_FILTER_MODE_POINT,
     FilteringMode.LINEAR: CU_TR_FILTER_MODE_LINEAR,
 }
-#: CUDA can only filter values it returns as float: non-normalized integer channels
-#: are read as integers (CU_TRSF_READ_AS_INTEGER), so they cannot be filtered.
-_UNFILTERABLE = frozenset(
-    {
-        ChannelType.SIGNED_INT8,
-        ChannelType.SIGNED_INT16,
-        ChannelType.SIGNED_INT32,
-        ChannelType.UNSIGNED_INT8,
-        ChannelType.UNSIGNED_INT16,
-        ChannelType.UNSIGNED_INT32,
-    }
-)
-
 AddressingArg = AddressingMode | str | Sequence[AddressingMode | str]
 
 
@@ -363,7 +350,7 @@ class Sampler:
         imagearray._errors.ImageArrayValueError: linear filtering cannot read channel type ...
         """
         ct = _as_enum(ChannelType, "channel_type", channel_type)
-        if ct not in _UNFILTERABLE:
+        if ct.reads_as_float:  # CUDA filters only what it returns as float
             return
         for what, mode in (("filtering", self.filtering), ("mipmap", self.mipmap_filtering)):
             if mode is FilteringMode.LINEAR:

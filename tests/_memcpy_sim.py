@@ -21,7 +21,7 @@ copy must have the same element size (``cudaMemcpy3D``). On top of that, any byt
 or written outside the memory raises :class:`OutOfBounds`: that is memory corruption on
 a GPU, or a crash.
 
-A plan is the tuple form of ``imagearray._copies.CopyPlan``: per side
+A plan is the tuple form of ``imagearray.copies.CopyPlan``: per side
 ``(kind, address, pitch, height, x_bytes, y, z)`` with kind 0 host, 1 device, 2 array,
 and ``(width_bytes, height, depth)``.
 """
@@ -164,5 +164,5 @@ class Memcpy3DSim:
             dbuf[doff] = block
 
     def run(self, plan) -> None:
-        """Run an ``imagearray._copies.CopyPlan``."""
+        """Run an ``imagearray.copies.CopyPlan``."""
         self.memcpy3d(plan.src, plan.dst, plan.extent)

@@ -26,9 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import imagearray as ia
-import imagearray._copy_optimize as co
-from imagearray import _coerce, _external
-from imagearray._copies import DEVICE, HOST, IMAGE, Endpoint, endpoint, plan_copy
+import imagearray.copies.hostmem as co
+from imagearray import _coerce
 from imagearray._device import Aspect
 from imagearray._errors import (
     CUDAUnavailableError,
@@ -37,9 +36,14 @@ from imagearray._errors import (
     ImageArrayTypeError,
     ImageArrayValueError,
 )
-from imagearray._exportable import check_export_args
-from imagearray._image_array import ImageArray, _make_desc
-from imagearray._image_handles import plan_handle
+from imagearray.array import ImageArray
+from imagearray.array.factories import _make_desc
+from imagearray.array.indexing import normalize
+from imagearray.copies import DEVICE, HOST, IMAGE, Endpoint, endpoint, plan_copy
+from imagearray.handles import plan_handle
+from imagearray.interop.exportable import check_export_args
+from imagearray.interop.resources import plan_image_mapping, plan_linear_mapping
+from imagearray.interop.semaphores import _semaphore_value
 from imagearray.testing import reference as ref
 
 FUZZ = settings(
@@ -440,21 +444,21 @@ def test_external_descriptors(fd, size, handle_type, dedicated):
     check(ia.ExternalSemaphoreDescriptor, fd, handle_type)
     check(ia.ExternalSemaphoreDescriptor, res, handle_type)
     check(ia.ExternalSemaphoreDescriptor, ia.ResourceWin32Handle(fd), handle_type)
-    check(_external._semaphore_value, True, fd, "wait")
-    check(_external._semaphore_value, False, fd, "signal")
+    check(_semaphore_value, True, fd, "wait")
+    check(_semaphore_value, False, fd, "signal")
 
 
 @FUZZ
 @given(hostile, hostile, hostile, hostile, hostile)
 def test_external_plans(offset, size, dtype, shape, strides):
-    check(_external.plan_linear_mapping, 4096, offset, size, dtype, shape, strides)
-    check(_external.plan_linear_mapping, 4096, 0, None, np.float32, shape, strides)
-    plan = check(_external.plan_linear_mapping, 4096, 0, None, np.uint8, shape)
+    check(plan_linear_mapping, 4096, offset, size, dtype, shape, strides)
+    check(plan_linear_mapping, 4096, 0, None, np.float32, shape, strides)
+    plan = check(plan_linear_mapping, 4096, 0, None, np.uint8, shape)
     if plan is not None:
         _, nbytes, dt, shape_t, _ = plan
         assert math.prod(shape_t) * dt.itemsize <= nbytes
-    check(_external.plan_image_mapping, 4096, ia.ImageDescriptor(16, 16), offset, dtype)
-    check(_external.plan_image_mapping, 4096, shape, 0)
+    check(plan_image_mapping, 4096, ia.ImageDescriptor(16, 16), offset, dtype)
+    check(plan_image_mapping, 4096, shape, 0)
 
 
 @FUZZ
@@ -559,7 +563,7 @@ index_part = st.one_of(
 def test_image_array_normalize(img, key):
     if isinstance(key, list):
         key = tuple(key)
-    check(img._normalize, key)
+    check(normalize, img, key)
     check(img.layer, key)
     check(img.face, key)
 
@@ -631,9 +635,9 @@ def test_messages_name_the_argument():
     _raises(ImageArrayValueError, ia.Sampler, border_color=(0, 0, 0, 2**1100), match=r"\[3\]")
     _raises(ImageArrayTypeError, ia.Sampler, filtering=ia.AddressingMode.CLAMP, match="filtering")
     _raises(ImageArrayTypeError, ia.ResourceFD, "3", match="file_descriptor")
-    _raises(ImageArrayValueError, _external.plan_linear_mapping, 64, shape=(2**32, 2**32))
-    _raises(ImageArrayTypeError, _external.plan_linear_mapping, 64, shape=1.5, match="shape")
-    _raises(ImageArrayTypeError, _external.plan_linear_mapping, 64, dtype=(int, -1), match="dtype")
+    _raises(ImageArrayValueError, plan_linear_mapping, 64, shape=(2**32, 2**32))
+    _raises(ImageArrayTypeError, plan_linear_mapping, 64, shape=1.5, match="shape")
+    _raises(ImageArrayTypeError, plan_linear_mapping, 64, dtype=(int, -1), match="dtype")
     _raises(ImageArrayTypeError, plan_handle, _DESCS[1], "pitch2d", ia.Sampler(), pitch="64")
     _raises(ImageArrayValueError, plan_handle, _DESCS[1], "surface", None, match="kind")
     _raises(ImageArrayTypeError, plan_handle, "desc", "array", None, match="desc")
@@ -693,11 +697,11 @@ def test_constructors_validate_before_cuda():
 
 def test_index_errors_are_in_the_family():
     img = _INDEX_IMAGES[0]
-    e = _raises(ImageArrayIndexError, img._normalize, (99,))
+    e = _raises(ImageArrayIndexError, normalize, img, (99,))
     assert isinstance(e, IndexError)  # still what NumPy users catch
-    _raises(ImageArrayIndexError, img._normalize, (0, 0, 9))
-    _raises(ImageArrayValueError, img._normalize, slice(None, None, 0), match="step")
-    _raises(ImageArrayTypeError, img._normalize, slice("a", None), match="slice")
+    _raises(ImageArrayIndexError, normalize, img, (0, 0, 9))
+    _raises(ImageArrayValueError, normalize, img, slice(None, None, 0), match="step")
+    _raises(ImageArrayTypeError, normalize, img, slice("a", None), match="slice")
     _raises(ImageArrayIndexError, _INDEX_IMAGES[1].layer, 3)
     _raises(ImageArrayTypeError, _INDEX_IMAGES[1].layer, 1.0, match="layer")
 
@@ -743,11 +747,9 @@ _SWEEP = {
     "ExternalMemDescriptor.handle_type": lambda v: ia.ExternalMemDescriptor(
         ia.ResourceFD(7), 64, v
     ),
-    "plan_linear_mapping.shape": lambda v: _external.plan_linear_mapping(4096, shape=v),
-    "plan_linear_mapping.strides": lambda v: _external.plan_linear_mapping(
-        4096, shape=(4,), strides=v
-    ),
-    "plan_image_mapping.offset": lambda v: _external.plan_image_mapping(4096, _D2, v),
+    "plan_linear_mapping.shape": lambda v: plan_linear_mapping(4096, shape=v),
+    "plan_linear_mapping.strides": lambda v: plan_linear_mapping(4096, shape=(4,), strides=v),
+    "plan_image_mapping.offset": lambda v: plan_image_mapping(4096, _D2, v),
     "check_export_args.size": lambda v: check_export_args(v),
     "prepare.obj": lambda v: co._host_range(v, None, nbytes_required_for_pointer=True),
     "prepare.nbytes": lambda v: co._host_range(bytearray(8), v, nbytes_required_for_pointer=True),
@@ -756,7 +758,7 @@ _SWEEP = {
     "empty.layers": lambda v: _make_desc((8, 8), np.float32, 1, v, False, 1, False),
     "asimage.a": lambda v: ia.asimage(v),
     "asimage.channels": lambda v: ia.asimage(np.zeros((4, 4), np.uint8), channels=v),
-    "ImageArray[key]": lambda v: _INDEX_IMAGES[0]._normalize(v),
+    "ImageArray[key]": lambda v: normalize(_INDEX_IMAGES[0], v),
     "ImageArray.layer": lambda v: _INDEX_IMAGES[1].layer(v),
     "header_hash": ia.header_hash,
     "read_texels": ref.read_texels,

@@ -22,9 +22,14 @@ import numpy as np
 import pytest
 
 import imagearray as ia
-from imagearray import _image_array, _image_handles, _kernels, _memory
-from imagearray._image_array import _MAX_PLANS, ImageArray
-from imagearray._image_mem import ImageMem
+from imagearray import _memory
+from imagearray.array import ImageArray
+from imagearray.handles import create as _image_handles
+from imagearray.handles import rules as _handle_rules
+from imagearray.memory import ImageMem
+from imagearray.sampling import engine as _sampling
+from imagearray.sampling import kernels as _kernels
+from imagearray.sampling.engine import _MAX_PLANS
 
 cupy = pytest.importorskip("cupy")
 from cupy.cuda import function as cupy_function  # noqa: E402
@@ -149,7 +154,7 @@ def env(monkeypatch):
     kernel = Launches(e.launches)
     monkeypatch.setattr(_kernels, "sample_kernel", lambda *key: kernel)
     for layer in range(4):  # what _layer_constant would upload
-        monkeypatch.setitem(_image_array._LAYER_CONSTANTS, (0, layer), host_array((1,), np.int32))
+        monkeypatch.setitem(_sampling._LAYER_CONSTANTS, (0, layer), host_array((1,), np.int32))
     monkeypatch.setattr(_image_handles, "_cy", e.cy)
     monkeypatch.setattr(_image_handles, "_RECIPES", {})
     # create_image's plan memo holds the descriptor and sampler objects it planned for
@@ -187,8 +192,10 @@ def comparable(launch, out):
 
 def general(img, coords, sampler=None, layer=None, level=None):
     """The general path of img.sample (what the plan replaces), as sample() calls it."""
-    kind = img._kernel_kind()
-    return img._sample(kind, coords, sampler, layer, img.descriptor.num_layers, level, None, None)
+    kind = _sampling.kernel_kind(img)
+    return _sampling._sample(
+        img, kind, coords, sampler, layer, img.descriptor.num_layers, level, None, None
+    )
 
 
 F32 = ia.ImageDescriptor(64, 48)
@@ -240,7 +247,7 @@ def test_layer_view_and_default_sampler(env):
     assert comparable(env.launches[-1], out) == want
     # the layer the kernel reads is the view's, from the cached constant
     layer_arg = env.launches[-1][3][1]
-    assert layer_arg is _image_array._LAYER_CONSTANTS[(0, 3)]
+    assert layer_arg is _sampling._LAYER_CONSTANTS[(0, 3)]
 
 
 def test_plan_equals_a_fresh_one(env):
@@ -249,7 +256,7 @@ def test_plan_equals_a_fresh_one(env):
     c = host_array((3, 2))
     img.sample(c, s)
     (plan,) = img._splans.values()
-    fresh = img._sample_plan(s, False, False)
+    fresh = _sampling._sample_plan(img, s, False, False)
     assert fresh is not plan
     for name in ("tex", "level_given", "layers", "ncomp", "suffix", "dtype", "device"):
         assert getattr(fresh, name) == getattr(plan, name), name
@@ -297,7 +304,7 @@ def spy_general(monkeypatch):
         calls.append(args)
         return "general"
 
-    monkeypatch.setattr(ImageArray, "_sample", spy)
+    monkeypatch.setattr(_sampling, "_sample", spy)
     return calls
 
 
@@ -370,11 +377,11 @@ def test_plans_are_bounded_and_free_drops_them(env):
     # one plan dict per view, kept with the memory's handles and shared by every
     # ImageArray showing that view
     again = ImageArray.from_mem(img.mem)
-    assert again._sample_plans() is img._splans
+    assert _sampling._sample_plans(again) is img._splans
     probe = weakref.ref(samplers[-1])
     del samplers, s
     img.free()
-    assert img._splans == {} and not img._handle_cache()
+    assert img._splans == {} and not img._mem._cache
     _image_handles._PLANS.clear()
     gc.collect()
     assert probe() is None  # nothing cached holds a sampler after free()
@@ -497,7 +504,7 @@ def test_recipe_makes_what_the_general_path_makes(env, name, args, desc):
             plan.max_level_clamp,
             plan.border_color,
         )
-        assert args2[:2] == (_image_handles._KIND_CODE[kind], owner.raw())
+        assert args2[:2] == (_handle_rules.KIND_CODE[kind], owner.raw())
     first.destroy()
     second.destroy()
     assert env.switches == []  # the device was current: nothing switched
@@ -609,9 +616,9 @@ def test_texture_recipe_holds_create_textures_arguments():
         border_color=(0.5, 0.25, 1.0, 0.0),
     )
     plan = _image_handles.plan_handle(RGBA8, _image_handles.PITCH2D, s, pitch=512)
-    args = _image_handles._texture_args(plan, _image_handles.PITCH2D, 0x7000)
+    args = _handle_rules.texture_args(plan, _image_handles.PITCH2D, 0x7000)
     assert _handles.TextureRecipe(*args).fields() == args
     plan = _image_handles.plan_handle(F32, _image_handles.ARRAY, s)
-    args = _image_handles._texture_args(plan, _image_handles.ARRAY, 0x9000)
+    args = _handle_rules.texture_args(plan, _image_handles.ARRAY, 0x9000)
     # an array's format, channels and extent are the array's: not in the descriptor
     assert _handles.TextureRecipe(*args).fields() == args[:2] + (0,) * 6 + args[8:]

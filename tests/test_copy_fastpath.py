@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import imagearray as ia
-from imagearray import _copies
-from imagearray._copies import endpoint, plan_copy
-from imagearray._image_array import ImageArray
+from imagearray.array import ImageArray
+from imagearray.copies import endpoint, plan_copy
+from imagearray.copies import executor as _copies
 
 RGBA8 = dict(channel_order="rgba", channel_type="unorm_int8")
 H, W = 48, 64
@@ -415,8 +415,11 @@ class _FakeCy:
 
 @pytest.fixture
 def fake_cuda(monkeypatch):
-    """CuPy's device, event and eventRecord, and the Cython executor, as recorders."""
+    """CuPy's device and event, the driver's cuEventRecord and the Cython executor, as
+    recorders."""
     import cupy
+
+    from imagearray import _driver
 
     log: list[tuple] = []
     current = [0]
@@ -441,9 +444,7 @@ def fake_cuda(monkeypatch):
     monkeypatch.setattr(cupy.cuda, "Event", Event)
     monkeypatch.setattr(cupy.cuda, "Device", Device)
     monkeypatch.setattr(cupy.cuda.runtime, "getDevice", lambda: current[0])
-    monkeypatch.setattr(
-        cupy.cuda.runtime, "eventRecord", lambda ev, s: log.append(("eventRecord", ev, s))
-    )
+    monkeypatch.setattr(_driver, "record_event", lambda ev, s: log.append(("eventRecord", ev, s)))
     monkeypatch.setattr(_copies, "_cy", _FakeCy(log))
     return log, current, Event
 

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import imagearray as ia
-from imagearray._copies import DEVICE, HOST, Endpoint, endpoint, plan_copy
-from imagearray._image_array import ImageArray
+from imagearray.array import ImageArray
+from imagearray.copies import DEVICE, HOST, Endpoint, endpoint, image_endpoint, plan_copy
 
 CHANNEL_TYPES = ["unsigned_int8", "signed_int16", "fp16", "fp32", "unsigned_int32"]
 ORDERS = ["r", "rg", "rgba"]
@@ -72,7 +72,7 @@ def image_side(sim: Memcpy3DSim, alloc_desc, view_index=None, device=0) -> Side:
         else:
             img = img.layer(view_index)
         z0 = view_index % _layers(alloc_desc)
-    ep = img._endpoint()
+    ep = image_endpoint(img)
     vd = ep.desc
     box = (vd.width, max(vd.height, 1), _layers(vd) if _cuda_extents(vd)[3] else max(vd.depth, 1))
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import imagearray as ia
-from imagearray._copies import DEVICE, HOST, IMAGE, Endpoint, endpoint, plan_copy
+from imagearray.copies import DEVICE, HOST, IMAGE, Endpoint, endpoint, plan_copy
 
 RGBA8 = dict(channel_order="rgba", channel_type="unorm_int8")
 D2 = ia.ImageDescriptor(100, 50, **RGBA8)  # 100x50 RGBA8: 20000 B

@@ -207,7 +207,7 @@ def test_stream_resolution():
 def test_allocation_checks_surface_limits_too(monkeypatch):
     # Every array is made with CUDA_ARRAY3D_SURFACE_LDST, so cuArray3DCreate also
     # requires the surface limits ("Valid extents with CUDA_ARRAY3D_SURFACE_LDST set").
-    from imagearray import _image_mem
+    from imagearray.memory import limits as _limits
 
     limits = {
         "max_image_1d": 131072,
@@ -223,9 +223,9 @@ def test_allocation_checks_surface_limits_too(monkeypatch):
         asked.append(key)
         return limits[key]
 
-    monkeypatch.setattr(_image_mem, "device_info", fake_info)
-    monkeypatch.setattr(_image_mem, "device_has", lambda aspect, device: True)
-    check = _image_mem._check_device_support
+    monkeypatch.setattr(_limits, "device_info", fake_info)
+    monkeypatch.setattr(_limits, "device_has", lambda aspect, device: True)
+    check = _limits.check_device_support
     check(ia.ImageDescriptor(32768), 0)
     assert asked == ["max_image_1d", "max_surface_1d"]
     with pytest.raises(ia.ImageArrayValueError, match="width 32769 exceeds .* limit of 32768"):
@@ -239,8 +239,9 @@ def test_allocation_checks_surface_limits_too(monkeypatch):
 
 
 def test_every_limit_key_is_a_device_info_key():
-    from imagearray import _device, _image_mem
+    from imagearray import _device
+    from imagearray.memory import limits as _limits
 
-    for keys in _image_mem._LIMIT_KEYS.values():
+    for keys in _limits._LIMIT_KEYS.values():
         for key in keys:
             assert key in _device._INFO_ATTRS, key

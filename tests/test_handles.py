@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 import imagearray as ia
-from imagearray._image_handles import ARRAY, LINEAR, MIPMAP, PITCH2D, plan_handle
+from imagearray.handles import ARRAY, LINEAR, MIPMAP, PITCH2D, plan_handle
 
 F32_2D = ia.ImageDescriptor(100, 50)
 RGBA8 = ia.ImageDescriptor(100, 50, channel_order="rgba", channel_type="unorm_int8")
@@ -96,7 +96,7 @@ def test_sampler_type_checked():
 def test_handle_types_are_kernel_arguments_that_refuse_arithmetic():
     from cupy._core._scalar import CScalar
 
-    from imagearray._image_handles import SampledImageHandle
+    from imagearray.handles import SampledImageHandle
 
     class FakeTex:
         raw_handle = 42
@@ -125,7 +125,7 @@ def test_handle_types_are_kernel_arguments_that_refuse_arithmetic():
 
 
 def test_plans_are_reused_for_the_same_descriptor_and_sampler_only():
-    from imagearray._image_handles import _memo_plan
+    from imagearray.handles.create import _memo_plan
 
     linear = ia.Sampler(filtering="linear")
     p1 = _memo_plan(F32_2D, ARRAY, linear, 0x100, None)
@@ -165,7 +165,7 @@ def test_seamless_flag_only_for_cubemaps():
 
 
 def test_handle_for_a_layer_view_refused_before_cuda():
-    from imagearray._image_array import ImageArray
+    from imagearray.array import ImageArray
 
     class FakeMem:
         descriptor = ia.ImageDescriptor(8, 8, type="array", array_size=3)
@@ -186,10 +186,9 @@ def test_handle_for_a_layer_view_refused_before_cuda():
 
 def test_memory_with_live_handles_cannot_be_freed_by_any_route():
     # ArrayHandle.free() itself refuses, not only free_image_mem/ImageMem.free: a
-    # texture or surface left alive would read freed memory.
-    import weakref
-
-    from imagearray import _image_handles, _memory
+    # texture or surface left alive would read freed memory. The Cython owner holds
+    # the handles made from it (dependents) and decides by itself.
+    from imagearray import _memory
 
     class FakeObject:  # stands for a TextureObject made from the memory
         alive = True
@@ -197,7 +196,7 @@ def test_memory_with_live_handles_cannot_be_freed_by_any_route():
     for cls in (_memory.ArrayHandle, _memory.MipmappedArrayHandle):
         mem = cls.__new__(cls)  # owns nothing: free() makes no driver call
         tex = FakeObject()
-        _image_handles._DEPENDENTS.setdefault(mem, weakref.WeakSet()).add(tex)
+        mem.dependents.add(tex)
         with pytest.raises(ia.ImageArrayValueError, match="1 image handle"):
             mem.free()
         with pytest.raises(ia.ImageArrayValueError, match="1 image handle"):

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import imagearray as ia
-import imagearray._copy_optimize as co
+import imagearray.copies.hostmem as co
 from imagearray._errors import (
     CUDAError,
     CUDAUnavailableError,
@@ -807,7 +807,6 @@ def test_cuda_backend_registers_under_the_device(monkeypatch):
     import contextlib
 
     import imagearray._hostmem as hostmem
-    import imagearray._image_mem as image_mem
 
     scopes, current = [], []
 
@@ -823,7 +822,7 @@ def test_cuda_backend_registers_under_the_device(monkeypatch):
     def register(owner, address, nbytes, device):
         return ("registered", list(current), address, nbytes, device)
 
-    monkeypatch.setattr(image_mem, "on_device", on_device)
+    monkeypatch.setattr(co, "on_device", on_device)
     monkeypatch.setattr(hostmem, "register", register)
     got = co._CudaBackend().register(None, 0x1000, 64, 1)
     assert got == ("registered", [1], 0x1000, 64, 1) and scopes == [1] and current == []

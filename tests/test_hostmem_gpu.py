@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import imagearray as ia
-import imagearray._copy_optimize as co
+import imagearray.copies.hostmem as co
 from imagearray._errors import CUDAError, DeviceMismatchError, ReleasedResourceError
 
 pytestmark = pytest.mark.gpu

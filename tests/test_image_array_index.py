@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import imagearray as ia
-import imagearray._image_array as ia_image_array
-from imagearray._image_array import ImageArray, _axis_map
+import imagearray.array.image_array as ia_image_array
+from imagearray.array import ImageArray, indexing
+from imagearray.memory.view import axis_map as _axis_map
 
 
 def fake(desc):
@@ -26,17 +27,17 @@ def fake(desc):
 
 
 def read_via_box(img, a, key):
-    norm = img._normalize(key)
+    norm = indexing.normalize(img, key)
     assert norm is not None
     expanded, per_axis = norm
     if any(n == 0 for *_, n, _ in per_axis):
         return None
-    lo, ext, rel = img._bbox(per_axis)
+    lo, ext, rel = indexing.bbox(img, per_axis)
     # what the copy of box (lo, ext) in texture order yields, in host order
     cut = tuple(slice(lo[ax], lo[ax] + ext[ax]) for ax in img._axes)
     buf = a[cut]
     assert buf.shape == img._box_shape(ext)
-    return buf[img._relative_key(expanded, per_axis, rel)]
+    return buf[indexing.relative_key(expanded, per_axis, rel)]
 
 
 DESCS = [
@@ -86,14 +87,14 @@ def test_examples_2d_rgba(key):
 def test_out_of_range_and_too_many():
     img = fake(DESCS[1])
     with pytest.raises(IndexError, match="out of bounds for axis 0 with size 7"):
-        img._normalize((7,))
+        indexing.normalize(img, (7,))
     with pytest.raises(IndexError, match="out of bounds for axis 1 with size 11"):
-        img._normalize((0, -12))
+        indexing.normalize(img, (0, -12))
     with pytest.raises(IndexError, match="too many indices"):
-        img._normalize((0, 0, 0, 0))
+        indexing.normalize(img, (0, 0, 0, 0))
     with pytest.raises(IndexError, match="single ellipsis"):
-        img._normalize((Ellipsis, Ellipsis))
-    assert img._normalize(([0, 1],)) is None  # advanced indexing takes the other path
+        indexing.normalize(img, (Ellipsis, Ellipsis))
+    assert indexing.normalize(img, ([0, 1],)) is None  # advanced indexing takes the other path
 
 
 def _index(size, steps=None):
@@ -133,7 +134,7 @@ def test_box_read_matches_numpy(dk):
         want = a[key]
     except IndexError:
         with pytest.raises(IndexError):
-            fake(desc)._normalize(key)
+            indexing.normalize(fake(desc), key)
         return
     got = read_via_box(fake(desc), a, key)
     if got is None:

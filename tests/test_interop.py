@@ -20,7 +20,6 @@ import imagearray as ia
 from imagearray import _export as cy_export
 from imagearray import _interop as cy_interop
 from imagearray import interop as ext  # the public names; private ones where they live
-from imagearray.array import external as arr_ext
 from imagearray.interop import exportable as exp
 from imagearray.interop import memory as ext_mem
 from imagearray.interop import semaphores as ext_sem
@@ -201,7 +200,7 @@ def test_import_functions_check_argument_types():
     with pytest.raises(ia.ImageArrayTypeError, match="ExternalSemaphore"):
         ext.destroy_external_semaphore(3)
     with pytest.raises(ia.ImageArrayTypeError, match="ExternalMemory or an ExternalMemDescriptor"):
-        arr_ext.image_array_from_external(3, ia.ImageDescriptor(4, 4))
+        ia.ImageArray.from_external(3, ia.ImageDescriptor(4, 4))
 
 
 @pytest.mark.parametrize("cls", [ext.ExternalMemory, ext.ExternalSemaphore, exp.ExportableMemory])
@@ -619,9 +618,7 @@ def test_image_array_from_external_owns_its_import(monkeypatch):
     res = FakeMappingResource()
     fake = ext.ExternalMemory._make(res, ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096))
     monkeypatch.setattr(ext_mem, "import_external_memory", lambda d, device=None: fake)
-    img = arr_ext.image_array_from_external(
-        ext.ExternalMemDescriptor(ext.ResourceFD(4), 4096), desc
-    )
+    img = ia.ImageArray.from_external(ext.ExternalMemDescriptor(ext.ResourceFD(4), 4096), desc)
     assert isinstance(img, ia.ImageArray) and img.shape == (8, 16, 4)
     kind, plan = res.calls[0]
     assert kind == "image" and plan[:4] == (0, 16, 8, 0) and plan[-1] == 1
@@ -649,7 +646,7 @@ def test_dma_buf_memory_is_not_mapped_as_an_image(monkeypatch):
 
     monkeypatch.setattr(ext_mem, "import_external_memory", no_import)
     with pytest.raises(ia.ImageArrayValueError, match="dma_buf memory cannot be mapped as image"):
-        arr_ext.image_array_from_external(
+        ia.ImageArray.from_external(
             ext.ExternalMemDescriptor(ext.ResourceFD(3), 4096, "dma_buf"), desc
         )
 
@@ -661,9 +658,9 @@ def test_image_array_from_external_checks_before_importing(monkeypatch):
     monkeypatch.setattr(ext_mem, "import_external_memory", no_import)
     big = ia.ImageDescriptor(64, 64, channel_order="rgba", channel_type="fp32")
     with pytest.raises(ia.ImageArrayValueError, match="needs at least 65536 bytes"):
-        arr_ext.image_array_from_external(ext.ExternalMemDescriptor(ext.ResourceFD(3), 1024), big)
+        ia.ImageArray.from_external(ext.ExternalMemDescriptor(ext.ResourceFD(3), 1024), big)
     with pytest.raises(ia.ImageArrayValueError, match="standard or mipmap images only"):
-        arr_ext.image_array_from_external(
+        ia.ImageArray.from_external(
             ext.ExternalMemDescriptor(ext.ResourceFD(3), 1 << 20),
             ia.ImageDescriptor(8, 8, type="array", array_size=2),
         )

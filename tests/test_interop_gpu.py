@@ -27,7 +27,6 @@ from _vulkan_peer import close_peer, get_peer
 
 import imagearray as ia
 from imagearray import interop as ext
-from imagearray.array import external as arr_ext
 from imagearray.interop import exportable as exp
 
 pytestmark = pytest.mark.gpu
@@ -73,7 +72,7 @@ def from_external(memory, desc, **kwargs):
     # ImageArray.from_external once integrated; the module function meanwhile.
     fn = getattr(ia.ImageArray, "from_external", None)
     if fn is None:
-        return arr_ext.image_array_from_external(memory, desc, **kwargs)
+        return ia.ImageArray.from_external(memory, desc, **kwargs)
     return fn(memory, desc, **kwargs)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imagearray import _kernels
 from imagearray._enums import ChannelType
+from imagearray.sampling import kernels as _kernels
 
 
 def _cuda_include() -> str | None:

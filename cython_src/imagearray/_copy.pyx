@@ -1,13 +1,13 @@
 # cython: language_level=3
 """Execute validated copy plans with ``cuMemcpy3DAsync`` / ``cuMemcpy3DPeerAsync``.
 
-Validation happens before this module is reached (``imagearray._copy``): here every
+Validation happens before this module is reached (``imagearray.copies.plan``): here every
 plan is assumed valid, and every driver call is still checked.
 """
 
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport as_custream, check, ensure_context
+from imagearray._driver cimport as_custream, check, ensure_context, primary_context
 
 from imagearray._errors import ImageArrayError
 
@@ -84,13 +84,11 @@ def memcpy3d(int device, stream, tuple src, tuple dst, tuple extent):
 def memcpy3d_peer(int src_device, int dst_device, stream, tuple src, tuple dst, tuple extent):
     """``cuMemcpy3DPeerAsync`` between two devices' primary contexts, on ``stream``
     (a stream of the destination device). Arguments as :func:`memcpy3d`."""
-    from imagearray._driver import primary_context_handle
-
     cdef cydriver.CUDA_MEMCPY3D_PEER c
     cdef cydriver.CUstream s = as_custream(stream)
     cdef cydriver.CUresult status
-    _fill(&c, src, dst, extent, primary_context_handle(src_device),
-          primary_context_handle(dst_device))
+    _fill(&c, src, dst, extent, <size_t>primary_context(src_device),
+          <size_t>primary_context(dst_device))
     ensure_context(dst_device)
     with nogil:
         status = cydriver.cuMemcpy3DPeerAsync(&c, s)

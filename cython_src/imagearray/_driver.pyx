@@ -120,7 +120,7 @@ def device_total_mem(int device):
     return nbytes
 
 
-cdef cydriver.CUcontext _primary_context(int device) except? NULL:
+cdef cydriver.CUcontext primary_context(int device) except? NULL:
     """``device``'s primary context (the one CuPy uses), retained once; not made current."""
     init()
     cdef cydriver.CUcontext ctx
@@ -135,7 +135,7 @@ cdef cydriver.CUcontext _primary_context(int device) except? NULL:
 
 cdef int ensure_context(int device) except -1:
     """Make ``device``'s primary context (the one CuPy uses) current on this thread."""
-    cdef cydriver.CUcontext ctx = _primary_context(device)
+    cdef cydriver.CUcontext ctx = primary_context(device)
     cdef cydriver.CUcontext cur = NULL
     check(cydriver.cuCtxGetCurrent(&cur), "cuCtxGetCurrent")
     if cur != ctx:
@@ -167,7 +167,7 @@ cdef bint push_device_context(int device) noexcept:
     back). False if it could not be pushed."""
     cdef cydriver.CUcontext ctx = NULL
     try:
-        ctx = _primary_context(device)
+        ctx = primary_context(device)
     except Exception:
         return False
     return push_context(ctx)
@@ -194,6 +194,13 @@ def current_context_handle():
 def primary_context_handle(int device):
     ensure_context(device)
     return _primary[device]
+
+
+def record_event(event_handle, stream_handle):
+    """``cuEventRecord``: record the event (a ``CUevent``, as ``cupy.cuda.Event.ptr``
+    is) on the stream, checked like every other driver call."""
+    check(cydriver.cuEventRecord(<cydriver.CUevent><size_t>event_handle,
+                                 as_custream(stream_handle)), "cuEventRecord")
 
 
 cdef cydriver.CUstream as_custream(stream_handle):

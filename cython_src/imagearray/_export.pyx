@@ -12,7 +12,7 @@ CuPy arrays over the memory hold a :class:`ExportView` (the ``owner`` of their
 ``UnownedMemory``), which counts as a lease: ``release()`` with views still alive
 only marks the allocation released, and the memory is unmapped when the last view
 is collected, so a CuPy array never points at unmapped memory. Argument validation
-lives in the plain-Python layer (``imagearray._exportable``).
+lives in the plain-Python layer (``imagearray.interop.exportable``).
 """
 
 from libc.string cimport memset

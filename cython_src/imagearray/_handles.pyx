@@ -3,7 +3,7 @@
 
 Each class owns one CUDA object, destroys it exactly once (``destroy()`` or
 ``__dealloc__``) and keeps a reference to the memory it reads, so the memory
-outlives the handle. Arguments arrive validated from ``imagearray._handles``.
+outlives the handle. Arguments arrive validated from ``imagearray.handles.rules``.
 """
 
 from libc.string cimport memset

@@ -9,7 +9,7 @@ object whose memory it pins, so that memory cannot be freed (nor, for a buffer
 export, resized) while registered.
 
 Validation, overlap checks and the registry of prepared ranges live in plain Python
-(``imagearray._copy_optimize``); here every range is assumed valid and every driver
+(``imagearray.copies.hostmem``); here every range is assumed valid and every driver
 call is still checked.
 """
 

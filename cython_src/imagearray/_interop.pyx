@@ -21,7 +21,7 @@ destroyed, so ``release()`` with mappings still alive only marks the memory rele
 File descriptors: on a successful import CUDA owns the fd (it must not be used or
 closed afterwards); on failure the caller still owns it. Nothing here ever closes an
 fd. Validation of every argument happens in the plain-Python layer
-(``imagearray._external``) before these functions are reached.
+(``imagearray.interop``) before these functions are reached.
 """
 
 from libc.string cimport memset
@@ -31,7 +31,7 @@ from imagearray._driver cimport (
     as_custream, check, ensure_context, pop_context, push_device_context,
 )
 
-from imagearray._errors import ReleasedResourceError
+from imagearray._errors import ImageArrayValueError, ReleasedResourceError
 
 # Handle-type codes as the plain-Python layer passes them: CUDA's own enum values.
 MEM_OPAQUE_FD = <int>cydriver.CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD
@@ -317,8 +317,6 @@ cdef class MappedMipmappedArray:
         cdef cydriver.CUarray arr = NULL
         cdef cydriver.CUmipmappedArray m = <cydriver.CUmipmappedArray>self.raw()
         if level >= self.num_levels:
-            from imagearray._errors import ImageArrayValueError
-
             raise ImageArrayValueError(
                 f"mip level {level} out of range: this mapping has {self.num_levels} "
                 f"level(s) (0..{self.num_levels - 1})"

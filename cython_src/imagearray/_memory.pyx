@@ -5,7 +5,7 @@ Each class owns exactly one CUDA resource and frees it exactly once (explicit
 ``free()``, or ``__dealloc__`` for the garbage-collected case). A level view of a
 mipmapped array keeps its parent alive and never frees the level (CUDA frees it
 with the parent). Using a freed resource raises :class:`ReleasedResourceError`.
-Pitched linear memory comes from CuPy's allocator (see ``imagearray._image_mem``), so
+Pitched linear memory comes from CuPy's allocator (see ``imagearray.memory.pitched``), so
 it is pooled and owned like any CuPy array.
 """
 
@@ -15,15 +15,22 @@ from imagearray._driver cimport check, current_context, ensure_context, pop_cont
 
 import weakref
 
-from imagearray._errors import ReleasedResourceError
+from imagearray._errors import ImageArrayValueError, ReleasedResourceError
 
 
-def _refuse_if_handles_alive(handle):
-    """Texture/surface objects made from ``handle`` would read freed memory: every
+cdef list _live(object dependents):
+    return [h for h in dependents if h.alive]
+
+
+cdef int _refuse_if_handles_alive(list handles) except -1:
+    """Texture/surface objects made from the memory would read freed memory: every
     way of freeing (``free()`` here, ``free_image_mem``, ``ImageMem.free``) refuses."""
-    from imagearray._image_mem import _check_no_live_handles
-
-    _check_no_live_handles(handle)
+    if handles:
+        raise ImageArrayValueError(
+            f"{len(handles)} image handle(s) created from this memory are still alive: "
+            "destroy them (handle.destroy()) before freeing the memory"
+        )
+    return 0
 
 
 cdef class ArrayHandle:
@@ -54,9 +61,13 @@ cdef class ArrayHandle:
     # For memory someone else owns (a mapped external image): the object whose
     # .alive / .free() this handle follows, kept alive as long as the handle.
     cdef readonly object owner
+    # The texture and surface objects made from this memory (held weakly): freeing
+    # is refused while one of them is alive.
+    cdef readonly object dependents
     cdef object __weakref__
 
     def __cinit__(self):
+        self.dependents = weakref.WeakSet()
         self.array = NULL
         self.ctx = NULL
         self.owns = False
@@ -104,7 +115,7 @@ cdef class ArrayHandle:
             )
         if not self.alive:
             raise ReleasedResourceError("image memory was already freed")
-        _refuse_if_handles_alive(self)
+        _refuse_if_handles_alive(_live(self.dependents))
         self.released = True
         if self.owner is not None:
             self.array = NULL
@@ -141,10 +152,12 @@ cdef class MipmappedArrayHandle:
     cdef readonly object desc
     cdef readonly unsigned int num_levels
     cdef readonly object owner
+    cdef readonly object dependents  # as ArrayHandle.dependents
     cdef dict _levels
     cdef object __weakref__
 
     def __cinit__(self):
+        self.dependents = weakref.WeakSet()
         self.marray = NULL
         self.ctx = NULL
         self.owns = False
@@ -184,8 +197,6 @@ cdef class MipmappedArrayHandle:
         cdef ArrayHandle h
         cdef cydriver.CUmipmappedArray m = <cydriver.CUmipmappedArray>self.raw()
         if level >= self.num_levels:
-            from imagearray._errors import ImageArrayValueError
-
             raise ImageArrayValueError(
                 f"mip level {level} out of range: this image has {self.num_levels} levels "
                 f"(0..{self.num_levels - 1})"
@@ -216,7 +227,12 @@ cdef class MipmappedArrayHandle:
     def free(self):
         if not self.alive:
             raise ReleasedResourceError("mipmapped image memory was already freed")
-        _refuse_if_handles_alive(self)
+        # Handles of a level keep its ArrayHandle alive, so the levels handed out and
+        # still alive are all that can have any (no driver call needed).
+        handles = _live(self.dependents)
+        for level in self.cached_levels():
+            handles += _live((<ArrayHandle>level).dependents)
+        _refuse_if_handles_alive(handles)
         self.released = True
         self._levels.clear()
         if self.owner is not None:

@@ -39,7 +39,7 @@ def read_types(channel_type: ChannelType, channels: int) -> tuple[str, str, nump
     """(CUDA read type, CUDA output scalar, NumPy output dtype) of a texture read:
     float for normalized and floating types, the storage integer type otherwise."""
     name = channel_type.dtype_name
-    if channel_type.is_normalized or name in ("float16", "float32"):
+    if channel_type.reads_as_float:
         return _vector(_CTYPES["float32"], channels), "float", numpy.dtype(numpy.float32)
     return _vector(_CTYPES[name], channels), _CTYPES[name][0], numpy.dtype(name)
 

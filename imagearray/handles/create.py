@@ -8,58 +8,51 @@ whose value is the raw 64-bit handle, so they pass straight into ``cupy.RawKerne
 ``destroy()``, the ``with`` block, ``destroy_image_handle`` or garbage collection)
 and keeps the memory it reads alive.
 
-The rules applied before any CUDA call live in :func:`plan_handle` (plain Python).
+The rules applied before any CUDA call live in :mod:`imagearray.handles.rules`
+(plain Python). Freeing memory that live handles read is refused by the memory's
+Cython owner, which holds the handles made from it (``dependents``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from typing import Any
 
 import numpy
 
-from imagearray import _handles as _cy  # the Cython layer
-from imagearray._coerce import coerce_int
+from imagearray import _handles as _cy  # the Cython owners
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import device_info
-from imagearray._enums import ImageType
+from imagearray._device import call_on_device, device_info, on_device
 from imagearray._errors import (
     ImageArrayTypeError,
     ImageArrayValueError,
     ReleasedResourceError,
 )
-from imagearray._image_mem import (
-    ImageMem,
-    call_on_device,
-    cuda_format,
-    is_image_mem_handle,
-    on_device,
+from imagearray._sampler import Sampler
+from imagearray.handles.rules import (
+    ARRAY,
+    LINEAR,
+    MIPMAP,
+    PITCH2D,
+    HandlePlan,
+    as_uint64,
+    plan_handle,
+    texture_args,
 )
-from imagearray._sampler import CU_TR_ADDRESS_MODE_CLAMP, Sampler
+from imagearray.memory import ImageMem, ImageView, describe_linear, is_image_mem_handle
 
 __all__ = [
     "SampledImageHandle",
     "UnsampledImageHandle",
     "create_image",
     "destroy_image_handle",
-    "plan_handle",
     "live_handles",
 ]
-
-ARRAY, MIPMAP, LINEAR, PITCH2D = "array", "mipmap", "linear", "pitch2d"
-_KIND_CODE = {ARRAY: 0, MIPMAP: 1, LINEAR: 2, PITCH2D: 3}  # as imagearray._handles numbers them
-_CU_TRSF_READ_AS_INTEGER = 0x01
-_CU_TRSF_SEAMLESS_CUBEMAP = 0x40
-
-# memory object -> handles made from it (to refuse freeing memory still in use)
-_DEPENDENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def live_handles(memory_handle: Any) -> list:
     """The handles created from ``memory_handle`` (an image_mem_handle) still alive."""
-    deps = _DEPENDENTS.get(memory_handle)
-    return [h for h in (deps or ()) if h.alive]
+    return [h for h in memory_handle.dependents if h.alive]
 
 
 class _Handle(numpy.uint64):
@@ -131,179 +124,9 @@ class UnsampledImageHandle(_Handle):
     """An unsampled image handle (CUDA surface object). ``int(h)`` is the raw handle."""
 
 
-@dataclasses.dataclass(frozen=True)
-class HandlePlan:
-    """Arguments of ``imagearray._handles.create_texture`` / ``create_surface``."""
-
-    sampled: bool
-    kind: str
-    fmt: int = 0
-    channels: int = 0
-    width: int = 0
-    height: int = 0
-    pitch: int = 0
-    size_bytes: int = 0
-    address_modes: tuple[int, int, int] = (0, 0, 0)
-    filter_mode: int = 0
-    mipmap_filter_mode: int = 0
-    flags: int = 0
-    max_anisotropy: int = 0
-    min_level_clamp: float = 0.0
-    max_level_clamp: float = 0.0
-    border_color: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-
-
-def plan_handle(
-    desc: ImageDescriptor,
-    kind: str,
-    sampler: Sampler | None,
-    *,
-    address: int = 0,
-    pitch: int | None = None,
-    limits: dict | None = None,
-) -> HandlePlan:
-    """Check the spec's and CUDA's rules for a handle to ``desc`` held in memory of
-    ``kind`` (array, mipmap, linear, pitch2d) and return what to create.
-
-    ``limits`` holds the device's ``image_row_pitch_align``, ``texture_alignment``,
-    ``max_image_1d_linear_width``, ``max_image_linear_width/height/row_pitch``.
-    """
-    if not isinstance(desc, ImageDescriptor):
-        raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
-    if not isinstance(kind, str) or kind not in _KIND_CODE:
-        raise ImageArrayValueError(f"kind must be one of {', '.join(_KIND_CODE)}, not {kind!r}")
-    if sampler is not None and not isinstance(sampler, Sampler):
-        raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
-    address = _as_uint64("address", address)
-    pitch = None if pitch is None else _as_uint64("pitch", pitch)
-    limits = limits or {}
-    if sampler is None:
-        if kind == MIPMAP or desc.type.is_mipmapped:
-            raise ImageArrayValueError(
-                "an unsampled image handle to a mipmap cannot be created (spec: mipmaps are "
-                "sampled images only); make one for a level: get_mip_level_mem_handle(level)"
-            )
-        if kind in (LINEAR, PITCH2D):
-            raise ImageArrayValueError(
-                "CUDA surfaces need image memory (a CUDA array): USM images can only be "
-                "sampled; pass a sampler, or copy the data into image memory"
-            )
-        return HandlePlan(False, kind)
-    sampler.check_channel_type(desc.channel_type)
-    if kind == MIPMAP and not sampler.normalized:
-        # cuTexObjectCreate: "for CUDA mipmapped arrays, [CU_TRSF_NORMALIZED_COORDINATES]
-        # has to be set"; the driver refuses the texture otherwise.
-        raise ImageArrayValueError(
-            "a mipmapped image is sampled with normalized coordinates only (CUDA "
-            "requires them for mipmapped textures): use a Sampler with "
-            "coordinates='normalized'"
-        )
-    flags = sampler.cuda_flags
-    if not desc.type.is_cubemap:
-        # CU_TRSF_SEAMLESS_CUBEMAP "can only be specified if the underlying resource
-        # is a CUDA array or a CUDA mipmapped array that was created with the flag
-        # CUDA_ARRAY3D_CUBEMAP" (cuTexObjectCreate); it means nothing for other images.
-        flags &= ~_CU_TRSF_SEAMLESS_CUBEMAP
-    if not desc.channel_type.is_normalized and desc.channel_type.dtype_name not in (
-        "float16",
-        "float32",
-    ):
-        flags |= _CU_TRSF_READ_AS_INTEGER
-    w = desc.width
-    h = max(desc.height, 1)
-    size_bytes = 0
-    row_pitch = 0
-    if kind == LINEAR:
-        if desc.type is not ImageType.STANDARD or desc.dimensions != 1:
-            raise ImageArrayValueError(f"a 1D USM image must be a 1D standard image, not {desc}")
-        size_bytes = w * desc.texel_size
-        if sampler.normalized or sampler.filtering.value != "nearest":
-            raise ImageArrayValueError(
-                "a 1D USM image is read with integer fetches only (CUDA has no filtering or "
-                "normalized coordinates on linear memory): use Sampler() with nearest "
-                "filtering and unnormalized coordinates"
-            )
-        _check_alignment(address, limits.get("texture_alignment", 1))
-        limit = limits.get("max_image_1d_linear_width")
-        if limit and w > limit:  # 0: the (deprecated) attribute gave no limit
-            raise ImageArrayValueError(f"width {w} exceeds the device's 1D linear limit {limit}")
-    elif kind == PITCH2D:
-        if desc.type is not ImageType.STANDARD or desc.dimensions != 2:
-            raise ImageArrayValueError(f"a 2D USM image must be a 2D standard image, not {desc}")
-        row_pitch = pitch if pitch is not None else w * desc.texel_size
-        align = limits.get("image_row_pitch_align", 1)
-        if row_pitch % align:
-            raise ImageArrayValueError(
-                f"row pitch {row_pitch} B is not a multiple of the device's image_row_pitch_align "
-                f"{align} B; allocate with ia.pitched_alloc_device"
-            )
-        if row_pitch < w * desc.texel_size:
-            raise ImageArrayValueError(
-                f"row pitch {row_pitch} B is smaller than a row of {w} texels x {desc.texel_size} B"
-            )
-        _check_alignment(address, limits.get("texture_alignment", 1))
-        for name, value, key in (
-            ("width", w, "max_image_linear_width"),
-            ("height", h, "max_image_linear_height"),
-            ("row pitch", row_pitch, "max_image_linear_row_pitch"),
-        ):
-            if key in limits and value > limits[key]:
-                raise ImageArrayValueError(
-                    f"{name} {value} exceeds the device's {key} {limits[key]}"
-                )
-    return HandlePlan(
-        True,
-        kind,
-        fmt=cuda_format(desc.channel_type),
-        channels=desc.num_channels,
-        width=w,
-        height=h,
-        pitch=row_pitch,
-        size_bytes=size_bytes,
-        address_modes=_clamp_unused_axes(sampler.cuda_address_modes, desc),
-        filter_mode=sampler.cuda_filter_mode,
-        mipmap_filter_mode=sampler.cuda_mipmap_filter_mode,
-        flags=flags,
-        max_anisotropy=sampler.cuda_max_anisotropy,
-        min_level_clamp=sampler.min_mipmap_level_clamp,
-        max_level_clamp=sampler.max_mipmap_level_clamp,
-        border_color=sampler.border_color,
-    )
-
-
-def _clamp_unused_axes(modes: tuple[int, int, int], desc: ImageDescriptor) -> tuple:
-    """``modes`` with the axes the image does not have set to clamp-to-edge.
-
-    The texture unit filters a 1D image as a row at y = 0, the edge between the row and
-    what the y address mode puts above it: with border addressing on y, every linear
-    sample came back blended half and half with the border colour (seen on the H100).
-    Clamping the unused axes makes that blend a no-op; cubemaps ignore address modes."""
-    if desc.type.is_cubemap or desc.dimensions >= 3:
-        return modes
-    return modes[: desc.dimensions] + (CU_TR_ADDRESS_MODE_CLAMP,) * (3 - desc.dimensions)
-
-
-def _as_uint64(name: str, value: Any) -> int:
-    """``value`` as an int that fits the driver's 64-bit unsigned fields."""
-    v = coerce_int(name, value, 0)
-    if v >= 2**64:
-        raise ImageArrayValueError(f"{name}={v} does not fit 64 bits")
-    return v
-
-
-def _check_alignment(address: int, align: int) -> None:
-    if address % align:
-        raise ImageArrayValueError(
-            f"USM image memory at {address:#x} is not aligned to the device's texture "
-            f"alignment of {align} B (CuPy allocations are)"
-        )
-
-
 def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
     """-> (kind, raw address/handle, owner object, descriptor, device, pitch or None)."""
-    from imagearray._image_array import ImageArray
-
-    if isinstance(memory, ImageArray):
+    if isinstance(memory, ImageView):
         if memory._is_view():
             # A layer or face view shares the layered/cubemap CUDA array; a handle
             # made from it would address the whole array with a one-layer descriptor.
@@ -327,9 +150,7 @@ def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
             raise ImageArrayValueError("desc= is required for image memory of unknown layout")
         return kind, memory.raw(), memory, desc or mdesc, memory.device, None
     if hasattr(memory, "__cuda_array_interface__"):
-        from imagearray._copies import endpoint
-
-        ep = endpoint(memory, "memory")
+        ep = describe_linear(memory, "memory")
         d = desc or ep.desc
         if d is None:
             raise ImageArrayValueError("desc= is required for this USM memory")
@@ -394,7 +215,7 @@ def create_image(
     if sampler is not None and not isinstance(sampler, Sampler):
         raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
     if pitch is not None:
-        pitch = _as_uint64("pitch", pitch)
+        pitch = as_uint64("pitch", pitch)
     kind, address, owner, mdesc, device, usm_pitch = _resolve_memory(memory, None)
     if desc is not None:
         desc.verify()
@@ -437,9 +258,7 @@ def create_image(
     else:
         handle = UnsampledImageHandle(obj, desc, None)
     if is_image_mem_handle(owner):
-        dependents = _DEPENDENTS.get(owner)
-        if dependents is None:
-            dependents = _DEPENDENTS[owner] = weakref.WeakSet()
+        dependents = owner.dependents  # the owner refuses to free while these live
         dependents.add(obj)
         if pitch is None and kind in (ARRAY, MIPMAP):
             _record(memory, given, sampler, owner, desc, device, plan, kind, address, dependents)
@@ -507,14 +326,12 @@ _RECIPES_MAX = 256
 
 
 def _record(memory, given, sampler, owner, handle_desc, device, plan, kind, address, dependents):
-    from imagearray._image_array import ImageArray
-
     r = _Recipe()
     try:
         r.memory = weakref.ref(memory)
         r.desc = _weak(given)
         r.sampler = _weak(sampler)
-        r.alive_of = weakref.ref(memory._handle if isinstance(memory, ImageArray) else owner)
+        r.alive_of = weakref.ref(memory._handle if isinstance(memory, ImageView) else owner)
         r.owner = weakref.ref(owner)
         r.handle_desc = weakref.ref(handle_desc)
     except TypeError:  # an object without weak references: not remembered
@@ -533,7 +350,7 @@ def _creator(cy, plan: HandlePlan, kind: str, address: int):
     descriptors filled once where the Cython layer can hold them (TextureRecipe)."""
     if not plan.sampled:
         return lambda device, owner: cy.create_surface(device, address, owner)
-    args = _texture_args(plan, kind, address)
+    args = texture_args(plan, kind, address)
     recipe = getattr(cy, "TextureRecipe", None)
     if recipe is not None:
         return recipe(*args).create
@@ -560,31 +377,9 @@ def _memo_plan(desc, kind, sampler, address, pitch) -> HandlePlan:
     return plan
 
 
-def _texture_args(plan: HandlePlan, kind: str, address: int) -> tuple:
-    """``create_texture``'s arguments between the device and the memory."""
-    return (
-        _KIND_CODE[kind],
-        address,
-        plan.fmt,
-        plan.channels,
-        plan.width,
-        plan.height,
-        plan.pitch,
-        plan.size_bytes,
-        plan.address_modes,
-        plan.filter_mode,
-        plan.mipmap_filter_mode,
-        plan.flags,
-        plan.max_anisotropy,
-        plan.min_level_clamp,
-        plan.max_level_clamp,
-        plan.border_color,
-    )
-
-
 def _create(cy, plan: HandlePlan, kind: str, device: int, address: int, owner: Any):
     if plan.sampled:
-        return cy.create_texture(device, *_texture_args(plan, kind, address), owner)
+        return cy.create_texture(device, *texture_args(plan, kind, address), owner)
     return cy.create_surface(device, address, owner)
 
 

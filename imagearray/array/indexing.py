@@ -1,0 +1,133 @@
+"""NumPy basic indexing of an image view: a key turned into the box (x, y, z) of image
+memory to copy and the key that selects the result from that box.
+
+Plain Python over the view's shape. Shapes follow NumPy's C order; boxes are texture
+order. Keys that need advanced indexing are left to the caller (``normalize``
+returns None).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy
+
+from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
+from imagearray.memory import ImageView
+
+__all__ = ["bbox", "normalize", "relative_key", "result_shape"]
+
+
+def _has_advanced(key: tuple) -> bool:
+    return any(
+        not isinstance(k, (slice, int, numpy.integer, type(None), type(Ellipsis)))
+        or isinstance(k, bool)
+        for k in key
+    )
+
+
+def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
+    """``k.indices(size)``, with NumPy's complaints as family errors."""
+    try:
+        return k.indices(size)
+    except ValueError:  # "slice step cannot be zero"
+        raise ImageArrayValueError(f"slice step cannot be zero: {k!r}") from None
+    except Exception:  # TypeError, or what a broken __index__ raises
+        raise ImageArrayTypeError(f"slice indices must be integers or None, got {k!r}") from None
+
+
+def result_shape(shape: tuple[int, ...], key: tuple) -> tuple[int, ...]:
+    """The shape NumPy gives ``a[key]`` for ``a`` of ``shape``, without memory."""
+    proxy = numpy.lib.stride_tricks.as_strided(
+        numpy.zeros(1, dtype=numpy.bool_), shape=shape, strides=(0,) * len(shape)
+    )
+    return proxy[key].shape
+
+
+def normalize(view: ImageView, key: Any):
+    """Split a basic-indexing key into per-axis (start, stop, step, n, is_int) for
+    the image axes, the channel key and the trailing NumPy key. Returns None for
+    keys that need advanced indexing."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if _has_advanced(key):
+        return None
+    n_img = len(view._axes)
+    ndim = view.ndim
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise ImageArrayIndexError("an index can only have a single ellipsis ('...')")
+    if n_real > ndim:
+        raise ImageArrayIndexError(
+            f"too many indices for array: array is {ndim}-dimensional, but {n_real} were indexed"
+        )
+    expanded: list[Any] = []
+    for k in key:
+        if k is Ellipsis:
+            expanded.extend([slice(None)] * (ndim - n_real))
+        else:
+            expanded.append(k)
+    if Ellipsis not in key:
+        expanded.extend([slice(None)] * (ndim - n_real))
+    real = [k for k in expanded if k is not None]
+    for k in real[n_img:]:  # the channel axis: validate before any copy
+        if isinstance(k, slice):
+            _slice_indices(k, view.channels)
+        elif not -view.channels <= operator.index(k) < view.channels:
+            raise ImageArrayIndexError(
+                f"index {k} is out of bounds for axis {n_img} with size {view.channels}"
+            )
+    per_axis = []
+    for axis, (k, size) in enumerate(zip(real[:n_img], view.shape)):
+        if isinstance(k, slice):
+            start, stop, step = _slice_indices(k, size)
+            n = len(range(start, stop, step))
+            per_axis.append((start, stop, step, n, False))
+        else:
+            i = operator.index(k)
+            if not -size <= i < size:
+                raise ImageArrayIndexError(
+                    f"index {i} is out of bounds for axis {axis} with size {size}"
+                )
+            i %= size
+            per_axis.append((i, i + 1, 1, 1, True))
+    return expanded, per_axis
+
+
+def bbox(view: ImageView, per_axis):
+    lo = [0, 0, 0]
+    ext = [1, 1, 1]
+    rel = []
+    for box_axis, (start, _stop, step, n, is_int) in zip(view._axes, per_axis):
+        if is_int:
+            first, last = start, start
+        elif step > 0:
+            first, last = start, start + (n - 1) * step
+        else:
+            first, last = start + (n - 1) * step, start
+        lo[box_axis] = first
+        ext[box_axis] = last - first + 1
+        if is_int:
+            rel.append(0)
+        else:
+            rs = start - first
+            end = rs + n * step
+            rel.append(slice(rs, end if end >= 0 else None, step))
+    return tuple(lo), tuple(ext), rel
+
+
+def relative_key(expanded, per_axis, rel):
+    out = []
+    i = 0
+    n_img = len(per_axis)
+    for k in expanded:
+        if k is None:
+            out.append(None)
+        elif i < n_img:
+            out.append(rel[i])
+            i += 1
+        else:
+            out.append(k)  # channel axis key, applied as is
+            i += 1
+    return tuple(out)

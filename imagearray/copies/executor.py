@@ -1,0 +1,335 @@
+"""``copy``: every overload of the spec's ``ext_oneapi_copy``, validated before any
+CUDA call.
+
+Offsets and extents are in **texture order and texels**: ``(x, y, z)`` where x is
+the width. For layered and cubemap images z is the layer (face) index, so a copy of
+layers 2..3 is ``dst_offset=(0, 0, 2), extent=(w, h, 2)``; a 1D layered image is
+addressed as ``(x, 1, layers)``. Host memory is a tightly packed (C-contiguous) NumPy
+array or buffer; device (USM) memory is a CuPy array or anything with
+``__cuda_array_interface__`` (row-contiguous, possibly pitched); image memory is an
+``ImageArray``, ``ImageMem`` or image_mem_handle.
+
+Validation (:func:`imagearray.copies.plan.plan_copy`) is plain Python, so it runs and
+is tested without a GPU; this module runs the plans, and keeps the fast path that
+replays them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from imagearray import _copy as _cy  # the Cython executor
+from imagearray._descriptor import ImageDescriptor
+from imagearray._device import (
+    call_on_device,
+    device_info,
+    get_device,
+    get_stream,
+    record_event,
+    stream_device,
+)
+from imagearray.copies.endpoints import endpoint
+from imagearray.copies.hostmem import is_prepared, note_copy
+from imagearray.copies.plan import DEVICE, HOST, IMAGE, KIND_CODE, CopyPlan, plan_copy
+from imagearray.memory import ImageView
+
+__all__ = ["copy", "execute"]
+
+
+def copy(
+    src: Any,
+    dst: Any,
+    *,
+    desc: ImageDescriptor | None = None,
+    src_offset: Any = None,
+    dst_offset: Any = None,
+    extent: Any = None,
+    src_extent: Any = None,
+    dst_extent: Any = None,
+    host_extent: Any = None,
+    device_row_pitch: int | None = None,
+    stream: Any = None,
+):
+    """Copy between host memory, device (USM) memory and image memory.
+
+    Covers every overload of the spec's ``ext_oneapi_copy``: host↔image,
+    host↔USM (pitched), image↔image (also between two GPUs), image↔USM, each
+    whole or as a sub-region. Coordinates are texture order (x, y, z) in texels;
+    z is the layer/face index of layered and cubemap images.
+
+    Parameters
+    ----------
+    src, dst
+        NumPy array or buffer (host, tightly packed), CuPy array (device), or
+        ``ImageArray`` / ``ImageMem`` / image_mem_handle (image).
+    desc : ImageDescriptor, optional
+        The spec's Src/Dest/DeviceImgDesc: the device-side image. Default: the image's
+        own descriptor (or the one a CuPy array's shape implies).
+    src_offset, dst_offset : int or sequence of up to 3 ints, optional
+        Where the copied box starts in each memory (default 0).
+    extent : sequence of up to 3 ints, optional
+        The copied box (CopyExtent). Default: the host box when one is given, else
+        the whole image.
+    src_extent, dst_extent, host_extent : sequence of up to 3 ints, optional
+        The box of the host memory (SrcExtent / DestExtent / HostExtent); for
+        device-side memory they must not exceed the allocation.
+    device_row_pitch : int, optional
+        Bytes between rows of the device memory (default: the CuPy array's stride).
+    stream : cupy.cuda.Stream or int, optional
+        Default: CuPy's current stream. For a peer copy, a stream of either device.
+
+    Returns
+    -------
+    cupy.cuda.Event
+        Recorded on the stream after the copy: ``.synchronize()`` waits for it.
+
+    Raises
+    ------
+    CopyError
+        One of the spec's copy-failure scenarios (``.scenario``), or unusable memory.
+
+    Notes
+    -----
+    A whole copy (no keyword) between NumPy arrays, CuPy arrays and ImageArrays that
+    were copied between before reuses the plan validated then: only the image memory
+    still being alive, the current stream and prepared host memory are looked at
+    again. Refused copies are never remembered.
+
+    Examples
+    --------
+    >>> img = ia.empty((480, 640), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> host = numpy.zeros((480, 640, 4), numpy.uint8)
+    >>> ia.copy(host, img).synchronize()  # doctest: +SKIP
+    >>> part = numpy.zeros((32, 64, 4), numpy.uint8)
+    >>> ev = ia.copy(img, part, src_offset=(10, 20), extent=(64, 32))  # doctest: +SKIP
+    """
+    key = None
+    if (
+        stream is None
+        and desc is None
+        and src_offset is None
+        and dst_offset is None
+        and extent is None
+        and src_extent is None
+        and dst_extent is None
+        and host_extent is None
+        and device_row_pitch is None
+    ):
+        key = _fast_key(src, dst)
+        if key is not None:
+            hit = _FAST.get(key)
+            if hit is not None:
+                # Validated and planned before for these very values (see _FAST): only
+                # what can change between calls is looked at again.
+                plan, queue_device, host_sides = hit[0], hit[1], hit[2]
+                event = execute(plan, _current_stream(queue_device), queue_device)
+                for address, nbytes in host_sides:
+                    note_copy(address, nbytes, event)
+                return event
+
+    s = endpoint(src, "source")
+    d = endpoint(dst, "destination")
+    devices = [ep.device for ep in (s, d) if ep.kind != HOST]
+    args = dict(
+        desc=desc,
+        src_offset=src_offset,
+        dst_offset=dst_offset,
+        extent=extent,
+        src_extent=src_extent,
+        dst_extent=dst_extent,
+        host_extent=host_extent,
+        device_row_pitch=device_row_pitch,
+    )
+    # Every check that needs no device first, so that bad arguments are reported as
+    # such (not as a CUDA error, nor CUDAUnavailableError on a machine without GPU);
+    # the plan is made again below with the queue's device and pitch alignment.
+    plan_copy(s, d, queue_device=devices[-1] if devices else None, **args)
+    queue_device = get_device(devices[-1] if stream is None and devices else None)
+    # CuPy's current stream is per device: with stream=None, the queue device's.
+    handle = get_stream(stream, queue_device if stream is None else None)
+    if handle > 2:
+        queue_device = stream_device(handle)
+    plan = plan_copy(
+        s,
+        d,
+        queue_device=queue_device,
+        pitch_align=device_info("image_row_pitch_align", queue_device),
+        **args,
+    )
+    event = execute(plan, handle, queue_device)
+    # Prepared (registered) host memory makes the copy truly asynchronous: the
+    # registry keeps the event so that releasing the memory waits for it.
+    host_sides = tuple((ep.address, ep.nbytes) for ep in (s, d) if ep.kind == HOST)
+    for address, nbytes in host_sides:
+        note_copy(address, nbytes, event)
+    if key is not None:
+        if len(_FAST) >= _FAST_MAX:
+            _FAST.clear()
+        # The descriptors are held so that the ids in the key stay theirs.
+        _FAST[key] = (plan, queue_device, host_sides, s.desc, d.desc)
+    return event
+
+
+def execute(plan: CopyPlan, stream_handle: int, queue_device: int):
+    """Run a validated plan on ``stream_handle`` and return an event recorded after it."""
+    # With queue_device current in CuPy the driver's current context is that device's
+    # primary context, so the Cython layer never switches it behind CuPy's back.
+    return call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device)
+
+
+#: Image <-> host copies of at least this many bytes get the aligned split.
+_SPLIT_MIN_BYTES = 1 << 20
+
+
+def _head_bytes(plan: CopyPlan) -> int:
+    """Bytes at the start of each row to copy apart so that an image <-> host copy's
+    host rows start on 64 bytes, or 0 for one copy.
+
+    The copy engines move images (block-linear CUDA arrays) to and from host rows
+    that start off a 64-byte line at 85-89 % of the speed of aligned rows (measured
+    on the H100, tools/probes/hostmem_probe.py: NumPy's large arrays start 16 bytes
+    past a page). Copying the first ``64 - start % 64`` bytes of every row apart
+    (one narrow copy) lets the rest run aligned. Only when every row has the same
+    misalignment (a pitch of whole lines), the head is a multiple of 16 bytes (so of
+    every texel size) and the copy is large; only for prepared (page-locked) host
+    memory: the driver stages pageable memory through buffers of its own, and split
+    the H100 ran a pageable 8192^2 RGBA8 source 24 % slower than CuPy, a pageable
+    destination between 9 % slower and 23 % faster from run to run."""
+    kinds = (plan.src[0], plan.dst[0])
+    if set(kinds) != {KIND_CODE[HOST], KIND_CODE[IMAGE]}:
+        return 0
+    width, height, depth = plan.extent
+    if width * height * depth < _SPLIT_MIN_BYTES:
+        return 0
+    from_host = kinds[0] == KIND_CODE[HOST]
+    _, address, pitch, rows, x_bytes, y, z = plan.src if from_host else plan.dst
+    start = address + (z * rows + y) * pitch + x_bytes
+    misaligned = start % 64
+    head = 64 - misaligned
+    if misaligned == 0 or head % 16 or width < 4 * head:
+        return 0
+    if (height > 1 or depth > 1) and pitch % 64:
+        return 0
+    if not is_prepared(start, ((depth - 1) * rows + height - 1) * pitch + width):
+        return 0
+    return head
+
+
+def _shifted(side: tuple, head: int) -> tuple:
+    return side[:4] + (side[4] + head,) + side[5:]
+
+
+def _enqueue(plan: CopyPlan, stream_handle: int, queue_device: int):
+    if plan.is_peer:
+        _cy.memcpy3d_peer(
+            plan.src_device, plan.dst_device, stream_handle, plan.src, plan.dst, plan.extent
+        )
+    elif head := _head_bytes(plan):
+        width, height, depth = plan.extent
+        _cy.memcpy3d(
+            queue_device,
+            stream_handle,
+            _shifted(plan.src, head),
+            _shifted(plan.dst, head),
+            (width - head, height, depth),
+        )
+        _cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, (head, height, depth))
+    else:
+        _cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, plan.extent)
+    return record_event(stream_handle)
+
+
+_CUDA: Any = None  # cupy.cuda, imported on the first copy (importing imagearray does not)
+
+
+def _current_stream(device: int) -> int:
+    """``get_stream(None, device)``: CuPy's current stream of ``device``. A default
+    stream (0, 1, 2: the current context's) is taken as it is; any other, and a CuPy
+    failure, go through get_stream, which checks the stream's device."""
+    global _CUDA
+    cuda = _CUDA
+    if cuda is None:
+        import cupy
+
+        cuda = _CUDA = cupy.cuda
+    try:
+        handle = int(cuda.get_current_stream(device).ptr)
+    except Exception:
+        handle = -1
+    return handle if 0 <= handle <= 2 else get_stream(None, device)
+
+
+# ------------------------------------------------------------------ the fast path
+
+# copy(src, dst) without keywords between memories it has copied between before (a
+# frame loop, a benchmark) replays the plan made then, skipping endpoint(), both
+# plan_copy() calls and the device queries. A side's key holds every value its
+# Endpoint is made of: an equal key gives an equal Endpoint, and the plan is a pure
+# function of the two endpoints, the queue device (the memory's: devices[-1]) and
+# that device's pitch alignment (a constant). What can change between two calls is
+# still looked at on each: image memory still alive (else no key: the full path
+# raises ReleasedResourceError), CuPy's current stream of the device and the device
+# it belongs to (get_stream, for any but the default streams), prepared host memory
+# (note_copy). Only exact NumPy and CuPy arrays and ImageArrays have keys; refused
+# copies are never remembered. Keys hold values, never the user's arrays: equal
+# values on new memory (a pool's reused pointer) are the same copy.
+_FAST: dict[tuple, tuple] = {}
+_FAST_MAX = 256
+_KEYERS: dict[type, Any] = {}
+
+
+def _image_key(img: ImageView) -> tuple | None:
+    h = img._handle
+    if not h.alive:
+        return None
+    # The descriptor by id: the remembered entry holds the object, so the id stays its.
+    return (IMAGE, h.device, h.raw(), id(img._vdesc), img._origin)
+
+
+def _usm_key(arr: Any) -> tuple:
+    # What CuPy's __cuda_array_interface__ is made of, read without building it.
+    return (DEVICE, arr.data.ptr, arr.shape, arr.strides, arr.dtype, arr.device.id)
+
+
+def _host_key(arr: numpy.ndarray) -> tuple | None:
+    flags = arr.flags
+    if not flags.c_contiguous:
+        return None
+    return (HOST, arr.ctypes.data, arr.nbytes, flags.writeable)
+
+
+def _fast_key(src: Any, dst: Any) -> tuple | None:
+    keyers = _KEYERS or _init_keyers()
+    ks = keyers.get(type(src)) or _keyer_of(type(src))
+    kd = keyers.get(type(dst)) or _keyer_of(type(dst))
+    if ks is None or kd is None:
+        return None
+    s = ks(src)
+    if s is None:
+        return None
+    d = kd(dst)
+    if d is None:
+        return None
+    return (s, d)
+
+
+def _keyer_of(tp: type) -> Any:
+    """The keyer of an image view type (ImageArray, seen first here), remembered."""
+    if issubclass(tp, ImageView):
+        _KEYERS[tp] = _image_key
+        return _image_key
+    return None
+
+
+def _init_keyers() -> dict[type, Any]:
+    keyers: dict[type, Any] = {ImageView: _image_key, numpy.ndarray: _host_key}
+    try:
+        import cupy
+
+        keyers[cupy.ndarray] = _usm_key
+    except Exception:  # no usable CuPy: its arrays take the full path (which reports it)
+        pass
+    _KEYERS.update(keyers)
+    return _KEYERS

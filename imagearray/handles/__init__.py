@@ -1,0 +1,25 @@
+"""Sampled and unsampled image handles (spec: "Image handles"): the rules a handle must
+meet (``rules``, plain Python) and their creation over the Cython owners (``create``)."""
+
+from imagearray.handles.create import (
+    SampledImageHandle,
+    UnsampledImageHandle,
+    create_image,
+    destroy_image_handle,
+    live_handles,
+)
+from imagearray.handles.rules import ARRAY, LINEAR, MIPMAP, PITCH2D, HandlePlan, plan_handle
+
+__all__ = [
+    "ARRAY",
+    "LINEAR",
+    "MIPMAP",
+    "PITCH2D",
+    "HandlePlan",
+    "SampledImageHandle",
+    "UnsampledImageHandle",
+    "create_image",
+    "destroy_image_handle",
+    "live_handles",
+    "plan_handle",
+]

@@ -1,0 +1,22 @@
+"""The sampling engines (spec: "Reading and writing images" on the device side, run
+for the host): ``sample``, ``sample_cubemap``, ``fetch`` (``sample``), mip generation
+(``mipgen``), their kernels (``kernels``) and the per-memory cache of handles, plans
+and launches (``cache``). Functions of an ``ImageView``; ``ImageArray`` binds them."""
+
+from imagearray.sampling.cache import MemoryCache, cache_of, default_sampler, surface, texture
+from imagearray.sampling.engine import SamplePlan, fetch, kernel_kind, sample, sample_cubemap
+from imagearray.sampling.mipgen import generate_mipmaps
+
+__all__ = [
+    "MemoryCache",
+    "SamplePlan",
+    "cache_of",
+    "default_sampler",
+    "fetch",
+    "generate_mipmaps",
+    "kernel_kind",
+    "sample",
+    "sample_cubemap",
+    "surface",
+    "texture",
+]

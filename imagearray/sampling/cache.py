@@ -1,0 +1,101 @@
+"""The sampling engines' per-memory cache: the handles they made (textures per sampler,
+surfaces), the sample() plans of each view, and mip generation's launches and graph.
+
+One :class:`MemoryCache` per ``ImageMem`` (kept in its ``_cache`` slot), shared by
+every view of that memory; :meth:`MemoryCache.close` destroys the handles and drops
+the plans that name them, before the memory is freed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imagearray._sampler import Sampler
+from imagearray.handles import create_image
+from imagearray.memory import ImageView
+
+__all__ = ["MemoryCache", "cache_of", "default_sampler", "surface", "texture"]
+
+
+class MemoryCache:
+    """What the sampling engines keep for one image memory.
+
+    handles : (id(level handle), whole mipmap, sampler) or (id(level handle),
+        "surface") -> the handle made for it (replaced once destroyed)
+    plans : view key -> that view's sample() plans (see ``sampling.engine``)
+    mipgen : the default filter's launches, or None
+    mipgen_graph : (launches, CUDA graph or None) captured from them, or None
+    """
+
+    __slots__ = ("handles", "plans", "mipgen", "mipgen_graph")
+
+    def __init__(self) -> None:
+        self.handles: dict = {}
+        self.plans: dict = {}
+        self.mipgen: list | None = None
+        self.mipgen_graph: tuple | None = None
+
+    def close(self) -> None:
+        """Destroy every live handle and forget the plans and launches naming them."""
+        for plans in self.plans.values():
+            plans.clear()  # views still hold their dicts: leave them empty
+        self.plans.clear()
+        self.mipgen = self.mipgen_graph = None
+        handles = list(self.handles.values())
+        self.handles.clear()
+        for h in handles:
+            if h.alive:
+                h.destroy()
+
+    def __bool__(self) -> bool:
+        return bool(self.handles or self.plans or self.mipgen or self.mipgen_graph)
+
+
+def cache_of(view: ImageView) -> MemoryCache:
+    """The cache of ``view``'s memory (made on first use)."""
+    mem = view._mem
+    cache = mem._cache
+    if cache is None:
+        cache = mem._cache = MemoryCache()
+    return cache
+
+
+def _cached(view: ImageView, target: Any, key: Any, sampler: Any):
+    handles = cache_of(view).handles
+    h = handles.get(key)
+    if h is None or not h.alive:
+        h = handles[key] = create_image(target, sampler=sampler)
+    return h
+
+
+def texture(view: ImageView, sampler: Any):
+    """The cached :class:`SampledImageHandle` of ``view`` with ``sampler``: of the whole
+    mipmap for a whole mipmapped view, else of the level shown."""
+    target = view if view._whole_mipmap else view._handle
+    return _cached(view, target, (id(view._handle), view._whole_mipmap, sampler), sampler)
+
+
+def surface(view: ImageView):
+    """The cached :class:`UnsampledImageHandle` of the level ``view`` shows (of the whole
+    layered or cubemap array for layer and face views)."""
+    return _cached(view, view._handle, (id(view._handle), "surface"), None)
+
+
+def default_sampler(view: ImageView) -> Sampler:
+    """The sampler ``sample()`` uses without one: clamp-to-edge, linear filtering where
+    CUDA filters the channel type (nearest otherwise), unnormalized coordinates
+    (normalized for mipmaps and cubemaps, which CUDA samples only so). Made once per
+    view: sample() asks for it on every call."""
+    cached = view.__dict__.get("_dsampler")
+    if cached is None:
+        filterable = view._vdesc.channel_type.reads_as_float
+        t = view.descriptor.type
+        normalized = t.is_mipmapped or t.is_cubemap
+        cached = view._dsampler = Sampler(
+            "clamp_to_edge",
+            "normalized" if normalized else "unnormalized",
+            "linear" if filterable else "nearest",
+            mipmap_filtering="linear" if filterable else "nearest",
+            max_mipmap_level_clamp=float(view.levels - 1),
+        )
+    return cached

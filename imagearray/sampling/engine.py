@@ -1,0 +1,447 @@
+"""Sampling and fetching: ``sample``, ``sample_cubemap`` and ``fetch`` of an image view
+through the texture unit (textures) and surfaces, with their launch plans.
+
+Functions of an :class:`~imagearray.memory.ImageView` (``ImageArray`` binds them as
+its methods). Coordinates are texture order (x, y, z) on the last axis. The common
+``sample(coords[, sampler][, level=][, layer=int])`` call replays a
+:class:`SamplePlan` made on the first such call; anything else takes the general
+path, which converts the arguments (or raises).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy
+
+from imagearray._device import Scope, current_device
+from imagearray._enums import ImageType
+from imagearray._errors import ImageArrayValueError
+from imagearray._sampler import Sampler
+from imagearray.memory import ImageView
+from imagearray.sampling import kernels as k
+from imagearray.sampling.cache import cache_of, default_sampler, surface, texture
+
+__all__ = ["SamplePlan", "fetch", "kernel_kind", "sample", "sample_cubemap"]
+
+_LAYER_CONSTANTS: dict[tuple[int, int], Any] = {}
+
+
+def _layer_constant(device: int, value: int):
+    """A read-only one-element int32 device array holding ``value`` (kernels read the
+    layer of every point from it); made once per device and value and never freed
+    (no eviction: a launch still queued may read it), never written, so sharing it
+    between streams is safe. Only layers that exist are cached, so there are at most
+    as many as the largest layer count sampled."""
+    import cupy
+
+    arr = _LAYER_CONSTANTS.get((device, value))
+    if arr is None:
+        if not -(2**31) <= value < 2**31:
+            raise ImageArrayValueError(f"layer index {value} is out of the int32 range")
+        with cupy.cuda.Device(device):
+            arr = cupy.full((1,), value, dtype=cupy.int32)
+            cupy.cuda.Device().synchronize()  # filled before any stream reads it
+        _LAYER_CONSTANTS[(device, value)] = arr
+    return arr
+
+
+_MAX_PLANS = 16  # plans per view (samplers x level given or not); emptied when full
+_F32 = numpy.dtype(numpy.float32)
+
+
+class SamplePlan:
+    """What ``img.sample(coords, sampler[, level=])`` launches for one view, sampler
+    and level mode: the kernel function, the arguments fixed for them (texture,
+    layer) and the output's dtype and channel axis. Valid while its texture is alive
+    (the memory cache makes a new one after a destroy, and free() drops the plans).
+
+    :meth:`launch` checks what the general path would do differently for these
+    coordinates: anything but a C-contiguous float32 CuPy array on the image's
+    device, with the coordinate axis last (and 8-byte aligned for 2D), or another
+    device current, returns None and the general path runs (converting, or raising
+    its errors)."""
+
+    __slots__ = (
+        "sampler",
+        "tex",
+        "texobj",
+        "fn",
+        "fixed",
+        "level_fixed",
+        "level_given",
+        "layers",
+        "zero",
+        "ncomp",
+        "suffix",
+        "dtype",
+        "device",
+        "ndarray",
+        "empty",
+        "i64",
+    )
+
+    def launch(self, c: Any, level: Any, layer: int | None):
+        if type(c) is not self.ndarray or not c._c_contiguous or c.dtype != _F32:
+            return None
+        mp = c.data
+        shape = c.shape
+        ncomp = self.ncomp
+        if mp.device_id != self.device or not shape:
+            return None
+        if shape[-1] == ncomp:
+            pts = shape[:-1]
+        elif ncomp == 1:
+            pts = shape  # (...,) 1D coordinates: the general path adds the axis
+        else:
+            return None
+        if ncomp == 2 and mp.ptr & 7:
+            return None  # the general path copies to 8-byte aligned (x, y) pairs
+        if current_device() != self.device:
+            return None
+        head = self.fixed
+        if layer is not None:  # layer= an int, of a whole layered image
+            lay = _LAYER_CONSTANTS.get((self.device, layer)) if 0 <= layer < self.layers else None
+            if lay is None:
+                return None  # out of range (or not made yet): the general path
+            head += (lay, self.zero)
+        if self.level_given:
+            head += (numpy.float32(level or 0.0),)
+        else:
+            head += self.level_fixed
+        n = c.size // ncomp
+        out = self.empty(pts + self.suffix, self.dtype)
+        self.fn(((n + 255) >> 8 or 1,), (256,), head + (c, out, self.i64(n)))
+        return out
+
+
+def kernel_kind(view: ImageView) -> str:
+    t = view.descriptor.type
+    if t is ImageType.CUBEMAP_ARRAY:
+        return k.CUBEMAP_LAYERED
+    if t.is_cubemap:
+        return k.CUBEMAP
+    return k.LAYERED if t.is_layered else k.STANDARD
+
+
+def _run(kernel, n: int, args: tuple) -> None:
+    """Launch over ``n`` points on the current device and stream (callers are
+    inside ``Scope``)."""
+    kernel(*k.grid(n), args)
+
+
+def _points(coords: Any, name: str, dtype, ncomp: int):
+    import cupy
+
+    # inside Scope: the image's device is current
+    c = cupy.asarray(coords)
+    if ncomp == 1 and (c.ndim == 0 or c.shape[-1] != 1):
+        c = c[..., None]
+    if c.ndim == 0 or c.shape[-1] != ncomp:
+        raise ImageArrayValueError(
+            f"{name} must have {ncomp} component(s) on the last axis (texture order "
+            f"x, y, z), not shape {c.shape}"
+        )
+    return cupy.ascontiguousarray(c, dtype=dtype)
+
+
+def _layer_arg(view: ImageView, value: Any, points_shape: tuple, name: str, count: int):
+    """(int32 array, step) selecting a layer per point: a fixed view layer, or
+    ``value`` (an int or an array broadcast against the points)."""
+    import cupy
+
+    fixed = view._origin[2] if view._is_view() else None
+    if fixed is not None:
+        if value is not None:
+            raise ImageArrayValueError(f"this view already selects its {name}")
+        value = fixed
+    if value is None:
+        if count > 1:
+            raise ImageArrayValueError(
+                f"{name}= is required for this {view.image_type.value} image"
+            )
+        value = 0
+    if (
+        isinstance(value, (int, numpy.integer))
+        and not isinstance(value, bool)
+        and (0 <= value < max(count, 1))
+    ):
+        # One layer for every point: a cached one-element array, so a plain
+        # sample() allocates and uploads nothing besides its output.
+        return _layer_constant(view._handle.device, int(value)), 0
+    arr = cupy.asarray(value, dtype=cupy.int32)  # inside Scope: on the image's device
+    if arr.ndim == 0:
+        return arr.reshape(1), 0
+    return cupy.ascontiguousarray(cupy.broadcast_to(arr, points_shape)), 1
+
+
+def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy):
+    """Inside ``Scope(device, stream)``: every array is made, and the kernel runs, there."""
+    import cupy
+
+    if (dx is None) != (dy is None):
+        raise ImageArrayValueError("dx and dy are given together")
+    if level is not None and dx is not None:
+        raise ImageArrayValueError("give either level or dx/dy, not both")
+    sampler = default_sampler(view) if sampler is None else sampler
+    tex = texture(view, sampler)
+    ncomp = k.coord_count(kind, view._vdesc.dimensions)
+    c = _points(coords, "coords", cupy.float32, ncomp)
+    if ncomp == 2 and c.data.ptr % 8:
+        c = c.copy()  # the kernel reads (x, y) as one float2: 8-byte aligned
+    pts = c.shape[:-1]
+    n = math.prod(pts)
+    lay, step = _layer_arg(view, layer, pts, "layer", count)
+    vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
+    mode, gx, gy = k.PLAIN, c, c
+    if level is not None or view._whole_mipmap:
+        mode = k.LEVEL
+    if dx is not None:
+        mode = k.GRADIENT
+        gx = cupy.ascontiguousarray(
+            cupy.broadcast_to(_points(dx, "dx", cupy.float32, ncomp), c.shape)
+        )
+        gy = cupy.ascontiguousarray(
+            cupy.broadcast_to(_points(dy, "dy", cupy.float32, ncomp), c.shape)
+        )
+    out = cupy.empty(pts + ((view.channels,) if view.channels > 1 else ()), out_dtype)
+    kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode)
+    args = k.sample_args(
+        kind,
+        mode,
+        tex=tex,
+        layer=lay,
+        layer_step=numpy.int64(step),
+        level=numpy.float32(level or 0.0),
+        c=c,
+        dx=gx,
+        dy=gy,
+        out=out,
+        n=numpy.int64(n),
+    )
+    _run(kernel, n, args)
+    return out
+
+
+def _sample_plans(view: ImageView) -> dict:
+    """This view's sample() plans: (id(sampler), level is None) -> SamplePlan.
+    Kept with the memory's handles (one dict per view of it, shared by every
+    ImageArray showing that view) and emptied by free(), so a plan never keeps
+    a sampler or handle alive beyond the handle cache that already holds them."""
+    plans = view._splans
+    if plans is None:
+        cache = cache_of(view).plans
+        key = (id(view._handle), view._origin, view._whole_mipmap, view._vdesc)
+        plans = cache.get(key)
+        if plans is None:
+            plans = cache[key] = {}
+        view._splans = plans
+    return plans
+
+
+def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: bool):
+    """A SamplePlan for sample(coords, sampler[, level=][, layer=int]) with no
+    dx/dy or stream, or None where the general path must run: cubemaps, layered
+    images without a layer, layer= for others or for a layer view (all of which
+    raise there or convert the layer), another device current, a sampler that is
+    not an ia.Sampler."""
+    import cupy
+
+    kind = kernel_kind(view)
+    if kind not in (k.STANDARD, k.LAYERED) or not hasattr(cupy.ndarray, "_c_contiguous"):
+        return None
+    dev = view._handle.device
+    if current_device() != dev:  # or no usable device: the general path reports it
+        return None
+    sampler_ = default_sampler(view) if sampler is None else sampler
+    if type(sampler_) is not Sampler:
+        return None
+    layered = kind == k.LAYERED
+    if layer_given != (layered and not view._is_view()):
+        return None
+    # What the general path does first, in its order (and with its errors).
+    tex = texture(view, sampler_)
+    mode = k.LEVEL if level_given or view._whole_mipmap else k.PLAIN
+    vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
+    kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode)
+    u64, i64 = k.by_value_types()
+    fixed: tuple = (u64(int(tex)),)
+    if layered and not layer_given:  # a layer view: its layer, for every point
+        lay, step = _layer_arg(view, None, (), "layer", view.descriptor.num_layers)
+        fixed += (lay, i64(step))
+    level_fixed = (numpy.float32(0.0),) if mode == k.LEVEL and not level_given else ()
+    plan = SamplePlan()
+    plan.sampler = sampler
+    plan.tex = tex
+    plan.texobj = tex._obj
+    # The compiled function (RawKernel.kernel, on this device): calling it skips
+    # RawKernel's per-call device lookup.
+    plan.fn = getattr(kernel, "kernel", kernel)
+    plan.fixed = fixed
+    plan.level_fixed = level_fixed
+    plan.level_given = level_given
+    plan.layers = view.descriptor.num_layers if layer_given else 0
+    plan.zero = i64(0)
+    plan.ncomp = k.coord_count(kind, view._vdesc.dimensions)
+    plan.suffix = (view.channels,) if view.channels > 1 else ()
+    plan.dtype = out_dtype
+    plan.device = dev
+    plan.ndarray = cupy.ndarray
+    plan.empty = cupy.empty
+    plan.i64 = i64
+    return plan
+
+
+def sample(
+    view,
+    coords: Any,
+    sampler: Any = None,
+    *,
+    layer: Any = None,
+    level: float | None = None,
+    dx: Any = None,
+    dy: Any = None,
+    stream: Any = None,
+):
+    """Sample the image at ``coords`` through the texture unit.
+
+    Parameters
+    ----------
+    coords : array_like
+        Coordinates in **texture order** on the last axis: ``(..., 1)`` or
+        ``(...,)`` for 1D, ``(..., 2)`` as (x, y) for 2D, ``(..., 3)`` for 3D.
+        Unnormalized coordinates are in texels (texel centres at i + 0.5),
+        normalized ones in [0, 1].
+    sampler : Sampler, optional
+        Default: clamp-to-edge, linear filtering (nearest for integer channel
+        types, which CUDA cannot filter), unnormalized coordinates (normalized
+        for mipmaps).
+    layer : int or array_like, optional
+        For layered images (image arrays): the layer of each point (an int, or
+        an array broadcast against the points). A :meth:`layer` view samples its
+        own layer. Layers are never filtered across.
+    level : float, optional
+        Mip level to sample (mipmapped images; default 0).
+    dx, dy : array_like, optional
+        Gradients (same layout as ``coords``, or one vector for all points) that
+        select the mip level as the hardware would.
+    stream : optional
+        Default: CuPy's current stream.
+
+    Returns
+    -------
+    cupy.ndarray
+        Shape ``coords.shape[:-1]`` (+ ``(channels,)``), float32 for float and
+        normalized channel types, the storage type for integer ones.
+
+    Examples
+    --------
+    >>> img = ia.asimage(numpy.arange(16, dtype=numpy.float32).reshape(4, 4))  # doctest: +SKIP
+    >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
+    array([0.5], dtype=float32)
+    """
+    if dx is None and dy is None and stream is None and (layer is None or type(layer) is int):
+        # The common calls: a plan made on the first such call launches them with
+        # the checks that still depend on the arguments (see SamplePlan).
+        plans = view._splans
+        if plans is None:
+            plans = _sample_plans(view)
+        key = (id(sampler), level is None, layer is None)
+        plan = plans.get(key)
+        if plan is None or not plan.texobj.alive:
+            plan = _sample_plan(view, sampler, level is not None, layer is not None)
+            if plan is not None:
+                if len(plans) >= _MAX_PLANS:
+                    plans.clear()
+                plans[key] = plan  # the plan holds the sampler: its id stays unique
+        if plan is not None:
+            out = plan.launch(coords, level, layer)
+            if out is not None:
+                return out
+    kind = kernel_kind(view)
+    if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED):
+        raise ImageArrayValueError(
+            "cubemaps are sampled with a direction vector: use sample_cubemap()"
+        )
+    count = view.descriptor.num_layers
+    with Scope(view._handle.device, stream):  # argument arrays on the launch stream
+        return _sample(view, kind, coords, sampler, layer, count, level, dx, dy)
+
+
+def sample_cubemap(
+    view,
+    directions: Any,
+    sampler: Any = None,
+    *,
+    cube: Any = None,
+    level: float | None = None,
+    dx: Any = None,
+    dy: Any = None,
+    stream: Any = None,
+):
+    """Sample a cubemap along direction vectors ``(..., 3)`` (x, y, z from the
+    cube's centre; face selection per CUDA's cubemap table). ``cube`` picks the
+    cubemap of an array of cubemaps. The sampler's ``cubemap_filtering``
+    (disjointed or seamless) decides how filtering treats face edges."""
+    kind = kernel_kind(view)
+    if kind not in (k.CUBEMAP, k.CUBEMAP_LAYERED) or view._is_view():
+        raise ImageArrayValueError("sample_cubemap() needs a whole cubemap image")
+    count = view.descriptor.array_size if kind == k.CUBEMAP_LAYERED else 1
+    with Scope(view._handle.device, stream):  # argument arrays on the launch stream
+        return _sample(view, kind, directions, sampler, cube, count, level, dx, dy)
+
+
+def fetch(
+    view: ImageView, indices: Any, *, layer: Any = None, face: Any = None, stream: Any = None
+):
+    """Read texels at integer ``indices`` exactly as stored (no filtering, no
+    normalization), through a surface.
+
+    ``indices`` has texture order (x[, y[, z]]) on the last axis. For layered
+    images give ``layer`` (int or array broadcast against the points), for
+    cubemaps ``face`` (0..5, or 6 * cube + face for arrays of cubemaps); layer
+    and face views read their own. Indices outside the image read zero. Returns
+    a CuPy array of shape ``indices.shape[:-1]`` (+ ``(channels,)``) and this
+    image's dtype.
+    """
+    kind = kernel_kind(view)
+    if view._whole_mipmap:
+        raise ImageArrayValueError("fetch() reads one level: use img.mip(l).fetch(...)")
+    if layer is not None and face is not None:
+        raise ImageArrayValueError("give layer or face, not both")
+    with Scope(view._handle.device, stream):  # argument arrays on the launch stream
+        return _fetch(view, kind, indices, face if layer is None else layer)
+
+
+def _fetch(view: ImageView, kind: str, indices: Any, layer: Any):
+    """Inside ``Scope(device, stream)``: every array is made, and the kernel runs, there."""
+    import cupy
+
+    surf = surface(view)
+    ncomp = 2 if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else view._vdesc.dimensions
+    idx = _points(indices, "indices", cupy.int32, ncomp)
+    pts = idx.shape[:-1]
+    n = math.prod(pts)
+    level_desc = view._handle.desc if view._handle.desc is not None else view._vdesc
+    nl = level_desc.num_layers
+    name = "face" if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else "layer"
+    lay, step = _layer_arg(view, layer, pts, name, nl)
+    out = cupy.empty(pts + ((view.channels,) if view.channels > 1 else ()), view.dtype)
+    w, h, d = view._vdesc.extent
+    vt = k.fetch_types(view._vdesc.texel_size, view.channels)
+    kernel = k.fetch_kernel(kind, view._vdesc.dimensions, vt)
+    args = (
+        surf,
+        idx,
+        lay,
+        numpy.int32(step),
+        out,
+        numpy.int64(n),
+        numpy.int32(w),
+        numpy.int32(h),
+        numpy.int32(d),
+        numpy.int32(nl),
+    )
+    _run(kernel, n, args)
+    return out
