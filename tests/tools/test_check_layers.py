@@ -425,3 +425,15 @@ def test_runs_as_a_script(tmp_path):
         ),
     ]
     assert done.stderr == "check_layers: 2 problem(s)\n"
+
+
+def test_the_repository_keeps_its_layers():
+    # The real tree, with the real table of docs/design.md: no cycle, no upward import.
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(root / "tools" / "check_layers.py"), "--root", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith(": ok")
