@@ -24,10 +24,6 @@ from imagearray._errors import (
 __all__ = ["Aspect", "device_has", "device_info", "get_device", "get_stream", "is_available"]
 
 
-def _driver():
-    return _drv
-
-
 def _attr_id(name: str) -> int:
     from cuda.bindings import driver as cu
 
@@ -35,13 +31,13 @@ def _attr_id(name: str) -> int:
 
 
 def _attr(name: str, device: int) -> int:
-    return _driver().device_attribute(_attr_id(name), device)
+    return _drv.device_attribute(_attr_id(name), device)
 
 
 def is_available() -> bool:
     """True when a CUDA driver and at least one device are present (never raises)."""
     try:
-        return bool(_driver().is_available())
+        return bool(_drv.is_available())
     except ImportError:
         return False
 
@@ -82,7 +78,7 @@ def _cc_at_least(major: int, *names: str):
 
 
 def _driver_at_least(version: int):
-    return lambda dev: sys.platform.startswith("linux") and _driver().driver_version() >= version
+    return lambda dev: sys.platform.startswith("linux") and _drv.driver_version() >= version
 
 
 # Each aspect is answered from the attribute that bounds the CUDA feature behind it.
@@ -148,7 +144,7 @@ def get_device(device: Any = None) -> int:
                 "device must be None, an int or a cupy.cuda.Device, not "
                 f"{device!r} of type {type(device).__name__}"
             )
-    drv = _driver()
+    drv = _drv
     drv.init()
     if dev is None:
         import cupy
@@ -208,7 +204,7 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
         raise ImageArrayValueError(f"stream handle {handle} is not a 64-bit CUstream")
     # 0, 1 (cudaStreamLegacy) and 2 (cudaStreamPerThread) are the current context's.
     if device is not None and handle > 2:
-        sdev = _driver().stream_device(handle)
+        sdev = _drv.stream_device(handle)
         if sdev != device:
             raise DeviceMismatchError(f"stream belongs to device {sdev}, the operation to {device}")
     return handle
@@ -327,7 +323,7 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
         raise ImageArrayTypeError(f"unknown device_info key {name!r}; allowed: {', '.join(keys)}")
     dev = get_device(device)
     wanted = keys if name is None else [name]
-    drv = _driver()
+    drv = _drv
     out: dict[str, Any] = {}
     for key in wanted:
         if key == "mipmap_max_anisotropy":
@@ -462,7 +458,7 @@ class Scope:
 
 def stream_device(handle: int) -> int:
     """The device a raw stream handle (> 2) belongs to."""
-    return int(_driver().stream_device(handle))
+    return int(_drv.stream_device(handle))
 
 
 _CUDA: Any = None  # cupy.cuda, imported on the first event (importing imagearray does not)
@@ -478,5 +474,5 @@ def record_event(stream_handle: int) -> Any:
 
         cuda = _CUDA = cupy.cuda
     event = cuda.Event(block=False, disable_timing=True)
-    _driver().record_event(event.ptr, stream_handle)
+    _drv.record_event(event.ptr, stream_handle)
     return event
