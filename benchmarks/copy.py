@@ -33,7 +33,7 @@ def run() -> list[Row]:
     dev = cupy.asarray(host)
     dev_out = cupy.empty_like(dev)
 
-    img = ia.empty((h, w), numpy.uint8, 4, normalized=True)
+    img = ia.empty((h, w, 4), numpy.uint8, 4, normalized=True)
     ch = texture.ChannelFormatDescriptor(8, 8, 8, 8, runtime.cudaChannelFormatKindUnsigned)
     cuarr = texture.CUDAarray(ch, w, h)
     # CUDAarray.copy_from/copy_to want (height, channels * width) for a 2D array.

@@ -128,7 +128,7 @@ def run() -> list[Row]:
     lin = _host_set(LINEAR_SHAPE, lin_src)
     img_host = _host_set(img_src.shape, img_src)
     dev = cupy.asarray(lin_src)
-    img = ia.empty((IMAGE_SIZE, IMAGE_SIZE), numpy.uint8, 4, normalized=True)
+    img = ia.empty((IMAGE_SIZE, IMAGE_SIZE, 4), numpy.uint8, 4, normalized=True)
 
     cases = [
         ("512 MiB host -> cupy array", lin, lambda h: ia.copy(h, dev)),

@@ -96,9 +96,7 @@ def run() -> list[Row]:
         shape = (size, size) + ((channels,) if channels > 1 else ())
         data = cupy.random.RandomState(0).randint(0, 256, shape, dtype=numpy.int32)
         data = data.astype(dtype)
-        img = ia.empty(
-            (size, size), dtype, channels, levels=levels, normalized=dtype == numpy.uint8
-        )
+        img = ia.empty(shape, dtype, channels, levels=levels, normalized=dtype == numpy.uint8)
         img.mip(0).set(data)
         nbytes = data.nbytes
         case = _case(size, dtype, channels)

@@ -27,6 +27,7 @@ from imagearray._errors import (
     InvalidDescriptorError,
     PreparedMemoryLeakWarning,
     ReleasedResourceError,
+    SamplingWarning,
 )
 from imagearray._include import get_include, header_hash, kernel_preamble
 from imagearray._sampler import (
@@ -36,7 +37,18 @@ from imagearray._sampler import (
     FilteringMode,
     Sampler,
 )
-from imagearray.array import ImageArray, asimage, empty, zeros
+from imagearray.array import (
+    ImageArray,
+    asimage,
+    empty,
+    empty_like,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
 from imagearray.copies import (
     copy,
     prepare_for_device_copy,
@@ -116,6 +128,7 @@ __all__ = [
     "HostMemoryNotPreparedError",
     "HostMemoryOverlapError",
     "PreparedMemoryLeakWarning",
+    "SamplingWarning",
     "prepare_for_device_copy",
     "prepared_for_device_copy",
     "prepared_host_ranges",
@@ -159,12 +172,18 @@ __all__ = [
     "get_device",
     "get_stream",
     "empty",
+    "empty_like",
     "free_image_mem",
+    "full",
+    "full_like",
     "get_image_channel_type",
     "get_image_num_channels",
     "get_image_range",
     "get_mip_level_mem_handle",
     "is_available",
+    "ones",
+    "ones_like",
     "pitched_alloc_device",
     "zeros",
+    "zeros_like",
 ]

@@ -12,7 +12,7 @@ import numpy
 
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 
-__all__ = ["coerce_enum", "coerce_int"]
+__all__ = ["check_cast", "coerce_enum", "coerce_int"]
 
 _E = TypeVar("_E", bound=enum.Enum)
 
@@ -56,3 +56,39 @@ def coerce_int(
     if minimum is not None and result < minimum:
         raise error(f"{name} must be >= {minimum}, got {name}={result}")
     return result
+
+
+def check_cast(value: Any, dtype: Any) -> None:
+    """The one casting rule of writes into an image (``set``, ``fill``, ``img[k] = v``,
+    ``asimage(..., dtype=)`` and ``astype`` keep their own: those are explicit casts).
+
+    Arrays and NumPy scalars: ``numpy.can_cast(value.dtype, dtype, "same_kind")``
+    (so float data into an integer image is refused). Python scalars by kind: bools
+    anywhere, ints where they fit the dtype, floats into float images only. Raises
+    ``ImageArrayTypeError`` (or ``ImageArrayValueError`` for an int that does not fit)
+    naming both types."""
+    dtype = numpy.dtype(dtype)
+    if isinstance(value, (bool, numpy.bool_)):
+        return
+    if isinstance(value, int):
+        if dtype.kind in "iu":
+            info = numpy.iinfo(dtype)
+            if not info.min <= value <= info.max:
+                raise ImageArrayValueError(
+                    f"{value} does not fit in a {dtype} image ({info.min}..{info.max})"
+                )
+        return
+    src = getattr(value, "dtype", None)
+    if src is None:
+        if isinstance(value, float):
+            src = numpy.dtype(numpy.float64) if dtype.kind != "f" else dtype
+        elif isinstance(value, complex):
+            src = numpy.dtype(numpy.complex128)
+        else:
+            return  # sequences: the caller makes an array of them and asks again
+    if not numpy.can_cast(src, dtype, "same_kind"):
+        raise ImageArrayTypeError(
+            f"cannot write {src} data into a {dtype} image (casting rule: "
+            f"numpy.can_cast(..., 'same_kind')); convert it first, e.g. "
+            f"a.round().astype(numpy.{dtype})"
+        )

@@ -15,6 +15,7 @@ __all__ = [
     "ImageArrayTypeError",
     "ImageArrayIndexError",
     "HeadersNotFoundError",
+    "SamplingWarning",
 ]
 
 
@@ -130,3 +131,9 @@ class HostMemoryAlreadyReleasedError(HostMemoryNotPreparedError, ReleasedResourc
 
 class PreparedMemoryLeakWarning(UserWarning):
     """Host memory was still prepared (page-locked) when the interpreter exited."""
+
+
+class SamplingWarning(UserWarning):
+    """A sample() call reads other numbers than a user might expect (e.g. an integer
+    image sampled nearest because CUDA does not filter integer textures). Silence it
+    by saying what you want (an explicit sampler), or with ``warnings.filterwarnings``."""

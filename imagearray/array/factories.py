@@ -1,5 +1,12 @@
-"""Making images: ``empty``, ``zeros`` and ``asimage`` (NumPy order shapes; layers
-and channels are keywords, as for the descriptor)."""
+"""Making images: ``empty``, ``zeros``, ``ones``, ``full``, the ``*_like`` family and
+``asimage``.
+
+One shape rule for all of them: a shape is what ``img.shape`` gives, in NumPy order
+``[layers or faces,] [depth,] [height,] width[, channels]`` — the leading axis is
+layers when ``layered`` (faces when ``cubemap``; 6 * cubemaps when both), the last is
+channels when there is more than one (see :func:`split_shape` for how a missing
+``channels=`` is read). So ``ia.empty(img.shape, img.dtype, channels=img.channels)``
+has ``img.shape``, and ``ia.empty_like(img)`` is the same image type too."""
 
 from __future__ import annotations
 
@@ -13,10 +20,21 @@ from imagearray._descriptor import ImageDescriptor
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.array.image_array import ImageArray
-from imagearray.copies import DEVICE
-from imagearray.memory import ImageMem
 
-__all__ = ["asimage", "empty", "zeros"]
+__all__ = [
+    "asimage",
+    "empty",
+    "empty_like",
+    "full",
+    "full_like",
+    "ones",
+    "ones_like",
+    "split_shape",
+    "zeros",
+    "zeros_like",
+]
+
+_MEMORY = ("array", "linear")
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -43,132 +61,20 @@ def _as_shape(shape: Any) -> tuple:
         ) from None
 
 
-def _make_desc(shape, dtype, channels, layers, cubemap, levels, normalized) -> ImageDescriptor:
-    shape = _as_shape(shape)
-    levels = coerce_int("levels", levels, None)  # the range is checked by verify()
-    if _as_bool("cubemap", cubemap):
-        if layers is not None:
-            t = ImageType.CUBEMAP_ARRAY
-            if levels > 1:
-                raise ImageArrayValueError("CUDA has no mipmapped arrays of cubemaps")
-        else:
-            t = ImageType.MIPMAP_CUBEMAP if levels > 1 else ImageType.CUBEMAP
-    elif layers is not None:
-        t = ImageType.MIPMAP_ARRAY if levels > 1 else ImageType.ARRAY
-    else:
-        t = ImageType.MIPMAP if levels > 1 else ImageType.STANDARD
-    array_size = layers if layers is not None else (6 if cubemap else 1)
-    return ImageDescriptor.from_shape(
-        shape,
-        dtype,
-        channels,
-        image_type=t,
-        num_levels=levels,
-        array_size=array_size,
-        normalized=normalized,
-    )
+def split_shape(
+    shape: tuple[int, ...], channels: int | None, layered: bool, cubemap: bool
+) -> tuple[tuple[int, ...], int, int | None]:
+    """``(spatial shape, channels, layers)`` of a full NumPy-order image shape.
 
-
-def empty(
-    shape,
-    dtype: Any = numpy.float32,
-    channels: int = 1,
-    *,
-    layers: int | None = None,
-    cubemap: bool = False,
-    levels: int = 1,
-    normalized: bool = False,
-    device: Any = None,
-) -> ImageArray:
-    """A new uninitialised image.
-
-    Parameters
-    ----------
-    shape : int or tuple of int
-        Spatial shape in NumPy order: ``(width,)``, ``(height, width)`` or
-        ``(depth, height, width)``; for cubemaps the face ``(size, size)``. Layers
-        and channels are not part of it.
-    dtype : int8/16/32, uint8/16/32, float16 or float32
-    channels : 1, 2 or 4
-    layers : int, optional
-        Make a layered image (image array) of this many layers; with ``cubemap``, the
-        number of cubemaps.
-    cubemap : bool
-        Make a cubemap (6 faces).
-    levels : int
-        Mip levels (> 1 makes a mipmapped image).
-    normalized : bool
-        8/16-bit integers read as normalized floats (unorm/snorm) when sampled.
-    device : int or cupy.cuda.Device, optional
-
-    Examples
-    --------
-    >>> img = ia.empty((480, 640), numpy.uint8, channels=4)  # doctest: +SKIP
-    >>> img.shape  # doctest: +SKIP
-    (480, 640, 4)
-    """
-    desc = _make_desc(shape, dtype, channels, layers, cubemap, levels, normalized)
-    return ImageArray.from_mem(ImageMem(desc, device))
-
-
-def zeros(shape, dtype: Any = numpy.float32, channels: int = 1, **kwargs: Any) -> ImageArray:
-    """Like :func:`empty`, with every level, layer and texel set to zero."""
-    import cupy
-
-    img = empty(shape, dtype, channels, **kwargs)
-    with cupy.cuda.Device(img._handle.device):
-        for level in range(img.levels):
-            view = img.mip(level) if img.levels > 1 else img
-            buf = cupy.zeros(view.shape, dtype=view.dtype)
-            view._region(*view._whole(), buf, DEVICE, True, None)
-    return img
-
-
-def asimage(
-    a: Any,
-    *,
-    channels: int = 1,
-    layered: bool = False,
-    cubemap: bool = False,
-    normalized: bool = False,
-    device: Any = None,
-    stream: Any = None,
-) -> ImageArray:
-    """An image holding a copy of ``a`` (NumPy or CuPy array).
-
-    ``a``'s axes, in NumPy order: ``[layers or faces,] [depth,] [height,] width[,
-    channels]`` — the leading axis is layers when ``layered`` (faces when
-    ``cubemap``, a multiple of 6 for arrays of cubemaps when both), the last axis
-    is channels when ``channels > 1``.
-
-    Examples
-    --------
-    >>> img = ia.asimage(numpy.zeros((480, 640, 4), numpy.uint8), channels=4)  # doctest: +SKIP
-    """
-    if isinstance(a, ImageArray):
-        return a
-    channels = coerce_int("channels", channels, None)  # 1, 2 or 4: checked by from_shape
-    layered = _as_bool("layered", layered)
-    cubemap = _as_bool("cubemap", cubemap)
-    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-        try:
-            a = numpy.asarray(a)
-        except Exception as exc:  # e.g. ragged nested sequences
-            raise ImageArrayValueError(
-                f"cannot make an array of the {type(a).__name__} given: {exc}"
-            ) from None
-    try:
-        shape = tuple(operator.index(n) for n in a.shape)
-    except Exception:
-        raise ImageArrayTypeError(
-            f"a.shape must be a tuple of ints, got {getattr(a, 'shape', None)!r}"
-        ) from None
-    if channels > 1:
-        if not shape or shape[-1] != channels:
-            raise ImageArrayValueError(
-                f"channels={channels} but the last axis of shape {shape} is not {channels}"
-            )
-        shape = shape[:-1]
+    The leading axis is layers (``layered``) or faces (``cubemap``). With ``channels``
+    given (1, 2 or 4) the last axis must be it when it is > 1. Without, the rule is:
+    the last axis is channels when the image would otherwise have too many axes (a
+    4-axis volume, a 3-axis layered or cubemap image); one or two axes are never
+    channels; and three axes whose last is 1, 2 or 4 — ``(480, 640, 4)``: a 2D RGBA
+    image or a volume 4 texels wide — are refused as ambiguous, never guessed."""
+    shape = tuple(coerce_int(f"shape[{i}]", n, None) for i, n in enumerate(shape))
+    if channels is not None:
+        channels = coerce_int("channels", channels, None)  # 1, 2 or 4: from_shape checks
     layers = None
     if cubemap or layered:
         if not shape:
@@ -183,17 +89,280 @@ def asimage(
                 raise ImageArrayValueError(f"a cubemap needs 6 faces on the first axis, not {n}")
         else:
             layers = n
+    max_axes = 2 if (cubemap or layered) else 3
+    if channels is None:
+        if len(shape) > max_axes:
+            channels = shape[-1]
+        elif len(shape) == 3 and shape[-1] in (1, 2, 4):
+            raise ImageArrayValueError(
+                f"shape {shape} could be a 2D image of {shape[-1]} channels or a 3D image "
+                f"{shape[-1]} texels wide: pass channels={shape[-1]} or channels=1"
+            )
+        else:
+            channels = 1
+    if channels > 1 or len(shape) > max_axes:
+        if not shape or shape[-1] != channels:
+            raise ImageArrayValueError(
+                f"channels={channels} but the last axis of shape {shape} is not {channels}"
+            )
+        shape = shape[:-1]
+    return shape, channels, layers
+
+
+def _make_desc(shape, dtype, channels, layered, cubemap, levels, normalized) -> ImageDescriptor:
+    shape = _as_shape(shape)
+    levels = coerce_int("levels", levels, None)  # the range is checked by verify()
+    layered = _as_bool("layered", layered)
+    cubemap = _as_bool("cubemap", cubemap)
+    spatial, channels, layers = split_shape(shape, channels, layered, cubemap)
+    if cubemap:
+        if layered:
+            t = ImageType.CUBEMAP_ARRAY
+            if levels > 1:
+                raise ImageArrayValueError("CUDA has no mipmapped arrays of cubemaps")
+        else:
+            t = ImageType.MIPMAP_CUBEMAP if levels > 1 else ImageType.CUBEMAP
+    elif layered:
+        t = ImageType.MIPMAP_ARRAY if levels > 1 else ImageType.ARRAY
+    else:
+        t = ImageType.MIPMAP if levels > 1 else ImageType.STANDARD
+    array_size = layers if layers is not None else (6 if cubemap else 1)
+    try:
+        return ImageDescriptor.from_shape(
+            spatial,
+            dtype,
+            channels,
+            image_type=t,
+            num_levels=levels,
+            array_size=array_size,
+            normalized=normalized,
+        )
+    except ImageArrayTypeError as exc:
+        if "dtype" in str(exc):
+            raise ImageArrayTypeError(
+                f"{exc}. asimage(a, dtype=numpy.float32) (or another allowed dtype) converts"
+            ) from None
+        raise
+
+
+def _as_memory(memory: Any) -> str:
+    if memory not in _MEMORY:
+        raise ImageArrayValueError(f"memory must be 'array' or 'linear', not {memory!r}")
+    return memory
+
+
+def empty(
+    shape: int | tuple[int, ...],
+    dtype: Any = numpy.float32,
+    channels: int | None = None,
+    *,
+    layered: bool = False,
+    cubemap: bool = False,
+    levels: int = 1,
+    normalized: bool = False,
+    memory: str = "array",
+    device: Any = None,
+) -> ImageArray:
+    """A new uninitialised image.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The image's NumPy shape, as ``img.shape`` gives it: ``[layers or faces,]
+        [depth,] [height,] width[, channels]`` (see :func:`split_shape`).
+    dtype : int8/16/32, uint8/16/32, float16 or float32
+    channels : 1, 2 or 4, optional
+        Given: the last axis must be it (when > 1). Left out: read from the shape
+        (a 3-axis shape ending in 1, 2 or 4 is ambiguous and refused).
+    layered : bool
+        The leading axis is layers (an image array); with ``cubemap``, 6 * cubemaps.
+    cubemap : bool
+        The leading axis is the 6 faces of a cubemap.
+    levels : int
+        Mip levels (> 1 makes a mipmapped image).
+    normalized : bool
+        8/16-bit integers read as normalized floats (unorm/snorm) when sampled.
+    memory : "array" or "linear"
+        A CUDA array (default; any image type), or linear memory (1D, or 2D
+        pitched): a CuPy array that CUDA samples in place, whose slices are CuPy
+        views and which CuPy, torch and JAX see through ``__cuda_array_interface__``
+        and DLPack.
+    device : int or cupy.cuda.Device, optional
+
+    Examples
+    --------
+    >>> img = ia.empty((480, 640, 4), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> img.shape  # doctest: +SKIP
+    (480, 640, 4)
+    """
+    desc = _make_desc(shape, dtype, channels, layered, cubemap, levels, normalized)
+    return ImageArray._new(desc, _as_memory(memory), device)
+
+
+def full(
+    shape: int | tuple[int, ...],
+    fill_value: Any,
+    dtype: Any = numpy.float32,
+    channels: int | None = None,
+    **kwargs: Any,
+) -> ImageArray:
+    """Like :func:`empty`, with every level, layer and texel set to ``fill_value``
+    (cast by the rule of ``ImageArray.__setitem__``)."""
+    img = empty(shape, dtype, channels, **kwargs)
+    _fill_all(img, fill_value)
+    return img
+
+
+def zeros(
+    shape: int | tuple[int, ...],
+    dtype: Any = numpy.float32,
+    channels: int | None = None,
+    **kwargs: Any,
+) -> ImageArray:
+    """Like :func:`empty`, with every level, layer and texel set to zero."""
+    return full(shape, 0, dtype, channels, **kwargs)
+
+
+def ones(
+    shape: int | tuple[int, ...],
+    dtype: Any = numpy.float32,
+    channels: int | None = None,
+    **kwargs: Any,
+) -> ImageArray:
+    """Like :func:`empty`, with every level, layer and texel set to one."""
+    return full(shape, 1, dtype, channels, **kwargs)
+
+
+def _fill_all(img: ImageArray, value: Any) -> None:
+    for view in img._levels():
+        view.fill(value)
+
+
+def empty_like(
+    a: Any, dtype: Any = None, *, memory: str | None = None, device: Any = None
+) -> ImageArray:
+    """A new uninitialised image like ``a``: for an ``ImageArray``, the same image type,
+    levels, layers, channels, normalization, backing and device (of what ``a`` shows:
+    a layer view gives a 2D image); for a NumPy or CuPy array, ``empty(a.shape,
+    dtype or a.dtype)`` (its device for a CuPy array). ``dtype``, ``memory`` and
+    ``device`` override."""
+    if isinstance(a, ImageArray):
+        desc = a._like_desc(dtype)
+        dev = a._handle.device if device is None else device
+        return ImageArray._new(desc, _as_memory(memory or a.memory), dev)
+    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+        a = numpy.asarray(a)
     if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
         device = a.device.id
-    # empty() checks the arguments, then the device, before allocating anything.
-    img = empty(
-        shape,
-        a.dtype,
-        channels,
-        layers=layers,
-        cubemap=cubemap,
-        normalized=normalized,
-        device=device,
+    return empty(
+        a.shape, a.dtype if dtype is None else dtype, memory=memory or "array", device=device
     )
-    img._write(*img._whole(), a, stream)
+
+
+def full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> ImageArray:
+    """Like :func:`empty_like`, every level, layer and texel set to ``fill_value``."""
+    img = empty_like(a, dtype, **kwargs)
+    _fill_all(img, fill_value)
+    return img
+
+
+def zeros_like(a: Any, dtype: Any = None, **kwargs: Any) -> ImageArray:
+    """Like :func:`empty_like`, set to zero."""
+    return full_like(a, 0, dtype, **kwargs)
+
+
+def ones_like(a: Any, dtype: Any = None, **kwargs: Any) -> ImageArray:
+    """Like :func:`empty_like`, set to one."""
+    return full_like(a, 1, dtype, **kwargs)
+
+
+def asimage(
+    a: Any,
+    dtype: Any = None,
+    *,
+    channels: int | None = None,
+    layered: bool = False,
+    cubemap: bool = False,
+    normalized: bool = False,
+    copy: bool = True,
+    memory: str | None = None,
+    device: Any = None,
+    stream: Any = None,
+) -> ImageArray:
+    """An image of the data of ``a`` (a NumPy or CuPy array, or an ``ImageArray``).
+
+    ``a``'s shape follows the rule of :func:`empty` (``[layers or faces,] [depth,]
+    [height,] width[, channels]``).
+
+    - ``copy=True`` (default): the data is copied into new image memory, a CUDA array
+      unless ``memory="linear"``; ``dtype`` converts it first (as ``astype`` does),
+      so ``asimage(numpy.random.rand(64, 64), numpy.float32)`` works.
+    - ``copy=False``: ``a`` must be a CuPy array holding a 1D image, or a 2D one whose
+      rows may be padded (a pitch); the image *is* its memory (no copy): writes through
+      either are seen by both, and CUDA samples it in place. Where CUDA cannot (the
+      device's pitch or address alignment, its linear-texture limits, a layout that is
+      not row-contiguous) the error names the constraint; ``copy=True`` is the way.
+
+    An ``ImageArray`` is returned as it is (converted when ``dtype`` or ``memory``
+    differ).
+
+    Examples
+    --------
+    >>> img = ia.asimage(numpy.zeros((480, 640, 4), numpy.uint8), channels=4)  # doctest: +SKIP
+    >>> a = cupy.zeros((4096, 4096), cupy.float32)  # doctest: +SKIP
+    >>> img = ia.asimage(a, copy=False)  # doctest: +SKIP
+    >>> img.sample(coords)  # doctest: +SKIP
+    """
+    copy = _as_bool("copy", copy)
+    if memory is None:
+        memory = "array" if copy else "linear"
+    memory = _as_memory(memory)
+    if isinstance(a, ImageArray):
+        if (dtype is None or numpy.dtype(dtype) == a.dtype) and memory == a.memory:
+            return a
+        out = empty_like(a, dtype, memory=memory)
+        for src, dst in zip(a._levels(), out._levels()):
+            dst.set(src.to_cupy().astype(dst.dtype, copy=False))
+        return out
+    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+        try:
+            a = numpy.asarray(a)
+        except Exception as exc:  # e.g. ragged nested sequences
+            raise ImageArrayValueError(
+                f"cannot make an array of the {type(a).__name__} given: {exc}"
+            ) from None
+    try:
+        shape = tuple(operator.index(n) for n in a.shape)
+    except Exception:
+        raise ImageArrayTypeError(
+            f"a.shape must be a tuple of ints, got {getattr(a, 'shape', None)!r}"
+        ) from None
+    if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
+        device = a.device.id
+    target = a.dtype if dtype is None else dtype
+    if not copy:
+        if memory != "linear":
+            raise ImageArrayValueError(
+                "copy=False wraps existing memory, which only linear images can: "
+                "memory='linear' (or leave memory out)"
+            )
+        if not hasattr(a, "__cuda_array_interface__") or not hasattr(a, "data"):
+            raise ImageArrayTypeError(
+                f"copy=False wraps a CuPy array's memory, not a {type(a).__name__}: "
+                "copy=True copies it"
+            )
+        if numpy.dtype(target) != a.dtype:
+            raise ImageArrayValueError(
+                f"copy=False cannot convert {a.dtype} to {numpy.dtype(target)}: copy=True can"
+            )
+    desc = _make_desc(shape, target, channels, layered, cubemap, 1, normalized)
+    if not copy:
+        return ImageArray._wrap_linear(a, desc, device)
+    # empty's checks ran above: the arguments, then the device, before allocating
+    img = ImageArray._new(desc, memory, device)
+    data = a if dtype is None else a.astype(desc.dtype, copy=False)
+    if memory == "linear":
+        img[...] = data
+    else:
+        img._write(*img._whole(), data, stream)
     return img

@@ -9,17 +9,29 @@ generation are the engines of :mod:`imagearray.sampling`, bound as methods.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
+from imagearray._coerce import check_cast
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import Scope, get_stream
-from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
+from imagearray._device import Scope, get_device, get_stream
+from imagearray._enums import ImageType
+from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
 from imagearray.array.indexing import bbox, normalize, relative_key, result_shape
+from imagearray.array.protocols import ArrayProtocols, KernelArgHint
 from imagearray.copies import DEVICE, HOST, execute, note_copy, plan_region
+from imagearray.handles import check_usm
 from imagearray.interop import image_mem_from_external
-from imagearray.memory import ImageView
+from imagearray.memory import (
+    ImageMem,
+    ImageView,
+    LinearImageMem,
+    linear_layout,
+    pitched_alloc_device,
+)
 from imagearray.sampling import (
     default_sampler,
     fetch,
@@ -30,10 +42,13 @@ from imagearray.sampling import (
     texture,
 )
 
+if TYPE_CHECKING:
+    import cupy
+
 __all__ = ["ImageArray"]
 
 
-class ImageArray(ImageView):
+class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
     """Image memory on the GPU with ndarray-like attributes and indexing.
 
     Make one with :func:`empty`, :func:`zeros` or :func:`asimage`, not directly.
@@ -79,23 +94,44 @@ class ImageArray(ImageView):
 
     # ------------------------------------------------------------ attributes
     def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d image view")
         return self.shape[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+    @property
+    def memory(self) -> str:
+        """``"array"`` (a CUDA array: opaque, sampled and written through handles and
+        copies) or ``"linear"`` (a CuPy array: slices are CuPy views)."""
+        return "linear" if self._linear else "array"
 
     def __repr__(self) -> str:
         extra = ""
         if self.levels > 1:
             extra += f", level={self._level}/{self.levels}"
+        if self._linear:
+            extra += ", memory=linear"
+        if self._is_region:
+            extra += ", region"
         state = "" if self._handle.alive else ", freed"
         return (
             f"ImageArray(shape={self.shape}, dtype={self.dtype}, channels={self.channels}, "
             f"type={self.image_type.value}{extra}, device={self._handle.device}{state})"
         )
 
-    # ------------------------------------------------------------ views
+    # ------------------------------------------------------------ copies
     def _on(self, stream: Any) -> Scope:
         """This image's device current, and ``stream`` (default: that device's current
         CuPy stream) CuPy's current stream (see :class:`imagearray._device.Scope`)."""
         return Scope(self._handle.device, stream)
+
+    def _cupy_view(self) -> cupy.ndarray:
+        """The CuPy array of a linear-backed image (the image's own memory)."""
+        self._check_alive()
+        return self._mem.array
 
     def _region(self, lo, ext, buf, buf_kind: str, to_image: bool, stream) -> Any:
         """Copy the box ``lo``..``lo+ext`` (x, y, z) between this image and a tightly
@@ -112,6 +148,21 @@ class ImageArray(ImageView):
         with self._on(stream):
             return execute(plan, get_stream(None, dev), dev)
 
+    def _read_box(self, stream: Any = None) -> cupy.ndarray:
+        """This view's box (before ``_sel``) as a new CuPy array."""
+        import cupy
+
+        lo, ext = self._whole()
+        with self._on(stream):
+            buf = cupy.empty(self._box_shape(ext), dtype=self.dtype)
+            self._region(lo, ext, buf, DEVICE, False, stream)
+        return buf
+
+    def _select(self, buf: Any) -> Any:
+        for key in self._sel:
+            buf = buf[key]
+        return buf
+
     def get(
         self, stream: Any = None, out: numpy.ndarray | None = None, blocking: bool = True
     ) -> numpy.ndarray:
@@ -123,9 +174,7 @@ class ImageArray(ImageView):
         ``out`` only after synchronizing the stream. Into pageable memory the driver
         finishes the copy before returning either way.
         """
-        if out is None:
-            out = numpy.empty(self.shape, dtype=self.dtype)
-        elif (
+        if out is not None and (
             not isinstance(out, numpy.ndarray)
             or out.shape != self.shape
             or out.dtype != self.dtype
@@ -136,6 +185,14 @@ class ImageArray(ImageView):
                 f"out must be a writable C-contiguous numpy array of shape {self.shape} and "
                 f"dtype {self.dtype}"
             )
+        if self._linear or self._sel:
+            src = self.to_cupy(stream) if self._sel else self._cupy_view()
+            with self._on(stream):
+                return src.get(
+                    stream=get_stream(stream, self._handle.device), out=out, blocking=blocking
+                )
+        if out is None:
+            out = numpy.empty(self.shape, dtype=self.dtype)
         lo, ext = self._whole()
         ev = self._region(lo, ext, out, HOST, False, stream)
         note_copy(out.ctypes.data, out.nbytes, ev)
@@ -143,18 +200,27 @@ class ImageArray(ImageView):
             ev.synchronize()
         return out
 
-    def to_cupy(self, stream: Any = None):
-        """Copy the image to a new CuPy array (asynchronous on the stream)."""
+    def to_cupy(self, stream: Any = None) -> cupy.ndarray:
+        """Copy the image to a new C-contiguous CuPy array (asynchronous on the stream).
+        ``cupy.asarray(img)`` gives the same for CUDA-array images and the image's own
+        memory (no copy) for linear-backed ones."""
         import cupy
 
-        lo, ext = self._whole()
-        with self._on(stream):
-            out = cupy.empty(self.shape, dtype=self.dtype)
-            self._region(lo, ext, out, DEVICE, False, stream)
-        return out
+        if self._linear:
+            with self._on(stream):
+                return self._cupy_view().copy()
+        if self._sel:
+            buf = self._read_box(stream)
+            with self._on(stream):
+                return cupy.ascontiguousarray(self._select(buf))
+        return self._read_box(stream)
+
+    def _as_cupy(self) -> cupy.ndarray:
+        return self._cupy_view() if self._linear else self.to_cupy()
 
     def set(self, array: Any, stream: Any = None) -> None:
-        """Overwrite the whole image from a NumPy or CuPy array of exactly its shape.
+        """Overwrite the whole image from a NumPy or CuPy array of exactly its shape
+        (cast by the rule of :meth:`__setitem__`).
 
         From memory prepared with :func:`prepare_for_device_copy` the copy is
         asynchronous: do not modify the array until the stream is synchronized."""
@@ -162,23 +228,43 @@ class ImageArray(ImageView):
             raise ImageArrayValueError(
                 f"set() needs an array of shape {self.shape}, not {getattr(array, 'shape', None)}"
             )
-        self._write(*self._whole(), array, stream)
+        if self._linear or self._sel:
+            self._assign(Ellipsis, array, stream)
+        else:
+            self._write(*self._whole(), array, stream)
+
+    def fill(self, value: Any) -> None:
+        """Set every texel this view shows to the scalar ``value`` (cast by the rule of
+        :meth:`__setitem__`)."""
+        if not numpy.isscalar(value) and getattr(value, "ndim", None) != 0:
+            raise ImageArrayTypeError(f"fill() takes a scalar, not {type(value).__name__}")
+        self[...] = value
+
+    def _source(self, value: Any) -> tuple[Any, bool]:
+        """``value`` checked against the casting rule: (NumPy/CuPy array or Python
+        scalar, on the host)."""
+        import cupy
+
+        if isinstance(value, ImageArray):
+            value = value._as_cupy()
+        check_cast(value, self.dtype)
+        host = not isinstance(value, cupy.ndarray)
+        if host and not isinstance(value, numpy.ndarray) and not numpy.isscalar(value):
+            value = numpy.asarray(value)
+            check_cast(value, self.dtype)
+        return value, host
 
     def _as_source(self, value: Any, shape: tuple[int, ...]):
         """``value`` broadcast and cast to ``shape`` and this dtype, as a contiguous
         NumPy (host) or CuPy (device, this image's) array ready to copy."""
         import cupy
 
-        if isinstance(value, ImageArray):
-            value = value.to_cupy()
-        host = isinstance(value, numpy.ndarray) or numpy.isscalar(value)
+        value, host = self._source(value)
         xp = numpy if host else cupy
         with cupy.cuda.Device(self._handle.device):
             arr = xp.asarray(value)
             if not host and arr.device.id != self._handle.device:
                 arr = cupy.array(arr)  # peer copy by CuPy, then ours is local
-            if not numpy.can_cast(arr.dtype, self.dtype, "same_kind") and arr.ndim:
-                raise ImageArrayTypeError(f"cannot assign {arr.dtype} data to a {self.dtype} image")
             arr = xp.ascontiguousarray(xp.broadcast_to(arr.astype(self.dtype, copy=False), shape))
         return arr, HOST if host else DEVICE
 
@@ -191,33 +277,109 @@ class ImageArray(ImageView):
         if kind == HOST and not note_copy(arr.ctypes.data, arr.nbytes, ev):
             ev.synchronize()
 
+    def _assign(self, key: Any, value: Any, stream: Any = None) -> None:
+        """``self[key] = value`` where CuPy does the indexing: linear memory in place,
+        a view with ``_sel`` by reading, modifying and writing its box."""
+        value, host = self._source(value)
+        with self._on(stream):
+            value = _on_device(value, host)
+            if self._linear:
+                self._cupy_view()[key] = value
+                return
+            buf = self._read_box(stream)
+            self._select(buf)[key] = value
+        self._write(*self._whole(), buf, stream)
+
     # ------------------------------------------------------------ indexing
-    def __getitem__(self, key: Any):
+    def __getitem__(self, key: Any) -> Any:
+        """Basic indexing gives a view (an ImageArray on the same memory: writes go
+        to the image); advanced indexing, and a single texel, a CuPy array (a copy).
+        Linear-backed images give CuPy views of their memory."""
         import cupy
 
+        if self._linear:
+            return self._cupy_view()[key]
+        if self._sel:
+            return self._refine(key)
         norm = normalize(self, key)
-        if norm is None:
+        if norm is None:  # advanced indexing copies, as in NumPy
             return self.to_cupy()[key]
         expanded, per_axis = norm
         if any(n == 0 for *_, n, _ in per_axis):
             with cupy.cuda.Device(self._handle.device):
                 return cupy.empty(result_shape(self.shape, tuple(expanded)), dtype=self.dtype)
+        real = [k for k in expanded if k is not None]
+        if len(real) == self.ndim and all(p[4] for p in per_axis):
+            if self.channels == 1 or not isinstance(real[-1], slice):
+                return self._single_texel(expanded, per_axis)
+        if expanded[0] is not None and per_axis[0][4] and len(self._axes) > 1:
+            # an int on the layer, face or depth axis: that sub-image, then the rest
+            sub = self._leading(per_axis[0][0])
+            rest = tuple(expanded[1:])
+            return sub if all(k == slice(None) for k in rest) else sub[rest]
         lo, ext, rel = bbox(self, per_axis)
-        with cupy.cuda.Device(self._handle.device):
-            buf = cupy.empty(self._box_shape(ext), dtype=self.dtype)
-        self._region(lo, ext, buf, DEVICE, False, None)
-        # Basic indexing of the box: a view, no further copy.
+        rkey = relative_key(expanded, per_axis, rel)
+        box_shape = self._box_shape(ext)
+        whole = all(
+            isinstance(k, slice) and k.indices(n) == (0, n, 1) for k, n in zip(rkey, box_shape)
+        ) and len(rkey) == len(box_shape)
+        return self._box_view(lo, ext, () if whole else (rkey,))
+
+    def _leading(self, i: int) -> ImageArray:
+        t = self._vdesc.type
+        if not self._is_region and t.is_cubemap:
+            return self.face(i)
+        if not self._is_region and t.is_layered:
+            return self.layer(i)
+        return self._depth_slice(i)
+
+    def _single_texel(self, expanded, per_axis) -> cupy.ndarray:
+        lo, ext, rel = bbox(self, per_axis)
+        buf = self._box_view(lo, ext, ())._read_box()
         return buf[relative_key(expanded, per_axis, rel)]
 
+    def _refine(self, key: Any) -> Any:
+        """``view[key]`` of a view with steps or dropped axes: basic keys add to its
+        selection (still a view), others read it (a copy)."""
+        if not isinstance(key, tuple):
+            key = (key,)
+        try:
+            shape = result_shape(self.shape, key)
+        except IndexError as exc:
+            raise ImageArrayIndexError(str(exc)) from None
+        except (TypeError, ValueError):
+            shape = None
+        if (
+            shape is None
+            or not shape
+            or any(
+                not isinstance(k, (slice, int, numpy.integer, type(None), type(Ellipsis)))
+                or isinstance(k, bool)
+                for k in key
+            )
+        ):
+            return self.to_cupy()[key]
+        view = self._box_view((0, 0, 0), self._whole()[1], self._sel + (key,))
+        return view
+
     def __setitem__(self, key: Any, value: Any) -> None:
+        """Write ``value`` (broadcast as NumPy does) to the selected texels.
+
+        Casting rule (``set``, ``fill`` and ``[...] =`` alike): arrays and NumPy
+        scalars cast as ``numpy.can_cast(..., "same_kind")`` allows (float data into
+        an integer image is refused: round and cast it first); Python ints fit the
+        dtype, Python floats go to float images only."""
         import cupy
 
-        if isinstance(value, ImageArray):
-            value = value.to_cupy()
+        if self._linear or self._sel:
+            self._assign(key, value)
+            return
         norm = normalize(self, key)
         if norm is None:
+            value, host = self._source(value)
             whole = self.to_cupy()
-            whole[key] = value
+            with cupy.cuda.Device(self._handle.device):
+                whole[key] = _on_device(value, host)
             self._write(*self._whole(), whole, None)
             return
         expanded, per_axis = norm
@@ -232,11 +394,11 @@ class ImageArray(ImageView):
             for k in channel_keys
         )
         box_shape = self._box_shape(ext)
+        value, host = self._source(value)
         with cupy.cuda.Device(self._handle.device):
             if direct:
                 # The selection is the whole box: broadcast the value into it as NumPy
                 # would, on the host for host values, with no read of the image.
-                host = isinstance(value, numpy.ndarray) or numpy.isscalar(value)
                 buf = (numpy if host else cupy).empty(box_shape, dtype=self.dtype)
                 buf[rkey] = value
             else:  # read, modify, write the box
@@ -273,7 +435,96 @@ class ImageArray(ImageView):
     fetch = fetch
     generate_mipmaps = generate_mipmaps
 
+    # ------------------------------------------------------------ making images
+    @classmethod
+    def _new(cls, desc: ImageDescriptor, memory: str, device: Any) -> ImageArray:
+        """A new uninitialised image of ``desc`` in ``memory`` ("array" or "linear")."""
+        import cupy
+
+        if memory == "array":
+            return cls.from_mem(ImageMem(desc, device))
+        _check_linear_desc(desc)
+        dev = get_device(device)
+        if desc.dimensions == 1:
+            with cupy.cuda.Device(dev):
+                arr = cupy.empty(desc.host_shape, dtype=desc.dtype)
+        else:
+            arr, _ = pitched_alloc_device(desc, device=dev)
+        return cls._wrap_linear(arr, desc, dev)
+
+    @classmethod
+    def _wrap_linear(cls, array: Any, desc: ImageDescriptor, device: int) -> ImageArray:
+        """An image over the memory of the CuPy ``array`` (no copy), which holds
+        ``desc`` in NumPy order; raises naming the CUDA constraint it misses."""
+        _check_linear_desc(desc)
+        layout = linear_layout(array.shape, array.strides, array.itemsize)
+        if layout is None or array.shape != desc.host_shape:
+            raise ImageArrayValueError(
+                f"an array of shape {array.shape} and strides {array.strides} is not "
+                f"{'a contiguous 1D' if desc.dimensions == 1 else 'a row-contiguous 2D'} "
+                "image (rows may be padded; texels and channels must be packed): "
+                "asimage(a) (copy=True) copies it into a CUDA array"
+            )
+        pitch = layout[0] if desc.dimensions == 2 else desc.width * desc.texel_size
+        try:
+            check_usm(desc, array.data.ptr, pitch, device)
+        except ImageArrayValueError as exc:
+            raise ImageArrayValueError(
+                f"this CuPy array cannot be sampled in place: {exc}. asimage(a) (copy=True) "
+                "copies it into a CUDA array, ia.pitched_alloc_device makes memory that fits"
+            ) from None
+        return cls.from_mem(LinearImageMem(array, desc, device, pitch))
+
+    def _like_desc(self, dtype: Any = None) -> ImageDescriptor:
+        """The descriptor of what this view shows (all levels of a whole mipmap), in
+        ``dtype`` (same channels and normalization) when given."""
+        if self._sel:
+            raise ImageArrayValueError(
+                f"a view with steps or dropped axes (shape {self.shape}) is not an image: "
+                "use .to_cupy(), or index the image without steps"
+            )
+        desc = self._mem.descriptor if self._whole_mipmap else self._vdesc
+        if desc.type is ImageType.ARRAY and desc.array_size == 1 and self._is_region:
+            desc = dataclasses.replace(desc, type=ImageType.STANDARD)
+        if dtype is not None and numpy.dtype(dtype) != self.dtype:
+            ct = ImageDescriptor.from_shape(
+                (1,), dtype, normalized=self._vdesc.channel_type.is_normalized
+            ).channel_type
+            desc = dataclasses.replace(desc, channel_type=ct)
+        return desc.verify()
+
+    def astype(self, dtype: Any, copy: bool = True) -> ImageArray:
+        """A new image (same type, levels, layers, backing and device) with the texels
+        converted to ``dtype`` as ``numpy.ndarray.astype`` converts (any cast is
+        allowed: this is an explicit one). ``copy=False`` returns this image when
+        the dtype is already ``dtype``."""
+        if not copy and numpy.dtype(dtype) == self.dtype and not self._sel:
+            return self
+        out = type(self)._new(self._like_desc(dtype), self.memory, self._handle.device)
+        for src, dst in zip(self._levels(), out._levels()):
+            data = src.to_cupy()
+            with dst._on(None):
+                dst.set(data.astype(dst.dtype, copy=False))
+        return out
+
+    def copy(self) -> ImageArray:
+        """A new image holding a copy of what this view shows (every level of a whole
+        mipmapped image), with the same backing, on the same device."""
+        return self.astype(self.dtype)
+
+    def _levels(self) -> list[ImageArray]:
+        if self._whole_mipmap:
+            return [self.mip(level) for level in range(self.levels)]
+        return [self]
+
     # ------------------------------------------------------------ lifetime
+    def __enter__(self) -> ImageArray:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._handle.alive:
+            self.free()
+
     def free(self) -> None:
         """Free the image memory now (every view of it becomes unusable). Handles
         this array handed out (``texture()``, ``surface()``) are destroyed first."""
@@ -281,3 +532,20 @@ class ImageArray(ImageView):
         if cache is not None:
             cache.close()
         self._mem.free()
+
+
+def _check_linear_desc(desc: ImageDescriptor) -> None:
+    if desc.type is not ImageType.STANDARD or desc.dimensions > 2:
+        raise ImageArrayValueError(
+            f"linear memory holds 1D and 2D standard images only, not {desc}: 3D, layered, "
+            "cubemap and mipmapped images are CUDA arrays (memory='array')"
+        )
+
+
+def _on_device(value: Any, host: bool) -> Any:
+    """A host array as a CuPy array (on the current device) for CuPy's indexing."""
+    if host and isinstance(value, numpy.ndarray):
+        import cupy
+
+        return cupy.asarray(value)
+    return value

@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
-from imagearray.memory import ImageView
+from imagearray.memory import ImageView, result_shape
 
 __all__ = ["bbox", "normalize", "relative_key", "result_shape"]
 
@@ -35,14 +35,6 @@ def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
         raise ImageArrayValueError(f"slice step cannot be zero: {k!r}") from None
     except Exception:  # TypeError, or what a broken __index__ raises
         raise ImageArrayTypeError(f"slice indices must be integers or None, got {k!r}") from None
-
-
-def result_shape(shape: tuple[int, ...], key: tuple) -> tuple[int, ...]:
-    """The shape NumPy gives ``a[key]`` for ``a`` of ``shape``, without memory."""
-    proxy = numpy.lib.stride_tricks.as_strided(
-        numpy.zeros(1, dtype=numpy.bool_), shape=shape, strides=(0,) * len(shape)
-    )
-    return proxy[key].shape
 
 
 def normalize(view: ImageView, key: Any):

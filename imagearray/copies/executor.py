@@ -99,7 +99,7 @@ def copy(
 
     Examples
     --------
-    >>> img = ia.empty((480, 640), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> img = ia.empty((480, 640, 4), numpy.uint8, channels=4)  # doctest: +SKIP
     >>> host = numpy.zeros((480, 640, 4), numpy.uint8)
     >>> ia.copy(host, img).synchronize()  # doctest: +SKIP
     >>> part = numpy.zeros((32, 64, 4), numpy.uint8)

@@ -104,8 +104,15 @@ class PreparedRange(NamedTuple):
 
     address: int
     nbytes: int
-    device: int
+    device_id: int  # a field, not the Device: the tuple stays hashable
     source: str  # "numpy.ndarray", "bytearray", ..., or "pointer"
+
+    @property
+    def device(self):
+        """The device as a ``cupy.cuda.Device``; :attr:`device_id` is its ordinal."""
+        import cupy
+
+        return cupy.cuda.Device(self.device_id)
 
 
 # -------------------------------------------------------------------- backend
@@ -441,7 +448,7 @@ def prepare_for_device_copy(obj: Any, nbytes: int | None = None, device_or_conte
     >>> import numpy, imagearray as ia
     >>> frame = numpy.empty((2160, 3840, 4), numpy.uint8)
     >>> ia.prepare_for_device_copy(frame)  # doctest: +SKIP
-    >>> img = ia.empty((2160, 3840), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> img = ia.empty((2160, 3840, 4), numpy.uint8, channels=4)  # doctest: +SKIP
     >>> for _ in range(100):  # doctest: +SKIP
     ...     ia.copy(frame, img)  # asynchronous, full bandwidth
     >>> ia.release_from_device_copy(frame)  # doctest: +SKIP
@@ -517,7 +524,7 @@ def prepared_for_device_copy(
     Examples
     --------
     >>> import numpy, imagearray as ia
-    >>> img = ia.empty((8192, 8192), numpy.uint8, channels=4)  # doctest: +SKIP
+    >>> img = ia.empty((8192, 8192, 4), numpy.uint8, channels=4)  # doctest: +SKIP
     >>> host = numpy.empty(img.shape, img.dtype)
     >>> with ia.prepared_for_device_copy(host) as h:  # doctest: +SKIP
     ...     for _ in range(10):

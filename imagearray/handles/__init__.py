@@ -4,6 +4,7 @@ meet (``rules``, plain Python) and their creation over the Cython owners (``crea
 from imagearray.handles.create import (
     SampledImageHandle,
     UnsampledImageHandle,
+    check_usm,
     create_image,
     destroy_image_handle,
     live_handles,
@@ -18,6 +19,7 @@ __all__ = [
     "HandlePlan",
     "SampledImageHandle",
     "UnsampledImageHandle",
+    "check_usm",
     "create_image",
     "destroy_image_handle",
     "live_handles",

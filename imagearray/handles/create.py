@@ -43,6 +43,7 @@ from imagearray.memory import ImageMem, ImageView, describe_linear, is_image_mem
 
 __all__ = [
     "SampledImageHandle",
+    "check_usm",
     "UnsampledImageHandle",
     "create_image",
     "destroy_image_handle",
@@ -82,8 +83,17 @@ class _Handle(numpy.uint64):
         return self._desc
 
     @property
-    def device(self) -> int:
-        return self._obj.device
+    def device(self):
+        """The device the handle belongs to, as a ``cupy.cuda.Device`` (as
+        ``cupy.ndarray.device``); :attr:`device_id` is its ordinal."""
+        import cupy
+
+        return cupy.cuda.Device(self._obj.device)
+
+    @property
+    def device_id(self) -> int:
+        """The ordinal of :attr:`device`."""
+        return int(self._obj.device)
 
     def destroy(self) -> None:
         """Destroy the CUDA object now; a second call raises ``ReleasedResourceError``."""
@@ -134,7 +144,9 @@ def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
                 "a handle cannot be made for a layer or face view: make it for the whole image"
             )
         memory._check_alive()
-        if memory._whole_mipmap:
+        if memory._linear:  # a linear-backed image: its CuPy array is USM
+            memory, desc = memory.mem.array, desc or memory.view_descriptor
+        elif memory._whole_mipmap:
             memory = memory.mem
         else:
             h = memory._handle
@@ -160,6 +172,29 @@ def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
         "memory must be an ImageArray, ImageMem, image_mem_handle or a CuPy array (USM), not "
         f"{type(memory).__name__}"
     )
+
+
+_USM_LIMITS = (
+    "image_row_pitch_align",
+    "texture_alignment",
+    "max_image_1d_linear_width",
+    "max_image_linear_width",
+    "max_image_linear_height",
+    "max_image_linear_row_pitch",
+)
+
+
+def usm_limits(device: int) -> dict:
+    """The device limits that USM (linear and pitched) handles are checked against."""
+    return {k: device_info(k, device) for k in _USM_LIMITS}
+
+
+def check_usm(desc: ImageDescriptor, address: int, pitch: int, device: int) -> None:
+    """Raise ``ImageArrayValueError`` unless a USM image of ``desc`` at ``address``
+    (rows ``pitch`` bytes apart) can be sampled on ``device``: the rules and limits
+    ``create_image`` applies to a CuPy array, before any handle is asked for."""
+    kind = LINEAR if desc.dimensions == 1 else PITCH2D
+    plan_handle(desc, kind, Sampler(), address=address, pitch=pitch, limits=usm_limits(device))
 
 
 def _compatible(given: ImageDescriptor, actual: ImageDescriptor) -> bool:
@@ -234,17 +269,7 @@ def create_image(
         plan_handle(
             desc, kind, sampler, address=address, pitch=usm_pitch if pitch is None else pitch
         )
-        limits = {
-            k: device_info(k, device)
-            for k in (
-                "image_row_pitch_align",
-                "texture_alignment",
-                "max_image_1d_linear_width",
-                "max_image_linear_width",
-                "max_image_linear_height",
-                "max_image_linear_row_pitch",
-            )
-        }
+        limits = usm_limits(device)
     pitch = pitch if pitch is not None else usm_pitch
     if limits:
         plan = plan_handle(desc, kind, sampler, address=address, pitch=pitch, limits=limits)

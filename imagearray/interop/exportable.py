@@ -94,7 +94,8 @@ class ExportableMemory:
     requested_size : int
     alignment : int
     granularity : int
-    device : int
+    device : cupy.cuda.Device
+    device_id : int
     handle_type : ExternalMemHandleType
     alive : bool
     """
@@ -134,7 +135,16 @@ class ExportableMemory:
         return int(self._alloc.granularity)
 
     @property
-    def device(self) -> int:
+    def device(self):
+        """The device holding the memory, as a ``cupy.cuda.Device`` (as ``cupy.ndarray.device``);
+        :attr:`device_id` is its ordinal."""
+        import cupy
+
+        return cupy.cuda.Device(int(self._alloc.device))
+
+    @property
+    def device_id(self) -> int:
+        """The ordinal of :attr:`device`."""
         return int(self._alloc.device)
 
     @property
@@ -176,8 +186,9 @@ class ExportableMemory:
             available, offset, None, dtype, shape, strides
         )
         view = self._alloc.view()
-        um = cupy.cuda.UnownedMemory(view.ptr + offset, nbytes, view, self.device)
-        with cupy.cuda.Device(self.device):
+        dev = self.device_id
+        um = cupy.cuda.UnownedMemory(view.ptr + offset, nbytes, view, dev)
+        with cupy.cuda.Device(dev):
             return cupy.ndarray(
                 shape_t, dtype=dt, memptr=cupy.cuda.MemoryPointer(um, 0), strides=strides_t
             )
@@ -189,7 +200,7 @@ class ExportableMemory:
     def free(self) -> None:
         """:func:`free_exportable_memory`; a second call raises
         :class:`ReleasedResourceError`."""
-        with on_device(self.device):
+        with on_device(self.device_id):
             self._alloc.release()
 
     def __enter__(self) -> ExportableMemory:
@@ -208,7 +219,7 @@ class ExportableMemory:
             state = f"freed, unmapped when its {self._alloc.views} CuPy view(s) go"
         return (
             f"ExportableMemory({self.size} bytes, {self._handle_type.value}, "
-            f"device={self.device}, {state})"
+            f"device={self.device_id}, {state})"
         )
 
 
@@ -318,7 +329,7 @@ def export_memory_handle(mem: ExportableMemory, handle_type: Any = None) -> int:
         )
     if not mem.alive:
         raise ReleasedResourceError("cannot export: the exportable memory was already freed")
-    with on_device(mem.device):
+    with on_device(mem.device_id):
         return int(mem._alloc.export())
 
 

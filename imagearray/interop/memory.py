@@ -109,7 +109,8 @@ class ExternalMemory:
     descriptor : ExternalMemDescriptor
     size : int
         Bytes imported.
-    device : int
+    device : cupy.cuda.Device
+    device_id : int
     handle_type : ExternalMemHandleType
     alive : bool
         False once released.
@@ -136,7 +137,16 @@ class ExternalMemory:
         return self._desc.size_in_bytes
 
     @property
-    def device(self) -> int:
+    def device(self):
+        """The device the memory was imported on, as a ``cupy.cuda.Device`` (as
+        ``cupy.ndarray.device``); :attr:`device_id` is its ordinal."""
+        import cupy
+
+        return cupy.cuda.Device(int(self._res.device))
+
+    @property
+    def device_id(self) -> int:
+        """The ordinal of :attr:`device`."""
         return int(self._res.device)
 
     @property
@@ -163,7 +173,7 @@ class ExternalMemory:
     def release(self) -> None:
         """Release the import (:func:`release_external_memory`); a second call raises
         :class:`ReleasedResourceError`."""
-        with on_device(self.device):
+        with on_device(self.device_id):
             self._res.release()
 
     def map_image(self, desc: ImageDescriptor, *, offset: int = 0, color_attachment=False):
@@ -192,7 +202,7 @@ class ExternalMemory:
             state = "released"
         return (
             f"ExternalMemory({self.size} bytes, {self.handle_type.value}, "
-            f"device={self.device}, {state})"
+            f"device={self.device_id}, {state})"
         )
 
 
@@ -313,8 +323,8 @@ def map_external_image_memory(
     plan = plan_image_mapping(mem.size, desc, offset, color_attachment)
     _check_maps_as_image(mem.handle_type)
     mem._check_alive("map image memory")
-    check_device_support(desc, mem.device)
-    dev = mem.device
+    dev = mem.device_id
+    check_device_support(desc, dev)
     with on_device(dev):
         mapped = mem._res.map_mipmapped_array(*plan)
         if desc.type.is_mipmapped:
@@ -374,10 +384,11 @@ def map_external_linear_memory(
         mem.size, offset, size, dtype, shape, strides
     )
     mem._check_alive("map linear memory")
-    with on_device(mem.device):
+    dev = mem.device_id
+    with on_device(dev):
         buf = mem._res.map_buffer(offset, size)
-    um = cupy.cuda.UnownedMemory(buf.ptr, size, buf, mem.device)
-    with cupy.cuda.Device(mem.device):
+    um = cupy.cuda.UnownedMemory(buf.ptr, size, buf, dev)
+    with cupy.cuda.Device(dev):
         return cupy.ndarray(
             shape_t, dtype=dt, memptr=cupy.cuda.MemoryPointer(um, 0), strides=strides_t
         )
@@ -419,9 +430,9 @@ def image_mem_from_external(
         memory = import_external_memory(memory, device)
         owned = True
     elif isinstance(memory, ExternalMemory):
-        if device is not None and get_device(device) != memory.device:
+        if device is not None and get_device(device) != memory.device_id:
             raise DeviceMismatchError(
-                f"the external memory is on device {memory.device}, not device {device}"
+                f"the external memory is on device {memory.device_id}, not device {device}"
             )
     else:
         raise ImageArrayTypeError(

@@ -60,7 +60,8 @@ class ExternalSemaphore:
     descriptor : ExternalSemaphoreDescriptor
     handle_type : ExternalSemaphoreHandleType
     is_timeline : bool
-    device : int
+    device : cupy.cuda.Device
+    device_id : int
     alive : bool
     """
 
@@ -87,7 +88,16 @@ class ExternalSemaphore:
         return self._desc.is_timeline
 
     @property
-    def device(self) -> int:
+    def device(self):
+        """The device the semaphore was imported on, as a ``cupy.cuda.Device`` (as
+        ``cupy.ndarray.device``); :attr:`device_id` is its ordinal."""
+        import cupy
+
+        return cupy.cuda.Device(int(self._res.device))
+
+    @property
+    def device_id(self) -> int:
+        """The ordinal of :attr:`device`."""
         return int(self._res.device)
 
     @property
@@ -111,7 +121,7 @@ class ExternalSemaphore:
         """:func:`destroy_external_semaphore`; a second call raises."""
         if not self._res.alive:
             raise ReleasedResourceError("the external semaphore was already destroyed")
-        with on_device(self.device):
+        with on_device(self.device_id):
             self._res.destroy()
 
     def __enter__(self) -> ExternalSemaphore:
@@ -123,7 +133,7 @@ class ExternalSemaphore:
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "destroyed"
-        return f"ExternalSemaphore({self.handle_type.value}, device={self.device}, {state})"
+        return f"ExternalSemaphore({self.handle_type.value}, device={self.device_id}, {state})"
 
 
 def import_external_semaphore(
@@ -219,8 +229,9 @@ def wait_external_semaphore(
     _check_semaphore(sem, "wait on an external semaphore")
     v = _semaphore_value(sem.is_timeline, value, "wait")
     # Inside the device: the default stream (None, 0) is then the semaphore's device's.
-    with on_device(sem.device):
-        sem._res.wait(v, get_stream(stream, sem.device))
+    dev = sem.device_id
+    with on_device(dev):
+        sem._res.wait(v, get_stream(stream, dev))
 
 
 def signal_external_semaphore(
@@ -239,8 +250,9 @@ def signal_external_semaphore(
     """
     _check_semaphore(sem, "signal an external semaphore")
     v = _semaphore_value(sem.is_timeline, value, "signal")
-    with on_device(sem.device):
-        sem._res.signal(v, get_stream(stream, sem.device))
+    dev = sem.device_id
+    with on_device(dev):
+        sem._res.signal(v, get_stream(stream, dev))
 
 
 def destroy_external_semaphore(sem: ExternalSemaphore) -> None:

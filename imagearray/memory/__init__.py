@@ -14,13 +14,20 @@ from imagearray.memory.image_mem import (
     is_image_mem_handle,
 )
 from imagearray.memory.limits import check_device_support, cuda_geometry, image_box, limit_problem
-from imagearray.memory.linear import LinearMemory, describe_linear, infer_usm_desc
+from imagearray.memory.linear import (
+    LinearImageMem,
+    LinearMemory,
+    describe_linear,
+    infer_usm_desc,
+    linear_layout,
+)
 from imagearray.memory.pitched import pitched_alloc_device
-from imagearray.memory.view import ImageView, axis_map
+from imagearray.memory.view import ImageView, axis_map, result_shape
 
 __all__ = [
     "ImageMem",
     "ImageView",
+    "LinearImageMem",
     "LinearMemory",
     "alloc_image_mem",
     "as_mem_handle",
@@ -37,5 +44,7 @@ __all__ = [
     "infer_usm_desc",
     "is_image_mem_handle",
     "limit_problem",
+    "linear_layout",
     "pitched_alloc_device",
+    "result_shape",
 ]

@@ -217,11 +217,22 @@ class ImageMem:
         return self._desc
 
     @property
-    def device(self) -> int:
-        return self._handle.device
+    def device(self):
+        """The device holding the memory, as a ``cupy.cuda.Device`` (as
+        ``cupy.ndarray.device``); :attr:`device_id` is its ordinal. Raises
+        :class:`ReleasedResourceError` for a default-constructed ImageMem."""
+        import cupy
 
-    def get_device(self) -> int:
-        return self._handle.device
+        return cupy.cuda.Device(self._handle.device)
+
+    @property
+    def device_id(self) -> int:
+        """The ordinal of :attr:`device`."""
+        return int(self._handle.device)
+
+    def get_device(self):
+        """:attr:`device` (the spec's getter): a ``cupy.cuda.Device``."""
+        return self.device
 
     def get_range(self) -> tuple[int, int, int]:
         """``(width, height, depth)`` with 0 for unused dimensions (from the descriptor)."""
@@ -271,11 +282,15 @@ class ImageMem:
         if self._handle is _UNINITIALIZED:
             return "ImageMem(uninitialized)"
         state = "alive" if self.alive else "freed"
-        return f"ImageMem({self._desc}, device={self.device}, {state})"
+        return f"ImageMem({self._desc}, device={self.device_id}, {state})"
 
 
 class _Uninitialized:
-    """The handle of a default-constructed ImageMem: no memory, never alive."""
+    """The handle of a default-constructed ImageMem: no memory, never alive.
+
+    It stands in for the Cython owners (``ArrayHandle``...), whose ``device`` is the
+    ordinal ImageMem reads: asking for it raises, whether through ``ImageMem.device``,
+    ``device_id`` or ``get_device()``."""
 
     alive = False
     desc = None

@@ -16,9 +16,20 @@ import numpy
 
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import is_available
-from imagearray._errors import CopyError, CUDAUnavailableError, ImageArrayTypeError
+from imagearray._errors import (
+    CopyError,
+    CUDAUnavailableError,
+    ImageArrayTypeError,
+    ReleasedResourceError,
+)
 
-__all__ = ["LinearMemory", "describe_linear", "infer_usm_desc", "linear_layout"]
+__all__ = [
+    "LinearImageMem",
+    "LinearMemory",
+    "describe_linear",
+    "infer_usm_desc",
+    "linear_layout",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,3 +130,47 @@ def describe_linear(obj: Any, role: str) -> LinearMemory:
     return LinearMemory(
         dev, ptr, layout[1], pitch, infer_usm_desc(shape, dtype), writable=not read_only
     )
+
+
+class LinearImageMem:
+    """Image memory that is linear device memory: a 1D or a 2D pitched CuPy array
+    (``asimage(a, copy=False)``, ``memory="linear"``). It plays both parts an
+    ``ImageMem`` and its memory handle play for a view (``view._mem`` and
+    ``view._handle``): the descriptor, the device, liveness and the engines' cache.
+
+    The CuPy array owns the memory; this holds a reference to it, dropped by
+    :meth:`free`. Handles made from it hold their own reference, so the memory
+    outlives every handle that reads it (CuPy's pool gets it back after the last)."""
+
+    __slots__ = ("array", "descriptor", "device", "pitch", "_cache", "__weakref__")
+
+    linear = True
+
+    def __init__(self, array: Any, desc: ImageDescriptor, device: int, pitch: int) -> None:
+        self.array = array
+        self.descriptor = desc
+        self.device = device
+        self.pitch = pitch  # bytes between rows (2D), the row size for 1D
+        self._cache = None
+
+    @property
+    def handle(self) -> LinearImageMem:
+        return self
+
+    @property
+    def desc(self) -> ImageDescriptor:
+        return self.descriptor
+
+    @property
+    def alive(self) -> bool:
+        return self.array is not None
+
+    def free(self) -> None:
+        """Drop this image's reference to the array (CuPy views of it keep it)."""
+        if self.array is None:
+            raise ReleasedResourceError("this linear image memory was already freed")
+        self.array = None
+
+    def __repr__(self) -> str:
+        state = "" if self.alive else ", freed"
+        return f"LinearImageMem({self.descriptor}, pitch={self.pitch}, device={self.device}{state})"

@@ -20,6 +20,7 @@ from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayValueError, ReleasedResourceError
 from imagearray.memory.image_mem import ImageMem, get_mip_level_mem_handle
 from imagearray.memory.limits import image_box
+from imagearray.memory.linear import LinearImageMem
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -28,7 +29,15 @@ else:  # pragma: no cover
 
     Self = TypeVar("Self", bound="ImageView")
 
-__all__ = ["ImageView", "axis_map"]
+__all__ = ["ImageView", "axis_map", "result_shape"]
+
+
+def result_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:
+    """The shape NumPy gives ``a[key]`` for ``a`` of ``shape``, without memory."""
+    proxy = numpy.lib.stride_tricks.as_strided(
+        numpy.zeros(1, dtype=numpy.bool_), shape=shape, strides=(0,) * len(shape)
+    )
+    return proxy[key].shape
 
 
 def axis_map(desc: ImageDescriptor) -> list[int]:
@@ -52,6 +61,10 @@ class ImageView:
     _axes: list[int]
     _whole_mipmap: bool
     _splans: dict | None
+    _linear: bool
+    _is_region: bool
+    _sel: tuple
+    _shape: tuple[int, ...]
 
     @classmethod
     def _make(
@@ -71,6 +84,15 @@ class ImageView:
         self._axes = axis_map(view_desc)
         self._whole_mipmap = False  # True: handles are made for every level
         self._splans: dict | None = None  # sample() plans of this view (sampling.engine)
+        # Backed by linear memory (a CuPy array in a LinearImageMem), not a CUDA array.
+        self._linear = isinstance(mem, LinearImageMem)
+        # A region (a box of a level or layer, or a depth slice) is for reads and
+        # writes; the engines sample whole images, layers, faces and levels only.
+        self._is_region = False
+        # Basic-indexing keys applied, in turn, to the box's NumPy-order array: a
+        # view with steps or dropped axes (empty: the view is the box itself).
+        self._sel = ()
+        self._shape = view_desc.host_shape
         return self
 
     @classmethod
@@ -100,7 +122,7 @@ class ImageView:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self._vdesc.host_shape
+        return self._shape
 
     @property
     def dtype(self) -> numpy.dtype:
@@ -147,19 +169,30 @@ class ImageView:
 
     @property
     def device(self):
+        """The device holding the memory, as a ``cupy.cuda.Device`` (as
+        ``cupy.ndarray.device``); :attr:`device_id` is its ordinal."""
         import cupy
 
         return cupy.cuda.Device(self._handle.device)
+
+    @property
+    def device_id(self) -> int:
+        return int(self._handle.device)
 
     def _check_alive(self) -> None:
         if not self._handle.alive:
             raise ReleasedResourceError("this ImageArray's memory was already freed")
 
     def _is_view(self) -> bool:
-        """True for a layer or face view (one layer of a layered or cubemap array)."""
-        return self._origin != (0, 0, 0) or (
-            self._vdesc.type is ImageType.STANDARD
-            and (self.descriptor.type.is_layered or self.descriptor.type.is_cubemap)
+        """True for a layer or face view (one layer of a layered or cubemap array) and
+        for regions."""
+        return (
+            self._is_region
+            or self._origin != (0, 0, 0)
+            or (
+                self._vdesc.type is ImageType.STANDARD
+                and (self.descriptor.type.is_layered or self.descriptor.type.is_cubemap)
+            )
         )
 
     def mip(self, level: int) -> Self:
@@ -177,6 +210,8 @@ class ImageView:
         return type(self)._make(self._mem, handle, desc.mip_level_desc(level), level=level)
 
     def _single(self, index: int, kind: str) -> Self:
+        if self._is_region:
+            raise ImageArrayValueError(f"take {kind}s of the whole image, not of a region")
         n = self.layers
         index = coerce_int(kind, index, None)
         if index < 0:
@@ -211,6 +246,49 @@ class ImageView:
         if not self._vdesc.type.is_cubemap:
             raise ImageArrayValueError(f"face() needs a cubemap, not {self._vdesc.type.value}")
         return self._single(index, "face")
+
+    def _depth_slice(self, z: int) -> Self:
+        """The 2D region at depth ``z`` of a 3D view (copies address it; the engines
+        sample the 3D image)."""
+        v = self._vdesc
+        single = ImageDescriptor(v.width, v.height, 0, v.channel_order, v.channel_type)
+        view = type(self)._make(
+            self._mem,
+            self._handle,
+            single,
+            (self._origin[0], self._origin[1], self._origin[2] + z),
+            self._level,
+        )
+        view._is_region = True
+        return view
+
+    def _box_view(self, lo: tuple[int, int, int], ext: tuple[int, int, int], sel: tuple) -> Self:
+        """The region ``lo``..``lo + ext`` (x, y, z) of this view, then ``sel``."""
+        v = self._vdesc
+        layered = v.type.is_layered or v.type.is_cubemap
+        dims = v.dimensions
+        box = ImageDescriptor(
+            ext[0],
+            ext[1] if dims > 1 else 0,
+            ext[2] if dims > 2 else 0,
+            v.channel_order,
+            v.channel_type,
+            ImageType.ARRAY if layered else ImageType.STANDARD,
+            1,
+            ext[2] if layered else 1,
+        )
+        o = self._origin
+        view = type(self)._make(
+            self._mem, self._handle, box, (o[0] + lo[0], o[1] + lo[1], o[2] + lo[2]), self._level
+        )
+        view._is_region = True
+        if sel:
+            view._sel = sel
+            shape = box.host_shape
+            for key in sel:
+                shape = result_shape(shape, key)
+            view._shape = shape
+        return view
 
     # ------------------------------------------------------------ copies
     def _whole(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:

@@ -84,13 +84,14 @@ def surface(view: ImageView):
 def default_sampler(view: ImageView) -> Sampler:
     """The sampler ``sample()`` uses without one: clamp-to-edge, linear filtering where
     CUDA filters the channel type (nearest otherwise), unnormalized coordinates
-    (normalized for mipmaps and cubemaps, which CUDA samples only so). Made once per
-    view: sample() asks for it on every call."""
+    (normalized for whole mipmaps and cubemaps, which CUDA samples only so: sample()
+    converts texel coordinates for them). Made once per view: sample() asks for it
+    on every call."""
     cached = view.__dict__.get("_dsampler")
     if cached is None:
         filterable = view._vdesc.channel_type.reads_as_float
-        t = view.descriptor.type
-        normalized = t.is_mipmapped or t.is_cubemap
+        # normalized where CUDA samples only so: whole mipmaps and cubemaps
+        normalized = view._whole_mipmap or view.descriptor.type.is_cubemap
         cached = view._dsampler = Sampler(
             "clamp_to_edge",
             "normalized" if normalized else "unnormalized",

@@ -10,15 +10,18 @@ path, which converts the arguments (or raises).
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from typing import Any
 
 import numpy
 
+from imagearray._coerce import coerce_enum
 from imagearray._device import Scope, current_device
 from imagearray._enums import ImageType
-from imagearray._errors import ImageArrayValueError
-from imagearray._sampler import Sampler
+from imagearray._errors import ImageArrayValueError, SamplingWarning
+from imagearray._sampler import CoordinateNormalizationMode, Sampler
 from imagearray.memory import ImageView
 from imagearray.sampling import kernels as k
 from imagearray.sampling.cache import cache_of, default_sampler, surface, texture
@@ -125,6 +128,63 @@ def kernel_kind(view: ImageView) -> str:
     return k.LAYERED if t.is_layered else k.STANDARD
 
 
+_UNNORMALIZED = CoordinateNormalizationMode.UNNORMALIZED
+
+
+def _check_samplable(view: ImageView) -> None:
+    """Regions are for reads and writes; 1D linear memory has no filtered reads."""
+    if view._is_region:
+        raise ImageArrayValueError(
+            "img[...] with slices or a depth index is a region, for reads and writes: "
+            "sample the whole image (or a layer, face or mip view) at the region's coordinates"
+        )
+    if view._linear and view._vdesc.dimensions == 1:
+        raise ImageArrayValueError(
+            "CUDA reads 1D linear memory with integer fetches only (no filtering, no "
+            "addressing): use img.fetch(indices), or a CUDA array (ia.asimage(a)) to sample"
+        )
+
+
+def _warn_unfiltered(view: ImageView) -> None:
+    if not view._vdesc.channel_type.reads_as_float:
+        warnings.warn(
+            f"a {view.dtype} image (not normalized) is sampled with nearest filtering: CUDA "
+            "filters only float and normalized (unorm/snorm) textures. Pass a sampler "
+            "(e.g. ia.Sampler('clamp_to_edge', filtering='nearest')) to say so, or make "
+            "the image with normalized=True for linear filtering",
+            SamplingWarning,
+            stacklevel=4,
+        )
+
+
+def _units(view: ImageView, sampler: Any, coordinates: Any):
+    """(sampler to make the texture with, scale to apply to the coordinates or None).
+
+    The coordinates' units are ``coordinates`` if given, else the sampler's, else
+    unnormalized (texels) for every image type. A texture that must be normalized (a
+    mipmap: CUDA samples them so) gets texel coordinates divided by level 0's size;
+    otherwise the sampler is made with the units asked for."""
+    given = sampler
+    if sampler is None:
+        sampler = default_sampler(view)
+    elif not isinstance(sampler, Sampler):
+        return sampler, None  # texture() refuses it, naming what is allowed
+    if coordinates is None:
+        units = given.coordinates if given is not None else _UNNORMALIZED
+    else:
+        units = coerce_enum(CoordinateNormalizationMode, "coordinates", coordinates)
+    if sampler.coordinates is units:
+        return sampler, None
+    if view._whole_mipmap:
+        if units is _UNNORMALIZED:
+            return sampler, view._vdesc.extent[: view._vdesc.dimensions]
+        raise ImageArrayValueError(
+            "a mipmapped image is sampled with normalized coordinates only (CUDA requires "
+            "them): pass a sampler with coordinates='normalized', or texel coordinates"
+        )
+    return dataclasses.replace(sampler, coordinates=units), None
+
+
 def _run(kernel, n: int, args: tuple) -> None:
     """Launch over ``n`` points on the current device and stream (callers are
     inside ``Scope``)."""
@@ -176,18 +236,31 @@ def _layer_arg(view: ImageView, value: Any, points_shape: tuple, name: str, coun
     return cupy.ascontiguousarray(cupy.broadcast_to(arr, points_shape)), 1
 
 
-def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy):
+def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy, coordinates=None):
     """Inside ``Scope(device, stream)``: every array is made, and the kernel runs, there."""
     import cupy
 
+    _check_samplable(view)
     if (dx is None) != (dy is None):
         raise ImageArrayValueError("dx and dy are given together")
     if level is not None and dx is not None:
         raise ImageArrayValueError("give either level or dx/dy, not both")
-    sampler = default_sampler(view) if sampler is None else sampler
+    if sampler is None:
+        _warn_unfiltered(view)
+    scale = None
+    if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED):  # direction vectors: no units
+        sampler = default_sampler(view) if sampler is None else sampler
+    else:
+        sampler, scale = _units(view, sampler, coordinates)
     tex = texture(view, sampler)
     ncomp = k.coord_count(kind, view._vdesc.dimensions)
     c = _points(coords, "coords", cupy.float32, ncomp)
+    if scale is not None:
+        inv = cupy.asarray([1.0 / e for e in scale], dtype=cupy.float32)
+        c = c * inv  # texels to the normalized units of a mipmap's texture
+        if dx is not None:
+            dx = _points(dx, "dx", cupy.float32, ncomp) * inv
+            dy = _points(dy, "dy", cupy.float32, ncomp) * inv
     if ncomp == 2 and c.data.ptr % 8:
         c = c.copy()  # the kernel reads (x, y) as one float2: 8-byte aligned
     pts = c.shape[:-1]
@@ -251,6 +324,10 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     kind = kernel_kind(view)
     if kind not in (k.STANDARD, k.LAYERED) or not hasattr(cupy.ndarray, "_c_contiguous"):
         return None
+    if view._is_region or (view._linear and view._vdesc.dimensions == 1):
+        return None  # the general path raises
+    if sampler is None and (view._whole_mipmap or default_sampler(view).normalized):
+        return None  # texel coordinates: converted (mipmaps) or another sampler
     dev = view._handle.device
     if current_device() != dev:  # or no usable device: the general path reports it
         return None
@@ -261,6 +338,8 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     if layer_given != (layered and not view._is_view()):
         return None
     # What the general path does first, in its order (and with its errors).
+    if sampler is None:
+        _warn_unfiltered(view)
     tex = texture(view, sampler_)
     mode = k.LEVEL if level_given or view._whole_mipmap else k.PLAIN
     vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
@@ -298,6 +377,7 @@ def sample(
     coords: Any,
     sampler: Any = None,
     *,
+    coordinates: str | None = None,
     layer: Any = None,
     level: float | None = None,
     dx: Any = None,
@@ -315,8 +395,12 @@ def sample(
         normalized ones in [0, 1].
     sampler : Sampler, optional
         Default: clamp-to-edge, linear filtering (nearest for integer channel
-        types, which CUDA cannot filter), unnormalized coordinates (normalized
-        for mipmaps).
+        types, which CUDA cannot filter: a :class:`SamplingWarning` says so).
+    coordinates : "unnormalized" or "normalized", optional
+        The units of ``coords`` (and ``dx``/``dy``): texels (texel centres at
+        i + 0.5) or [0, 1] across the image. Default: the sampler's units when a
+        sampler is given, else ``"unnormalized"`` for every image type (mipmaps,
+        which CUDA samples normalized, get texel coordinates of level 0 converted).
     layer : int or array_like, optional
         For layered images (image arrays): the layer of each point (an int, or
         an array broadcast against the points). A :meth:`layer` view samples its
@@ -341,7 +425,13 @@ def sample(
     >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
     array([0.5], dtype=float32)
     """
-    if dx is None and dy is None and stream is None and (layer is None or type(layer) is int):
+    if (
+        dx is None
+        and dy is None
+        and stream is None
+        and coordinates is None
+        and (layer is None or type(layer) is int)
+    ):
         # The common calls: a plan made on the first such call launches them with
         # the checks that still depend on the arguments (see SamplePlan).
         plans = view._splans
@@ -366,7 +456,7 @@ def sample(
         )
     count = view.descriptor.num_layers
     with Scope(view._handle.device, stream):  # argument arrays on the launch stream
-        return _sample(view, kind, coords, sampler, layer, count, level, dx, dy)
+        return _sample(view, kind, coords, sampler, layer, count, level, dx, dy, coordinates)
 
 
 def sample_cubemap(
@@ -408,6 +498,10 @@ def fetch(
     kind = kernel_kind(view)
     if view._whole_mipmap:
         raise ImageArrayValueError("fetch() reads one level: use img.mip(l).fetch(...)")
+    if view._is_region:
+        raise ImageArrayValueError(
+            "fetch() reads whole images (or layer, face and mip views), not regions"
+        )
     if layer is not None and face is not None:
         raise ImageArrayValueError("give layer or face, not both")
     with Scope(view._handle.device, stream):  # argument arrays on the launch stream
@@ -418,6 +512,8 @@ def _fetch(view: ImageView, kind: str, indices: Any, layer: Any):
     """Inside ``Scope(device, stream)``: every array is made, and the kernel runs, there."""
     import cupy
 
+    if view._linear:
+        return _fetch_linear(view, indices, layer)
     surf = surface(view)
     ncomp = 2 if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else view._vdesc.dimensions
     idx = _points(indices, "indices", cupy.int32, ncomp)
@@ -445,3 +541,25 @@ def _fetch(view: ImageView, kind: str, indices: Any, layer: Any):
     )
     _run(kernel, n, args)
     return out
+
+
+def _fetch_linear(view: ImageView, indices: Any, layer: Any):
+    """fetch() of linear memory (no surface there): CuPy gathers the texels of the
+    array in place, zero outside, as the surface path reads."""
+    import cupy
+
+    if layer is not None:
+        raise ImageArrayValueError("a linear image has no layers or faces")
+    arr = view._mem.array
+    dims = view._vdesc.dimensions
+    idx = _points(indices, "indices", cupy.int32, dims)
+    inside = cupy.ones(idx.shape[:-1], dtype=cupy.bool_)
+    picks = []
+    for axis in range(dims):  # texture order x, y -> array axes ..., 1, 0
+        i = idx[..., axis]
+        size = arr.shape[dims - 1 - axis]
+        inside &= (i >= 0) & (i < size)
+        picks.append(cupy.clip(i, 0, size - 1))
+    out = arr[tuple(reversed(picks))]
+    mask = inside if view.channels == 1 else inside[..., None]
+    return cupy.where(mask, out, cupy.zeros((), dtype=out.dtype))

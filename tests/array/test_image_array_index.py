@@ -271,7 +271,7 @@ def test_setitem_host_values_match_numpy(data):
                 img[key] = 0
             return
         value = (
-            np.int8(data.draw(st.integers(0, 100)))
+            desc.dtype.type(data.draw(st.integers(0, 100)))
             if data.draw(st.booleans())
             else np.random.default_rng(2).integers(0, 100, sel_shape).astype(desc.dtype)
         )

@@ -576,7 +576,7 @@ def test_gpu_repeated_copies_move_the_right_bytes():
     _copies._FAST.clear()
     rng = np.random.default_rng(3)
     host = rng.integers(0, 256, (H, W, 4), dtype=np.uint8)
-    img = ia.empty((H, W), np.uint8, 4, normalized=True)
+    img = ia.empty((H, W, 4), np.uint8, 4, normalized=True)
     for i in range(3):
         data = cupy.asarray(host + i)
         out = cupy.zeros_like(data)
@@ -627,7 +627,7 @@ def test_gpu_misaligned_host_rows_copy_exactly(offset):
     start = (-raw.ctypes.data) % 64 + offset
     host = raw[start : start + src.nbytes].reshape(src.shape)
     host[...] = src
-    img = ia.empty((h, w), np.uint8, 4, normalized=True)
+    img = ia.empty((h, w, 4), np.uint8, 4, normalized=True)
     plan = _copies.plan_copy(_copies.endpoint(img, "source"), _copies.endpoint(host, "destination"))
     assert _copies._head_bytes(plan) == 0  # pageable: one copy, the driver stages it
     ia.copy(host, img).synchronize()

@@ -223,12 +223,12 @@ def test_device_argument(fake):
         id = 1
 
     co.prepare_for_device_copy(a, device_or_context=Dev())
-    assert co.prepared_host_ranges()[0].device == 1
+    assert co.prepared_host_ranges()[0].device_id == 1
     with pytest.raises(DeviceMismatchError, match="on device 0"):
         co.release_from_device_copy(a, device_or_context=0)
     co.release_from_device_copy(a, device_or_context=1)
     co.prepare_for_device_copy(a, device_or_context=FakeStream())  # a queue: its device
-    assert co.prepared_host_ranges()[0].device == 1
+    assert co.prepared_host_ranges()[0].device_id == 1
     co.release_from_device_copy(a)  # None: any device
     with pytest.raises(DeviceMismatchError, match="does not exist"):
         co.prepare_for_device_copy(a, device_or_context=7)

@@ -138,7 +138,7 @@ def test_stream_as_context():
     s = cupy.cuda.Stream(non_blocking=True)
     a = np.zeros(MiB, np.uint8)
     co.prepare_for_device_copy(a, device_or_context=s)
-    assert co.prepared_host_ranges()[0].device == s.device_id
+    assert co.prepared_host_ranges()[0].device.id == s.device_id
     co.release_from_device_copy(a, device_or_context=cupy.cuda.Device(s.device_id))
 
 
@@ -185,7 +185,7 @@ def test_identical_bytes_image(rng, dtype, channels):
     shape = (h, w, channels) if channels > 1 else (h, w)
     src = random_bytes(rng, shape, dtype)
     back = np.zeros_like(src)
-    img = ia.empty((h, w), dtype, channels)
+    img = ia.empty(shape, dtype, channels)
     with co.prepared_for_device_copy(src), co.prepared_for_device_copy(back):
         ia.copy(src, img).synchronize()
         ia.copy(img, back).synchronize()
@@ -202,7 +202,7 @@ def test_identical_bytes_image(rng, dtype, channels):
 def test_identical_bytes_subregion_of_prepared_memory(rng):
     src = random_bytes(rng, (64, 96, 4))
     part = np.zeros((10, 20, 4), np.uint8)
-    img = ia.empty((64, 96), np.uint8, 4)
+    img = ia.empty((64, 96, 4), np.uint8, 4)
     with co.prepared_for_device_copy(src), co.prepared_for_device_copy(part):
         ia.copy(src, img).synchronize()
         ia.copy(img, part, src_offset=(30, 40), extent=(20, 10)).synchronize()
@@ -266,7 +266,7 @@ def test_prepared_copies_do_not_wait_for_the_stream(rng, warm, direction, target
         if direction == "d2h":
             dev_side = ia.asimage(dev, channels=4)
         else:
-            dev_side = ia.empty(shape[:2], np.uint8, 4)
+            dev_side = ia.empty(shape[:2] + (4,), np.uint8, 4)
     else:
         dev_side = dev
     cupy.cuda.get_current_stream().synchronize()  # the copies below run on another stream
@@ -363,7 +363,7 @@ def test_image_writes_from_prepared_memory_are_asynchronous(rng, warm, how):
     stream = cupy.cuda.Stream(non_blocking=True)
     with co.prepared_for_device_copy(src):
         if how == "set":
-            img = ia.empty((1024, 1024), np.uint8, 4)
+            img = ia.empty((1024, 1024, 4), np.uint8, 4)
         spin(300, stream)
         t0 = time.perf_counter()
         if how == "set":
@@ -381,7 +381,7 @@ def test_pageable_writes_still_synchronize(rng, warm):
     import cupy
 
     src = random_bytes(rng, (256, 256, 4))
-    img = ia.empty((256, 256), np.uint8, 4)
+    img = ia.empty((256, 256, 4), np.uint8, 4)
     stream = cupy.cuda.Stream(non_blocking=True)
     spin(100, stream)
     img.set(src, stream=stream)

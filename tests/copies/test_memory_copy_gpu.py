@@ -76,10 +76,10 @@ def test_image_array_get_set_to_cupy(kind, rng):
 
     desc = make_desc(kind, "unorm_int8", 4)
     img = ia.empty(
-        desc.host_shape[1:-1] if kind in ("2d_array", "cubemap") else desc.host_shape[:-1],
+        desc.host_shape,
         np.uint8,
         4,
-        layers=3 if kind == "2d_array" else None,
+        layered=kind == "2d_array",
         cubemap=kind == "cubemap",
         normalized=True,
     )
@@ -119,14 +119,14 @@ def test_subregion_copies_at_odd_offsets(rng):
 
 
 def test_layered_and_cubemap_face_subregions(rng):
-    lay = ia.zeros((9, 33), np.float32, layers=4)
+    lay = ia.zeros((4, 9, 33), np.float32, layered=True)
     block = rng.standard_normal((2, 5, 7)).astype(np.float32)
     ia.copy(block, lay, dst_offset=(3, 2, 1), extent=(7, 5, 2))
     want = np.zeros((4, 9, 33), np.float32)
     want[1:3, 2:7, 3:10] = block
     same_bytes(lay.get(), want)
     same_bytes(lay.layer(2).get(), want[2])
-    cube = ia.zeros((16, 16), np.int16, 2, cubemap=True)
+    cube = ia.zeros((6, 16, 16, 2), np.int16, 2, cubemap=True)
     face = rng.integers(-999, 999, (16, 16, 2)).astype(np.int16)
     cube.face(4).set(face)
     got = cube.get()
@@ -212,7 +212,7 @@ def test_image_array_slicing_matches_numpy(rng):
 
 
 def test_attributes_and_repr():
-    img = ia.zeros((48, 64), np.uint8, 4, levels=3, normalized=True)
+    img = ia.zeros((48, 64, 4), np.uint8, 4, levels=3, normalized=True)
     assert img.shape == (48, 64, 4) and img.dtype == np.uint8 and img.ndim == 3
     assert img.size == 48 * 64 * 4 and img.nbytes == img.size
     assert img.levels == 3 and img.layers == 1 and img.channels == 4
@@ -278,11 +278,11 @@ def test_allocation_errors_are_clear():
 
 
 def test_combined_types_allocate():
-    a = ia.zeros((16, 16), np.float32, layers=3, levels=3)
+    a = ia.zeros((3, 16, 16), np.float32, layered=True, levels=3)
     assert a.descriptor.type is ia.ImageType.MIPMAP_ARRAY and a.mip(1).shape == (3, 8, 8)
-    c = ia.zeros((8, 8), np.float32, cubemap=True, layers=2)
+    c = ia.zeros((12, 8, 8), np.float32, cubemap=True, layered=True)
     assert c.descriptor.type is ia.ImageType.CUBEMAP_ARRAY and c.shape == (12, 8, 8)
-    m = ia.zeros((8, 8), np.float32, cubemap=True, levels=2)
+    m = ia.zeros((6, 8, 8), np.float32, cubemap=True, levels=2)
     assert m.mip(1).shape == (6, 4, 4)
 
 

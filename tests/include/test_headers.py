@@ -1055,7 +1055,8 @@ def test_gpu_fetch_sampled_image_array(combined, dims, dtype, channels, normaliz
 
 
 def _mip_chain(ia, shape, levels, layers, fill):
-    img = ia.empty(shape, "float32", layers=layers, levels=levels)
+    lead = () if layers is None else (layers,)
+    img = ia.empty(lead + shape, "float32", layered=layers is not None, levels=levels)
     chain = []
     for level in range(levels):
         d = fill(level, img.mip(level).shape)
@@ -1176,7 +1177,7 @@ def test_gpu_sample_mipmap_cubemap(combined):
     cupy, ia, module = combined
     size, levels = 8, 3
     rng = np.random.default_rng(3)
-    cube = ia.empty((size, size), np.float32, cubemap=True, levels=levels)
+    cube = ia.empty((6, size, size), np.float32, cubemap=True, levels=levels)
     chain = []
     for level in range(levels):
         faces = rng.random(cube.mip(level).shape).astype(np.float32)
@@ -1264,7 +1265,7 @@ def test_gpu_cubemap_array_fetch_sample_write(combined):
     # Each direction goes through the centre of one texel: the texel itself comes back.
     np.testing.assert_array_equal(sampled.get(), faces.ravel())
 
-    dst = ia.zeros((size, size), np.float32, cubemap=True, layers=cubes)
+    dst = ia.zeros((6 * cubes, size, size), np.float32, cubemap=True, layered=True)
     module.get_function("cube_array_write")(
         (6 * cubes,), (size, size), (dst.surface(), np.int32(size))
     )
@@ -1329,7 +1330,7 @@ def test_gpu_standard_functions_in_every_dimension(combined):
     module.get_function("twice_1d")((1,), (64,), (src1.surface(), dst1.surface(), np.int32(37)))
     np.testing.assert_array_equal(dst1.get(), 2 * d1)
     d3 = rng.standard_normal((3, 5, 7, 2)).astype(np.float32)
-    src3, dst3 = ia.asimage(d3, channels=2), ia.zeros((3, 5, 7), np.float32, 2)
+    src3, dst3 = ia.asimage(d3, channels=2), ia.zeros((3, 5, 7, 2), np.float32, 2)
     module.get_function("twice_3d")((1,), (7, 5, 3), (src3.surface(), dst3.surface()))
     np.testing.assert_array_equal(dst3.get(), 2 * d3)
 

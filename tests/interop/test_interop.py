@@ -369,7 +369,8 @@ def fake_semaphore(timeline):
 
 def test_external_memory_object_and_context_manager():
     mem, res = fake_memory()
-    assert (mem.size, mem.device, mem.handle_type, mem.alive) == (4096, 0, MemType.OPAQUE_FD, True)
+    assert (mem.size, mem.device_id, mem.handle_type) == (4096, 0, MemType.OPAQUE_FD)
+    assert mem.alive and mem.device.id == 0
     assert mem.raw_handle == 0xABC
     assert "4096 bytes, opaque_fd" in repr(mem)
     with mem as m:

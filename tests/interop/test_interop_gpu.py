@@ -128,7 +128,7 @@ def test_exportable_memory_info_and_rounding():
     assert gran > 0 and gran & (gran - 1) == 0
     with exp.alloc_exportable_memory(gran + 1) as mem:
         assert mem.size == 2 * gran and mem.requested_size == gran + 1
-        assert mem.granularity == gran and mem.device == 0 and mem.alive
+        assert mem.granularity == gran and mem.device.id == mem.device_id == 0 and mem.alive
         assert mem.ptr % gran == 0
         assert mem.to_cupy().nbytes == gran + 1
         assert mem.to_cupy(np.uint32, (mem.size // 4,)).nbytes == mem.size

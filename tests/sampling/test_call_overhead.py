@@ -481,7 +481,7 @@ def test_recipe_makes_what_the_general_path_makes(env, name, args, desc):
     assert type(first) is type(second) and int(first) != int(second)
     assert first.descriptor is second.descriptor
     assert first._sampler is second._sampler
-    assert first.device == second.device == 0
+    assert first.device_id == second.device_id == 0  # cupy.cuda.Device is faked here
     owner = recipe.owner()
     assert set(_image_handles.live_handles(owner)) == {first._obj, second._obj}
     # the recipe's driver arguments are a fresh plan's

@@ -121,7 +121,7 @@ def test_spec_example_cubemap():
 
 @pytest.mark.parametrize("shape", [(37, 23), (9, 16, 5)])
 def test_every_mip_level_round_trips(shape, rng):
-    img = ia.empty(shape, np.float32, 2, levels=3)
+    img = ia.empty(shape + (2,), np.float32, 2, levels=3)
     datas = []
     for level in range(3):
         v = img.mip(level)
@@ -202,7 +202,7 @@ def test_generate_mipmaps_equals_box_pyramid(shape, dtype, channels, normalized,
         info = np.iinfo(dtype)
         data = rng.integers(info.min, info.max, full, endpoint=True).astype(dtype)
     n = max(shape).bit_length()
-    img = ia.empty(shape, dtype, channels, levels=n, normalized=normalized)
+    img = ia.empty(full, dtype, channels, levels=n, normalized=normalized)
     img.mip(0).set(data)
     img.generate_mipmaps()
     want = reference.box_pyramid(data, n, dims=len(shape))
@@ -247,13 +247,13 @@ def test_generate_mipmaps_replays_a_captured_graph(rng):
 
 def test_generate_mipmaps_layers_and_cubemap_faces(rng):
     data = rng.random((3, 16, 16)).astype(np.float32)
-    arr = ia.empty((16, 16), np.float32, layers=3, levels=3)
+    arr = ia.empty((3, 16, 16), np.float32, layered=True, levels=3)
     arr.mip(0).set(data)
     arr.generate_mipmaps()
     for layer in range(3):
         want = reference.box_pyramid(data[layer], 3, dims=2)
         np.testing.assert_allclose(arr.mip(2).get()[layer], want[2], rtol=1e-6)
-    cube = ia.empty((8, 8), np.float32, cubemap=True, levels=2)
+    cube = ia.empty((6, 8, 8), np.float32, cubemap=True, levels=2)
     faces = rng.random((6, 8, 8)).astype(np.float32)
     cube.mip(0).set(faces)
     cube.generate_mipmaps()
@@ -286,7 +286,7 @@ def test_layered_fetch_write_sample(rng):
     layers, h, w = 4, 9, 13
     data = rng.random((layers, h, w, 2)).astype(np.float32)
     src = ia.asimage(data, channels=2, layered=True)
-    dst = ia.zeros((h, w), np.float32, 2, layers=layers)
+    dst = ia.zeros((layers, h, w, 2), np.float32, 2, layered=True)
     raw_module(_LAYER_RW).get_function("k")(
         (2, 2, layers),
         (8, 8, 1),

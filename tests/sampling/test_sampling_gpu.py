@@ -154,13 +154,13 @@ def test_surface_fetch_and_write_in_a_user_kernel(rng):
     mod = raw_module(_ROUND_TRIP)
     data = rng.standard_normal((13, 21, 4)).astype(np.float32)
     src = ia.asimage(data, channels=4)
-    dst = ia.zeros((13, 21), np.float32, 4)
+    dst = ia.zeros((13, 21, 4), np.float32, 4)
     with ia.create_image(src) as s, ia.create_image(dst) as d:
         mod.get_function("twice")((3, 2), (8, 8), (s, d, np.int32(21), np.int32(13)))
         np.testing.assert_array_equal(dst.get(), 2 * data)
     px = rng.integers(0, 256, (9, 10, 4)).astype(np.uint8)
     a = ia.asimage(px, channels=4)
-    b = ia.zeros((9, 10), np.uint8, 4)
+    b = ia.zeros((9, 10, 4), np.uint8, 4)
     mod.get_function("bytes")((2, 2), (8, 8), (a.surface(), b.surface(), np.int32(10), np.int32(9)))
     np.testing.assert_array_equal(b.get(), px[..., ::-1])
 

@@ -65,7 +65,7 @@ def main():
             print(f"THP {f}: {exc}")
     rng = np.random.default_rng(0)
     src = rng.integers(0, 256, SHAPE, dtype=np.uint8)
-    img = ia.empty((N, N), np.uint8, 4, normalized=True)
+    img = ia.empty((N, N, 4), np.uint8, 4, normalized=True)
     ia.copy(src, img)
     hosts = {"numpy": np.empty(SHAPE, np.uint8), "pinned": cupyx.empty_pinned(SHAPE, np.uint8)}
     hosts["numpy+THP"], keep = thp_array()

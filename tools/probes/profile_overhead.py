@@ -50,7 +50,7 @@ def profile(name, fn, n=N, top=22):
 def main():
     h = w = 512
     dev = cupy.zeros((h, w, 4), cupy.uint8)
-    img = ia.empty((h, w), numpy.uint8, 4, normalized=True)
+    img = ia.empty((h, w, 4), numpy.uint8, 4, normalized=True)
     ch = texture.ChannelFormatDescriptor(8, 8, 8, 8, runtime.cudaChannelFormatKindUnsigned)
     cuarr = texture.CUDAarray(ch, w, h)
     flat = dev.reshape(h, w * 4)
