@@ -314,10 +314,8 @@ def asimage(
     >>> img.sample(coords)  # doctest: +SKIP
     """
     copy = _as_bool("copy", copy)
-    if memory is None:
-        memory = "array" if copy else "linear"
-    memory = _as_memory(memory)
     if isinstance(a, ImageArray):
+        memory = _as_memory(a.memory if memory is None else memory)
         if (dtype is None or numpy.dtype(dtype) == a.dtype) and memory == a.memory:
             return a
         out = empty_like(a, dtype, memory=memory)
@@ -339,6 +337,7 @@ def asimage(
         ) from None
     if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
         device = a.device.id
+    memory = _as_memory(("array" if copy else "linear") if memory is None else memory)
     target = a.dtype if dtype is None else dtype
     if not copy:
         if memory != "linear":

@@ -187,10 +187,8 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
             )
         if self._linear or self._sel:
             src = self.to_cupy(stream) if self._sel else self._cupy_view()
-            with self._on(stream):
-                return src.get(
-                    stream=get_stream(stream, self._handle.device), out=out, blocking=blocking
-                )
+            with self._on(stream):  # CuPy's get() runs on the current stream
+                return src.get(out=out, blocking=blocking)
         if out is None:
             out = numpy.empty(self.shape, dtype=self.dtype)
         lo, ext = self._whole()
@@ -238,7 +236,15 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         :meth:`__setitem__`)."""
         if not numpy.isscalar(value) and getattr(value, "ndim", None) != 0:
             raise ImageArrayTypeError(f"fill() takes a scalar, not {type(value).__name__}")
-        self[...] = value
+        if self._linear or self._sel:
+            self[...] = value
+            return
+        import cupy
+
+        check_cast(value, self.dtype)
+        with self._on(None):  # filled on the device: no host buffer of the image's size
+            buf = cupy.full(self._box_shape(self._whole()[1]), value, dtype=self.dtype)
+            self._write(*self._whole(), buf, None)
 
     def _source(self, value: Any) -> tuple[Any, bool]:
         """``value`` checked against the casting rule: (NumPy/CuPy array or Python
@@ -312,7 +318,12 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         if len(real) == self.ndim and all(p[4] for p in per_axis):
             if self.channels == 1 or not isinstance(real[-1], slice):
                 return self._single_texel(expanded, per_axis)
-        if expanded[0] is not None and per_axis[0][4] and len(self._axes) > 1:
+        if (
+            expanded[0] is not None
+            and per_axis[0][4]
+            and len(self._axes) > 1
+            and self._axes[0] == 2
+        ):
             # an int on the layer, face or depth axis: that sub-image, then the rest
             sub = self._leading(per_axis[0][0])
             rest = tuple(expanded[1:])
