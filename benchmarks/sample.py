@@ -59,6 +59,14 @@ def _coords(kind: str):
     return x.astype(cupy.float32, copy=False), y.astype(cupy.float32, copy=False)
 
 
+def _texel_points(x, y):
+    """(N, N, 2) interleaved float32 (x, y) for ``img.sample`` (unnormalized: texel
+    i's centre at i + 0.5) from the array index coordinates of :func:`_coords`."""
+    import cupy
+
+    return cupy.stack([x + 0.5, y + 0.5], axis=-1)
+
+
 def _affine_matrix():
     """(2, 3) matrix for affine_transform: (row, col) of the output -> (row, col) of
     the input, the same rotation as ``_coords("affine")``."""
@@ -101,7 +109,7 @@ def run() -> list[Row]:
     for kind in ("affine", "random"):
         x, y = _coords(kind)
         # texel centres are at i + 0.5 for the texture unit, at i for map_coordinates
-        xy = cupy.stack([x + 0.5, y + 0.5], axis=-1)
+        xy = _texel_points(x, y)
         rc = cupy.stack([y, x])
         assert xy.dtype == cupy.float32 and rc.dtype == cupy.float32
         case = f"sample {kind}"

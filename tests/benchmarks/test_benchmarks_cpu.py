@@ -112,6 +112,24 @@ def test_sample_affine_matrix_is_the_rotation_of_the_coordinates():
     np.testing.assert_allclose(m @ np.array([cy, cx, 1.0]), [cy, cx], atol=1e-9)
 
 
+def test_linear_lines_give_the_ratios_and_the_copy_saved_without_a_verdict():
+    from benchmarks import linear
+
+    rows = [
+        Row(linear.EACH, "imagearray", 1.0, 0.25, 1),
+        Row(linear.EACH, linear.COPY, 1.5, 3.0, 1),  # time 3.0 ms (CPU)
+        Row(linear.ONCE, "imagearray", 0.8, 0.1, 1),
+        Row(linear.ONCE, linear.ARRAY, 0.6, 0.1, 1),
+    ]
+    each, once = linear.targets(rows)
+    assert "3.000 ms / linear" in each and "= 3.00x" in each
+    assert "the copy saved 2.000 ms per call" in each
+    assert "= 0.75x" in once
+    for line in (each, once):
+        assert ": target none" in line and "met" not in line
+    assert all("not measured" in line for line in linear.targets(rows[:1]))
+
+
 def test_mipmap_targets_half_the_copy_bandwidth_and_faster_than_cupy():
     from benchmarks import mipmaps
 
