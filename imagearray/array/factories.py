@@ -11,7 +11,7 @@ has ``img.shape``, and ``ia.empty_like(img)`` is the same image type too."""
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy
 
@@ -20,6 +20,35 @@ from imagearray._descriptor import ImageDescriptor
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.array.image_array import ImageArray
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import SupportsIndex, TypeAlias, TypedDict
+
+    from numpy.typing import DTypeLike
+    from typing_extensions import Unpack
+
+    #: What a shape may be given as (what ``numpy.empty`` takes).
+    _ShapeLike: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
+    _Memory: TypeAlias = Literal["array", "linear"]
+
+    class _ImageKw(TypedDict, total=False):
+        """The keywords ``full``, ``zeros`` and ``ones`` pass on to ``empty``."""
+
+        layered: bool
+        cubemap: bool
+        levels: int
+        normalized: bool
+        memory: _Memory
+        device: Any
+
+    class _LikeKw(TypedDict, total=False):
+        """The keywords ``full_like``, ``zeros_like`` and ``ones_like`` pass on to
+        ``empty_like``."""
+
+        memory: _Memory | None
+        device: Any
+
 
 __all__ = [
     "asimage",
@@ -145,22 +174,22 @@ def _make_desc(shape, dtype, channels, layered, cubemap, levels, normalized) -> 
         raise
 
 
-def _as_memory(memory: Any) -> str:
-    if memory not in _MEMORY:
+def _as_memory(memory: Any) -> _Memory:
+    if not isinstance(memory, str) or memory not in _MEMORY:
         raise ImageArrayValueError(f"memory must be 'array' or 'linear', not {memory!r}")
     return memory
 
 
 def empty(
-    shape: int | tuple[int, ...],
-    dtype: Any = numpy.float32,
+    shape: _ShapeLike,
+    dtype: DTypeLike = numpy.float32,
     channels: int | None = None,
     *,
     layered: bool = False,
     cubemap: bool = False,
     levels: int = 1,
     normalized: bool = False,
-    memory: str = "array",
+    memory: _Memory = "array",
     device: Any = None,
 ) -> ImageArray:
     """A new uninitialised image.
@@ -200,11 +229,11 @@ def empty(
 
 
 def full(
-    shape: int | tuple[int, ...],
+    shape: _ShapeLike,
     fill_value: Any,
-    dtype: Any = numpy.float32,
+    dtype: DTypeLike = numpy.float32,
     channels: int | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[_ImageKw],
 ) -> ImageArray:
     """Like :func:`empty`, with every level, layer and texel set to ``fill_value``
     (cast by the rule of ``ImageArray.__setitem__``)."""
@@ -214,20 +243,20 @@ def full(
 
 
 def zeros(
-    shape: int | tuple[int, ...],
-    dtype: Any = numpy.float32,
+    shape: _ShapeLike,
+    dtype: DTypeLike = numpy.float32,
     channels: int | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[_ImageKw],
 ) -> ImageArray:
     """Like :func:`empty`, with every level, layer and texel set to zero."""
     return full(shape, 0, dtype, channels, **kwargs)
 
 
 def ones(
-    shape: int | tuple[int, ...],
-    dtype: Any = numpy.float32,
+    shape: _ShapeLike,
+    dtype: DTypeLike = numpy.float32,
     channels: int | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[_ImageKw],
 ) -> ImageArray:
     """Like :func:`empty`, with every level, layer and texel set to one."""
     return full(shape, 1, dtype, channels, **kwargs)
@@ -239,7 +268,7 @@ def _fill_all(img: ImageArray, value: Any) -> None:
 
 
 def empty_like(
-    a: Any, dtype: Any = None, *, memory: str | None = None, device: Any = None
+    a: Any, dtype: DTypeLike | None = None, *, memory: _Memory | None = None, device: Any = None
 ) -> ImageArray:
     """A new uninitialised image like ``a``: for an ``ImageArray``, the same image type,
     levels, layers, channels, normalization, backing and device (of what ``a`` shows:
@@ -250,8 +279,7 @@ def empty_like(
         desc = a._like_desc(dtype)
         dev = a._handle.device if device is None else device
         return ImageArray._new(desc, _as_memory(memory or a.memory), dev)
-    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-        a = numpy.asarray(a)
+    a = _as_array(a)
     if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
         device = a.device.id
     return empty(
@@ -259,33 +287,47 @@ def empty_like(
     )
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> ImageArray:
+def _as_array(a: Any) -> Any:
+    """``a`` if it is array-like (shape and dtype), else ``numpy.asarray(a)``."""
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        return a
+    try:
+        return numpy.asarray(a)
+    except Exception as exc:  # e.g. ragged nested sequences
+        raise ImageArrayValueError(
+            f"cannot make an array of the {type(a).__name__} given: {exc}"
+        ) from None
+
+
+def full_like(
+    a: Any, fill_value: Any, dtype: DTypeLike | None = None, **kwargs: Unpack[_LikeKw]
+) -> ImageArray:
     """Like :func:`empty_like`, every level, layer and texel set to ``fill_value``."""
     img = empty_like(a, dtype, **kwargs)
     _fill_all(img, fill_value)
     return img
 
 
-def zeros_like(a: Any, dtype: Any = None, **kwargs: Any) -> ImageArray:
+def zeros_like(a: Any, dtype: DTypeLike | None = None, **kwargs: Unpack[_LikeKw]) -> ImageArray:
     """Like :func:`empty_like`, set to zero."""
     return full_like(a, 0, dtype, **kwargs)
 
 
-def ones_like(a: Any, dtype: Any = None, **kwargs: Any) -> ImageArray:
+def ones_like(a: Any, dtype: DTypeLike | None = None, **kwargs: Unpack[_LikeKw]) -> ImageArray:
     """Like :func:`empty_like`, set to one."""
     return full_like(a, 1, dtype, **kwargs)
 
 
 def asimage(
     a: Any,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     *,
     channels: int | None = None,
     layered: bool = False,
     cubemap: bool = False,
     normalized: bool = False,
     copy: bool = True,
-    memory: str | None = None,
+    memory: _Memory | None = None,
     device: Any = None,
     stream: Any = None,
 ) -> ImageArray:
@@ -322,13 +364,7 @@ def asimage(
         for src, dst in zip(a._levels(), out._levels()):
             dst.set(src.to_cupy().astype(dst.dtype, copy=False))
         return out
-    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-        try:
-            a = numpy.asarray(a)
-        except Exception as exc:  # e.g. ragged nested sequences
-            raise ImageArrayValueError(
-                f"cannot make an array of the {type(a).__name__} given: {exc}"
-            ) from None
+    a = _as_array(a)
     try:
         shape = tuple(operator.index(n) for n in a.shape)
     except Exception:

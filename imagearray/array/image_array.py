@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy
 
@@ -44,6 +44,10 @@ from imagearray.sampling import (
 
 if TYPE_CHECKING:
     import cupy
+    from numpy.typing import DTypeLike
+
+    from imagearray._sampler import Sampler
+    from imagearray.handles import SampledImageHandle, UnsampledImageHandle
 
 __all__ = ["ImageArray"]
 
@@ -103,7 +107,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
             yield self[i]
 
     @property
-    def memory(self) -> str:
+    def memory(self) -> Literal["array", "linear"]:
         """``"array"`` (a CUDA array: opaque, sampled and written through handles and
         copies) or ``"linear"`` (a CuPy array: slices are CuPy views)."""
         return "linear" if self._linear else "array"
@@ -419,7 +423,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         self._write(lo, ext, buf, None)
 
     # ------------------------------------------------------------ handles and sampling
-    def texture(self, sampler: Any = None):
+    def texture(self, sampler: Sampler | None = None) -> SampledImageHandle:
         """A :class:`SampledImageHandle` of this image with ``sampler`` (default: the
         one :meth:`sample` uses), cached: the same sampler gives the same handle,
         which stays valid until the memory is freed. A whole mipmapped image gives
@@ -432,7 +436,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
             )
         return texture(self, default_sampler(self) if sampler is None else sampler)
 
-    def surface(self):
+    def surface(self) -> UnsampledImageHandle:
         """An :class:`UnsampledImageHandle` (surface) of this image (of the whole
         layered or cubemap image for layer and face views), cached."""
         if self._whole_mipmap:
@@ -504,7 +508,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
             desc = dataclasses.replace(desc, channel_type=ct)
         return desc.verify()
 
-    def astype(self, dtype: Any, copy: bool = True) -> ImageArray:
+    def astype(self, dtype: DTypeLike, copy: bool = True) -> ImageArray:
         """A new image (same type, levels, layers, backing and device) with the texels
         converted to ``dtype`` as ``numpy.ndarray.astype`` converts (any cast is
         allowed: this is an explicit one). ``copy=False`` returns this image when

@@ -18,12 +18,15 @@ operators, and the read-only ndarray methods.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 import numpy.lib.mixins
 
 from imagearray._errors import ImageArrayTypeError
+
+if TYPE_CHECKING:
+    import cupy
 
 __all__ = ["ArrayProtocols", "KernelArgHint"]
 
@@ -71,7 +74,7 @@ class ArrayProtocols(numpy.lib.mixins.NDArrayOperatorsMixin):
         a = self.get()  # type: ignore[attr-defined]
         return a if dtype is None else a.astype(dtype, copy=False)
 
-    def __cupy_get_ndarray__(self) -> Any:
+    def __cupy_get_ndarray__(self) -> cupy.ndarray:
         """``cupy.asarray(img)``: a copy of a CUDA-array image (one whole copy);
         linear-backed images are seen through ``__cuda_array_interface__`` instead."""
         return self._as_cupy()
@@ -140,6 +143,20 @@ class ArrayProtocols(numpy.lib.mixins.NDArrayOperatorsMixin):
     def tolist(self) -> Any:
         """The texels as nested Python lists (one copy to the host)."""
         return self.get().tolist()  # type: ignore[attr-defined]
+
+    if TYPE_CHECKING:  # set below from REDUCTIONS; declared here for type checkers
+
+        def all(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def any(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def argmax(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def argmin(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def max(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def mean(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def min(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def prod(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def std(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def sum(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
+        def var(self, *args: Any, **kwargs: Any) -> cupy.ndarray: ...
 
 
 def _reduction(name: str):

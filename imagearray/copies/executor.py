@@ -16,7 +16,7 @@ replays them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
@@ -35,6 +35,9 @@ from imagearray.copies.hostmem import is_prepared, note_copy
 from imagearray.copies.plan import DEVICE, HOST, IMAGE, KIND_CODE, CopyPlan, plan_copy
 from imagearray.memory import ImageView
 
+if TYPE_CHECKING:
+    import cupy
+
 __all__ = ["copy", "execute"]
 
 
@@ -51,7 +54,7 @@ def copy(
     host_extent: Any = None,
     device_row_pitch: int | None = None,
     stream: Any = None,
-):
+) -> cupy.cuda.Event:
     """Copy between host memory, device (USM) memory and image memory.
 
     Covers every overload of the spec's ``ext_oneapi_copy``: host↔image,
@@ -172,7 +175,7 @@ def copy(
     return event
 
 
-def execute(plan: CopyPlan, stream_handle: int, queue_device: int):
+def execute(plan: CopyPlan, stream_handle: int, queue_device: int) -> cupy.cuda.Event:
     """Run a validated plan on ``stream_handle`` and return an event recorded after it."""
     # With queue_device current in CuPy the driver's current context is that device's
     # primary context, so the Cython layer never switches it behind CuPy's back.

@@ -184,9 +184,15 @@ _USM_LIMITS = (
 )
 
 
+_LIMITS_OF: dict[int, dict] = {}  # device -> its USM limits (attributes never change)
+
+
 def usm_limits(device: int) -> dict:
     """The device limits that USM (linear and pitched) handles are checked against."""
-    return {k: device_info(k, device) for k in _USM_LIMITS}
+    limits = _LIMITS_OF.get(device)
+    if limits is None:
+        limits = _LIMITS_OF[device] = {k: device_info(k, device) for k in _USM_LIMITS}
+    return limits
 
 
 def check_usm(desc: ImageDescriptor, address: int, pitch: int, device: int) -> None:
@@ -194,7 +200,10 @@ def check_usm(desc: ImageDescriptor, address: int, pitch: int, device: int) -> N
     (rows ``pitch`` bytes apart) can be sampled on ``device``: the rules and limits
     ``create_image`` applies to a CuPy array, before any handle is asked for."""
     kind = LINEAR if desc.dimensions == 1 else PITCH2D
-    plan_handle(desc, kind, Sampler(), address=address, pitch=pitch, limits=usm_limits(device))
+    plan_handle(desc, kind, _FETCH, address=address, pitch=pitch, limits=usm_limits(device))
+
+
+_FETCH = Sampler()  # nearest, unnormalized: what every USM image can be read with
 
 
 def _compatible(given: ImageDescriptor, actual: ImageDescriptor) -> bool:

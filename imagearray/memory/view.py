@@ -10,7 +10,7 @@ channels]``; boxes and origins are texture order (x, y, z).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
@@ -21,6 +21,9 @@ from imagearray._errors import ImageArrayIndexError, ImageArrayValueError, Relea
 from imagearray.memory.image_mem import ImageMem, get_mip_level_mem_handle
 from imagearray.memory.limits import image_box
 from imagearray.memory.linear import LinearImageMem
+
+if TYPE_CHECKING:
+    import cupy
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -168,7 +171,7 @@ class ImageView:
         return self._vdesc.num_layers
 
     @property
-    def device(self):
+    def device(self) -> cupy.cuda.Device:
         """The device holding the memory, as a ``cupy.cuda.Device`` (as
         ``cupy.ndarray.device``); :attr:`device_id` is its ordinal."""
         import cupy

@@ -8,11 +8,15 @@ the plans that name them, before the memory is freed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from imagearray._errors import ImageArrayValueError
 from imagearray._sampler import Sampler
 from imagearray.handles import create_image
 from imagearray.memory import ImageView
+
+if TYPE_CHECKING:
+    from imagearray.handles import SampledImageHandle, UnsampledImageHandle
 
 __all__ = ["MemoryCache", "cache_of", "default_sampler", "surface", "texture"]
 
@@ -60,7 +64,7 @@ def cache_of(view: ImageView) -> MemoryCache:
     return cache
 
 
-def _cached(view: ImageView, target: Any, key: Any, sampler: Any):
+def _cached(view: ImageView, target: Any, key: Any, sampler: Any) -> Any:
     handles = cache_of(view).handles
     h = handles.get(key)
     if h is None or not h.alive:
@@ -68,16 +72,22 @@ def _cached(view: ImageView, target: Any, key: Any, sampler: Any):
     return h
 
 
-def texture(view: ImageView, sampler: Any):
+def texture(view: ImageView, sampler: Any) -> SampledImageHandle:
     """The cached :class:`SampledImageHandle` of ``view`` with ``sampler``: of the whole
     mipmap for a whole mipmapped view, else of the level shown."""
-    target = view if view._whole_mipmap else view._handle
+    # whole mipmaps and linear-backed images: create_image resolves the view itself
+    target = view if view._whole_mipmap or view._linear else view._handle
     return _cached(view, target, (id(view._handle), view._whole_mipmap, sampler), sampler)
 
 
-def surface(view: ImageView):
+def surface(view: ImageView) -> UnsampledImageHandle:
     """The cached :class:`UnsampledImageHandle` of the level ``view`` shows (of the whole
     layered or cubemap array for layer and face views)."""
+    if view._linear:
+        raise ImageArrayValueError(
+            "CUDA surfaces need CUDA arrays: a linear-backed image is written through its "
+            "CuPy array (img[...] = v, or cupy.asarray(img))"
+        )
     return _cached(view, view._handle, (id(view._handle), "surface"), None)
 
 
@@ -92,11 +102,18 @@ def default_sampler(view: ImageView) -> Sampler:
         filterable = view._vdesc.channel_type.reads_as_float
         # normalized where CUDA samples only so: whole mipmaps and cubemaps
         normalized = view._whole_mipmap or view.descriptor.type.is_cubemap
-        cached = view._dsampler = Sampler(
-            "clamp_to_edge",
-            "normalized" if normalized else "unnormalized",
-            "linear" if filterable else "nearest",
-            mipmap_filtering="linear" if filterable else "nearest",
-            max_mipmap_level_clamp=float(view.levels - 1),
-        )
+        key = (normalized, filterable, view.levels)
+        cached = _DEFAULTS.get(key)
+        if cached is None:  # samplers are immutable: one per kind, shared
+            cached = _DEFAULTS[key] = Sampler(
+                "clamp_to_edge",
+                "normalized" if normalized else "unnormalized",
+                "linear" if filterable else "nearest",
+                mipmap_filtering="linear" if filterable else "nearest",
+                max_mipmap_level_clamp=float(view.levels - 1),
+            )
+        view._dsampler = cached
     return cached
+
+
+_DEFAULTS: dict[tuple, Sampler] = {}

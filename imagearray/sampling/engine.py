@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
@@ -25,6 +25,9 @@ from imagearray._sampler import CoordinateNormalizationMode, Sampler
 from imagearray.memory import ImageView
 from imagearray.sampling import kernels as k
 from imagearray.sampling.cache import cache_of, default_sampler, surface, texture
+
+if TYPE_CHECKING:
+    import cupy
 
 __all__ = ["SamplePlan", "fetch", "kernel_kind", "sample", "sample_cubemap"]
 
@@ -83,6 +86,7 @@ class SamplePlan:
         "ndarray",
         "empty",
         "i64",
+        "warn",
     )
 
     def launch(self, c: Any, level: Any, layer: int | None):
@@ -145,7 +149,7 @@ def _check_samplable(view: ImageView) -> None:
         )
 
 
-def _warn_unfiltered(view: ImageView) -> None:
+def _warn_unfiltered(view: ImageView, stacklevel: int = 4) -> None:
     if not view._vdesc.channel_type.reads_as_float:
         warnings.warn(
             f"a {view.dtype} image (not normalized) is sampled with nearest filtering: CUDA "
@@ -153,7 +157,7 @@ def _warn_unfiltered(view: ImageView) -> None:
             "(e.g. ia.Sampler('clamp_to_edge', filtering='nearest')) to say so, or make "
             "the image with normalized=True for linear filtering",
             SamplingWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
 
 
@@ -338,8 +342,6 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     if layer_given != (layered and not view._is_view()):
         return None
     # What the general path does first, in its order (and with its errors).
-    if sampler is None:
-        _warn_unfiltered(view)
     tex = texture(view, sampler_)
     mode = k.LEVEL if level_given or view._whole_mipmap else k.PLAIN
     vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
@@ -368,22 +370,23 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     plan.device = dev
     plan.ndarray = cupy.ndarray
     plan.empty = cupy.empty
+    plan.warn = sampler is None and not view._vdesc.channel_type.reads_as_float
     plan.i64 = i64
     return plan
 
 
 def sample(
-    view,
+    view: ImageView,
     coords: Any,
-    sampler: Any = None,
+    sampler: Sampler | None = None,
     *,
-    coordinates: str | None = None,
+    coordinates: CoordinateNormalizationMode | str | None = None,
     layer: Any = None,
     level: float | None = None,
     dx: Any = None,
     dy: Any = None,
     stream: Any = None,
-):
+) -> cupy.ndarray:
     """Sample the image at ``coords`` through the texture unit.
 
     Parameters
@@ -447,6 +450,8 @@ def sample(
                 plans[key] = plan  # the plan holds the sampler: its id stays unique
         if plan is not None:
             out = plan.launch(coords, level, layer)
+            if plan.warn and out is not None:
+                _warn_unfiltered(view, 3)
             if out is not None:
                 return out
     kind = kernel_kind(view)
@@ -460,16 +465,16 @@ def sample(
 
 
 def sample_cubemap(
-    view,
+    view: ImageView,
     directions: Any,
-    sampler: Any = None,
+    sampler: Sampler | None = None,
     *,
     cube: Any = None,
     level: float | None = None,
     dx: Any = None,
     dy: Any = None,
     stream: Any = None,
-):
+) -> cupy.ndarray:
     """Sample a cubemap along direction vectors ``(..., 3)`` (x, y, z from the
     cube's centre; face selection per CUDA's cubemap table). ``cube`` picks the
     cubemap of an array of cubemaps. The sampler's ``cubemap_filtering``
@@ -484,7 +489,7 @@ def sample_cubemap(
 
 def fetch(
     view: ImageView, indices: Any, *, layer: Any = None, face: Any = None, stream: Any = None
-):
+) -> cupy.ndarray:
     """Read texels at integer ``indices`` exactly as stored (no filtering, no
     normalization), through a surface.
 
@@ -550,6 +555,7 @@ def _fetch_linear(view: ImageView, indices: Any, layer: Any):
 
     if layer is not None:
         raise ImageArrayValueError("a linear image has no layers or faces")
+    view._check_alive()
     arr = view._mem.array
     dims = view._vdesc.dimensions
     idx = _points(indices, "indices", cupy.int32, dims)
