@@ -57,16 +57,18 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
 
     Make one with :func:`empty`, :func:`zeros` or :func:`asimage`, not directly.
 
-    ``img[10:20, 5:50]`` returns a CuPy array of that region (NumPy order: rows,
-    then columns); ``img[10:20, 5:50] = a`` writes it. Integer indices drop an
-    axis; steps, negative indices, Ellipsis and newaxis behave as in NumPy; an
-    integer out of range raises ``IndexError``. :meth:`layer`, :meth:`face` and
-    :meth:`mip` are views on the same memory.
+    ``img[10:20, 5:50]`` is a view of that region (NumPy order: rows, then
+    columns) on the same memory: ``img[10:20, 5:50][0] = a`` writes the image, and
+    ``cupy.asarray(...)``/``.get()`` read it. An int on the layer or face axis gives
+    that layer/face view; advanced indexing and single texels give CuPy arrays
+    (copies). Steps, negative indices, Ellipsis and newaxis behave as in NumPy; an
+    integer out of range raises ``IndexError``. Linear-backed images
+    (``memory == "linear"``) index as their CuPy array. See ``docs/guide.rst``.
 
     Examples
     --------
     >>> img = ia.asimage(numpy.arange(12, dtype=numpy.float32).reshape(3, 4))  # doctest: +SKIP
-    >>> img[1:, ::2]  # doctest: +SKIP
+    >>> img[1:, ::2].get()  # doctest: +SKIP
     array([[ 4.,  6.],
            [ 8., 10.]], dtype=float32)
     """
@@ -442,6 +444,11 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         if self._whole_mipmap:
             raise ImageArrayValueError(
                 "a mipmap has no unsampled handle (spec): take surface() of a level, img.mip(l)"
+            )
+        if self._is_region:
+            raise ImageArrayValueError(
+                "handles are made for whole images, layers, faces and levels, not regions: "
+                "take surface() of the image and offset the coordinates in the kernel"
             )
         return surface(self)
 
