@@ -135,8 +135,14 @@ def kernel_kind(view: ImageView) -> str:
 _UNNORMALIZED = CoordinateNormalizationMode.UNNORMALIZED
 
 
-def _check_samplable(view: ImageView) -> None:
+def _unsamplable(view: ImageView) -> bool:
     """Regions are for reads and writes; 1D linear memory has no filtered reads."""
+    return view._is_region or (view._linear and view._vdesc.dimensions == 1)
+
+
+def _check_samplable(view: ImageView) -> None:
+    if not _unsamplable(view):
+        return
     if view._is_region:
         raise ImageArrayValueError(
             "img[...] with slices or a depth index is a region, for reads and writes: "
@@ -328,10 +334,10 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     kind = kernel_kind(view)
     if kind not in (k.STANDARD, k.LAYERED) or not hasattr(cupy.ndarray, "_c_contiguous"):
         return None
-    if view._is_region or (view._linear and view._vdesc.dimensions == 1):
+    if _unsamplable(view):
         return None  # the general path raises
-    if sampler is None and (view._whole_mipmap or default_sampler(view).normalized):
-        return None  # texel coordinates: converted (mipmaps) or another sampler
+    if sampler is None and view._whole_mipmap:
+        return None  # texel coordinates, converted to the mipmap's normalized units
     dev = view._handle.device
     if current_device() != dev:  # or no usable device: the general path reports it
         return None
