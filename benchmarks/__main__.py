@@ -11,7 +11,7 @@ import traceback
 
 from benchmarks._util import device_meta, require_gpu, rows_json, table, write_json
 
-BENCHMARKS = ["copy", "sample", "linear", "mipmaps", "hostmem"]
+BENCHMARKS = ["copy", "sample", "linear", "mipmaps", "hostmem", "ndimage"]
 
 
 def main(argv=None) -> int:

@@ -16,6 +16,7 @@ from imagearray._errors import (
     CUDAOutOfMemoryError,
     CUDAUnavailableError,
     DeviceMismatchError,
+    FallbackWarning,
     HeadersNotFoundError,
     HostMemoryAlreadyReleasedError,
     HostMemoryNotPreparedError,
@@ -129,6 +130,7 @@ __all__ = [
     "HostMemoryOverlapError",
     "PreparedMemoryLeakWarning",
     "SamplingWarning",
+    "FallbackWarning",
     "prepare_for_device_copy",
     "prepared_for_device_copy",
     "prepared_host_ranges",
@@ -187,3 +189,4 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+from imagearray import ndimage  # noqa: E402  (the drop-ins: ia.ndimage.zoom, ...)

@@ -137,3 +137,9 @@ class SamplingWarning(UserWarning):
     """A sample() call reads other numbers than a user might expect (e.g. an integer
     image sampled nearest because CUDA does not filter integer textures). Silence it
     by saying what you want (an explicit sampler), or with ``warnings.filterwarnings``."""
+
+
+class FallbackWarning(UserWarning):
+    """An ``ia.ndimage`` call that the texture path cannot do (a spline order above 1,
+    a float64 or complex input, ...) was computed by ``cupyx.scipy.ndimage`` instead.
+    Silence it with ``warnings.filterwarnings("ignore", category=ia.FallbackWarning)``."""

@@ -1,3 +1,26 @@
-"""Texture-backed drop-ins for ``cupyx.scipy.ndimage`` (map_coordinates,
-affine_transform, zoom, shift, rotate, remap, warps): built on ``imagearray.sampling``.
-Empty until its issue lands."""
+"""Texture-sampled drop-ins for ``cupyx.scipy.ndimage`` interpolation
+(``map_coordinates``, ``affine_transform``, ``zoom``, ``shift``, ``rotate``) and the
+warps cupyx lacks (``warp_perspective``, ``remap``), batched, every mode, hardware or
+exact precision. Built on ``imagearray.sampling``'s textures; see
+:mod:`imagearray.ndimage.interpolation` for what is shared by all of them."""
+
+from imagearray._errors import FallbackWarning
+from imagearray.ndimage.interpolation import (
+    affine_transform,
+    map_coordinates,
+    rotate,
+    shift,
+    zoom,
+)
+from imagearray.ndimage.warps import remap, warp_perspective
+
+__all__ = [
+    "FallbackWarning",
+    "affine_transform",
+    "map_coordinates",
+    "remap",
+    "rotate",
+    "shift",
+    "warp_perspective",
+    "zoom",
+]

@@ -193,3 +193,57 @@ def test_a_failing_benchmark_does_not_hide_the_others(tmp_path, monkeypatch, cap
     data = json.loads(out_json.read_text())
     assert list(data["benchmarks"]) == ["mipmaps"]
     assert data["benchmarks"]["mipmaps"]["rows"][0]["gbps"] == pytest.approx(8e-6)
+
+
+def test_ndimage_targets_at_the_minimum_and_lines_for_missing_rows():
+    from benchmarks import ndimage
+
+    def rows_at(factor):
+        rows = []
+        for case, other, minimum, _ in ndimage.TARGETS:
+            rows.append(Row(case, "imagearray", 1.0, 0.1, 1))
+            rows.append(Row(case, other, minimum * factor, 0.1, 1))
+        return rows
+
+    n = len(ndimage.TARGETS)
+    lines = ndimage.targets(rows_at(1.0))
+    assert len(lines) == n + len(ndimage.INFO)
+    assert all(line.endswith("target met") for line in lines[:n])
+    assert all(line.endswith("target NOT met") for line in ndimage.targets(rows_at(0.99))[:n])
+    # no torch / cuCIM rows: their comparisons say so, cuCIM's target is not checked
+    assert "not measured" in next(x for x in lines if ndimage.TORCH in x)
+    without_cucim = [r for r in rows_at(1.0) if not r.impl.startswith("cuCIM")]
+    batch = ndimage.targets(without_cucim)[[t[0] for t in ndimage.TARGETS].index(ndimage.BATCH)]
+    assert ndimage.CUCIM_LOOP in batch and batch.endswith("target NOT checked")
+    rows = [
+        Row(ndimage.VOL_COPY, "imagearray", 2.0, 0.1, 1),
+        Row(ndimage.VOL_COPY, ndimage.CUPYX_AFFINE, 5.0, 0.1, 1),
+    ]
+    (info,) = [x for x in ndimage.targets(rows) if x.startswith(ndimage.VOL_COPY)]
+    assert "2.50x" in info and info.endswith("target none (for information)")
+    assert "met" not in info
+
+
+def test_ndimage_matrices_are_the_same_rotation_in_each_convention():
+    """(row, col) matrix = benchmarks.sample's; its (x, y) form (cuCIM warp) maps the
+    same points; the 3D one keeps axis 0 and rotates axes 1, 2 about the centre."""
+    from benchmarks import ndimage, sample
+
+    np.testing.assert_allclose(
+        ndimage._rotation(sample.N, sample.ANGLE), sample._affine_matrix(), atol=1e-9
+    )
+    m = ndimage._rotation(1024, 0.1)
+    xy = ndimage._xy(m)
+    assert xy.shape == (3, 3) and list(xy[2]) == [0.0, 0.0, 1.0]
+    for r, c in [(0, 0), (5, 1000), (1023, 17)]:
+        row_in, col_in = m @ np.array([r, c, 1.0])
+        np.testing.assert_allclose(xy @ np.array([c, r, 1.0]), [col_in, row_in, 1.0], atol=1e-9)
+    m3 = ndimage._rotation_3d(512, 0.3)
+    assert m3.shape == (3, 4)
+    ctr = (512 - 1) / 2
+    for z in (0, 100, 511):
+        p = np.array([z, 3.0, 400.0, 1.0])
+        got = m3 @ p
+        assert got[0] == z
+        np.testing.assert_allclose(got[1:], ndimage._rotation(512, 0.3) @ p[1:], atol=1e-9)
+        np.testing.assert_allclose(m3 @ np.array([z, ctr, ctr, 1.0]), [z, ctr, ctr], atol=1e-9)

@@ -1,0 +1,249 @@
+"""What every ndimage function does around its coordinates: the checks of its common
+arguments, the input's layout (batch, spatial axes, channels), the output (cupyx's
+``_get_output`` rules), the texture source, and the fallback to cupyx."""
+
+from __future__ import annotations
+
+import math
+import operator
+import warnings
+from typing import Any
+
+import numpy
+
+from imagearray._errors import FallbackWarning, ImageArrayTypeError, ImageArrayValueError
+from imagearray.ndimage import _launch, _textures
+
+PRECISIONS = ("hardware", "exact")
+
+
+def check_order(fn: str, order: Any) -> int:
+    """cupyx's rule: None warns and means 1; 0..5; other values raise."""
+    if order is None:
+        warnings.warn(
+            f"Currently the default order of {fn} is 1. In a future release this may "
+            "change to 3 to match scipy.ndimage ",
+            stacklevel=3,
+        )
+        return 1
+    try:
+        order = operator.index(order)
+    except TypeError:
+        raise ImageArrayTypeError(f"order must be an int in 0..5, not {order!r}") from None
+    if not 0 <= order <= 5:
+        raise ImageArrayValueError(f"order={order} is not a spline order: use 0..5")
+    return order
+
+
+def check_precision(precision: Any) -> bool:
+    """True for 'hardware', False for 'exact'."""
+    if precision not in PRECISIONS:
+        raise ImageArrayValueError(
+            f"precision={precision!r}: use 'hardware' (the texture unit's 8-bit-fraction "
+            "weights) or 'exact' (float32 weights in the kernel, as cupyx)"
+        )
+    return precision == "hardware"
+
+
+class Call:
+    """One call's input, as the kernels see it.
+
+    ``arr``: a CuPy array of shape ``(nb, *spatial, channels)`` (None for an
+    ImageArray input, ``image``); ``ndim``: the spatial axes; ``batched`` /
+    ``has_channels``: whether the caller's array has those axes (the output keeps
+    them)."""
+
+    def __init__(self, fn: str, input: Any, channel_axis: Any, batch_axes: Any):
+        from imagearray.array import ImageArray
+
+        self.fn = fn
+        self.image = None
+        self.arr = None
+        self.original = input
+        if isinstance(input, ImageArray):
+            self._from_image(input, channel_axis, batch_axes)
+            return
+        import cupy
+
+        if isinstance(input, numpy.ndarray):
+            input = cupy.asarray(input)  # uploaded once, on the current device
+        elif not isinstance(input, cupy.ndarray):
+            raise ImageArrayTypeError(
+                f"input must be a CuPy array, a NumPy array or an ia.ImageArray, not "
+                f"{type(input).__name__}"
+            )
+        self.original = input
+        nd = input.ndim
+        self.has_channels = _channel_axis(channel_axis, nd)
+        self.batched = _batch_axes(batch_axes, nd)
+        self.ndim = nd - self.has_channels - self.batched
+        if self.ndim < 1:
+            raise ImageArrayValueError(
+                f"input of shape {input.shape} has no spatial axis left once the batch and "
+                "channel axes are taken"
+            )
+        a = input if self.batched else input[None]
+        self.arr = a if self.has_channels else a[..., None]
+        self.dtype = input.dtype
+        self.shape = self.arr.shape[1:-1]
+        self.nb, self.channels = self.arr.shape[0], self.arr.shape[-1]
+        self.device = input.device.id
+
+    def _from_image(self, img, channel_axis, batch_axes) -> None:
+        if channel_axis not in (None, -1, img.ndim - 1) or (
+            channel_axis is not None and img.channels == 1
+        ):
+            raise ImageArrayValueError(
+                f"channel_axis={channel_axis!r}: an ImageArray's channels are its last axis "
+                "(channel_axis=None or -1)"
+            )
+        layered = img.descriptor.type.is_layered
+        if batch_axes not in (None, 0, (0,)) or (batch_axes is not None and not layered):
+            raise ImageArrayValueError(
+                f"batch_axes={batch_axes!r}: the batch of an ImageArray is its layers "
+                "(a layered image; batch_axes=None or 0)"
+            )
+        self.image = img
+        self.has_channels = img.channels > 1
+        self.batched = layered
+        self.dtype = img.dtype
+        self.channels = img.channels
+        self.nb = img.descriptor.num_layers if layered else 1
+        self.ndim = img._vdesc.dimensions
+        self.shape = tuple(reversed(img._vdesc.extent[: self.ndim]))
+        self.device = img._handle.device
+
+    # ------------------------------------------------------------ decisions
+    def fallback_reason(self, order: int, output_dtype: numpy.dtype) -> str | None:
+        """Why the texture path cannot run this call (None: it can)."""
+        if order > 1:
+            return f"order={order} (the texture path does orders 0 and 1)"
+        if self.dtype not in _textures.DTYPES:
+            return f"{self.dtype} input (textures hold {', '.join(map(str, _textures.DTYPES))})"
+        if output_dtype not in _launch.OUTPUT_DTYPES:
+            return f"{output_dtype} output"
+        if self.ndim not in (2, 3):
+            return f"{self.ndim} spatial axes (the texture path does 2 and 3)"
+        if self.channels > 4:
+            return f"{self.channels} channels (a texel holds at most 4)"
+        if self.ndim == 3 and self.nb > 1:
+            return "a batch of 3D volumes"
+        return None
+
+    def out_shape(self, spatial: tuple) -> tuple:
+        return (
+            ((self.nb,) if self.batched else ())
+            + tuple(spatial)
+            + ((self.channels,) if self.has_channels else ())
+        )
+
+    def output(self, output: Any, spatial: tuple):
+        """cupyx's ``_get_output``: (the array to return, its dtype)."""
+        import cupy
+
+        shape = self.out_shape(spatial)
+        if output is None:
+            dtype = numpy.dtype(self.dtype)
+        elif isinstance(output, cupy.ndarray):
+            if output.shape != shape:
+                raise ImageArrayValueError(
+                    f"output has shape {output.shape}; this call writes shape {shape}"
+                )
+            return output, output.dtype
+        else:
+            try:
+                dtype = numpy.dtype(output)
+            except TypeError:
+                raise ImageArrayTypeError(
+                    f"output must be None, a dtype or a CuPy array, not {output!r}"
+                ) from None
+        with cupy.cuda.Device(self.device):
+            return cupy.empty(shape, dtype=dtype), dtype
+
+    def check_cval(self, mode: str, cval: Any, dtype: numpy.dtype) -> float:
+        try:
+            value = float(cval)
+        except (TypeError, ValueError):
+            raise ImageArrayTypeError(f"cval must be a real number, not {cval!r}") from None
+        if mode == "constant" and dtype.kind in "iu" and not math.isfinite(value):
+            raise ImageArrayValueError(
+                f"cval={value} with an integer output: non-finite cval needs a float output"
+            )
+        return value
+
+    def source(self, hardware: bool) -> _textures.Source:
+        _textures.collect()
+        if self.image is not None:
+            return _textures.from_image(self.image, hardware)
+        return _textures.from_cupy(self.arr, self.ndim, hardware)
+
+    def run(self, coords, spatial, out, dtype, order, mode, cval, hardware):
+        """Launch on the input's device into ``out`` (written through a C-contiguous
+        temporary where ``out`` is not one); returns ``out``."""
+        import cupy
+
+        with cupy.cuda.Device(self.device):
+            direct = out.flags.c_contiguous and out.device.id == self.device
+            target = out if direct else cupy.empty(out.shape, dtype)
+            src = self.source(hardware)
+            _launch.run(src, coords, tuple(spatial), target, order, mode, cval, hardware)
+            if not direct:
+                out[...] = target
+        return out
+
+    # ------------------------------------------------------------ fallback
+    def fallback(self, reason: str, one, out, spatial) -> Any:
+        """cupyx for each (sample, channel) plane (``one(plane, output_plane)``), with a
+        :class:`FallbackWarning` saying why."""
+        import cupy
+
+        warnings.warn(
+            f"ia.ndimage.{self.fn}: {reason}: computed by cupyx.scipy.ndimage instead of textures",
+            FallbackWarning,
+            stacklevel=3,
+        )
+        if self.image is not None:
+            x = cupy.asarray(self.image)
+            self.arr = x if self.batched else x[None]
+            self.arr = self.arr if self.has_channels else self.arr[..., None]
+        o = out if self.batched else out[None]
+        o = o if self.has_channels else o[..., None]
+        with cupy.cuda.Device(self.device):
+            if not self.batched and not self.has_channels:
+                one(self.arr[0, ..., 0], o[0, ..., 0], None)
+                return out
+            for b in range(self.nb):
+                for c in range(self.channels):
+                    plane = cupy.ascontiguousarray(self.arr[b, ..., c])
+                    res = cupy.empty(tuple(spatial), dtype=o.dtype)
+                    one(plane, res, b)
+                    o[b, ..., c] = res
+        return out
+
+
+def _channel_axis(channel_axis: Any, nd: int) -> bool:
+    if channel_axis is None:
+        return False
+    try:
+        ax = operator.index(channel_axis)
+    except TypeError:
+        raise ImageArrayTypeError(
+            f"channel_axis must be an int or None, not {channel_axis!r}"
+        ) from None
+    if ax not in (-1, nd - 1):
+        raise ImageArrayValueError(
+            f"channel_axis={channel_axis!r}: the channels must be the last axis (-1) of the "
+            f"{nd}-axis input"
+        )
+    return True
+
+
+def _batch_axes(batch_axes: Any, nd: int) -> bool:
+    if batch_axes is None or batch_axes == ():
+        return False
+    if batch_axes in (0, (0,), [0]) and not isinstance(batch_axes, bool):
+        return True
+    raise ImageArrayValueError(
+        f"batch_axes={batch_axes!r}: the batch must be the first axis (batch_axes=0) of the "
+        f"{nd}-axis input"
+    )

@@ -1,0 +1,465 @@
+"""CUDA source of the ndimage kernels: one kernel per :class:`KernelKey`, generated
+here and compiled once per process (NVRTC through CuPy).
+
+Every kernel does, per output point: its input coordinate (SciPy axis order; from a
+matrix, a coordinate array, a homography or remap maps), then the value there:
+
+- ``constant`` mode: a point outside ``[0, n - 1]`` on any axis is ``cval``;
+- order 1, ``hardware`` precision, a point inside ``[0, n - 1]`` on every axis: one
+  filtered texture read (8-bit-fraction weights), all channels at once;
+- anything else: cupyx's own algorithm on point reads of the texture (the taps
+  ``floor(c)`` and ``floor(c) + 1``, each mapped by the mode's boundary rule, float32
+  weights, summed in cupyx's order; order 0: ``floor(c + 0.5)`` mapped), so the border
+  values of every mode are SciPy's.
+
+The boundary rules (``bnd`` below) are cupyx's ``_generate_boundary_condition_ops``,
+and :mod:`imagearray.ndimage._modes` is their NumPy twin, which the CPU tests hold
+against SciPy. Coordinates are float32 (or float64 for float64 coordinate arrays), as
+cupyx computes them for float32 inputs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+from imagearray.ndimage._modes import MODE_CODES
+
+# kinds of coordinate source
+AFFINE, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT, HOMOGRAPHY, COORDS, REMAP, REMAP_REL = (
+    "affine",
+    "zoom",
+    "zoom_grid",
+    "shift",
+    "zoom_shift",
+    "homography",
+    "coords",
+    "remap",
+    "remap_rel",
+)
+LINEAR_KINDS = (COORDS, REMAP, REMAP_REL)  # one thread per point, points in C order
+N_PARAMS = 12  # matrix values passed by value (a 3 x 4 affine is the largest)
+
+
+class KernelKey(NamedTuple):
+    ndim: int  # spatial axes: 2 or 3
+    channels: int  # 1, 2 or 4 (a texel of the texture); 3 is read as 3 texels of 1
+    kind: str
+    mode: str  # a key of MODE_CODES (after the opencv aliases are resolved)
+    order: int  # 0 or 1
+    hardware: bool  # order 1 interior points by the texture unit's filtering
+    read: str  # CUDA type of a point read (element type), e.g. "uchar4", "float"
+    filtered: str  # CUDA type of a filtered read ("float", "float2", "float4") or ""
+    out: str  # CUDA storage type of one output value
+    coord: str  # "float" or "double": coordinate arithmetic
+    layered: bool  # the batch is the layers of a layered texture
+    per_sample: bool  # per-sample parameters from a device array
+    split3: bool  # 3 channels read as 3 consecutive single-channel texels
+    tiled: bool  # accumulate the taps this tile owns into a float buffer
+
+
+_STORE = {
+    "float": "*p = v;",
+    "double": "*p = (double)v;",
+    # float16 output: round to nearest even, stored as its bits (no cuda_fp16.h)
+    "unsigned short /*half*/": 'asm("cvt.rn.f16.f32 %0, %1;" : "=h"(*p) : "f"(v));',
+}
+
+
+def _store(out: str) -> str:
+    body = _STORE.get(out)
+    if body is None:  # integer outputs: rounded to nearest, as cupyx's rint
+        body = "*p = (OUT)rintf(v);"
+    return body
+
+
+_COMMON = r"""
+typedef {coord} W;
+typedef {out} OUT;
+#define NDIM {ndim}
+#define NCH {channels}
+#define ORDER {order}
+#define MODE {mode}
+#define HW {hardware}
+#define LAYERED {layered}
+#define PER_SAMPLE {per_sample}
+#define SPLIT3 {split3}
+#define TILED {tiled}
+#define M_CONSTANT 0
+#define M_GRID_CONSTANT 1
+#define M_NEAREST 2
+#define M_MIRROR 3
+#define M_REFLECT 4
+#define M_GRID_WRAP 5
+#define M_WRAP 6
+
+__device__ __forceinline__ void store(OUT* p, float v) {{ {store} }}
+
+// one read as NCH floats
+__device__ __forceinline__ void unpack(float v, float* o) {{ o[0] = v; }}
+__device__ __forceinline__ void unpack(float2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
+__device__ __forceinline__ void unpack(float4 v, float* o) {{
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
+typedef unsigned char uchar; typedef unsigned short ushort; typedef signed char schar;
+typedef {read} RT;
+__device__ __forceinline__ void unpack(uchar v, float* o) {{ o[0] = (float)v; }}
+__device__ __forceinline__ void unpack(uchar2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
+__device__ __forceinline__ void unpack(uchar4 v, float* o) {{
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
+__device__ __forceinline__ void unpack(schar v, float* o) {{ o[0] = (float)v; }}
+__device__ __forceinline__ void unpack(char2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
+__device__ __forceinline__ void unpack(char4 v, float* o) {{
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
+__device__ __forceinline__ void unpack(ushort v, float* o) {{ o[0] = (float)v; }}
+__device__ __forceinline__ void unpack(ushort2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
+__device__ __forceinline__ void unpack(ushort4 v, float* o) {{
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
+__device__ __forceinline__ void unpack(short v, float* o) {{ o[0] = (float)v; }}
+__device__ __forceinline__ void unpack(short2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
+__device__ __forceinline__ void unpack(short4 v, float* o) {{
+    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
+
+// cupyx's boundary rules on an integer tap (constant modes: -1 = outside)
+__device__ __forceinline__ int bnd(int ix, int n) {{
+#if MODE == M_REFLECT
+    if (ix < 0) ix = -1 - ix;
+    ix %= n * 2;
+    return min(ix, 2 * n - 1 - ix);
+#elif MODE == M_MIRROR
+    if (n == 1) return 0;
+    if (ix < 0) ix = -ix;
+    ix = 1 + (ix - 1) % ((n - 1) * 2);
+    return min(ix, 2 * n - 2 - ix);
+#elif MODE == M_NEAREST
+    return min(max(ix, 0), n - 1);
+#elif MODE == M_GRID_WRAP
+    ix %= n;
+    while (ix < 0) ix += n;
+    return ix;
+#else  // constant, grid-constant (wrap maps the coordinate instead: see wrapc)
+    return (ix < 0 || ix >= n) ? -1 : ix;
+#endif
+}}
+
+// cupyx's 'wrap' rule on the coordinate (period n - 1)
+__device__ __forceinline__ W wrapc(W c, int n) {{
+    if (n == 1) return (W)0;
+    if (c < 0) {{
+        c += (W)(n - 1) * ((W)(int)(-c / (W)(n - 1)) + 1);
+    }} else if (c > (W)(n - 1)) {{
+        c -= (W)(n - 1) * (W)(int)(c / (W)(n - 1));
+    }}
+    return c;
+}}
+"""
+
+_KERNEL = r"""
+extern "C" __global__ void ia_interp(
+    unsigned long long tex_f, unsigned long long tex_p,
+    int n0, int n1, int n2,            // input extent per sample, SciPy axis order
+    int o0, int o1, int o2, int nb,    // output extent, batch count
+    float scale, float cval,
+    W m0, W m1, W m2, W m3, W m4, W m5, W m6, W m7, W m8, W m9, W m10, W m11,
+    const W* __restrict__ pm, long long pm_stride,
+    const W* __restrict__ ca, const W* __restrict__ cb,
+    long long npts,
+    OUT* __restrict__ out, float* __restrict__ acc,
+    int lo0, int lo1, int lo2, int hi0, int hi1, int hi2, int first)
+{{
+{index}
+    const int n[3] = {{n0, n1, n2}};
+    W c[NDIM];
+{coords}
+    float v[NCH];
+#pragma unroll
+    for (int ch = 0; ch < NCH; ch++) v[ch] = 0.f;
+    bool done = false;
+    // NaN coordinates, and constant mode outside [0, n - 1]: cval
+#pragma unroll
+    for (int j = 0; j < NDIM; j++) {{
+        if (!(c[j] == c[j])) done = true;
+#if MODE == M_CONSTANT
+        if (c[j] < (W)0 || c[j] > (W)(n[j] - 1)) done = true;
+#endif
+        // far-away points: keep floor() in int range (every rule is periodic or flat there)
+        c[j] = fmax(fmin(c[j], (W)1073741824), (W)-1073741824);
+    }}
+    if (done) {{
+#pragma unroll
+        for (int ch = 0; ch < NCH; ch++) v[ch] = cval;
+#if TILED
+        if (!first) return;
+#endif
+    }}
+#if ORDER == 1 && HW
+    bool inside = !done;
+#pragma unroll
+    for (int j = 0; j < NDIM; j++)
+        inside = inside && c[j] >= (W)0 && c[j] <= (W)(n[j] - 1);
+    if (inside) {{
+        float r[NCH];
+        unpack({filtered_read}, r);
+#pragma unroll
+        for (int ch = 0; ch < NCH; ch++) v[ch] = r[ch] * scale;
+        done = true;
+    }}
+#endif
+    if (!done) {{
+{taps}
+    }}
+{write}
+}}
+"""
+
+
+def _index(key: KernelKey) -> str:
+    """Thread -> output point: (i0, i1[, i2]) in SciPy order, batch b, linear p."""
+    if key.kind in LINEAR_KINDS:  # the batch's samples share the coordinates
+        head = """
+    const long long pc = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (pc >= npts) return;
+    const int b = blockIdx.y;
+    const long long p = (long long)b * npts + pc;
+    long long q = pc;"""
+        if key.ndim == 3:
+            return (
+                head
+                + """
+    const unsigned int i2 = (unsigned int)(q % o2); q /= o2;
+    const unsigned int i1 = (unsigned int)(q % o1); q /= o1;
+    const unsigned int i0 = (unsigned int)q;"""
+            )
+        return (
+            head
+            + """
+    const unsigned int i1 = (unsigned int)(q % o1); q /= o1;
+    const unsigned int i0 = (unsigned int)q;"""
+        )
+    last = key.ndim - 1
+    if key.ndim == 2:
+        return f"""
+    const unsigned int i{last} = blockIdx.x * blockDim.x + threadIdx.x;
+    const unsigned int i0 = blockIdx.y * blockDim.y + threadIdx.y;
+    const int b = blockIdx.z;
+    if (i1 >= (unsigned)o1 || i0 >= (unsigned)o0) return;
+    const long long p = ((long long)b * o0 + i0) * o1 + i1;"""
+    return """
+    const unsigned int i2 = blockIdx.x * blockDim.x + threadIdx.x;
+    const unsigned int i1 = blockIdx.y * blockDim.y + threadIdx.y;
+    const unsigned int i0 = blockIdx.z % o0;
+    const int b = blockIdx.z / o0;
+    if (i2 >= (unsigned)o2 || i1 >= (unsigned)o1) return;
+    const long long p = (((long long)b * o0 + i0) * o1 + i1) * o2 + i2;"""
+
+
+def _coords(key: KernelKey) -> str:
+    d = key.ndim
+    ins = [f"(W)i{j}" for j in range(d)]
+    lines = []
+    if key.kind in (AFFINE, HOMOGRAPHY, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT):
+        if key.per_sample:
+            lines.append("    const W* m = pm + (long long)b * pm_stride;")
+        else:
+            lines.append("    const W m[12] = {m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11};")
+    if key.kind == AFFINE:  # cupyx _get_coord_affine: m is (ndim, ndim + 1)
+        for j in range(d):
+            lines.append(f"    c[{j}] = (W)0;")
+            for k in range(d):
+                lines.append(f"    c[{j}] += m[{(d + 1) * j + k}] * {ins[k]};")
+            lines.append(f"    c[{j}] += m[{(d + 1) * j + d}];")
+    elif key.kind == HOMOGRAPHY:  # OpenCV: (x, y) = (column, row), m maps output to input
+        lines.append("    const W x = (W)i1, y = (W)i0;")
+        lines.append("    W w = m[6] * x + m[7] * y + m[8];")
+        lines.append("    w = (w != (W)0) ? (W)1 / w : (W)0;")
+        lines.append("    c[1] = (m[0] * x + m[1] * y + m[2]) * w;")
+        lines.append("    c[0] = (m[3] * x + m[4] * y + m[5]) * w;")
+        lines.append("    if (w == (W)0) { c[0] = c[1] = (W)__int_as_float(0x7fc00000); }")
+    elif key.kind == ZOOM:  # m[j] = zoom
+        for j in range(d):
+            lines.append(f"    c[{j}] = m[{j}] * {ins[j]};")
+    elif key.kind == ZOOM_GRID:
+        for j in range(d):
+            lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} + (W)0.5) - (W)0.5;")
+    elif key.kind == SHIFT:  # m[j] = shift
+        for j in range(d):
+            lines.append(f"    c[{j}] = {ins[j]} - m[{j}];")
+    elif key.kind == ZOOM_SHIFT:  # m[j] = zoom, m[4 + j] = shift
+        for j in range(d):
+            lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]);")
+    elif key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
+        for j in range(d):
+            lines.append(f"    c[{j}] = ca[pc + {j} * npts];")
+    elif key.kind == REMAP:
+        lines.append("    c[0] = ca[pc]; c[1] = cb[pc];")
+    elif key.kind == REMAP_REL:
+        lines.append("    c[0] = ca[pc] + (W)i0; c[1] = cb[pc] + (W)i1;")
+    else:
+        raise AssertionError(key.kind)
+    return "\n".join(lines)
+
+
+def _fetch_args(key: KernelKey, idx: list[str], texel: str) -> str:
+    """Arguments of a texture read at integer taps ``idx`` (SciPy order) of sample b."""
+    if key.ndim == 3:
+        return f"(float)({idx[2]}){texel}, (float)({idx[1]}) + 0.5f, (float)({idx[0]}) + 0.5f"
+    if key.layered:
+        return f"(float)({idx[1]}){texel}, (float)({idx[0]}) + 0.5f, b"
+    return f"(float)({idx[1]}){texel}, (float)({idx[0]} + b * n0) + 0.5f"
+
+
+def _tex(key: KernelKey, typ: str, args: str, handle: str) -> str:
+    fn = "tex3D" if key.ndim == 3 else ("tex2DLayered" if key.layered else "tex2D")
+    return f"{fn}<{typ}>({handle}, {args})"
+
+
+def _filtered_read(key: KernelKey) -> str:
+    if not key.hardware:
+        return "0.f"
+    c = ["c[0]", "c[1]", "c[2]"][: key.ndim]
+    # texel centres at i + 0.5; the batch's samples are stacked along rows (axis 0)
+    if key.ndim == 3:
+        args = "(float)c[2] + 0.5f, (float)c[1] + 0.5f, (float)c[0] + 0.5f"
+    elif key.layered:
+        args = f"(float){c[1]} + 0.5f, (float){c[0]} + 0.5f, b"
+    else:
+        args = f"(float){c[1]} + 0.5f, (float)({c[0]} + (W)(b * n0)) + 0.5f"
+    return _tex(key, key.filtered, args, "tex_f")
+
+
+def _point_read(key: KernelKey, idx: list[str], dest: str) -> list[str]:
+    """Statements reading the NCH values at taps ``idx`` into float ``dest[NCH]``."""
+    if key.split3:  # 3 channels as 3 single-channel texels in a row
+        lines = []
+        for ch in range(3):
+            args = _fetch_args(key, idx, f" * 3 + {ch}.5f")
+            lines.append(f"unpack({_tex(key, 'RT', args, 'tex_p')}, {dest} + {ch});")
+        return lines
+    return [f"unpack({_tex(key, 'RT', _fetch_args(key, idx, ' + 0.5f'), 'tex_p')}, {dest});"]
+
+
+def _owned(key: KernelKey, idx: list[str]) -> str:
+    """(tiled) the condition that taps ``idx`` lie in this tile, and their shift."""
+    return " && ".join(f"{i} >= lo{j} && {i} < hi{j}" for j, i in enumerate(idx))
+
+
+def _taps(key: KernelKey) -> str:
+    d = key.ndim
+    lines = []
+    wrap = key.mode == "wrap"
+    grid_constant = key.mode == "grid-constant"
+    constant = key.mode in ("constant", "grid-constant")
+    if key.order == 0:
+        for j in range(d):
+            if wrap:
+                lines.append(f"int t{j} = (int)floor(wrapc(c[{j}], n[{j}]) + (W)0.5);")
+            else:
+                lines.append(f"int t{j} = (int)floor(c[{j}] + (W)0.5);")
+                if key.mode != "constant":
+                    lines.append(f"t{j} = bnd(t{j}, n[{j}]);")
+        idx = [f"t{j}" for j in range(d)]
+        outside = " || ".join(f"t{j} < 0" for j in range(d)) if grid_constant else "false"
+        local = [f"t{j} - lo{j}" for j in range(d)] if key.tiled else idx
+        body = _point_read(key, local, "v")
+        lines.append(f"if ({outside}) {{")
+        lines.append("    for (int ch = 0; ch < NCH; ch++) v[ch] = cval;")
+        if key.tiled:
+            lines.append("    if (!first) return;")
+            lines.append(f"}} else if (!({_owned(key, idx)})) {{ return; }} else {{")
+        else:
+            lines.append("} else {")
+        lines.extend("    " + s for s in body)
+        lines.append("}")
+        return "\n".join("        " + s for s in lines)
+    # order 1: cupyx's taps, weights and summation order
+    for j in range(d):
+        lines.append(f"const int f{j} = (int)floor(c[{j}]);")
+        lines.append(f"const int k{j} = (c[{j}] == (W)f{j}) ? 1 : 2;")
+        lines.append(f"const W wf{j} = (W)(f{j} + 1) - c[{j}], wc{j} = c[{j}] - (W)f{j};")
+        if wrap:
+            lines.append(f"const W dc{j} = wrapc(c[{j}], n[{j}]);")
+            lines.append(f"const int bf{j} = (int)floor(dc{j});")
+            lines.append(f"const int bc{j} = (int)floor(dc{j} + (W)1);")
+        elif key.mode == "constant":
+            lines.append(f"const int bf{j} = f{j}, bc{j} = f{j} + 1;")
+        else:
+            lines.append(f"const int bf{j} = bnd(f{j}, n[{j}]), bc{j} = bnd(f{j} + 1, n[{j}]);")
+    lines.append("bool any = false;")
+    depth = []
+    for j in range(d):
+        ind = "    " * j
+        lines.append(f"{ind}for (int s{j} = 0; s{j} < k{j}; s{j}++) {{")
+        lines.append(f"{ind}    const W w{j} = s{j} ? wc{j} : wf{j};")
+        lines.append(f"{ind}    const int t{j} = s{j} ? bc{j} : bf{j};")
+        depth.append(ind)
+    ind = "    " * d
+    weight = " * ".join(f"w{j}" for j in range(d))
+    idx = [f"t{j}" for j in range(d)]
+    lines.append(f"{ind}const float w = (float)({weight});")
+    if constant:
+        outside = " || ".join(f"t{j} < 0" for j in range(d))
+        lines.append(f"{ind}if ({outside}) {{")
+        if key.tiled:
+            lines.append(f"{ind}    if (first) {{ any = true;")
+            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
+        else:
+            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
+        lines.append(f"{ind}    continue;")
+        lines.append(f"{ind}}}")
+    if key.tiled:
+        lines.append(f"{ind}if (!({_owned(key, idx)})) continue;")
+        idx = [f"t{j} - lo{j}" for j in range(d)]
+    lines.append(f"{ind}any = true;")
+    lines.append(f"{ind}float r[NCH];")
+    lines.extend(ind + s for s in _point_read(key, idx, "r"))
+    lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
+    for ind in reversed(depth):
+        lines.append(f"{ind}}}")
+    if key.tiled:
+        lines.append("if (!any) return;")
+    return "\n".join("        " + s for s in lines)
+
+
+def _write(key: KernelKey) -> str:
+    if key.tiled:  # partial sums: the caller converts the buffer once every tile ran
+        return """
+#pragma unroll
+    for (int ch = 0; ch < NCH; ch++) acc[p * NCH + ch] += v[ch];"""
+    return """
+#pragma unroll
+    for (int ch = 0; ch < NCH; ch++) store(out + p * NCH + ch, v[ch]);"""
+
+
+def source(key: KernelKey) -> str:
+    """The CUDA source of ``key``'s kernel (``ia_interp``)."""
+    common = _COMMON.format(
+        coord=key.coord,
+        out=key.out,
+        read=key.read,
+        ndim=key.ndim,
+        channels=3 if key.split3 else key.channels,
+        order=key.order,
+        mode=MODE_CODES[key.mode],
+        hardware=int(key.hardware),
+        layered=int(key.layered),
+        per_sample=int(key.per_sample),
+        split3=int(key.split3),
+        tiled=int(key.tiled),
+        store=_store(key.out),
+    )
+    body = _KERNEL.format(
+        index=_index(key),
+        coords=_coords(key),
+        filtered_read=_filtered_read(key),
+        taps=_taps(key),
+        write=_write(key),
+    )
+    return common + body
+
+
+@functools.lru_cache(maxsize=256)
+def kernel(key: KernelKey):
+    """The compiled ``ia_interp`` of ``key`` (a ``cupy.RawKernel``; CuPy compiles it
+    on first launch per device and caches it on disk)."""
+    import cupy
+
+    return cupy.RawKernel(source(key), "ia_interp", options=("-std=c++17",))

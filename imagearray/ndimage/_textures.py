@@ -1,0 +1,319 @@
+"""What an ndimage kernel reads: the input as one or two textures (:class:`Source`).
+
+- A CuPy 2D input (an image, its channels, or a batch of them stacked row after row)
+  is read in place through a pitched texture when CUDA can (row pitch and address
+  alignment, the linear-texture limits); else it is copied once into a CUDA array
+  (a layered one for a batch). 3D inputs are copied into a 3D CUDA array: CUDA has no
+  3D texture over linear memory. NumPy inputs are uploaded first.
+- An ``ImageArray`` is read where it is (its memory's cached textures).
+- An input larger than the device's CUDA-array limits is cut into tiles, each copied
+  into a CUDA array of its own (``Source.tiles``).
+
+Textures made for one call are kept, with what they read, until the launch that uses
+them has finished (:func:`retire`), then destroyed.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+from typing import Any
+
+import numpy
+
+from imagearray._descriptor import ImageDescriptor
+from imagearray._errors import ImageArrayError, ImageArrayValueError
+from imagearray._sampler import Sampler
+from imagearray.handles import create_image
+from imagearray.sampling.cache import cache_of
+
+POINT = Sampler("clamp_to_edge", "unnormalized", "nearest")
+LINEAR = Sampler("clamp_to_edge", "unnormalized", "linear")
+
+# dtype -> (CUDA scalar and vector prefix of a point read, scale of a filtered read
+# or None where the texture unit must not filter it: signed normalized reads clamp
+# -128 / -32768 to -1, i.e. to -127 / -32767)
+_READS = {
+    "float32": ("float", "float", 1.0),
+    "float16": ("float", "float", 1.0),  # half textures read as float
+    "uint8": ("uchar", "uchar", 255.0),
+    "uint16": ("ushort", "ushort", 65535.0),
+    "int8": ("schar", "char", None),
+    "int16": ("short", "short", None),
+}
+DTYPES = tuple(numpy.dtype(d) for d in _READS)
+
+# Forced tile length per axis (tests set it to cut small inputs into tiles); None:
+# tiles only where the device's limits require them.
+TILE_OVERRIDE: int | None = None
+
+
+def _vector(dtype: numpy.dtype, channels: int, filtered: bool) -> str:
+    scalar, prefix, _ = _READS[dtype.name]
+    if filtered:
+        scalar = prefix = "float"
+    return scalar if channels == 1 else f"{prefix}{channels}"
+
+
+@dataclasses.dataclass
+class Source:
+    shape: tuple  # spatial extent of one sample, SciPy order
+    nb: int  # samples in the batch
+    channels: int  # 1..4 (3: read as 3 single-channel texels, ``split3``)
+    dtype: numpy.dtype
+    device: int
+    tex_p: Any = None  # point reads, element type
+    tex_f: Any = None  # filtered reads (float), or None
+    layered: bool = False
+    keep: list = dataclasses.field(default_factory=list)  # retired after the launch
+    tiles: list | None = None  # [(lo, hi, tex_p)] (SciPy order) when tiled
+
+    @property
+    def split3(self) -> bool:
+        return self.channels == 3
+
+    @property
+    def read(self) -> str:
+        return _vector(self.dtype, 1 if self.split3 else self.channels, False)
+
+    @property
+    def filtered(self) -> str:
+        return _vector(self.dtype, self.channels, True) if self.tex_f is not None else ""
+
+    @property
+    def scale(self) -> float:
+        return _READS[self.dtype.name][2] or 1.0
+
+
+def can_filter(dtype: numpy.dtype, channels: int) -> bool:
+    """Whether the texture unit may filter this input (see ``_READS``)."""
+    return _READS[dtype.name][2] is not None and channels != 3
+
+
+def _descs(rows_shape: tuple, dtype, channels: int, layers: int | None):
+    """(point-read descriptor, filtered-read descriptor) of a texture over
+    ``rows_shape`` (SciPy order, without channels)."""
+    t = "array" if layers else "standard"
+    kw = {"image_type": t, "array_size": layers} if layers else {}
+    ch = 1 if channels == 3 else channels
+    shape = rows_shape[:-1] + (rows_shape[-1] * 3,) if channels == 3 else rows_shape
+    point = ImageDescriptor.from_shape(shape, dtype, ch, **kw)
+    filt = ImageDescriptor.from_shape(shape, dtype, ch, normalized=True, **kw)
+    return point, filt
+
+
+def from_image(img, filtered: bool) -> Source:
+    """A Source over an ``ImageArray`` (2D, 3D or a layered 2D: a batch), no copy."""
+    desc = img.descriptor
+    if img._is_view() or img._is_region or img._whole_mipmap and img.levels > 1:
+        raise ImageArrayValueError(
+            "ia.ndimage reads whole standard or layered images: pass img.copy() of a "
+            "view, or a mip level's image"
+        )
+    if desc.type.is_cubemap:
+        raise ImageArrayValueError("ia.ndimage does not resample cubemaps")
+    dims = img._vdesc.dimensions
+    layered = desc.type.is_layered
+    if dims == 1 or (layered and dims != 2):
+        raise ImageArrayValueError(
+            f"ia.ndimage resamples 2D and 3D images (and layered 2D ones), not {desc}"
+        )
+    shape = tuple(reversed(img._vdesc.extent[:dims]))
+    point, filt = _descs(shape, img.dtype, img.channels, desc.num_layers if layered else None)
+    handles = cache_of(img).handles
+    target = img._mem.array if img._linear else img._handle
+
+    def tex(d, sampler):
+        key = (id(img._handle), "ndimage", d, sampler)
+        h = handles.get(key)
+        if h is None or not h.alive:
+            h = handles[key] = create_image(target, d, sampler)
+        return h
+
+    src = Source(
+        shape,
+        desc.num_layers if layered else 1,
+        img.channels,
+        img.dtype,
+        img._handle.device,
+        layered=layered,
+    )
+    src.tex_p = tex(point, POINT)
+    if filtered and can_filter(src.dtype, src.channels):
+        src.tex_f = tex(filt, LINEAR)
+    return src
+
+
+def _limits(device: int, ndim: int, layered: bool) -> tuple:
+    """Largest CUDA array per axis (SciPy order) for this kind of texture."""
+    from imagearray._device import device_info
+
+    if ndim == 3:
+        w, h, d = device_info("max_image_3d", device)
+        return (d, h, w)
+    if layered:
+        w, h, _ = device_info("max_image_2d_array", device)
+        return (h, w)
+    w, h = device_info("max_image_2d", device)
+    return (h, w)
+
+
+def from_cupy(a, ndim: int, filtered: bool) -> Source:
+    """A Source over CuPy array ``a`` of shape ``(nb, *spatial, channels)`` (``ndim``
+    spatial axes; size-1 batch and channel axes included)."""
+    import cupy
+
+    from imagearray._device import on_device
+
+    nb, channels = a.shape[0], a.shape[-1]
+    dev = a.device.id
+    src = Source(tuple(a.shape[1:-1]), nb, channels, a.dtype, dev)
+    want_f = filtered and can_filter(a.dtype, channels)
+    with on_device(dev):
+        tile = TILE_OVERRIDE
+        if tile is None and ndim == 2 and _in_place(a, src, want_f):
+            return src
+        lim = _limits(dev, ndim, nb > 1)
+        lim = lim[:-1] + (lim[-1] // (3 if channels == 3 else 1),)
+        if tile is None and all(n <= m for n, m in zip(src.shape, lim)):
+            _copied(cupy.ascontiguousarray(a), src, want_f)
+            return src
+        if nb > 1:
+            raise ImageArrayValueError(
+                f"a batch of {nb} images of shape {src.shape} is larger than the device's "
+                f"layered-texture limits ({lim}): resample the batch in smaller parts"
+            )
+        _tiled(a[0], src, [tile or m for m in lim])
+    return src
+
+
+def _in_place(a, src: Source, want_f: bool) -> bool:
+    """Textures over ``a``'s own memory: a (batch of) 2D images whose rows are evenly
+    spaced (one pitch, across samples too) and contiguous within; False where CUDA
+    cannot read it so (layout, alignment, the linear-texture limits)."""
+    nb, h, w, c = a.shape
+    item = a.dtype.itemsize
+    st = a.strides
+    row = w * c * item
+    if (c > 1 and st[3] != item) or (w > 1 and st[2] != c * item):
+        return False
+    pitch = st[1] if h > 1 else (st[0] if nb > 1 else row)
+    if nb > 1 and h > 1 and st[0] != h * pitch:
+        return False
+    if pitch < row:
+        return False
+    view = _pitched_view(a, src, pitch)
+    point, filt = _descs((nb * h, w), a.dtype, c, None)
+    try:
+        src.tex_p = create_image(view, point, POINT)
+        src.keep.append(src.tex_p)
+        if want_f:
+            src.tex_f = create_image(view, filt, LINEAR)
+            src.keep.append(src.tex_f)
+    except ImageArrayError:
+        for hnd in src.keep:
+            hnd.destroy()
+        src.keep.clear()
+        src.tex_p = src.tex_f = None
+        return False
+    return True
+
+
+def _pitched_view(a, src: Source, pitch: int):
+    """``a`` as a (rows, width[, c]) CuPy view: the batch's samples stacked along
+    rows, ``pitch`` bytes apart (3 channels: one channel, 3 x width)."""
+    import cupy
+
+    h, w = src.shape
+    c = 1 if src.split3 else src.channels
+    wid = w * 3 if src.split3 else w
+    item = a.dtype.itemsize
+    shape = (src.nb * h, wid) + ((c,) if c > 1 else ())
+    strides = (pitch, c * item) + ((item,) if c > 1 else ())
+    return cupy.ndarray(shape, a.dtype, a.data, strides=strides)
+
+
+def _copied(a, src: Source, want_f: bool) -> None:
+    """Copy C-contiguous ``a`` once into a CUDA array (layered for a batch)."""
+    from imagearray.array import asimage
+
+    shape = src.shape
+    if src.split3:
+        shape = shape[:-1] + (shape[-1] * 3,)
+    ch = 1 if src.split3 else src.channels
+    full = ((src.nb,) if src.nb > 1 else ()) + shape + ((ch,) if ch > 1 else ())
+    img = asimage(a.reshape(full), channels=ch if ch > 1 else None, layered=src.nb > 1)
+    src.keep.append(img)
+    src.layered = src.nb > 1
+    point, filt = _descs(src.shape, a.dtype, src.channels, src.nb if src.nb > 1 else None)
+    src.tex_p = create_image(img._handle, point, POINT)
+    src.keep.insert(0, src.tex_p)
+    if want_f:
+        src.tex_f = create_image(img._handle, filt, LINEAR)
+        src.keep.insert(0, src.tex_f)
+
+
+def _tiled(a, src: Source, lengths: list) -> None:
+    """Cut ``a`` (one sample) into tiles of at most ``lengths`` per axis, each copied
+    into a CUDA array with a point-read texture."""
+    import cupy
+
+    from imagearray.array import asimage
+
+    src.tiles = []
+    ranges = [
+        [(lo, min(n, lo + step)) for lo in range(0, n, step)] for n, step in zip(src.shape, lengths)
+    ]
+    ch = 1 if src.split3 else src.channels
+    for box in itertools.product(*ranges):
+        sl = tuple(slice(lo, hi) for lo, hi in box)
+        part = cupy.ascontiguousarray(a[sl])  # (*spatial, channels)
+        shape = part.shape[: len(box)]
+        if src.split3:
+            part = part.reshape(shape[:-1] + (shape[-1] * 3,))
+        elif ch == 1:
+            part = part.reshape(shape)
+        img = asimage(part, channels=ch if ch > 1 else None)
+        point, _ = _descs(shape, a.dtype, src.channels, None)
+        tex = create_image(img._handle, point, POINT)
+        src.keep.extend([tex, img])
+        src.tiles.append((tuple(lo for lo, _ in box), tuple(hi for _, hi in box), tex))
+
+
+# ---------------------------------------------------------------- lifetimes
+_PENDING: collections.deque = collections.deque()
+_MAX_PENDING = 64
+
+
+def _release(objs: list) -> None:
+    for o in objs:
+        if hasattr(o, "free"):
+            if o._handle.alive:
+                o.free()
+        elif o.alive:
+            o.destroy()
+
+
+def collect() -> None:
+    """Destroy what finished launches no longer need (oldest first)."""
+    while _PENDING and _PENDING[0][0].done:
+        _release(_PENDING.popleft()[1])
+
+
+def retire(src: Source) -> None:
+    """Keep ``src``'s per-call textures and copies until the work enqueued so far on
+    the current stream has finished, then free them (at a later :func:`collect`)."""
+    if not src.keep:
+        return
+    import cupy
+
+    ev = cupy.cuda.Event(block=False, disable_timing=True)
+    ev.record()
+    _PENDING.append((ev, list(src.keep)))
+    src.keep.clear()
+    while len(_PENDING) > _MAX_PENDING:
+        ev, objs = _PENDING.popleft()
+        ev.synchronize()
+        _release(objs)
+    collect()

@@ -1,0 +1,443 @@
+"""Texture-sampled drop-ins for ``cupyx.scipy.ndimage``'s interpolation:
+``map_coordinates``, ``affine_transform``, ``zoom``, ``shift`` and ``rotate``.
+
+Same signatures, argument names, SciPy axis order, output dtype rules and results as
+cupyx (every mode, with SciPy's coordinate conventions), for orders 0 and 1 of 2D and
+3D inputs of uint8, int8, uint16, int16, float16 and float32; what the textures
+cannot do (orders 2..5, float64, complex, other dtypes or ranks) is computed by cupyx
+with a :class:`~imagearray.FallbackWarning`. Keyword-only extras:
+
+precision : {"hardware", "exact"}
+    ``"hardware"`` (default): order-1 points inside the input are filtered by the
+    texture unit, whose weights are 9-bit fixed point with 8 fractional bits (rounded
+    to nearest): the result differs from the exact interpolation by at most
+    ``ndim / 512`` of the range of the 2**ndim texels it blends (plus float32
+    rounding); points near the borders, and signed integer inputs (whose normalized
+    reads clamp -128 to -127), are computed exactly. ``"exact"``: every point from
+    point reads with float32 weights in cupyx's order (agrees with cupyx to ~1e-6).
+channel_axis : int, optional
+    ``-1``: the last axis holds channels (at most 4), read in one texture fetch and
+    never interpolated across.
+batch_axes : int, optional
+    ``0``: the first axis is a batch of independent 2D images, resampled in one launch
+    (``affine_transform`` takes one matrix per sample as an (N, ...) array).
+
+An ``ImageArray`` input is read where it is (its channels and layers are the channel
+axis and the batch); a 2D CuPy input is sampled in place through a pitched texture
+where CUDA can, else copied once into a CUDA array, as are 3D inputs; a NumPy input is
+uploaded. Results are CuPy arrays on the input's device, computed on the current
+stream.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import warnings
+from typing import Any
+
+import numpy
+
+from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
+from imagearray.ndimage import _source as s
+from imagearray.ndimage._call import Call, check_order, check_precision
+from imagearray.ndimage._launch import Coords
+from imagearray.ndimage._modes import check_mode, kernel_mode
+
+__all__ = ["affine_transform", "map_coordinates", "rotate", "shift", "zoom"]
+
+
+def _cupyx():
+    import cupyx.scipy.ndimage as ndi
+
+    return ndi
+
+
+def _sequence(arg: Any, ndim: int, name: str) -> list:
+    """cupyx's ``_fix_sequence_arg`` with float conversion."""
+    if isinstance(arg, str):
+        raise ImageArrayTypeError(f"{name} must be a number or a sequence of numbers, not {arg!r}")
+    try:
+        items = list(arg)
+    except TypeError:
+        items = [arg] * ndim
+    try:
+        values = [float(x) for x in items]
+    except (TypeError, ValueError):
+        raise ImageArrayTypeError(f"{name} must hold numbers, not {arg!r}") from None
+    if len(values) != ndim:
+        raise ImageArrayValueError(
+            f"{name} has {len(values)} values; the input has {ndim} spatial axes"
+        )
+    return values
+
+
+def _spatial_shape(shape: Any, call: Call, name: str = "output_shape") -> tuple:
+    try:
+        out = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise ImageArrayTypeError(f"{name} must be a tuple of ints, not {shape!r}") from None
+    if len(out) != call.ndim or any(n < 0 for n in out):
+        raise ImageArrayValueError(
+            f"{name}={shape!r} must hold {call.ndim} sizes >= 0 (the spatial axes)"
+        )
+    return out
+
+
+def _finish(call, coords, spatial, output, order, mode, cval, precision, one):
+    """The common tail: output, fallback or launch."""
+    hardware = check_precision(precision)
+    out, dtype = call.output(output, spatial)
+    reason = call.fallback_reason(order, numpy.dtype(dtype))
+    if reason is not None:
+        return call.fallback(reason, one, out, spatial)
+    value = call.check_cval(mode, cval, numpy.dtype(dtype))
+    coords = coords() if callable(coords) else coords
+    return call.run(coords, spatial, out, dtype, order, kernel_mode(mode), value, hardware)
+
+
+def map_coordinates(
+    input: Any,
+    coordinates: Any,
+    output: Any = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    *,
+    precision: str = "hardware",
+    channel_axis: int | None = None,
+    batch_axes: Any = None,
+):
+    """Map the input to new coordinates by interpolation (``cupyx.scipy.ndimage.
+    map_coordinates``): ``coordinates`` has shape ``(ndim, ...)`` in SciPy axis order
+    (row, column[, ...]; for 3D (plane, row, column)), and the output has shape
+    ``coordinates.shape[1:]`` (with the batch and channel axes around it). See the
+    module docstring for ``precision``, ``channel_axis`` and ``batch_axes``."""
+    import cupy
+
+    order = check_order("map_coordinates", order)
+    mode = check_mode(mode)
+    call = Call("map_coordinates", input, channel_axis, batch_axes)
+    with cupy.cuda.Device(call.device):
+        c = cupy.asarray(coordinates)
+    if c.ndim < 1 or c.shape[0] != call.ndim:
+        raise ImageArrayValueError(
+            f"coordinates of shape {c.shape} must have {call.ndim} rows (one per spatial axis)"
+        )
+    if c.dtype.kind not in "fiu":
+        raise ImageArrayTypeError("coordinates should have floating point dtype")
+    spatial = c.shape[1:]
+
+    def coords():
+        dt = numpy.float64 if c.dtype == numpy.float64 or c.dtype.kind in "iu" else numpy.float32
+        ca = cupy.ascontiguousarray(c, dtype=dt)
+        return Coords(s.COORDS, a=ca, dtype=dt)
+
+    def one(plane, res, b):
+        res[...] = _cupyx().map_coordinates(plane, c, res.dtype, order, mode, cval, prefilter)
+
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+
+
+def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
+    """cupyx's matrix forms -> (kind, parameters: a NumPy array, or a CuPy one where
+    the matrix is, shape ``[N,] k``). A diagonal ``(ndim,)`` matrix is the zoom-shift
+    kind (cupyx's ``offset = -offset / matrix`` in ``dtype``)."""
+    import cupy
+
+    xp = cupy if isinstance(matrix, cupy.ndarray) else numpy
+    m = xp.asarray(matrix, dtype=dtype)
+    lead = m.shape[:1] if per_sample else ()
+    core = m.shape[1:] if per_sample else m.shape
+    off = xp.broadcast_to(xp.asarray(offset, dtype=dtype), lead + (nd,))
+    if len(core) == 1:
+        if core[0] != nd:
+            raise ImageArrayValueError(f"a diagonal matrix must have {nd} values, not {core[0]}")
+        pad = xp.zeros(lead + (4 - nd,), dtype)
+        return s.ZOOM_SHIFT, xp.concatenate([m, pad, -off / m, pad], axis=-1)
+    if core in ((nd, nd + 1), (nd + 1, nd + 1)):
+        lin, off = m[..., :nd, :nd], m[..., :nd, nd]
+    elif core == (nd, nd):
+        lin = m
+    else:
+        raise ImageArrayValueError(
+            f"matrix of shape {m.shape}: improper affine shape for {nd} spatial axes (use "
+            f"({nd}, {nd}), ({nd},), ({nd}, {nd + 1}) or ({nd + 1}, {nd + 1}))"
+        )
+    params = xp.concatenate([lin, off[..., None]], axis=-1).reshape(lead + (nd * (nd + 1),))
+    return s.AFFINE, params
+
+
+def _coords_of(kind: str, params, per_sample: bool, dtype) -> Coords:
+    """Host parameters by value; device ones (or a stack) read by the kernel."""
+    import cupy
+
+    if isinstance(params, numpy.ndarray) and not per_sample:
+        return Coords(kind, params.tolist(), dtype=dtype)
+    dev = cupy.ascontiguousarray(cupy.asarray(params, dtype=dtype))
+    return Coords(kind, per_sample=dev.reshape(-1, dev.shape[-1]), dtype=dtype)
+
+
+def _opencv_inverse(matrix, offset, nd):
+    """cupyx's ``mode='opencv'`` rule of affine_transform: the homogeneous matrix is
+    inverted and its two first axes swapped (OpenCV's (x, y) order)."""
+    import cupy
+
+    xp = cupy if isinstance(matrix, cupy.ndarray) else numpy
+    m = xp.asarray(matrix, dtype=xp.float64)
+    full = xp.zeros((nd + 1, nd + 1))
+    if m.ndim == 1:
+        m = xp.diag(m)
+    if m.shape == (nd + 1, nd + 1) or m.shape == (nd, nd + 1):
+        full[:nd] = m[:nd]
+    else:
+        full[:nd, :nd] = m
+        full[:nd, nd] = xp.asarray(offset)
+    full[nd, nd] = 1
+    full = xp.linalg.inv(full)
+    full[:2] = xp.roll(full[:2], 1, axis=0)
+    full[:2, :2] = xp.roll(full[:2, :2], 1, axis=1)
+    return full[:nd]
+
+
+def affine_transform(
+    input: Any,
+    matrix: Any,
+    offset: Any = 0.0,
+    output_shape: Any = None,
+    output: Any = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    *,
+    texture_memory: bool = False,
+    float64_coords: bool = False,
+    precision: str = "hardware",
+    channel_axis: int | None = None,
+    batch_axes: Any = None,
+):
+    """Apply an affine transformation (``cupyx.scipy.ndimage.affine_transform``):
+    the output at index ``o`` is the input at ``matrix @ o + offset`` (SciPy axis
+    order). ``matrix`` is ``(ndim, ndim)``, ``(ndim,)`` (diagonal), ``(ndim, ndim + 1)``
+    or ``(ndim + 1, ndim + 1)`` (homogeneous; ``offset`` ignored); with
+    ``batch_axes=0`` an ``(N, ...)`` stack of these gives one per sample.
+    ``texture_memory`` is accepted and ignored (every call uses textures)."""
+    import cupy
+
+    del texture_memory  # the texture path is the only one here
+    order = check_order("affine_transform", order)
+    mode = check_mode(mode)
+    call = Call("affine_transform", input, channel_axis, batch_axes)
+    nd = call.ndim
+    per_sample = numpy.ndim(matrix) == 3
+    if per_sample and (not call.batched or len(matrix) != call.nb):
+        raise ImageArrayValueError(
+            f"a stack of matrices (shape {tuple(matrix.shape)}) needs batch_axes=0 and a batch "
+            f"of as many images (this input has {call.nb if call.batched else 'no batch'})"
+        )
+    if numpy.ndim(offset) <= 1:
+        offset = _sequence(offset, nd, "offset")
+    elif not per_sample:
+        raise ImageArrayValueError("an offset per sample needs a stack of matrices")
+    spatial = call.shape if output_shape is None else _spatial_shape(output_shape, call)
+    dtype = numpy.float64 if float64_coords else numpy.float32
+
+    def coords():
+        mat = matrix
+        if mode == "opencv":
+            if per_sample:
+                raise ImageArrayValueError("mode='opencv' takes one matrix, not a stack")
+            mat = _opencv_inverse(matrix, offset, nd)
+        elif mode == "_opencv_edge":
+            mat = _diag(mat)  # cupyx's opencv branch: matrix @ indices + offset
+        with cupy.cuda.Device(call.device):
+            kind, params = _matrix(mat, offset, nd, per_sample, dtype)
+            return _coords_of(kind, params, per_sample, dtype)
+
+    def one(plane, res, b):
+        mat = matrix[b] if per_sample else matrix
+        off = offset[b] if per_sample and numpy.ndim(offset) == 2 else offset
+        res[...] = _cupyx().affine_transform(
+            plane,
+            cupy.asarray(mat),
+            off,
+            tuple(spatial),
+            res.dtype,
+            order,
+            mode,
+            cval,
+            prefilter,
+            float64_coords=float64_coords,
+        )
+
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+
+
+def _diag(m):
+    import cupy
+
+    xp = cupy if isinstance(m, cupy.ndarray) else numpy
+    m = xp.asarray(m)
+    return xp.diag(m) if m.ndim == 1 else m
+
+
+def zoom(
+    input: Any,
+    zoom: Any,
+    output: Any = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    *,
+    grid_mode: bool = False,
+    precision: str = "hardware",
+    channel_axis: int | None = None,
+    batch_axes: Any = None,
+):
+    """Zoom the input (``cupyx.scipy.ndimage.zoom``): the output's spatial shape is
+    ``round(n * zoom)`` per axis; ``grid_mode`` as in SciPy. Channels and the batch
+    are not zoomed."""
+    order = check_order("zoom", order)
+    mode = check_mode(mode)
+    call = Call("zoom", input, channel_axis, batch_axes)
+    factors = _sequence(zoom, call.ndim, "zoom")
+    spatial = tuple(int(round(n * z)) for n, z in zip(call.shape, factors))
+    kmode = mode
+    if mode == "opencv":
+        z = [n / o if o > 0 else 0.0 for n, o in zip(call.shape, spatial)]
+        off = [(zz - 1) / 2.0 if o > 0 else 0.0 for zz, o in zip(z, spatial)]
+        zz = numpy.asarray(z, dtype=numpy.float32)
+        shift = -numpy.asarray(off, dtype=numpy.float32) / zz
+        kind, params = s.ZOOM_SHIFT, list(zz) + [0.0] * (4 - call.ndim) + list(shift)
+        kmode = "nearest"
+    else:
+        if grid_mode:
+            suggest = {"constant": "grid-constant", "wrap": "grid-wrap"}.get(mode)
+            if suggest is not None:
+                warnings.warn(
+                    f"It is recommended to use mode = {suggest} instead of {mode} when "
+                    "grid_mode is True.",
+                    stacklevel=2,
+                )
+        z = []
+        for n, o in zip(call.shape, spatial):
+            if grid_mode and o > 0:
+                z.append(n / o)
+            elif o > 1:
+                z.append((n - 1) / (o - 1))
+            else:
+                z.append(0)
+        kind = s.ZOOM_GRID if grid_mode else s.ZOOM
+        params = [float(numpy.float32(v)) for v in z]
+    coords = Coords(kind, params)
+
+    def one(plane, res, b):
+        res[...] = _cupyx().zoom(
+            plane, zoom, res.dtype, order, mode, cval, prefilter, grid_mode=grid_mode
+        )
+
+    return _finish(call, coords, spatial, output, order, kmode, cval, precision, one)
+
+
+def shift(
+    input: Any,
+    shift: Any,
+    output: Any = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    *,
+    precision: str = "hardware",
+    channel_axis: int | None = None,
+    batch_axes: Any = None,
+):
+    """Shift the input (``cupyx.scipy.ndimage.shift``): the output at ``o`` is the
+    input at ``o - shift`` (SciPy axis order)."""
+    order = check_order("shift", order)
+    mode = check_mode(mode)
+    call = Call("shift", input, channel_axis, batch_axes)
+    values = _sequence(shift, call.ndim, "shift")
+    if mode == "opencv":  # cupyx: affine_transform(identity, -shift, mode='_opencv_edge')
+        nd = call.ndim
+        eye = numpy.eye(nd, dtype=numpy.float32)
+        off = -numpy.asarray(values, dtype=numpy.float32)
+        params = numpy.concatenate([eye, off[:, None]], axis=1).reshape(-1)
+        coords = Coords(s.AFFINE, params.tolist())
+    else:
+        coords = Coords(s.SHIFT, [float(numpy.float32(v)) for v in values])
+
+    def one(plane, res, b):
+        res[...] = _cupyx().shift(plane, shift, res.dtype, order, mode, cval, prefilter)
+
+    return _finish(call, coords, call.shape, output, order, mode, cval, precision, one)
+
+
+def rotate(
+    input: Any,
+    angle: float,
+    axes: Any = (1, 0),
+    reshape: bool = True,
+    output: Any = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    *,
+    precision: str = "hardware",
+    channel_axis: int | None = None,
+    batch_axes: Any = None,
+):
+    """Rotate the input by ``angle`` degrees in the plane of ``axes``
+    (``cupyx.scipy.ndimage.rotate``; ``axes`` index the spatial axes). ``reshape``
+    grows the output to hold the whole rotated input."""
+    order = check_order("rotate", order)
+    mode = check_mode(mode)
+    call = Call("rotate", input, channel_axis, batch_axes)
+    nd = call.ndim
+    try:
+        ax = [operator.index(a) for a in axes]
+    except TypeError:
+        raise ImageArrayTypeError(f"axes must be two ints, not {axes!r}") from None
+    if len(ax) != 2:
+        raise ImageArrayValueError(f"axes must be two ints, not {axes!r}")
+    ax = [a + nd if a < 0 else a for a in ax]
+    if ax[0] > ax[1]:
+        ax = [ax[1], ax[0]]
+    if ax[0] < 0 or nd <= ax[1] or ax[0] == ax[1]:
+        raise ImageArrayValueError(f"axes={tuple(axes)}: invalid rotation plane for {nd} axes")
+    rad = numpy.deg2rad(float(angle))
+    sin, cos = math.sin(rad), math.cos(rad)
+    rot = numpy.array([[cos, sin], [-sin, cos]], dtype=numpy.float32)
+    img_shape = numpy.asarray(call.shape)
+    in_plane = img_shape[ax]
+    if reshape:
+        iy, ix = in_plane
+        bounds = rot @ [[0, 0, iy, iy], [0, ix, 0, ix]]
+        out_plane = (numpy.ptp(bounds, axis=1) + 0.5).astype(numpy.int64)
+    else:
+        out_plane = img_shape[ax]
+    out_center = rot @ ((out_plane - 1) / 2)
+    in_center = (in_plane - 1) / 2
+    out_shape = img_shape.copy()
+    out_shape[ax] = out_plane
+    spatial = tuple(int(v) for v in out_shape)
+    m = numpy.identity(nd, dtype=numpy.float32)
+    m[ax[0], ax[0]] = cos
+    m[ax[0], ax[1]] = sin
+    m[ax[1], ax[0]] = -sin
+    m[ax[1], ax[1]] = cos
+    off = numpy.zeros(nd, dtype=numpy.float32)
+    off[ax] = in_center - out_center
+    params = numpy.concatenate([m, off[:, None]], axis=1).reshape(-1)
+    coords = Coords(s.AFFINE, params.tolist())
+
+    def one(plane, res, b):
+        res[...] = _cupyx().rotate(
+            plane, angle, tuple(ax), reshape, res.dtype, order, mode, cval, prefilter
+        )
+
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
