@@ -58,7 +58,6 @@ class Call:
 
         self.fn = fn
         self.image = None
-        self.arr = None
         self.original = input
         if isinstance(input, ImageArray):
             self._from_image(input, channel_axis, batch_axes)
@@ -82,11 +81,16 @@ class Call:
                 f"input of shape {input.shape} has no spatial axis left once the batch and "
                 "channel axes are taken"
             )
-        a = input if self.batched else input[None]
-        self.arr = a if self.has_channels else a[..., None]
+        # (nb, *spatial, channels) without making views: size-1 axes added with stride 0
+        shape, strides = tuple(input.shape), tuple(input.strides)
+        if not self.batched:
+            shape, strides = (1,) + shape, (0,) + strides
+        if not self.has_channels:
+            shape, strides = shape + (1,), strides + (0,)
+        self.nshape, self.nstrides = shape, strides
         self.dtype = input.dtype
-        self.shape = self.arr.shape[1:-1]
-        self.nb, self.channels = self.arr.shape[0], self.arr.shape[-1]
+        self.shape = shape[1:-1]
+        self.nb, self.channels = shape[0], shape[-1]
         self.device = input.device.id
 
     def _from_image(self, img, channel_axis, batch_axes) -> None:
@@ -128,6 +132,8 @@ class Call:
             return f"{self.channels} channels (a texel holds at most 4)"
         if self.ndim == 3 and self.nb > 1:
             return "a batch of 3D volumes"
+        if self.nb * math.prod(self.shape) * self.channels == 0:
+            return "an empty input"
         return None
 
     def out_shape(self, spatial: tuple) -> tuple:
@@ -175,7 +181,7 @@ class Call:
         _textures.collect()
         if self.image is not None:
             return _textures.from_image(self.image, hardware)
-        return _textures.from_cupy(self.arr, self.ndim, hardware)
+        return _textures.from_cupy(self.original, self.nshape, self.nstrides, self.ndim, hardware)
 
     def run(self, coords, spatial, out, dtype, order, mode, cval, hardware):
         """Launch on the input's device into ``out`` (written through a C-contiguous
@@ -202,19 +208,17 @@ class Call:
             FallbackWarning,
             stacklevel=3,
         )
-        if self.image is not None:
-            x = cupy.asarray(self.image)
-            self.arr = x if self.batched else x[None]
-            self.arr = self.arr if self.has_channels else self.arr[..., None]
+        x = cupy.asarray(self.image) if self.image is not None else self.original
+        arr = x.reshape(self.nshape) if x.size else cupy.empty(self.nshape, x.dtype)
         o = out if self.batched else out[None]
         o = o if self.has_channels else o[..., None]
         with cupy.cuda.Device(self.device):
             if not self.batched and not self.has_channels:
-                one(self.arr[0, ..., 0], o[0, ..., 0], None)
+                one(x, out, None)
                 return out
             for b in range(self.nb):
                 for c in range(self.channels):
-                    plane = cupy.ascontiguousarray(self.arr[b, ..., c])
+                    plane = cupy.ascontiguousarray(arr[b, ..., c])
                     res = cupy.empty(tuple(spatial), dtype=o.dtype)
                     one(plane, res, b)
                     o[b, ..., c] = res

@@ -4,15 +4,14 @@ once per tile with partial sums)."""
 
 from __future__ import annotations
 
+import math
+import struct
 from typing import Any
 
 import numpy
 
 from imagearray.ndimage import _source as s
 from imagearray.ndimage._textures import Source, retire
-
-_U64 = numpy.uint64
-_NULL = numpy.uint64(0)
 
 # output dtype -> CUDA storage type
 _OUT = {
@@ -29,6 +28,9 @@ _OUT = {
     "int64": "long long",
 }
 OUTPUT_DTYPES = tuple(numpy.dtype(d) for d in _OUT)
+_OUT_OF = {numpy.dtype(d).num: t for d, t in _OUT.items()}  # dtype.num: a cheap key
+_ZERO3 = (0, 0, 0)
+BLOCK = (32, 8)  # threads per block of the matrix kinds (x along the output's last axis)
 
 
 class Coords:
@@ -41,10 +43,48 @@ class Coords:
 
     def __init__(self, kind, params=(), per_sample=None, a=None, b=None, dtype=numpy.float32):
         self.kind = kind
-        self.params = tuple(params)
+        self.params = tuple(float(v) for v in params)
         self.per_sample = per_sample
         self.a, self.b = a, b
         self.dtype = numpy.dtype(dtype)
+
+
+# The host twin of the kernels' ``struct Params``: 7 pointers/handles, 2 int64, 14
+# int32, 2 float32, then 12 W (float or double; 136 is 8-aligned: no padding).
+# Packed into the bytes of one size-1 NumPy void array, which CuPy passes by value.
+_PACK = {c: struct.Struct("<7Q2q14i2f12" + c) for c in ("f", "d")}
+_VOID = {c: numpy.dtype(f"V{p.size}") for c, p in _PACK.items()}
+
+
+def _ptr(a) -> int:
+    return 0 if a is None else a.data.ptr
+
+
+def _params(
+    wt, tex_f, tex_p, pm, ca, cb, out, acc, pm_stride, npts, n, o, nb, lo, hi, first, scale, cval, m
+):
+    c = "d" if wt == "double" else "f"
+    raw = _PACK[c].pack(
+        tex_f,
+        tex_p,
+        pm,
+        ca,
+        cb,
+        out,
+        acc,
+        pm_stride,
+        npts,
+        *n,
+        *o,
+        nb,
+        *lo,
+        *hi,
+        first,
+        scale,
+        cval,
+        *m,
+    )
+    return numpy.frombuffer(raw, _VOID[c])
 
 
 def run(
@@ -61,7 +101,7 @@ def run(
     shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream."""
     import cupy
 
-    ndim = len(out_shape)
+    ndim = len(src.shape)
     tiled = src.tiles is not None
     wt = "double" if coords.dtype == numpy.float64 else "float"
     key = s.KernelKey(
@@ -73,60 +113,54 @@ def run(
         hardware=hardware and order == 1 and src.tex_f is not None and not tiled,
         read=src.read,
         filtered=src.filtered,
-        out=_OUT[output.dtype.name],
+        out=_OUT_OF.get(output.dtype.num) or _OUT[output.dtype.name],
         coord=wt,
         layered=src.layered,
         per_sample=coords.per_sample is not None,
         split3=src.split3,
         tiled=tiled,
     )
-    kern = s.kernel(key)
-    wtype = numpy.float64 if wt == "double" else numpy.float32
-    params = [wtype(v) for v in coords.params] + [wtype(0)] * (s.N_PARAMS - len(coords.params))
-    n = tuple(src.shape) + (1,) * (3 - ndim)
-    o = tuple(out_shape) + (1,) * (3 - ndim)
-    npts = int(numpy.prod(out_shape))
-    if coords.kind in s.LINEAR_KINDS:
-        block = (256, 1, 1)
-        grid = ((npts + 255) // 256, src.nb, 1)
-    elif ndim == 2:
-        block = (32, 8, 1)
-        grid = ((o[1] + 31) // 32, (o[0] + 7) // 8, src.nb)
-    else:
-        block = (32, 8, 1)
-        grid = ((o[2] + 31) // 32, (o[1] + 7) // 8, o[0] * src.nb)
-    ps = coords.per_sample
-    head = (
-        _U64(int(src.tex_f)) if key.hardware else _NULL,
-        _U64(int(src.tex_p)) if not tiled else _NULL,
-        *(numpy.int32(v) for v in n),
-        *(numpy.int32(v) for v in o),
-        numpy.int32(src.nb),
-        numpy.float32(src.scale),
-        numpy.float32(cval),
-        *params,
-        ps if ps is not None else _NULL,
-        numpy.int64(ps.shape[1] if ps is not None and ps.shape[0] > 1 else 0),
-        coords.a if coords.a is not None else _NULL,
-        coords.b if coords.b is not None else _NULL,
-        numpy.int64(npts),
-    )
+    npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:
         retire(src)
         return output
+    kern = s.kernel(key)
+    # linear kinds: any output shape (only remap's 2D one is unravelled)
+    o = tuple(out_shape) if len(out_shape) <= 3 else (npts,)
+    o = o + (1,) * (3 - len(o))
+    if coords.kind in s.LINEAR_KINDS:
+        block = (256, 1, 1)
+        grid = ((npts + 255) // 256, src.nb, 1)
+    else:
+        bx, by = BLOCK
+        block = (bx, by, 1)
+        if ndim == 2:
+            grid = ((o[1] + bx - 1) // bx, (o[0] + by - 1) // by, src.nb)
+        else:
+            grid = ((o[2] + bx - 1) // bx, (o[1] + by - 1) // by, o[0] * src.nb)
+    ps = coords.per_sample
+    m = coords.params + (0.0,) * (s.N_PARAMS - len(coords.params))
+    n = tuple(src.shape) + (1,) * (3 - ndim)
+    head = (
+        wt,
+        int(src.tex_f) if key.hardware else 0,
+        int(src.tex_p) if not tiled else 0,
+        _ptr(ps),
+        _ptr(coords.a),
+        _ptr(coords.b),
+    )
+    stride = ps.shape[1] if ps is not None and ps.shape[0] > 1 else 0
     if not tiled:
-        kern(grid, block, head + (output, _NULL) + (numpy.int32(0),) * 6 + (numpy.int32(1),))
+        args = head + (output.data.ptr, 0, stride, npts, n, o, src.nb, _ZERO3, _ZERO3, 1)
+        kern(grid, block, (_params(*args, src.scale, cval, m),))
         retire(src)
         return output
     acc = cupy.zeros(output.shape, dtype=cupy.float32)
     for t, (lo, hi, tex) in enumerate(src.tiles):
         lo = tuple(lo) + (0,) * (3 - ndim)
         hi = tuple(hi) + (1,) * (3 - ndim)
-        args = list(head)
-        args[1] = _U64(int(tex))
-        args += [_NULL, acc, *(numpy.int32(v) for v in lo), *(numpy.int32(v) for v in hi)]
-        args.append(numpy.int32(t == 0))
-        kern(grid, block, tuple(args))
+        args = (wt, 0, int(tex)) + head[3:] + (0, acc.data.ptr, stride, npts, n, o, src.nb)
+        kern(grid, block, (_params(*args, lo, hi, int(t == 0), src.scale, cval, m),))
     if output.dtype.kind in "iu":
         cupy.rint(acc, out=acc)
     output[...] = acc.astype(output.dtype, copy=False)

@@ -154,20 +154,26 @@ __device__ __forceinline__ W wrapc(W c, int n) {{
 """
 
 _KERNEL = r"""
-extern "C" __global__ void ia_interp(
-    unsigned long long tex_f, unsigned long long tex_p,
-    int n0, int n1, int n2,            // input extent per sample, SciPy axis order
-    int o0, int o1, int o2, int nb,    // output extent, batch count
-    float scale, float cval,
-    W m0, W m1, W m2, W m3, W m4, W m5, W m6, W m7, W m8, W m9, W m10, W m11,
-    const W* __restrict__ pm, long long pm_stride,
-    const W* __restrict__ ca, const W* __restrict__ cb,
-    long long npts,
-    OUT* __restrict__ out, float* __restrict__ acc,
-    int lo0, int lo1, int lo2, int hi0, int hi1, int hi2, int first)
+// every argument in one struct passed by value (one kernel parameter: the launch
+// packs one argument instead of forty); the host twin is _launch.params_dtype
+struct Params {{
+    unsigned long long tex_f, tex_p;
+    const W* pm; const W* ca; const W* cb; OUT* out; float* acc;
+    long long pm_stride, npts;
+    int n0, n1, n2, o0, o1, o2, nb;
+    int lo0, lo1, lo2, hi0, hi1, hi2, first;
+    float scale, cval;
+    W m[12];
+}};
+
+extern "C" __global__ void ia_interp(const Params prm)
 {{
+    const int n0 = prm.n0, o0 = prm.o0, o1 = prm.o1, o2 = prm.o2;
+    const long long npts = prm.npts;
+    const float scale = prm.scale, cval = prm.cval;
+    (void)o2; (void)scale; (void)npts;
 {index}
-    const int n[3] = {{n0, n1, n2}};
+    const int n[3] = {{n0, prm.n1, prm.n2}};
     W c[NDIM];
 {coords}
     float v[NCH];
@@ -188,7 +194,7 @@ extern "C" __global__ void ia_interp(
 #pragma unroll
         for (int ch = 0; ch < NCH; ch++) v[ch] = cval;
 #if TILED
-        if (!first) return;
+        if (!prm.first) return;
 #endif
     }}
 #if ORDER == 1 && HW
@@ -258,9 +264,9 @@ def _coords(key: KernelKey) -> str:
     lines = []
     if key.kind in (AFFINE, HOMOGRAPHY, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT):
         if key.per_sample:
-            lines.append("    const W* m = pm + (long long)b * pm_stride;")
+            lines.append("    const W* m = prm.pm + (long long)b * prm.pm_stride;")
         else:
-            lines.append("    const W m[12] = {m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11};")
+            lines.append("    const W* m = prm.m;")
     if key.kind == AFFINE:  # cupyx _get_coord_affine: m is (ndim, ndim + 1)
         for j in range(d):
             lines.append(f"    c[{j}] = (W)0;")
@@ -288,11 +294,11 @@ def _coords(key: KernelKey) -> str:
             lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]);")
     elif key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
         for j in range(d):
-            lines.append(f"    c[{j}] = ca[pc + {j} * npts];")
+            lines.append(f"    c[{j}] = prm.ca[pc + {j} * npts];")
     elif key.kind == REMAP:
-        lines.append("    c[0] = ca[pc]; c[1] = cb[pc];")
+        lines.append("    c[0] = prm.ca[pc]; c[1] = prm.cb[pc];")
     elif key.kind == REMAP_REL:
-        lines.append("    c[0] = ca[pc] + (W)i0; c[1] = cb[pc] + (W)i1;")
+        lines.append("    c[0] = prm.ca[pc] + (W)i0; c[1] = prm.cb[pc] + (W)i1;")
     else:
         raise AssertionError(key.kind)
     return "\n".join(lines)
@@ -323,7 +329,7 @@ def _filtered_read(key: KernelKey) -> str:
         args = f"(float){c[1]} + 0.5f, (float){c[0]} + 0.5f, b"
     else:
         args = f"(float){c[1]} + 0.5f, (float)({c[0]} + (W)(b * n0)) + 0.5f"
-    return _tex(key, key.filtered, args, "tex_f")
+    return _tex(key, key.filtered, args, "prm.tex_f")
 
 
 def _point_read(key: KernelKey, idx: list[str], dest: str) -> list[str]:
@@ -332,14 +338,14 @@ def _point_read(key: KernelKey, idx: list[str], dest: str) -> list[str]:
         lines = []
         for ch in range(3):
             args = _fetch_args(key, idx, f" * 3 + {ch}.5f")
-            lines.append(f"unpack({_tex(key, 'RT', args, 'tex_p')}, {dest} + {ch});")
+            lines.append(f"unpack({_tex(key, 'RT', args, 'prm.tex_p')}, {dest} + {ch});")
         return lines
-    return [f"unpack({_tex(key, 'RT', _fetch_args(key, idx, ' + 0.5f'), 'tex_p')}, {dest});"]
+    return [f"unpack({_tex(key, 'RT', _fetch_args(key, idx, ' + 0.5f'), 'prm.tex_p')}, {dest});"]
 
 
 def _owned(key: KernelKey, idx: list[str]) -> str:
     """(tiled) the condition that taps ``idx`` lie in this tile, and their shift."""
-    return " && ".join(f"{i} >= lo{j} && {i} < hi{j}" for j, i in enumerate(idx))
+    return " && ".join(f"{i} >= prm.lo{j} && {i} < prm.hi{j}" for j, i in enumerate(idx))
 
 
 def _taps(key: KernelKey) -> str:
@@ -358,12 +364,12 @@ def _taps(key: KernelKey) -> str:
                     lines.append(f"t{j} = bnd(t{j}, n[{j}]);")
         idx = [f"t{j}" for j in range(d)]
         outside = " || ".join(f"t{j} < 0" for j in range(d)) if grid_constant else "false"
-        local = [f"t{j} - lo{j}" for j in range(d)] if key.tiled else idx
+        local = [f"t{j} - prm.lo{j}" for j in range(d)] if key.tiled else idx
         body = _point_read(key, local, "v")
         lines.append(f"if ({outside}) {{")
         lines.append("    for (int ch = 0; ch < NCH; ch++) v[ch] = cval;")
         if key.tiled:
-            lines.append("    if (!first) return;")
+            lines.append("    if (!prm.first) return;")
             lines.append(f"}} else if (!({_owned(key, idx)})) {{ return; }} else {{")
         else:
             lines.append("} else {")
@@ -399,7 +405,7 @@ def _taps(key: KernelKey) -> str:
         outside = " || ".join(f"t{j} < 0" for j in range(d))
         lines.append(f"{ind}if ({outside}) {{")
         if key.tiled:
-            lines.append(f"{ind}    if (first) {{ any = true;")
+            lines.append(f"{ind}    if (prm.first) {{ any = true;")
             lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
         else:
             lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
@@ -407,7 +413,7 @@ def _taps(key: KernelKey) -> str:
         lines.append(f"{ind}}}")
     if key.tiled:
         lines.append(f"{ind}if (!({_owned(key, idx)})) continue;")
-        idx = [f"t{j} - lo{j}" for j in range(d)]
+        idx = [f"t{j} - prm.lo{j}" for j in range(d)]
     lines.append(f"{ind}any = true;")
     lines.append(f"{ind}float r[NCH];")
     lines.extend(ind + s for s in _point_read(key, idx, "r"))
@@ -423,10 +429,10 @@ def _write(key: KernelKey) -> str:
     if key.tiled:  # partial sums: the caller converts the buffer once every tile ran
         return """
 #pragma unroll
-    for (int ch = 0; ch < NCH; ch++) acc[p * NCH + ch] += v[ch];"""
+    for (int ch = 0; ch < NCH; ch++) prm.acc[p * NCH + ch] += v[ch];"""
     return """
 #pragma unroll
-    for (int ch = 0; ch < NCH; ch++) store(out + p * NCH + ch, v[ch]);"""
+    for (int ch = 0; ch < NCH; ch++) store(prm.out + p * NCH + ch, v[ch]);"""
 
 
 def source(key: KernelKey) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import itertools
 from typing import Any
 
@@ -49,6 +50,7 @@ DTYPES = tuple(numpy.dtype(d) for d in _READS)
 TILE_OVERRIDE: int | None = None
 
 
+@functools.lru_cache(maxsize=64)
 def _vector(dtype: numpy.dtype, channels: int, filtered: bool) -> str:
     scalar, prefix, _ = _READS[dtype.name]
     if filtered:
@@ -83,7 +85,12 @@ class Source:
 
     @property
     def scale(self) -> float:
-        return _READS[self.dtype.name][2] or 1.0
+        return _scale(self.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _scale(dtype: numpy.dtype) -> float:
+    return _READS[dtype.name][2] or 1.0
 
 
 def can_filter(dtype: numpy.dtype, channels: int) -> bool:
@@ -99,7 +106,8 @@ def _descs(rows_shape: tuple, dtype, channels: int, layers: int | None):
     ch = 1 if channels == 3 else channels
     shape = rows_shape[:-1] + (rows_shape[-1] * 3,) if channels == 3 else rows_shape
     point = ImageDescriptor.from_shape(shape, dtype, ch, **kw)
-    filt = ImageDescriptor.from_shape(shape, dtype, ch, normalized=True, **kw)
+    norm = numpy.dtype(dtype).kind in "iu"  # 8/16-bit integers read as [0, 1] / [-1, 1]
+    filt = ImageDescriptor.from_shape(shape, dtype, ch, normalized=norm, **kw)
     return point, filt
 
 
@@ -159,79 +167,98 @@ def _limits(device: int, ndim: int, layered: bool) -> tuple:
     return (h, w)
 
 
-def from_cupy(a, ndim: int, filtered: bool) -> Source:
-    """A Source over CuPy array ``a`` of shape ``(nb, *spatial, channels)`` (``ndim``
-    spatial axes; size-1 batch and channel axes included)."""
+def from_cupy(a, shape: tuple, strides: tuple, ndim: int, filtered: bool) -> Source:
+    """A Source over CuPy array ``a`` seen as ``shape`` = ``(nb, *spatial, channels)``
+    with ``strides`` (``ndim`` spatial axes; size-1 batch and channel axes included)."""
     import cupy
 
     from imagearray._device import on_device
 
-    nb, channels = a.shape[0], a.shape[-1]
+    nb, channels = shape[0], shape[-1]
     dev = a.device.id
-    src = Source(tuple(a.shape[1:-1]), nb, channels, a.dtype, dev)
+    src = Source(tuple(shape[1:-1]), nb, channels, a.dtype, dev)
     want_f = filtered and can_filter(a.dtype, channels)
+    tile = TILE_OVERRIDE
+    if tile is None and ndim == 2 and _in_place(a, shape, strides, src, want_f):
+        return src
     with on_device(dev):
-        tile = TILE_OVERRIDE
-        if tile is None and ndim == 2 and _in_place(a, src, want_f):
-            return src
         lim = _limits(dev, ndim, nb > 1)
         lim = lim[:-1] + (lim[-1] // (3 if channels == 3 else 1),)
+        full = cupy.ascontiguousarray(a).reshape(shape)
         if tile is None and all(n <= m for n, m in zip(src.shape, lim)):
-            _copied(cupy.ascontiguousarray(a), src, want_f)
+            _copied(full, src, want_f)
             return src
         if nb > 1:
             raise ImageArrayValueError(
                 f"a batch of {nb} images of shape {src.shape} is larger than the device's "
                 f"layered-texture limits ({lim}): resample the batch in smaller parts"
             )
-        _tiled(a[0], src, [tile or m for m in lim])
+        _tiled(full[0], src, [tile or m for m in lim])
     return src
 
 
-def _in_place(a, src: Source, want_f: bool) -> bool:
+# In-place textures of CuPy arrays, by address and layout: a texture object is only
+# an address and a layout, so one made for an earlier array at this address with
+# this layout reads exactly what a new one would. Made over unowned views (they keep
+# no array alive); evicted ones are destroyed once the work queued before is done.
+_IN_PLACE: collections.OrderedDict = collections.OrderedDict()
+_MAX_IN_PLACE = 32
+
+
+def _in_place(a, shape: tuple, strides: tuple, src: Source, want_f: bool) -> bool:
     """Textures over ``a``'s own memory: a (batch of) 2D images whose rows are evenly
     spaced (one pitch, across samples too) and contiguous within; False where CUDA
     cannot read it so (layout, alignment, the linear-texture limits)."""
-    nb, h, w, c = a.shape
+    key = (src.device, a.data.ptr, shape, strides, a.dtype.char, want_f)
+    hit = _IN_PLACE.get(key)
+    if hit is not None:
+        _IN_PLACE.move_to_end(key)
+        if hit is False:
+            return False
+        src.tex_p, src.tex_f = hit
+        return True
+    made = _make_in_place(a, shape, strides, src, want_f)
+    _IN_PLACE[key] = made
+    if len(_IN_PLACE) > _MAX_IN_PLACE:
+        old = _IN_PLACE.popitem(last=False)[1]
+        if old:
+            retire_objects([h for h in old if h is not None])
+    if not made:
+        return False
+    src.tex_p, src.tex_f = made
+    return True
+
+
+def _make_in_place(a, shape, strides, src: Source, want_f: bool):
+    import cupy
+
+    nb, h, w, c = shape
     item = a.dtype.itemsize
-    st = a.strides
+    st = strides
     row = w * c * item
     if (c > 1 and st[3] != item) or (w > 1 and st[2] != c * item):
         return False
     pitch = st[1] if h > 1 else (st[0] if nb > 1 else row)
-    if nb > 1 and h > 1 and st[0] != h * pitch:
+    if (nb > 1 and h > 1 and st[0] != h * pitch) or pitch < row:
         return False
-    if pitch < row:
-        return False
-    view = _pitched_view(a, src, pitch)
-    point, filt = _descs((nb * h, w), a.dtype, c, None)
-    try:
-        src.tex_p = create_image(view, point, POINT)
-        src.keep.append(src.tex_p)
-        if want_f:
-            src.tex_f = create_image(view, filt, LINEAR)
-            src.keep.append(src.tex_f)
-    except ImageArrayError:
-        for hnd in src.keep:
-            hnd.destroy()
-        src.keep.clear()
-        src.tex_p = src.tex_f = None
-        return False
-    return True
-
-
-def _pitched_view(a, src: Source, pitch: int):
-    """``a`` as a (rows, width[, c]) CuPy view: the batch's samples stacked along
-    rows, ``pitch`` bytes apart (3 channels: one channel, 3 x width)."""
-    import cupy
-
-    h, w = src.shape
-    c = 1 if src.split3 else src.channels
+    span = (nb * h - 1) * pitch + row
+    mem = cupy.cuda.UnownedMemory(a.data.ptr, span, None, src.device)
+    ptr = cupy.cuda.MemoryPointer(mem, 0)
+    cc = 1 if src.split3 else c
     wid = w * 3 if src.split3 else w
-    item = a.dtype.itemsize
-    shape = (src.nb * h, wid) + ((c,) if c > 1 else ())
-    strides = (pitch, c * item) + ((item,) if c > 1 else ())
-    return cupy.ndarray(shape, a.dtype, a.data, strides=strides)
+    vshape = (nb * h, wid) + ((cc,) if cc > 1 else ())
+    vstrides = (pitch, cc * item) + ((item,) if cc > 1 else ())
+    view = cupy.ndarray(vshape, a.dtype, ptr, strides=vstrides)
+    point, filt = _descs((nb * h, w), a.dtype, c, None)
+    made = []
+    try:
+        made.append(create_image(view, point, POINT))
+        made.append(create_image(view, filt, LINEAR) if want_f else None)
+    except ImageArrayError:
+        for hnd in made:
+            hnd.destroy()
+        return False
+    return tuple(made)
 
 
 def _copied(a, src: Source, want_f: bool) -> None:
@@ -286,6 +313,23 @@ _PENDING: collections.deque = collections.deque()
 _MAX_PENDING = 64
 
 
+def retire_objects(objs: list) -> None:
+    """Free ``objs`` (handles, ImageArrays) once the work enqueued so far on the
+    current stream has finished (at a later :func:`collect`)."""
+    if not objs:
+        return
+    import cupy
+
+    ev = cupy.cuda.Event(block=False, disable_timing=True)
+    ev.record()
+    _PENDING.append((ev, list(objs)))
+    while len(_PENDING) > _MAX_PENDING:
+        ev, old = _PENDING.popleft()
+        ev.synchronize()
+        _release(old)
+    collect()
+
+
 def _release(objs: list) -> None:
     for o in objs:
         if hasattr(o, "free"):
@@ -302,18 +346,7 @@ def collect() -> None:
 
 
 def retire(src: Source) -> None:
-    """Keep ``src``'s per-call textures and copies until the work enqueued so far on
-    the current stream has finished, then free them (at a later :func:`collect`)."""
-    if not src.keep:
-        return
-    import cupy
-
-    ev = cupy.cuda.Event(block=False, disable_timing=True)
-    ev.record()
-    _PENDING.append((ev, list(src.keep)))
-    src.keep.clear()
-    while len(_PENDING) > _MAX_PENDING:
-        ev, objs = _PENDING.popleft()
-        ev.synchronize()
-        _release(objs)
-    collect()
+    """Keep ``src``'s per-call textures and copies until the launch just enqueued has
+    finished (see :func:`retire_objects`)."""
+    retire_objects(src.keep)
+    src.keep = []

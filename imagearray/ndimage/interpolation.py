@@ -146,6 +146,8 @@ def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
     kind (cupyx's ``offset = -offset / matrix`` in ``dtype``)."""
     import cupy
 
+    if not per_sample and not isinstance(matrix, cupy.ndarray):
+        return _host_matrix(matrix, offset, nd, dtype)
     xp = cupy if isinstance(matrix, cupy.ndarray) else numpy
     m = xp.asarray(matrix, dtype=dtype)
     lead = m.shape[:1] if per_sample else ()
@@ -167,6 +169,29 @@ def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
         )
     params = xp.concatenate([lin, off[..., None]], axis=-1).reshape(lead + (nd * (nd + 1),))
     return s.AFFINE, params
+
+
+def _host_matrix(matrix: Any, offset: Any, nd: int, dtype):
+    """:func:`_matrix` of one host matrix, in Python lists (no array work per call)."""
+    m = numpy.asarray(matrix, dtype=dtype)
+    if m.ndim == 1:
+        if m.shape[0] != nd:
+            raise ImageArrayValueError(f"a diagonal matrix must have {nd} values, not {m.shape[0]}")
+        shift = (-numpy.asarray(offset, dtype=dtype) / m).tolist()
+        pad = [0.0] * (4 - nd)
+        return s.ZOOM_SHIFT, numpy.asarray(m.tolist() + pad + shift + pad, dtype)
+    rows = m.tolist()
+    if m.shape in ((nd, nd + 1), (nd + 1, nd + 1)):
+        params = [v for r in rows[:nd] for v in r[: nd + 1]]
+    elif m.shape == (nd, nd):
+        off = numpy.asarray(offset, dtype=dtype).tolist()
+        params = [v for j, r in enumerate(rows) for v in r + [off[j]]]
+    else:
+        raise ImageArrayValueError(
+            f"matrix of shape {m.shape}: improper affine shape for {nd} spatial axes (use "
+            f"({nd}, {nd}), ({nd},), ({nd}, {nd + 1}) or ({nd + 1}, {nd + 1}))"
+        )
+    return s.AFFINE, numpy.asarray(params, dtype)
 
 
 def _coords_of(kind: str, params, per_sample: bool, dtype) -> Coords:
