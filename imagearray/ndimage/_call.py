@@ -12,6 +12,7 @@ from typing import Any
 import numpy
 
 from imagearray._errors import FallbackWarning, ImageArrayTypeError, ImageArrayValueError
+from imagearray.array import ImageArray
 from imagearray.ndimage import _launch, _textures
 
 PRECISIONS = ("hardware", "exact")
@@ -54,8 +55,6 @@ class Call:
     them)."""
 
     def __init__(self, fn: str, input: Any, channel_axis: Any, batch_axes: Any):
-        from imagearray.array import ImageArray
-
         self.fn = fn
         self.image = None
         self.original = input

@@ -24,8 +24,10 @@ from typing import Any
 import numpy
 
 from imagearray._descriptor import ImageDescriptor
+from imagearray._device import device_info, on_device
 from imagearray._errors import ImageArrayError, ImageArrayValueError
 from imagearray._sampler import Sampler
+from imagearray.array import asimage
 from imagearray.handles import create_image
 from imagearray.sampling.cache import cache_of
 
@@ -155,8 +157,6 @@ def from_image(img, filtered: bool) -> Source:
 
 def _limits(device: int, ndim: int, layered: bool) -> tuple:
     """Largest CUDA array per axis (SciPy order) for this kind of texture."""
-    from imagearray._device import device_info
-
     if ndim == 3:
         w, h, d = device_info("max_image_3d", device)
         return (d, h, w)
@@ -171,8 +171,6 @@ def from_cupy(a, shape: tuple, strides: tuple, ndim: int, filtered: bool) -> Sou
     """A Source over CuPy array ``a`` seen as ``shape`` = ``(nb, *spatial, channels)``
     with ``strides`` (``ndim`` spatial axes; size-1 batch and channel axes included)."""
     import cupy
-
-    from imagearray._device import on_device
 
     nb, channels = shape[0], shape[-1]
     dev = a.device.id
@@ -263,8 +261,6 @@ def _make_in_place(a, shape, strides, src: Source, want_f: bool):
 
 def _copied(a, src: Source, want_f: bool) -> None:
     """Copy C-contiguous ``a`` once into a CUDA array (layered for a batch)."""
-    from imagearray.array import asimage
-
     shape = src.shape
     if src.split3:
         shape = shape[:-1] + (shape[-1] * 3,)
@@ -285,8 +281,6 @@ def _tiled(a, src: Source, lengths: list) -> None:
     """Cut ``a`` (one sample) into tiles of at most ``lengths`` per axis, each copied
     into a CUDA array with a point-read texture."""
     import cupy
-
-    from imagearray.array import asimage
 
     src.tiles = []
     ranges = [
