@@ -114,6 +114,7 @@ class Call:
         self.nb = img.descriptor.num_layers if layered else 1
         self.ndim = img._vdesc.dimensions
         self.shape = tuple(reversed(img._vdesc.extent[: self.ndim]))
+        self.nshape = (self.nb, *self.shape, self.channels)
         self.device = img._handle.device
 
     # ------------------------------------------------------------ decisions
@@ -121,9 +122,9 @@ class Call:
         """Why the texture path cannot run this call (None: it can)."""
         if order > 1:
             return f"order={order} (the texture path does orders 0 and 1)"
-        if self.dtype not in _textures.DTYPES:
+        if self.dtype not in _textures.DTYPE_SET:
             return f"{self.dtype} input (textures hold {', '.join(map(str, _textures.DTYPES))})"
-        if output_dtype not in _launch.OUTPUT_DTYPES:
+        if output_dtype not in _launch.OUTPUT_DTYPE_SET:
             return f"{output_dtype} output"
         if self.ndim not in (2, 3):
             return f"{self.ndim} spatial axes (the texture path does 2 and 3)"
@@ -170,7 +171,8 @@ class Call:
             value = float(cval)
         except (TypeError, ValueError):
             raise ImageArrayTypeError(f"cval must be a real number, not {cval!r}") from None
-        if mode == "constant" and dtype.kind in "iu" and not math.isfinite(value):
+        constant = mode in ("constant", "opencv", "_opencv_edge")  # opencv: a cval border
+        if constant and dtype.kind in "iu" and not math.isfinite(value):
             raise ImageArrayValueError(
                 f"cval={value} with an integer output: non-finite cval needs a float output"
             )

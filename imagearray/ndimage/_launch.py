@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy
 
+from imagearray._errors import ImageArrayValueError
 from imagearray.ndimage import _source as s
 from imagearray.ndimage._textures import Source, retire
 
@@ -28,6 +29,7 @@ _OUT = {
     "int64": "long long",
 }
 OUTPUT_DTYPES = tuple(numpy.dtype(d) for d in _OUT)
+OUTPUT_DTYPE_SET = frozenset(OUTPUT_DTYPES)
 _OUT_OF = {numpy.dtype(d).num: t for d, t in _OUT.items()}  # dtype.num: a cheap key
 _ZERO3 = (0, 0, 0)
 BLOCK = (32, 8)  # threads per block of the matrix kinds (x along the output's last axis)
@@ -138,6 +140,11 @@ def run(
             grid = ((o[1] + bx - 1) // bx, (o[0] + by - 1) // by, src.nb)
         else:
             grid = ((o[2] + bx - 1) // bx, (o[1] + by - 1) // by, o[0] * src.nb)
+    if grid[1] > 65535 or grid[2] > 65535:
+        raise ImageArrayValueError(
+            f"this launch needs a grid of {grid} blocks; CUDA allows 65535 in y and z: "
+            "resample the batch (or the volume's planes) in smaller parts"
+        )
     ps = coords.per_sample
     m = coords.params + (0.0,) * (s.N_PARAMS - len(coords.params))
     n = tuple(src.shape) + (1,) * (3 - ndim)

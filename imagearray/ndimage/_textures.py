@@ -46,6 +46,7 @@ _READS = {
     "int16": ("short", "short", None),
 }
 DTYPES = tuple(numpy.dtype(d) for d in _READS)
+DTYPE_SET = frozenset(DTYPES)  # membership by hash: checked on every call
 
 # Forced tile length per axis (tests set it to cut small inputs into tiles); None:
 # tiles only where the device's limits require them.
@@ -200,6 +201,10 @@ def from_cupy(a, shape: tuple, strides: tuple, ndim: int, filtered: bool) -> Sou
 # this layout reads exactly what a new one would. Made over unowned views (they keep
 # no array alive); evicted ones are destroyed once the work queued before is done.
 _IN_PLACE: collections.OrderedDict = collections.OrderedDict()
+# A batch is stacked row after row in one texture: a filtered read at row b * h + y
+# resolves y to 2**-8 texel up to 32768 rows, finer than the weights (8 fractional
+# bits); past that the float32 row coordinate would add its own rounding.
+_MAX_STACKED_ROWS = 32768
 _MAX_IN_PLACE = 32
 
 
@@ -239,6 +244,8 @@ def _make_in_place(a, shape, strides, src: Source, want_f: bool):
     pitch = st[1] if h > 1 else (st[0] if nb > 1 else row)
     if (nb > 1 and h > 1 and st[0] != h * pitch) or pitch < row:
         return False
+    if want_f and nb > 1 and nb * h > _MAX_STACKED_ROWS:
+        return False  # a layered copy: each sample's rows keep their own coordinates
     span = (nb * h - 1) * pitch + row
     mem = cupy.cuda.UnownedMemory(a.data.ptr, span, None, src.device)
     ptr = cupy.cuda.MemoryPointer(mem, 0)

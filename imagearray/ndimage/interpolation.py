@@ -88,10 +88,10 @@ def _finish(call, coords, spatial, output, order, mode, cval, precision, one):
     """The common tail: output, fallback or launch."""
     hardware = check_precision(precision)
     out, dtype = call.output(output, spatial)
+    value = call.check_cval(mode, cval, numpy.dtype(dtype))  # before any fallback: our errors
     reason = call.fallback_reason(order, numpy.dtype(dtype))
     if reason is not None:
         return call.fallback(reason, one, out, spatial)
-    value = call.check_cval(mode, cval, numpy.dtype(dtype))
     coords = coords() if callable(coords) else coords
     return call.run(coords, spatial, out, dtype, order, kernel_mode(mode), value, hardware)
 
@@ -146,9 +146,10 @@ def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
     kind (cupyx's ``offset = -offset / matrix`` in ``dtype``)."""
     import cupy
 
-    if not per_sample and not isinstance(matrix, cupy.ndarray):
+    on_device = isinstance(matrix, cupy.ndarray) or isinstance(offset, cupy.ndarray)
+    if not per_sample and not on_device:
         return _host_matrix(matrix, offset, nd, dtype)
-    xp = cupy if isinstance(matrix, cupy.ndarray) else numpy
+    xp = cupy if on_device else numpy
     m = xp.asarray(matrix, dtype=dtype)
     lead = m.shape[:1] if per_sample else ()
     core = m.shape[1:] if per_sample else m.shape
@@ -169,6 +170,16 @@ def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
         )
     params = xp.concatenate([lin, off[..., None]], axis=-1).reshape(lead + (nd * (nd + 1),))
     return s.AFFINE, params
+
+
+def _check_matrix_shape(shape: tuple, nd: int) -> None:
+    """cupyx's matrix forms for ``nd`` spatial axes, else ``ImageArrayValueError``
+    (checked before any fallback, so a bad matrix raises the same error either way)."""
+    if shape not in ((nd,), (nd, nd), (nd, nd + 1), (nd + 1, nd + 1)):
+        raise ImageArrayValueError(
+            f"matrix of shape {shape}: improper affine shape for {nd} spatial axes (use "
+            f"({nd}, {nd}), ({nd},), ({nd}, {nd + 1}) or ({nd + 1}, {nd + 1}))"
+        )
 
 
 def _host_matrix(matrix: Any, offset: Any, nd: int, dtype):
@@ -256,12 +267,14 @@ def affine_transform(
     mode = check_mode(mode)
     call = Call("affine_transform", input, channel_axis, batch_axes)
     nd = call.ndim
-    per_sample = numpy.ndim(matrix) == 3
-    if per_sample and (not call.batched or len(matrix) != call.nb):
+    mshape = numpy.shape(matrix)
+    per_sample = len(mshape) == 3
+    if per_sample and (not call.batched or mshape[0] != call.nb):
         raise ImageArrayValueError(
-            f"a stack of matrices (shape {tuple(matrix.shape)}) needs batch_axes=0 and a batch "
+            f"a stack of matrices (shape {mshape}) needs batch_axes=0 and a batch "
             f"of as many images (this input has {call.nb if call.batched else 'no batch'})"
         )
+    _check_matrix_shape(mshape[1:] if per_sample else mshape, nd)
     if numpy.ndim(offset) <= 1:
         offset = _sequence(offset, nd, "offset")
     elif not per_sample:
