@@ -273,7 +273,7 @@ def _copied(a, src: Source, want_f: bool) -> None:
         shape = shape[:-1] + (shape[-1] * 3,)
     ch = 1 if src.split3 else src.channels
     full = ((src.nb,) if src.nb > 1 else ()) + shape + ((ch,) if ch > 1 else ())
-    img = asimage(a.reshape(full), channels=ch if ch > 1 else None, layered=src.nb > 1)
+    img = asimage(a.reshape(full), channels=ch, layered=src.nb > 1)
     src.keep.append(img)
     src.layered = src.nb > 1
     point, filt = _descs(src.shape, a.dtype, src.channels, src.nb if src.nb > 1 else None)
@@ -302,7 +302,7 @@ def _tiled(a, src: Source, lengths: list) -> None:
             part = part.reshape(shape[:-1] + (shape[-1] * 3,))
         elif ch == 1:
             part = part.reshape(shape)
-        img = asimage(part, channels=ch if ch > 1 else None)
+        img = asimage(part, channels=ch)  # explicit: a tile 1 texel wide is not a channel axis
         point, _ = _descs(shape, a.dtype, src.channels, None)
         tex = create_image(img._handle, point, POINT)
         src.keep.extend([tex, img])

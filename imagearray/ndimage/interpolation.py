@@ -9,12 +9,14 @@ with a :class:`~imagearray.FallbackWarning`. Keyword-only extras:
 
 precision : {"hardware", "exact"}
     ``"hardware"`` (default): order-1 points inside the input are filtered by the
-    texture unit, whose weights are 9-bit fixed point with 8 fractional bits (rounded
-    to nearest): the result differs from the exact interpolation by at most
-    ``ndim / 512`` of the range of the 2**ndim texels it blends (plus float32
-    rounding); points near the borders, and signed integer inputs (whose normalized
-    reads clamp -128 to -127), are computed exactly. ``"exact"``: every point from
-    point reads with float32 weights in cupyx's order (agrees with cupyx to ~1e-6).
+    texture unit, whose weights are 9-bit fixed point with 8 fractional bits: each is
+    off the exact weight by at most one step (1/256; typically half of it, where the
+    coordinate is exact in the hardware's fixed point), so the result differs from
+    the exact interpolation by at most ``ndim / 256`` of the range of the 2**ndim
+    texels it blends (typically ``ndim / 512``); points near the borders, and signed
+    integer inputs (whose normalized reads clamp -128 to -127), are computed exactly.
+    ``"exact"``: every point from point reads with float32 weights in cupyx's order
+    (agrees with cupyx to ~1e-6).
 channel_axis : int, optional
     ``-1``: the last axis holds channels (at most 4), read in one texture fetch and
     never interpolated across.

@@ -163,6 +163,22 @@ def ref(fn, plane, order, mode, cval, args, kw, output=None):
             rows, cols = cupy.indices(my.shape, dtype=dt)
             my, mx = my.astype(dt) + rows, mx.astype(dt) + cols
         return ndi.map_coordinates(plane, cupy.stack([my, mx]), output, order, mode, cval)
+    if fn == "affine_transform" and mode == "opencv":
+        # cupyx's opencv branch fails on a list offset (it assigns it into a CuPy array):
+        # give it the same transform as one homogeneous matrix
+        nd = plane.ndim
+        m = np.asarray(
+            cupy.asnumpy(args[0]) if isinstance(args[0], cupy.ndarray) else args[0], np.float64
+        )
+        off = np.broadcast_to(np.asarray(args[1] if len(args) > 1 else 0.0, np.float64), (nd,))
+        if m.ndim == 1:
+            m = np.diag(m)
+        full = np.eye(nd + 1)
+        if m.shape == (nd, nd):
+            full[:nd, :nd], full[:nd, nd] = m, off
+        else:
+            full[:nd] = m[:nd]
+        args = (cupy.asarray(full),) + tuple(args[2:])
     return getattr(ndi, fn)(plane, *args, output=output, order=order, mode=mode, cval=cval, **kw)
 
 
@@ -185,8 +201,9 @@ def planes_ref(fn, x, order, mode, cval, args, kw, *, batched=False, channels=Fa
 
 
 def hw_bound(nd, s) -> float:
-    """The documented bound of precision='hardware' at order 1: ndim / 512 of the range."""
-    return nd / 512 * s
+    """The documented bound of precision='hardware' at order 1: ndim / 256 of the range
+    (a weight of 8 fractional bits off by at most one step: see docs/ndimage.rst)."""
+    return nd / 256 * s
 
 
 def loose(fn, mode) -> bool:
@@ -284,11 +301,11 @@ def tie_mask(fn, shape, order, mode, args, kw):
     return ~(np.abs(c - np.floor(c) - 0.5) < 1e-4).any(axis=0)
 
 
-def check(got, want, s, *, hw=0.0, free=0, mask=None, atol=1e-5, handful=0.001, what=""):
+def check(got, want, s, *, hw=0.0, free=0, mask=None, atol=1e-5, handful=0.005, what=""):
     """``got`` (ia.ndimage) against ``want`` (cupyx) for an input of range ``s``:
     float32/float64 within 1e-5 relative + ``atol * s``; float16 within 2e-3 relative +
     2e-3 * s (cupyx accumulates in float16); integers exactly, but for a handful of
-    +-1 (roundings at a .5 tie, at most ``handful`` of the points, 0.1%, or 2); ``hw``
+    +-1 (roundings at a .5 tie, at most ``handful`` of the points, 0.5%, or 2); ``hw``
     widens every bound
     (precision='hardware', integers then +1 count); ``free`` points may differ by any
     amount; ``mask`` (broadcast to the output) selects the points compared."""
