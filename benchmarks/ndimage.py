@@ -56,7 +56,6 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import replace
-from functools import partial
 
 import numpy
 
@@ -271,7 +270,10 @@ def _run_2d(ndi, iand, torch, cu) -> list[Row]:
             (CUPYX_ZOOM, lambda z=z: ndi.zoom(data, z, **gk)),
         ]
         if cu:
-            rescale = partial(cu.rescale, data, z, mode="edge", anti_aliasing=False, **sk)
+
+            def rescale(z=z):
+                return cu.rescale(data, z, mode="edge", anti_aliasing=False, **sk)
+
             paths.append((CUCIM_RESCALE, rescale))
         rows += _case(grid_case, CUPYX_ZOOM, paths, CUPYX_ATOL, side, nbytes)
 

@@ -72,7 +72,7 @@ def compare_planes(
     if mask is not None:
         mask = mask.reshape((1,) * int(batched) + mask.shape + (1,) * int(channels))
     what = f"{fn} {x.shape} {x.dtype} order {order} {mode} {precision}"
-    handful = 0.02 if loose(fn, mode) else 0.001
+    handful = 0.02 if loose(fn, mode) else 0.005  # +-1 at .5 ties of integer outputs
     check(got, want, s, hw=hw, mask=mask, handful=handful, what=what)
     return got
 
