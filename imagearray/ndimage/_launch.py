@@ -41,10 +41,13 @@ class Coords:
     per-sample parameters (``per_sample``, shape (nb, k)), or coordinate arrays
     ``a``/``b`` (C-contiguous, of ``dtype``)."""
 
-    __slots__ = ("kind", "params", "per_sample", "a", "b", "dtype")
+    __slots__ = ("kind", "params", "per_sample", "a", "b", "dtype", "mlayout")
 
-    def __init__(self, kind, params=(), per_sample=None, a=None, b=None, dtype=numpy.float32):
+    def __init__(
+        self, kind, params=(), per_sample=None, a=None, b=None, dtype=numpy.float32, mlayout=0
+    ):
         self.kind = kind
+        self.mlayout = mlayout  # per_sample is the caller's matrix (see KernelKey.mlayout)
         self.params = tuple(float(v) for v in params)
         self.per_sample = per_sample
         self.a, self.b = a, b
@@ -118,9 +121,10 @@ def run(
         out=_OUT_OF.get(output.dtype.num) or _OUT[output.dtype.name],
         coord=wt,
         layered=src.layered,
-        per_sample=coords.per_sample is not None,
+        per_sample=coords.per_sample is not None and not coords.mlayout,
         split3=src.split3,
         tiled=tiled,
+        mlayout=coords.mlayout,
     )
     npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:
@@ -156,7 +160,7 @@ def run(
         _ptr(coords.a),
         _ptr(coords.b),
     )
-    stride = ps.shape[1] if ps is not None and ps.shape[0] > 1 else 0
+    stride = ps.shape[1] if ps is not None and ps.shape[0] > 1 and not coords.mlayout else 0
     if not tiled:
         args = head + (output.data.ptr, 0, stride, npts, n, o, src.nb, _ZERO3, _ZERO3, 1)
         kern(grid, block, (_params(*args, src.scale, cval, m),))

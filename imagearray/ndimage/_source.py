@@ -56,6 +56,10 @@ class KernelKey(NamedTuple):
     per_sample: bool  # per-sample parameters from a device array
     split3: bool  # 3 channels read as 3 consecutive single-channel texels
     tiled: bool  # accumulate the taps this tile owns into a float buffer
+    # where a CuPy matrix is read from (prm.pm, the caller's array as it is): 0 packed
+    # parameters, 1 (ndim, ndim) rows + offsets in prm.m, 2 rows of ndim + 1 (the last
+    # column the offset), 3 a diagonal (zoom-shift; offsets in prm.m[4:])
+    mlayout: int = 0
 
 
 _STORE = {
@@ -263,16 +267,24 @@ def _coords(key: KernelKey) -> str:
     ins = [f"(W)i{j}" for j in range(d)]
     lines = []
     if key.kind in (AFFINE, HOMOGRAPHY, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT):
-        if key.per_sample:
+        if key.per_sample and not key.mlayout:
             lines.append("    const W* m = prm.pm + (long long)b * prm.pm_stride;")
         else:
             lines.append("    const W* m = prm.m;")
+        if key.mlayout:
+            lines.append("    const W* A = prm.pm;")
     if key.kind == AFFINE:  # cupyx _get_coord_affine: m is (ndim, ndim + 1)
         for j in range(d):
             lines.append(f"    c[{j}] = (W)0;")
             for k in range(d):
-                lines.append(f"    c[{j}] += m[{(d + 1) * j + k}] * {ins[k]};")
-            lines.append(f"    c[{j}] += m[{(d + 1) * j + d}];")
+                coef = {0: f"m[{(d + 1) * j + k}]", 1: f"A[{d * j + k}]"}.get(
+                    key.mlayout, f"A[{(d + 1) * j + k}]"
+                )
+                lines.append(f"    c[{j}] += {coef} * {ins[k]};")
+            off = {0: f"m[{(d + 1) * j + d}]", 1: f"m[{j}]"}.get(
+                key.mlayout, f"A[{(d + 1) * j + d}]"
+            )
+            lines.append(f"    c[{j}] += {off};")
     elif key.kind == HOMOGRAPHY:  # OpenCV: (x, y) = (column, row), m maps output to input
         lines.append("    const W x = (W)i1, y = (W)i0;")
         lines.append("    W w = m[6] * x + m[7] * y + m[8];")
@@ -289,6 +301,9 @@ def _coords(key: KernelKey) -> str:
     elif key.kind == SHIFT:  # m[j] = shift
         for j in range(d):
             lines.append(f"    c[{j}] = {ins[j]} - m[{j}];")
+    elif key.kind == ZOOM_SHIFT and key.mlayout == 3:  # cupyx: shift = -offset / zoom
+        for j in range(d):
+            lines.append(f"    c[{j}] = A[{j}] * ({ins[j]} - (-m[{4 + j}] / A[{j}]));")
     elif key.kind == ZOOM_SHIFT:  # m[j] = zoom, m[4 + j] = shift
         for j in range(d):
             lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]);")

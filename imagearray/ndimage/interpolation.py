@@ -207,6 +207,21 @@ def _host_matrix(matrix: Any, offset: Any, nd: int, dtype):
     return s.AFFINE, numpy.asarray(params, dtype)
 
 
+def _device_matrix(matrix, offset: list, nd: int, dtype) -> Coords:
+    """A CuPy matrix read by the kernel where it is (converted once if it is not a
+    C-contiguous ``dtype`` array): no array work per call beyond that."""
+    import cupy
+
+    a = matrix
+    if a.dtype != dtype or not a.flags.c_contiguous:
+        a = cupy.ascontiguousarray(a, dtype=dtype)
+    if a.shape == (nd,):
+        return Coords(s.ZOOM_SHIFT, [0.0] * 4 + list(offset), per_sample=a, dtype=dtype, mlayout=3)
+    if a.shape == (nd, nd):
+        return Coords(s.AFFINE, offset, per_sample=a, dtype=dtype, mlayout=1)
+    return Coords(s.AFFINE, (), per_sample=a, dtype=dtype, mlayout=2)
+
+
 def _coords_of(kind: str, params, per_sample: bool, dtype) -> Coords:
     """Host parameters by value; device ones (or a stack) read by the kernel."""
     import cupy
@@ -292,6 +307,9 @@ def affine_transform(
             mat = _opencv_inverse(matrix, offset, nd)
         elif mode == "_opencv_edge":
             mat = _diag(mat)  # cupyx's opencv branch: matrix @ indices + offset
+        elif isinstance(mat, cupy.ndarray) and not per_sample:
+            with cupy.cuda.Device(call.device):
+                return _device_matrix(mat, offset, nd, dtype)
         with cupy.cuda.Device(call.device):
             kind, params = _matrix(mat, offset, nd, per_sample, dtype)
             return _coords_of(kind, params, per_sample, dtype)
