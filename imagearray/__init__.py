@@ -7,6 +7,8 @@ where each part lives; this module only re-exports the public names.
 
 from __future__ import annotations
 
+# the drop-ins, as a subpackage (ia.ndimage.zoom, ...)
+from imagearray import ndimage as ndimage
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
@@ -189,4 +191,3 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
-from imagearray import ndimage  # noqa: E402  (the drop-ins: ia.ndimage.zoom, ...)
