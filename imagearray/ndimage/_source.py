@@ -37,6 +37,7 @@ AFFINE, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT, HOMOGRAPHY, COORDS, REMAP, REMAP_REL
     "remap",
     "remap_rel",
 )
+KINDS = (AFFINE, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT, HOMOGRAPHY, COORDS, REMAP, REMAP_REL)
 LINEAR_KINDS = (COORDS, REMAP, REMAP_REL)  # one thread per point, points in C order
 N_PARAMS = 12  # matrix values passed by value (a 3 x 4 affine is the largest)
 

@@ -20,18 +20,9 @@ import cupyx.scipy.ndimage as ndi
 import numpy as np
 
 import imagearray as ia
+from imagearray.ndimage import _modes
 
-MODES = (
-    "constant",
-    "grid-constant",
-    "nearest",
-    "mirror",
-    "reflect",
-    "grid-mirror",
-    "wrap",
-    "grid-wrap",
-    "opencv",
-)
+MODES = _modes.MODES[:-1]  # every mode a user passes (_opencv_edge is internal)
 INT_DTYPES = ("uint8", "int8", "uint16", "int16")
 DTYPES = INT_DTYPES + ("float16", "float32")
 OTHER_DTYPES = DTYPES[:-1]  # all but float32

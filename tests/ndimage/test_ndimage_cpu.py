@@ -14,16 +14,7 @@ from imagearray.ndimage import _call, _launch, _modes, _source, interpolation
 
 scipy_ndimage = pytest.importorskip("scipy.ndimage")
 
-SCIPY_MODES = [
-    "constant",
-    "grid-constant",
-    "nearest",
-    "mirror",
-    "reflect",
-    "grid-mirror",
-    "wrap",
-    "grid-wrap",
-]
+SCIPY_MODES = [m for m in _modes.MODES if "opencv" not in m]  # the modes SciPy knows
 
 
 def _coords(shape, seed, n=600, lo=-12.0, hi=12.0):
@@ -216,17 +207,7 @@ def _mlayout(kind, i):
 
 def _keys():
     """Every kind x mode x order, with dims, channels, types and flags rotating."""
-    kinds = [
-        "affine",
-        "zoom",
-        "zoom_grid",
-        "shift",
-        "zoom_shift",
-        "homography",
-        "coords",
-        "remap",
-        "remap_rel",
-    ]
+    kinds = _source.KINDS
     reads = {1: ("uchar", "float"), 2: ("short2", ""), 3: ("float", ""), 4: ("uchar4", "float4")}
     outs = ["float", "unsigned char", "unsigned short /*half*/", "double", "short"]
     for i, (kind, mode, order) in enumerate(itertools.product(kinds, _modes.MODE_CODES, (0, 1))):
