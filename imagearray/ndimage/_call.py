@@ -49,10 +49,10 @@ def check_precision(precision: Any) -> bool:
 class Call:
     """One call's input, as the kernels see it.
 
-    ``arr``: a CuPy array of shape ``(nb, *spatial, channels)`` (None for an
-    ImageArray input, ``image``); ``ndim``: the spatial axes; ``batched`` /
-    ``has_channels``: whether the caller's array has those axes (the output keeps
-    them)."""
+    ``original``: the CuPy input (``image``: an ImageArray input); ``nshape`` (and,
+    for CuPy inputs, ``nstrides``): its layout as ``(nb, *spatial, channels)``;
+    ``ndim``: the spatial axes; ``batched`` / ``has_channels``: whether the caller's
+    array has those axes (the output keeps them)."""
 
     def __init__(self, fn: str, input: Any, channel_axis: Any, batch_axes: Any):
         self.fn = fn
@@ -210,13 +210,13 @@ class Call:
             stacklevel=3,
         )
         x = cupy.asarray(self.image) if self.image is not None else self.original
-        arr = x.reshape(self.nshape) if x.size else cupy.empty(self.nshape, x.dtype)
-        o = out if self.batched else out[None]
-        o = o if self.has_channels else o[..., None]
         with cupy.cuda.Device(self.device):
             if not self.batched and not self.has_channels:
                 one(x, out, None)
                 return out
+            arr = x.reshape(self.nshape) if x.size else cupy.empty(self.nshape, x.dtype)
+            o = out if self.batched else out[None]
+            o = o if self.has_channels else o[..., None]
             for b in range(self.nb):
                 for c in range(self.channels):
                     plane = cupy.ascontiguousarray(arr[b, ..., c])

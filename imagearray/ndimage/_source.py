@@ -24,6 +24,7 @@ import functools
 from typing import NamedTuple
 
 from imagearray.ndimage._modes import MODE_CODES
+from imagearray.ndimage._textures import READS
 
 # kinds of coordinate source
 AFFINE, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT, HOMOGRAPHY, COORDS, REMAP, REMAP_REL = (
@@ -71,6 +72,17 @@ _STORE = {
 }
 
 
+# every scalar and vector (2, 4) type a texture read returns (_textures' read table)
+_READ_TYPES = sorted({(scalar, prefix) for scalar, prefix, _ in READS.values()})
+_UNPACK = "\n".join(
+    f"__device__ __forceinline__ void unpack({t} v, float* o) {{ o[0] = (float)v; }}\n"
+    f"__device__ __forceinline__ void unpack({v}2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}\n"
+    f"__device__ __forceinline__ void unpack({v}4 v, float* o) {{\n"
+    "    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }"
+    for t, v in _READ_TYPES
+)
+
+
 def _store(out: str) -> str:
     body = _STORE.get(out)
     if body is None:  # integer outputs: rounded to nearest, as cupyx's rint
@@ -100,30 +112,10 @@ typedef {out} OUT;
 
 __device__ __forceinline__ void store(OUT* p, float v) {{ {store} }}
 
-// one read as NCH floats
-__device__ __forceinline__ void unpack(float v, float* o) {{ o[0] = v; }}
-__device__ __forceinline__ void unpack(float2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
-__device__ __forceinline__ void unpack(float4 v, float* o) {{
-    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
 typedef unsigned char uchar; typedef unsigned short ushort; typedef signed char schar;
 typedef {read} RT;
-__device__ __forceinline__ void unpack(uchar v, float* o) {{ o[0] = (float)v; }}
-__device__ __forceinline__ void unpack(uchar2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
-__device__ __forceinline__ void unpack(uchar4 v, float* o) {{
-    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
-__device__ __forceinline__ void unpack(schar v, float* o) {{ o[0] = (float)v; }}
-__device__ __forceinline__ void unpack(char2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
-__device__ __forceinline__ void unpack(char4 v, float* o) {{
-    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
-__device__ __forceinline__ void unpack(ushort v, float* o) {{ o[0] = (float)v; }}
-__device__ __forceinline__ void unpack(ushort2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
-__device__ __forceinline__ void unpack(ushort4 v, float* o) {{
-    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
-__device__ __forceinline__ void unpack(short v, float* o) {{ o[0] = (float)v; }}
-__device__ __forceinline__ void unpack(short2 v, float* o) {{ o[0] = v.x; o[1] = v.y; }}
-__device__ __forceinline__ void unpack(short4 v, float* o) {{
-    o[0] = v.x; o[1] = v.y; o[2] = v.z; o[3] = v.w; }}
-
+// one read as NCH floats
+{unpack}
 // cupyx's boundary rules on an integer tap (constant modes: -1 = outside)
 __device__ __forceinline__ int bnd(int ix, int n) {{
 #if MODE == M_REFLECT
@@ -467,6 +459,7 @@ def source(key: KernelKey) -> str:
         split3=int(key.split3),
         tiled=int(key.tiled),
         store=_store(key.out),
+        unpack=_UNPACK,
     )
     body = _KERNEL.format(
         index=_index(key),

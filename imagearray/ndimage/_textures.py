@@ -37,7 +37,7 @@ LINEAR = Sampler("clamp_to_edge", "unnormalized", "linear")
 # dtype -> (CUDA scalar and vector prefix of a point read, scale of a filtered read
 # or None where the texture unit must not filter it: signed normalized reads clamp
 # -128 / -32768 to -1, i.e. to -127 / -32767)
-_READS = {
+READS = {
     "float32": ("float", "float", 1.0),
     "float16": ("float", "float", 1.0),  # half textures read as float
     "uint8": ("uchar", "uchar", 255.0),
@@ -45,7 +45,7 @@ _READS = {
     "int8": ("schar", "char", None),
     "int16": ("short", "short", None),
 }
-DTYPES = tuple(numpy.dtype(d) for d in _READS)
+DTYPES = tuple(numpy.dtype(d) for d in READS)
 DTYPE_SET = frozenset(DTYPES)  # membership by hash: checked on every call
 
 # Forced tile length per axis (tests set it to cut small inputs into tiles); None:
@@ -55,7 +55,7 @@ TILE_OVERRIDE: int | None = None
 
 @functools.lru_cache(maxsize=64)
 def _vector(dtype: numpy.dtype, channels: int, filtered: bool) -> str:
-    scalar, prefix, _ = _READS[dtype.name]
+    scalar, prefix, _ = READS[dtype.name]
     if filtered:
         scalar = prefix = "float"
     return scalar if channels == 1 else f"{prefix}{channels}"
@@ -93,12 +93,12 @@ class Source:
 
 @functools.lru_cache(maxsize=64)
 def _scale(dtype: numpy.dtype) -> float:
-    return _READS[dtype.name][2] or 1.0
+    return READS[dtype.name][2] or 1.0
 
 
 def can_filter(dtype: numpy.dtype, channels: int) -> bool:
-    """Whether the texture unit may filter this input (see ``_READS``)."""
-    return _READS[dtype.name][2] is not None and channels != 3
+    """Whether the texture unit may filter this input (see ``READS``)."""
+    return READS[dtype.name][2] is not None and channels != 3
 
 
 def _descs(rows_shape: tuple, dtype, channels: int, layers: int | None):

@@ -155,21 +155,15 @@ def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
     m = xp.asarray(matrix, dtype=dtype)
     lead = m.shape[:1] if per_sample else ()
     core = m.shape[1:] if per_sample else m.shape
+    _check_matrix_shape(core, nd)
     off = xp.broadcast_to(xp.asarray(offset, dtype=dtype), lead + (nd,))
     if len(core) == 1:
-        if core[0] != nd:
-            raise ImageArrayValueError(f"a diagonal matrix must have {nd} values, not {core[0]}")
         pad = xp.zeros(lead + (4 - nd,), dtype)
         return s.ZOOM_SHIFT, xp.concatenate([m, pad, -off / m, pad], axis=-1)
-    if core in ((nd, nd + 1), (nd + 1, nd + 1)):
-        lin, off = m[..., :nd, :nd], m[..., :nd, nd]
-    elif core == (nd, nd):
+    if core == (nd, nd):
         lin = m
-    else:
-        raise ImageArrayValueError(
-            f"matrix of shape {m.shape}: improper affine shape for {nd} spatial axes (use "
-            f"({nd}, {nd}), ({nd},), ({nd}, {nd + 1}) or ({nd + 1}, {nd + 1}))"
-        )
+    else:  # homogeneous: the offset is the last column
+        lin, off = m[..., :nd, :nd], m[..., :nd, nd]
     params = xp.concatenate([lin, off[..., None]], axis=-1).reshape(lead + (nd * (nd + 1),))
     return s.AFFINE, params
 
@@ -187,23 +181,17 @@ def _check_matrix_shape(shape: tuple, nd: int) -> None:
 def _host_matrix(matrix: Any, offset: Any, nd: int, dtype):
     """:func:`_matrix` of one host matrix, in Python lists (no array work per call)."""
     m = numpy.asarray(matrix, dtype=dtype)
+    _check_matrix_shape(m.shape, nd)
     if m.ndim == 1:
-        if m.shape[0] != nd:
-            raise ImageArrayValueError(f"a diagonal matrix must have {nd} values, not {m.shape[0]}")
         shift = (-numpy.asarray(offset, dtype=dtype) / m).tolist()
         pad = [0.0] * (4 - nd)
         return s.ZOOM_SHIFT, numpy.asarray(m.tolist() + pad + shift + pad, dtype)
     rows = m.tolist()
-    if m.shape in ((nd, nd + 1), (nd + 1, nd + 1)):
-        params = [v for r in rows[:nd] for v in r[: nd + 1]]
-    elif m.shape == (nd, nd):
+    if m.shape == (nd, nd):
         off = numpy.asarray(offset, dtype=dtype).tolist()
         params = [v for j, r in enumerate(rows) for v in r + [off[j]]]
-    else:
-        raise ImageArrayValueError(
-            f"matrix of shape {m.shape}: improper affine shape for {nd} spatial axes (use "
-            f"({nd}, {nd}), ({nd},), ({nd}, {nd + 1}) or ({nd + 1}, {nd + 1}))"
-        )
+    else:  # homogeneous: the offset is the last column
+        params = [v for r in rows[:nd] for v in r[: nd + 1]]
     return s.AFFINE, numpy.asarray(params, dtype)
 
 
