@@ -186,17 +186,18 @@ class Call:
 
     def run(self, coords, spatial, out, dtype, order, mode, cval, hardware):
         """Launch on the input's device into ``out`` (written through a C-contiguous
-        temporary where ``out`` is not one); returns ``out``."""
+        temporary where ``out`` is not one); returns the :class:`_launch.Launch` that
+        a repeat of this call may run again (a plan), or None."""
         import cupy
 
         with cupy.cuda.Device(self.device):
             direct = out.flags.c_contiguous and out.device.id == self.device
             target = out if direct else cupy.empty(out.shape, dtype)
             src = self.source(hardware)
-            _launch.run(src, coords, tuple(spatial), target, order, mode, cval, hardware)
+            plan = _launch.run(src, coords, tuple(spatial), target, order, mode, cval, hardware)
             if not direct:
                 out[...] = target
-        return out
+        return plan if direct else None
 
     # ------------------------------------------------------------ fallback
     def fallback(self, reason: str, one, out, spatial) -> Any:

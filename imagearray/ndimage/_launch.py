@@ -39,12 +39,26 @@ class Coords:
     """Where the kernel's coordinates come from: ``kind`` (a ``_source`` kind), up to
     12 parameters shared by every sample (``params``), or a device array of
     per-sample parameters (``per_sample``, shape (nb, k)), or coordinate arrays
-    ``a``/``b`` (C-contiguous, of ``dtype``)."""
+    ``a``/``b`` (C-contiguous, of ``dtype``).
+
+    ``owned``: ``per_sample`` was made here from host numbers (a plan keeps it);
+    ``derived``: an array was computed from the caller's device data in this call
+    (the call makes no plan: the data may change before the next)."""
 
     __slots__ = ("kind", "params", "per_sample", "a", "b", "dtype", "mlayout")
+    __slots__ += ("owned", "derived")
 
     def __init__(
-        self, kind, params=(), per_sample=None, a=None, b=None, dtype=numpy.float32, mlayout=0
+        self,
+        kind,
+        params=(),
+        per_sample=None,
+        a=None,
+        b=None,
+        dtype=numpy.float32,
+        mlayout=0,
+        owned=False,
+        derived=False,
     ):
         self.kind = kind
         self.mlayout = mlayout  # per_sample is the caller's matrix (see KernelKey.mlayout)
@@ -52,6 +66,7 @@ class Coords:
         self.per_sample = per_sample
         self.a, self.b = a, b
         self.dtype = numpy.dtype(dtype)
+        self.owned, self.derived = owned, derived
 
 
 # The host twin of the kernels' ``struct Params``: 7 pointers/handles, 2 int64, 14
@@ -89,7 +104,69 @@ def _params(
         cval,
         *m,
     )
-    return numpy.frombuffer(raw, _VOID[c])
+    return numpy.frombuffer(bytearray(raw), _VOID[c])  # writable: Launch sets out
+
+
+class Launch:
+    """One kernel launch, ready but for its output (``run``); a plan keeps it (see
+    :mod:`imagearray.ndimage._plan`). ``deps``: (cache, key, value) triples that must
+    still hold for the textures named in ``args`` to be alive; ``keep``: device
+    arrays of its own that ``args`` names."""
+
+    __slots__ = ("kern", "grid", "block", "args", "words", "shape", "dtype", "device")
+    __slots__ += ("deps", "keep")
+
+    def __init__(self, kern, grid, block, params, shape, dtype, device, deps, keep):
+        self.kern, self.grid, self.block = kern, grid, block
+        self.args = (params,)
+        self.words = params.view(numpy.uint64)  # word 5 is Params.out
+        self.shape, self.dtype, self.device = shape, dtype, device
+        self.deps, self.keep = deps, keep
+
+    def valid(self) -> bool:
+        return all(cache.get(k) is v for cache, k, v in self.deps)
+
+    def launch(self, output) -> None:
+        """Write into ``output`` (C-contiguous, this launch's shape and dtype)."""
+        self.words[5] = output.data.ptr
+        self.kern(self.grid, self.block, self.args)
+
+    def run(self, output):
+        """Into ``output`` (a CuPy array of this shape and dtype, C-contiguous, on this
+        device) or a new array (``output`` None or a dtype); returns it."""
+        import cupy
+
+        if cupy.cuda.runtime.getDevice() != self.device:
+            with cupy.cuda.Device(self.device):
+                return self.run(output)
+        if not isinstance(output, cupy.ndarray):
+            output = cupy.empty(self.shape, self.dtype)
+        self.launch(output)
+        return output
+
+
+def _geometry(kind: str, ndim: int, out_shape: tuple, nb: int):
+    """(o, grid, block): the output extent as 3 ints and the launch shape."""
+    npts = math.prod(out_shape)
+    # linear kinds: any output shape (only remap's 2D one is unravelled)
+    o = tuple(out_shape) if len(out_shape) <= 3 else (npts,)
+    o = o + (1,) * (3 - len(o))
+    if kind in s.LINEAR_KINDS:
+        block = (256, 1, 1)
+        grid = ((npts + 255) // 256, nb, 1)
+    else:
+        bx, by = BLOCK
+        block = (bx, by, 1)
+        if ndim == 2:
+            grid = ((o[1] + bx - 1) // bx, (o[0] + by - 1) // by, nb)
+        else:
+            grid = ((o[2] + bx - 1) // bx, (o[1] + by - 1) // by, o[0] * nb)
+    if grid[1] > 65535 or grid[2] > 65535:
+        raise ImageArrayValueError(
+            f"this launch needs a grid of {grid} blocks; CUDA allows 65535 in y and z: "
+            "resample the batch (or the volume's planes) in smaller parts"
+        )
+    return o, grid, block
 
 
 def run(
@@ -103,7 +180,9 @@ def run(
     hardware: bool,
 ):
     """Resample ``src`` at ``coords`` into ``output`` (a C-contiguous CuPy array of
-    shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream."""
+    shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream.
+    Returns the :class:`Launch` where one launch did it all and may be repeated
+    (a plan), else None."""
     import cupy
 
     ndim = len(src.shape)
@@ -125,30 +204,14 @@ def run(
         split3=src.split3,
         tiled=tiled,
         mlayout=coords.mlayout,
+        mdouble=coords.mlayout != 0 and coords.per_sample.dtype == numpy.float64,
     )
     npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:
         retire(src)
-        return output
+        return None
     kern = s.kernel(key)
-    # linear kinds: any output shape (only remap's 2D one is unravelled)
-    o = tuple(out_shape) if len(out_shape) <= 3 else (npts,)
-    o = o + (1,) * (3 - len(o))
-    if coords.kind in s.LINEAR_KINDS:
-        block = (256, 1, 1)
-        grid = ((npts + 255) // 256, src.nb, 1)
-    else:
-        bx, by = BLOCK
-        block = (bx, by, 1)
-        if ndim == 2:
-            grid = ((o[1] + bx - 1) // bx, (o[0] + by - 1) // by, src.nb)
-        else:
-            grid = ((o[2] + bx - 1) // bx, (o[1] + by - 1) // by, o[0] * src.nb)
-    if grid[1] > 65535 or grid[2] > 65535:
-        raise ImageArrayValueError(
-            f"this launch needs a grid of {grid} blocks; CUDA allows 65535 in y and z: "
-            "resample the batch (or the volume's planes) in smaller parts"
-        )
+    o, grid, block = _geometry(coords.kind, ndim, out_shape, src.nb)
     ps = coords.per_sample
     m = coords.params + (0.0,) * (s.N_PARAMS - len(coords.params))
     n = tuple(src.shape) + (1,) * (3 - ndim)
@@ -163,9 +226,22 @@ def run(
     stride = ps.shape[1] if ps is not None and ps.shape[0] > 1 and not coords.mlayout else 0
     if not tiled:
         args = head + (output.data.ptr, 0, stride, npts, n, o, src.nb, _ZERO3, _ZERO3, 1)
-        kern(grid, block, (_params(*args, src.scale, cval, m),))
+        own = [ps] if ps is not None and coords.owned else []
+        launch = Launch(
+            kern,
+            grid,
+            block,
+            _params(*args, src.scale, cval, m),
+            output.shape,
+            output.dtype,
+            output.data.device_id,
+            src.deps,
+            own,
+        )
+        launch.launch(output)
+        plan = launch if not src.keep and not coords.derived else None
         retire(src)
-        return output
+        return plan
     acc = cupy.zeros(output.shape, dtype=cupy.float32)
     for t, (lo, hi, tex) in enumerate(src.tiles):
         lo = tuple(lo) + (0,) * (3 - ndim)
@@ -176,4 +252,4 @@ def run(
         cupy.rint(acc, out=acc)
     output[...] = acc.astype(output.dtype, copy=False)
     retire(src)
-    return output
+    return None

@@ -62,6 +62,7 @@ class KernelKey(NamedTuple):
     # parameters, 1 (ndim, ndim) rows + offsets in prm.m, 2 rows of ndim + 1 (the last
     # column the offset), 3 a diagonal (zoom-shift; offsets in prm.m[4:])
     mlayout: int = 0
+    mdouble: bool = False  # that matrix is float64 (each value cast to W, as cupyx does)
 
 
 _STORE = {
@@ -265,17 +266,18 @@ def _coords(key: KernelKey) -> str:
         else:
             lines.append("    const W* m = prm.m;")
         if key.mlayout:
-            lines.append("    const W* A = prm.pm;")
+            mt = "double" if key.mdouble else "float"
+            lines.append(f"    const {mt}* A = (const {mt}*)prm.pm;")
     if key.kind == AFFINE:  # cupyx _get_coord_affine: m is (ndim, ndim + 1)
         for j in range(d):
             lines.append(f"    c[{j}] = (W)0;")
             for k in range(d):
-                coef = {0: f"m[{(d + 1) * j + k}]", 1: f"A[{d * j + k}]"}.get(
-                    key.mlayout, f"A[{(d + 1) * j + k}]"
+                coef = {0: f"m[{(d + 1) * j + k}]", 1: f"(W)A[{d * j + k}]"}.get(
+                    key.mlayout, f"(W)A[{(d + 1) * j + k}]"
                 )
                 lines.append(f"    c[{j}] += {coef} * {ins[k]};")
             off = {0: f"m[{(d + 1) * j + d}]", 1: f"m[{j}]"}.get(
-                key.mlayout, f"A[{(d + 1) * j + d}]"
+                key.mlayout, f"(W)A[{(d + 1) * j + d}]"
             )
             lines.append(f"    c[{j}] += {off};")
     elif key.kind == HOMOGRAPHY:  # OpenCV: (x, y) = (column, row), m maps output to input
@@ -296,7 +298,7 @@ def _coords(key: KernelKey) -> str:
             lines.append(f"    c[{j}] = {ins[j]} - m[{j}];")
     elif key.kind == ZOOM_SHIFT and key.mlayout == 3:  # cupyx: shift = -offset / zoom
         for j in range(d):
-            lines.append(f"    c[{j}] = A[{j}] * ({ins[j]} - (-m[{4 + j}] / A[{j}]));")
+            lines.append(f"    c[{j}] = (W)A[{j}] * ({ins[j]} - (-m[{4 + j}] / (W)A[{j}]));")
     elif key.kind == ZOOM_SHIFT:  # m[j] = zoom, m[4 + j] = shift
         for j in range(d):
             lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]);")

@@ -73,6 +73,9 @@ class Source:
     layered: bool = False
     keep: list = dataclasses.field(default_factory=list)  # retired after the launch
     tiles: list | None = None  # [(lo, hi, tex_p)] (SciPy order) when tiled
+    # (cache, key, value): the caches that own the textures, as they must still be
+    # for a repeat of this launch (a plan) to read live textures
+    deps: list = dataclasses.field(default_factory=list)
 
     @property
     def split3(self) -> bool:
@@ -140,6 +143,7 @@ def from_image(img, filtered: bool) -> Source:
         h = handles.get(key)
         if h is None or not h.alive:
             h = handles[key] = create_image(target, d, sampler)
+        src.deps.append((handles, key, h))
         return h
 
     src = Source(
@@ -219,6 +223,7 @@ def _in_place(a, shape: tuple, strides: tuple, src: Source, want_f: bool) -> boo
         if hit is False:
             return False
         src.tex_p, src.tex_f = hit
+        src.deps.append((_IN_PLACE, key, hit))
         return True
     made = _make_in_place(a, shape, strides, src, want_f)
     _IN_PLACE[key] = made
@@ -229,6 +234,7 @@ def _in_place(a, shape: tuple, strides: tuple, src: Source, want_f: bool) -> boo
     if not made:
         return False
     src.tex_p, src.tex_f = made
+    src.deps.append((_IN_PLACE, key, made))
     return True
 
 

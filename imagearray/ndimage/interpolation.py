@@ -41,6 +41,7 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
+from imagearray.ndimage import _plan
 from imagearray.ndimage import _source as s
 from imagearray.ndimage._call import Call, check_order, check_precision
 from imagearray.ndimage._launch import Coords
@@ -86,8 +87,19 @@ def _spatial_shape(shape: Any, call: Call, name: str = "output_shape") -> tuple:
     return out
 
 
-def _finish(call, coords, spatial, output, order, mode, cval, precision, one):
-    """The common tail: output, fallback or launch."""
+def _planned(fn: str, input: Any, output: Any, order: Any, args: tuple, device_args=()):
+    """(the call's plan key or None, the result of its plan or None): see
+    :mod:`imagearray.ndimage._plan`. ``args``: every other argument that decides the
+    result; ``device_args``: those the kernel may read where they are."""
+    if order is None:  # warns on every call
+        return None, None
+    k = _plan.key(fn, input, output, (order,) + args, device_args)
+    return k, (None if k is None else _plan.run(k, input, output))
+
+
+def _finish(call, coords, spatial, output, order, mode, cval, precision, one, plan=None):
+    """The common tail: output, fallback or launch (kept as the plan of key ``plan``
+    where the launch can be repeated)."""
     hardware = check_precision(precision)
     out, dtype = call.output(output, spatial)
     value = call.check_cval(mode, cval, numpy.dtype(dtype))  # before any fallback: our errors
@@ -95,7 +107,9 @@ def _finish(call, coords, spatial, output, order, mode, cval, precision, one):
     if reason is not None:
         return call.fallback(reason, one, out, spatial)
     coords = coords() if callable(coords) else coords
-    return call.run(coords, spatial, out, dtype, order, kernel_mode(mode), value, hardware)
+    launch = call.run(coords, spatial, out, dtype, order, kernel_mode(mode), value, hardware)
+    _plan.store(plan, call.image if call.image is not None else call.original, launch)
+    return out
 
 
 def map_coordinates(
@@ -118,6 +132,10 @@ def map_coordinates(
     module docstring for ``precision``, ``channel_axis`` and ``batch_axes``."""
     import cupy
 
+    args = (mode, cval, prefilter, precision, channel_axis, batch_axes)
+    k, hit = _planned("map_coordinates", input, output, order, args, (coordinates,))
+    if hit is not None:
+        return hit
     order = check_order("map_coordinates", order)
     mode = check_mode(mode)
     call = Call("map_coordinates", input, channel_axis, batch_axes)
@@ -134,12 +152,19 @@ def map_coordinates(
     def coords():
         dt = numpy.float64 if c.dtype == numpy.float64 or c.dtype.kind in "iu" else numpy.float32
         ca = cupy.ascontiguousarray(c, dtype=dt)
-        return Coords(s.COORDS, a=ca, dtype=dt)
+        return Coords(s.COORDS, a=ca, dtype=dt, derived=not _same_memory(ca, coordinates))
 
     def one(plane, res, b):
         res[...] = _cupyx().map_coordinates(plane, c, res.dtype, order, mode, cval, prefilter)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+
+
+def _same_memory(a, caller: Any) -> bool:
+    """Whether kernel argument ``a`` is the caller's own CuPy array (not a copy)."""
+    import cupy
+
+    return isinstance(caller, cupy.ndarray) and a.data.ptr == caller.data.ptr
 
 
 def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
@@ -196,28 +221,33 @@ def _host_matrix(matrix: Any, offset: Any, nd: int, dtype):
 
 
 def _device_matrix(matrix, offset: list, nd: int, dtype) -> Coords:
-    """A CuPy matrix read by the kernel where it is (converted once if it is not a
-    C-contiguous ``dtype`` array): no array work per call beyond that."""
+    """A CuPy matrix read by the kernel where it is, float32 or float64 (else
+    converted once in this call): no array work per call."""
     import cupy
 
     a = matrix
-    if a.dtype != dtype or not a.flags.c_contiguous:
+    derived = a.dtype not in (numpy.float32, numpy.float64) or not a.flags.c_contiguous
+    if derived:
         a = cupy.ascontiguousarray(a, dtype=dtype)
+    kw = {"per_sample": a, "dtype": dtype, "derived": derived}
     if a.shape == (nd,):
-        return Coords(s.ZOOM_SHIFT, [0.0] * 4 + list(offset), per_sample=a, dtype=dtype, mlayout=3)
+        return Coords(s.ZOOM_SHIFT, [0.0] * 4 + list(offset), mlayout=3, **kw)
     if a.shape == (nd, nd):
-        return Coords(s.AFFINE, offset, per_sample=a, dtype=dtype, mlayout=1)
-    return Coords(s.AFFINE, (), per_sample=a, dtype=dtype, mlayout=2)
+        return Coords(s.AFFINE, offset, mlayout=1, **kw)
+    return Coords(s.AFFINE, (), mlayout=2, **kw)
 
 
 def _coords_of(kind: str, params, per_sample: bool, dtype) -> Coords:
-    """Host parameters by value; device ones (or a stack) read by the kernel."""
+    """Host parameters by value; device ones (or a stack) read by the kernel (made
+    here from host numbers: ``owned``; from the caller's device data: ``derived``)."""
     import cupy
 
     if isinstance(params, numpy.ndarray) and not per_sample:
         return Coords(kind, params.tolist(), dtype=dtype)
+    host = isinstance(params, numpy.ndarray)
     dev = cupy.ascontiguousarray(cupy.asarray(params, dtype=dtype))
-    return Coords(kind, per_sample=dev.reshape(-1, dev.shape[-1]), dtype=dtype)
+    dev = dev.reshape(-1, dev.shape[-1])
+    return Coords(kind, per_sample=dev, dtype=dtype, owned=host, derived=not host)
 
 
 def _opencv_inverse(matrix, offset, nd):
@@ -268,6 +298,11 @@ def affine_transform(
     import cupy
 
     del texture_memory  # the texture path is the only one here
+    args = (offset, output_shape, mode, cval, prefilter, float64_coords, precision)
+    args += (channel_axis, batch_axes)
+    k, hit = _planned("affine_transform", input, output, order, args, (matrix,))
+    if hit is not None:
+        return hit
     order = check_order("affine_transform", order)
     mode = check_mode(mode)
     call = Call("affine_transform", input, channel_axis, batch_axes)
@@ -318,7 +353,7 @@ def affine_transform(
             float64_coords=float64_coords,
         )
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
 
 
 def _diag(m):
@@ -346,6 +381,12 @@ def zoom(
     """Zoom the input (``cupyx.scipy.ndimage.zoom``): the output's spatial shape is
     ``round(n * zoom)`` per axis; ``grid_mode`` as in SciPy. Channels and the batch
     are not zoomed."""
+    k = hit = None
+    if not grid_mode or mode not in ("constant", "wrap"):  # those warn on every call
+        args = (zoom, mode, cval, prefilter, grid_mode, precision, channel_axis, batch_axes)
+        k, hit = _planned("zoom", input, output, order, args)
+    if hit is not None:
+        return hit
     order = check_order("zoom", order)
     mode = check_mode(mode)
     call = Call("zoom", input, channel_axis, batch_axes)
@@ -385,7 +426,7 @@ def zoom(
             plane, zoom, res.dtype, order, mode, cval, prefilter, grid_mode=grid_mode
         )
 
-    return _finish(call, coords, spatial, output, order, kmode, cval, precision, one)
+    return _finish(call, coords, spatial, output, order, kmode, cval, precision, one, k)
 
 
 def shift(
@@ -403,6 +444,10 @@ def shift(
 ):
     """Shift the input (``cupyx.scipy.ndimage.shift``): the output at ``o`` is the
     input at ``o - shift`` (SciPy axis order)."""
+    args = (shift, mode, cval, prefilter, precision, channel_axis, batch_axes)
+    k, hit = _planned("shift", input, output, order, args)
+    if hit is not None:
+        return hit
     order = check_order("shift", order)
     mode = check_mode(mode)
     call = Call("shift", input, channel_axis, batch_axes)
@@ -419,7 +464,7 @@ def shift(
     def one(plane, res, b):
         res[...] = _cupyx().shift(plane, shift, res.dtype, order, mode, cval, prefilter)
 
-    return _finish(call, coords, call.shape, output, order, mode, cval, precision, one)
+    return _finish(call, coords, call.shape, output, order, mode, cval, precision, one, k)
 
 
 def rotate(
@@ -440,6 +485,10 @@ def rotate(
     """Rotate the input by ``angle`` degrees in the plane of ``axes``
     (``cupyx.scipy.ndimage.rotate``; ``axes`` index the spatial axes). ``reshape``
     grows the output to hold the whole rotated input."""
+    args = (angle, axes, reshape, mode, cval, prefilter, precision, channel_axis, batch_axes)
+    k, hit = _planned("rotate", input, output, order, args)
+    if hit is not None:
+        return hit
     order = check_order("rotate", order)
     mode = check_mode(mode)
     call = Call("rotate", input, channel_axis, batch_axes)
@@ -486,4 +535,4 @@ def rotate(
             plane, angle, tuple(ax), reshape, res.dtype, order, mode, cval, prefilter
         )
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)

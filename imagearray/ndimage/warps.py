@@ -14,7 +14,7 @@ from imagearray.ndimage import _source as s
 from imagearray.ndimage._call import Call, check_order
 from imagearray.ndimage._launch import Coords
 from imagearray.ndimage._modes import check_mode
-from imagearray.ndimage.interpolation import _finish, _spatial_shape
+from imagearray.ndimage.interpolation import _finish, _planned, _same_memory, _spatial_shape
 
 __all__ = ["remap", "warp_perspective"]
 
@@ -52,6 +52,10 @@ def warp_perspective(
     ``INTER_LINEAR``; ``mode='opencv'`` is OpenCV's ``BORDER_CONSTANT``)."""
     import cupy
 
+    args = (output_shape, mode, cval, inverse_map, precision, channel_axis, batch_axes)
+    k, hit = _planned("warp_perspective", input, output, order, args, (matrix,))
+    if hit is not None:
+        return hit
     order = check_order("warp_perspective", order)
     mode = check_mode(mode)
     call = Call("warp_perspective", input, channel_axis, batch_axes)
@@ -77,7 +81,8 @@ def warp_perspective(
             return Coords(s.HOMOGRAPHY, m.astype(numpy.float32).reshape(-1).tolist())
         with cupy.cuda.Device(call.device):
             dev = cupy.ascontiguousarray(cupy.asarray(m, dtype=cupy.float32)).reshape(-1, 9)
-        return Coords(s.HOMOGRAPHY, per_sample=dev)
+        host = xp is numpy  # a stack of host matrices: made here from host numbers
+        return Coords(s.HOMOGRAPHY, per_sample=dev, owned=host, derived=not host)
 
     def one(plane, res, b):
         mb = m[b] if per_sample else m
@@ -88,7 +93,7 @@ def warp_perspective(
         y = (mb[1, 0] * cols + mb[1, 1] * rows + mb[1, 2]) / w
         _cupyx_map(plane, cupy.stack([y, x]), res, order, mode, cval)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
 
 
 def remap(
@@ -113,6 +118,10 @@ def remap(
     as for ``map_coordinates``."""
     import cupy
 
+    args = (mode, cval, relative, precision, channel_axis, batch_axes)
+    k, hit = _planned("remap", input, output, order, args, (map_y, map_x))
+    if hit is not None:
+        return hit
     order = check_order("remap", order)
     mode = check_mode(mode)
     call = Call("remap", input, channel_axis, batch_axes)
@@ -133,7 +142,8 @@ def remap(
         kind = s.REMAP_REL if relative else s.REMAP
         a = cupy.ascontiguousarray(my, dtype=dt)
         b = cupy.ascontiguousarray(mx, dtype=dt)
-        return Coords(kind, a=a, b=b, dtype=dt)
+        derived = not (_same_memory(a, map_y) and _same_memory(b, map_x))
+        return Coords(kind, a=a, b=b, dtype=dt, derived=derived)
 
     def one(plane, res, b):
         y, x = my.astype(dt), mx.astype(dt)
@@ -142,4 +152,4 @@ def remap(
             y, x = y + rows, x + cols
         _cupyx_map(plane, cupy.stack([y, x]), res, order, mode, cval)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)

@@ -231,6 +231,8 @@ def _keys():
             kind == "affine" and i % 2 == 0,
             ch == 3,
             tiled,
+            mlayout=_mlayout(kind, i) if not (kind == "affine" and i % 2 == 0) else 0,
+            mdouble=bool(_mlayout(kind, i)) and i % 4 >= 2,
         )
 
 

@@ -1,0 +1,170 @@
+"""GPU tests of ia.ndimage's per-call plans (imagearray.ndimage._plan): a repeated call
+skips the full path and still equals cupyx, follows what the caller's arrays hold now,
+and takes the full path again where a plan would be wrong (textures evicted, image
+freed, data converted, warnings)."""
+
+from __future__ import annotations
+
+import cupy
+import cupyx.scipy.ndimage as ndi
+import numpy as np
+import pytest
+from _ndimage_util import spy
+
+import imagearray as ia
+from imagearray.ndimage import _call, _plan, _textures
+
+pytestmark = [pytest.mark.gpu, pytest.mark.filterwarnings("error::imagearray.FallbackWarning")]
+
+KW = {"order": 1, "mode": "nearest", "precision": "exact"}
+M = np.array([[0.875, 0.1875, 1.5], [-0.125, 1.0625, -2.25]])  # dyadic: exact in float32
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """No plan left from other tests; returns the list of full-path calls."""
+    _plan.clear()
+    return spy(monkeypatch, _call.Call, "source")
+
+
+def _img(shape=(40, 48), seed=0):
+    return cupy.asarray(np.random.default_rng(seed).random(shape, dtype=np.float32))
+
+
+def _cupyx_affine(x, m):
+    return ndi.affine_transform(x, cupy.asarray(m), order=1, mode="nearest")
+
+
+def test_a_repeat_runs_the_plan_and_equals_cupyx(fresh):
+    x = _img()
+    first = ia.ndimage.affine_transform(x, M, **KW)
+    again = ia.ndimage.affine_transform(x, M, **KW)
+    assert len(fresh) == 1, "the second call took the full path"
+    assert again.data.ptr != first.data.ptr  # a new output each call
+    want = _cupyx_affine(x, M)
+    cupy.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-6)
+    cupy.testing.assert_array_equal(again, first)
+
+
+@pytest.mark.parametrize("fn", ["zoom", "shift", "rotate", "map_coordinates", "remap"])
+def test_every_function_plans(fresh, fn):
+    x = _img((24, 20))
+    rc = cupy.asarray(np.random.default_rng(1).random((2, 9, 11)) * 30 - 5)
+    calls = {
+        "zoom": (lambda: ia.ndimage.zoom(x, 1.5, **KW), lambda: ndi.zoom(x, 1.5, order=1)),
+        "shift": (
+            lambda: ia.ndimage.shift(x, (2.5, -1.25), **KW),
+            lambda: ndi.shift(x, (2.5, -1.25), order=1, mode="nearest"),
+        ),
+        "rotate": (
+            lambda: ia.ndimage.rotate(x, 30, **KW),
+            lambda: ndi.rotate(x, 30, order=1, mode="nearest"),
+        ),
+        "map_coordinates": (
+            lambda: ia.ndimage.map_coordinates(x, rc, **KW),
+            lambda: ndi.map_coordinates(x, rc, order=1, mode="nearest"),
+        ),
+        "remap": (
+            lambda: ia.ndimage.remap(x, rc[0], rc[1], **KW),
+            lambda: ndi.map_coordinates(x, rc, order=1, mode="nearest"),
+        ),
+    }
+    ours, theirs = calls[fn]
+    want = theirs()
+    for _ in range(3):
+        cupy.testing.assert_allclose(ours(), want, rtol=1e-5, atol=1e-5)
+    assert len(fresh) == 1  # rc and its rows are C-contiguous float64: read in place
+
+
+def test_the_plan_reads_the_callers_arrays_as_they_are_now(fresh):
+    x = _img()
+    m = cupy.asarray(M, dtype=cupy.float64)  # read in place, float64 included
+    ia.ndimage.affine_transform(x, m, **KW)
+    x[...] = _img(seed=5)  # new data at the same address
+    m[0, 2] = 3.25  # and a new matrix
+    got = ia.ndimage.affine_transform(x, m, **KW)
+    assert len(fresh) == 1
+    cupy.testing.assert_allclose(got, _cupyx_affine(x, m), rtol=1e-5, atol=1e-6)
+
+
+def test_coordinates_changed_in_place_are_followed(fresh):
+    x = _img()
+    rc = cupy.asarray(np.random.default_rng(2).random((2, 7, 5)) * 40, dtype=cupy.float32)
+    ia.ndimage.map_coordinates(x, rc, **KW)
+    rc *= 0.5
+    got = ia.ndimage.map_coordinates(x, rc, **KW)
+    assert len(fresh) == 1
+    want = ndi.map_coordinates(x, rc, order=1, mode="nearest")
+    cupy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_converted_device_data_makes_no_plan(fresh):
+    """A stack of CuPy matrices is converted each call: its new values count."""
+    x = cupy.stack([_img(seed=s) for s in range(3)])
+    mats = cupy.asarray(np.stack([M, M, M]))
+    ia.ndimage.affine_transform(x, mats, batch_axes=0, **KW)
+    mats[1, 0, 0] = 0.5
+    got = ia.ndimage.affine_transform(x, mats, batch_axes=0, **KW)
+    assert len(fresh) == 2
+    want = _cupyx_affine(x[1], mats[1])
+    cupy.testing.assert_allclose(got[1], want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_new_array_or_layout_is_a_new_plan(fresh):
+    x, y = _img(), _img(seed=3)
+    ia.ndimage.affine_transform(x, M, **KW)
+    got = ia.ndimage.affine_transform(y, M, **KW)
+    assert len(fresh) == 2
+    cupy.testing.assert_allclose(got, _cupyx_affine(y, M), rtol=1e-5, atol=1e-6)
+    sub = x[:, :32]  # same address, other layout
+    got = ia.ndimage.affine_transform(sub, M, **KW)
+    assert len(fresh) == 3
+    cupy.testing.assert_allclose(got, _cupyx_affine(sub, M), rtol=1e-5, atol=1e-6)
+
+
+def test_evicted_textures_invalidate_the_plan(fresh, monkeypatch):
+    monkeypatch.setattr(_textures, "_MAX_IN_PLACE", 2)
+    x = _img()
+    ia.ndimage.affine_transform(x, M, **KW)
+    others = [_img(seed=s) for s in range(4)]
+    for o in others:  # evicts x's textures
+        ia.ndimage.affine_transform(o, M, **KW)
+    got = ia.ndimage.affine_transform(x, M, **KW)
+    assert len(fresh) == 6
+    cupy.testing.assert_allclose(got, _cupyx_affine(x, M), rtol=1e-5, atol=1e-6)
+
+
+def test_output_arrays(fresh):
+    x = _img()
+    out = cupy.empty_like(x)
+    r = ia.ndimage.affine_transform(x, M, output=out, **KW)
+    r2 = ia.ndimage.affine_transform(x, M, output=out, **KW)
+    assert r is out and r2 is out and len(fresh) == 1
+    cupy.testing.assert_allclose(out, _cupyx_affine(x, M), rtol=1e-5, atol=1e-6)
+    strided = cupy.zeros((x.shape[1], x.shape[0]), cupy.float32).T  # not C-contiguous
+    for _ in range(2):
+        ia.ndimage.affine_transform(x, M, output=strided, **KW)
+    cupy.testing.assert_allclose(strided, _cupyx_affine(x, M), rtol=1e-5, atol=1e-6)
+    typed = ia.ndimage.affine_transform(x, M, output=np.float64, **KW)
+    assert typed.dtype == np.float64
+
+
+def test_image_plans_go_with_the_image(fresh):
+    data = _img()
+    img = ia.asimage(data)
+    first = ia.ndimage.affine_transform(img, M, **KW)
+    ia.ndimage.affine_transform(img, M, **KW)
+    assert len(fresh) == 1
+    cupy.testing.assert_allclose(first, _cupyx_affine(data, M), rtol=1e-5, atol=1e-6)
+    img.free()
+    with pytest.raises(ia.ImageArrayError):
+        ia.ndimage.affine_transform(img, M, **KW)
+
+
+def test_calls_that_warn_warn_every_time(fresh):
+    x = _img()
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="default order"):
+            ia.ndimage.zoom(x, 2.0, order=None)
+        with pytest.warns(UserWarning, match="grid-constant"):
+            ia.ndimage.zoom(x, 2.0, order=1, grid_mode=True, mode="constant")
