@@ -48,7 +48,7 @@ def test_a_repeat_runs_the_plan_and_equals_cupyx(fresh):
 
 @pytest.mark.parametrize("fn", ["zoom", "shift", "rotate", "map_coordinates", "remap"])
 def test_every_function_plans(fresh, fn):
-    x = _img((24, 20))
+    x = _img((24, 32))  # rows of 128 bytes: sampled in place
     rc = cupy.asarray(np.random.default_rng(1).random((2, 9, 11)) * 30 - 5)
     calls = {
         "zoom": (lambda: ia.ndimage.zoom(x, 1.5, **KW), lambda: ndi.zoom(x, 1.5, order=1)),
@@ -74,6 +74,14 @@ def test_every_function_plans(fresh, fn):
     for _ in range(3):
         cupy.testing.assert_allclose(ours(), want, rtol=1e-5, atol=1e-5)
     assert len(fresh) == 1  # rc and its rows are C-contiguous float64: read in place
+
+
+def test_a_copied_input_makes_no_plan(fresh):
+    x = _img((24, 20))  # rows of 80 bytes: CUDA cannot address them, copied per call
+    for _ in range(2):
+        got = ia.ndimage.affine_transform(x, M, **KW)
+    assert len(fresh) == 2
+    cupy.testing.assert_allclose(got, _cupyx_affine(x, M), rtol=1e-5, atol=1e-6)
 
 
 def test_the_plan_reads_the_callers_arrays_as_they_are_now(fresh):

@@ -1,0 +1,134 @@
+"""Rates of the ways to bilinearly sample float32 on the GPU machine, in raw kernels
+(no imagearray code): filtered tex2D, tex2Dgather (a gather-flagged CUDA array) with
+ALU weights, four point fetches, and four __ldg loads from the CuPy array, for a
+4096^2 rotation and a x2 zoom (8192^2 points). ``python3 tools/probes/texture_rates.py``."""
+
+from __future__ import annotations
+
+import cupy
+import numpy
+from cupy.cuda import runtime
+from cupy.cuda import texture as tx
+
+N = 4096
+SRC = r"""
+__device__ __forceinline__ void coords(int x, int y, const float* m, float& q, float& r) {
+    r = m[0] * y + m[1] * x + m[2];   // row
+    q = m[3] * y + m[4] * x + m[5];   // column
+}
+struct P { float m[6]; };
+extern "C" __global__ void k_filt(cudaTextureObject_t t, float* out, int n, int on, P p) {
+    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 8 + threadIdx.y;
+    if (x >= on || y >= on) return;
+    float q, r; coords(x, y, p.m, q, r);
+    float v = 0.f;
+    if (q >= 0.f && r >= 0.f && q <= n - 1 && r <= n - 1) v = tex2D<float>(t, q + 0.5f, r + 0.5f);
+    out[(long long)y * on + x] = v;
+}
+extern "C" __global__ void k_gather(cudaTextureObject_t t, float* out, int n, int on, P p) {
+    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 8 + threadIdx.y;
+    if (x >= on || y >= on) return;
+    float q, r; coords(x, y, p.m, q, r);
+    float v = 0.f;
+    if (q >= 0.f && r >= 0.f && q <= n - 1 && r <= n - 1) {
+        float fq = floorf(q), fr = floorf(r), a = q - fq, b = r - fr;
+        float4 g = tex2Dgather<float>(t, fq + 1.0f, fr + 1.0f, 0);
+        // CUDA's order: x (i0, j1), y (i1, j1), z (i1, j0), w (i0, j0)
+        v = (1.f - b) * ((1.f - a) * g.w + a * g.z) + b * ((1.f - a) * g.x + a * g.y);
+    }
+    out[(long long)y * on + x] = v;
+}
+extern "C" __global__ void k_point(cudaTextureObject_t t, float* out, int n, int on, P p) {
+    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 8 + threadIdx.y;
+    if (x >= on || y >= on) return;
+    float q, r; coords(x, y, p.m, q, r);
+    float v = 0.f;
+    if (q >= 0.f && r >= 0.f && q <= n - 1 && r <= n - 1) {
+        float fq = floorf(q), fr = floorf(r), a = q - fq, b = r - fr;
+        float v00 = tex2D<float>(t, fq + 0.5f, fr + 0.5f);
+        float v01 = tex2D<float>(t, fq + 1.5f, fr + 0.5f);
+        float v10 = tex2D<float>(t, fq + 0.5f, fr + 1.5f);
+        float v11 = tex2D<float>(t, fq + 1.5f, fr + 1.5f);
+        v = (1.f - b) * ((1.f - a) * v00 + a * v01) + b * ((1.f - a) * v10 + a * v11);
+    }
+    out[(long long)y * on + x] = v;
+}
+extern "C" __global__ void k_ldg(const float* __restrict__ in, float* out, int n, int on, P p) {
+    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 8 + threadIdx.y;
+    if (x >= on || y >= on) return;
+    float q, r; coords(x, y, p.m, q, r);
+    float v = 0.f;
+    if (q >= 0.f && r >= 0.f && q <= n - 1 && r <= n - 1) {
+        int iq = (int)floorf(q), ir = (int)floorf(r);
+        float a = q - iq, b = r - ir;
+        int iq1 = min(iq + 1, n - 1), ir1 = min(ir + 1, n - 1);
+        const float* r0 = in + (long long)ir * n; const float* r1 = in + (long long)ir1 * n;
+        v = (1.f - b) * ((1.f - a) * __ldg(r0 + iq) + a * __ldg(r0 + iq1))
+          + b * ((1.f - a) * __ldg(r1 + iq) + a * __ldg(r1 + iq1));
+    }
+    out[(long long)y * on + x] = v;
+}
+"""
+
+
+def _tex(arr, filt, gather):
+    ch = tx.ChannelFormatDescriptor(32, 0, 0, 0, runtime.cudaChannelFormatKindFloat)
+    h, w = arr.shape
+    flags = 8 if gather else 0  # cudaArrayTextureGather
+    ca = tx.CUDAarray(ch, w, h, 0, flags)
+    ca.copy_from(arr)
+    res = tx.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=ca)
+    fm = runtime.cudaFilterModeLinear if filt else runtime.cudaFilterModePoint
+    td = tx.TextureDescriptor(
+        (runtime.cudaAddressModeClamp,) * 2, fm, runtime.cudaReadModeElementType
+    )
+    return ca, tx.TextureObject(res, td)
+
+
+def _time(fn, n=50):
+    fn()
+    a, b = cupy.cuda.Event(), cupy.cuda.Event()
+    a.record()
+    for _ in range(n):
+        fn()
+    b.record()
+    b.synchronize()
+    return cupy.cuda.get_elapsed_time(a, b) / n
+
+
+def main():
+    mod = cupy.RawModule(code=SRC, options=("-std=c++17",))
+    x = cupy.random.RandomState(0).random_sample((N, N), dtype=cupy.float32)
+    c, s, m = numpy.cos(0.3), numpy.sin(0.3), (N - 1) / 2
+    rot = [c, s, m - c * m - s * m, -s, c, m + s * m - c * m]
+    z = (N - 1) / (2 * N - 1)
+    zoom = [z, 0, 0, 0, z, 0]
+    keep = [_tex(x, True, False), _tex(x, False, True), _tex(x, False, False)]
+    texs = {"k_filt": keep[0][1], "k_gather": keep[1][1], "k_point": keep[2][1]}
+    print("| kernel | rotate 4096^2 ms | Gpts/s | zoom x2 8192^2 ms | Gpts/s | max diff vs k_ldg |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name in ("k_filt", "k_gather", "k_point", "k_ldg"):
+        k = mod.get_function(name)
+        row = [name]
+        diffs = []
+        for mat, on in ((rot, N), (zoom, 2 * N)):
+            out = cupy.empty((on, on), cupy.float32)
+            ref = cupy.empty((on, on), cupy.float32)
+            p = numpy.array(mat, numpy.float32).view(numpy.dtype("V24"))[0]
+            src = texs.get(name)
+            arg = numpy.uint64(src.ptr) if src is not None else x
+            grid = ((on + 31) // 32, (on + 7) // 8)
+
+            def go(k=k, arg=arg, out=out, grid=grid, on=on, p=p):
+                k(grid, (32, 8), (arg, out, numpy.int32(N), numpy.int32(on), p))
+
+            ms = _time(go)
+            mod.get_function("k_ldg")(grid, (32, 8), (x, ref, numpy.int32(N), numpy.int32(on), p))
+            go()
+            diffs.append(float(cupy.abs(out - ref).max()))
+            row += [f"{ms:.4f}", f"{on * on / ms / 1e6:.0f}"]
+        print("| " + " | ".join(row) + f" | {max(diffs):.2e} |")
+
+
+if __name__ == "__main__":
+    main()
