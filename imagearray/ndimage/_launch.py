@@ -114,14 +114,15 @@ class Launch:
     arrays of its own that ``args`` names."""
 
     __slots__ = ("kern", "grid", "block", "args", "words", "shape", "dtype", "device")
-    __slots__ += ("deps", "keep")
+    __slots__ += ("deps", "keep", "align")
 
-    def __init__(self, kern, grid, block, params, shape, dtype, device, deps, keep):
+    def __init__(self, kern, grid, block, params, shape, dtype, device, deps, keep, align):
         self.kern, self.grid, self.block = kern, grid, block
         self.args = (params,)
         self.words = params.view(numpy.uint64)  # word 5 is Params.out
         self.shape, self.dtype, self.device = shape, dtype, device
         self.deps, self.keep = deps, keep
+        self.align = align  # the output address must be a multiple (vector stores)
 
     def valid(self) -> bool:
         return all(cache.get(k) is v for cache, k, v in self.deps)
@@ -133,16 +134,28 @@ class Launch:
 
     def run(self, output):
         """Into ``output`` (a CuPy array of this shape and dtype, C-contiguous, on this
-        device) or a new array (``output`` None or a dtype); returns it."""
+        device) or a new array (``output`` None or a dtype); returns it, or None where
+        ``output`` lacks the alignment this launch's stores need."""
         import cupy
 
         if cupy.cuda.runtime.getDevice() != self.device:
             with cupy.cuda.Device(self.device):
                 return self.run(output)
         if not isinstance(output, cupy.ndarray):
-            output = cupy.empty(self.shape, self.dtype)
+            output = cupy.empty(self.shape, self.dtype)  # the pool's blocks: 512-aligned
+        elif self.align and output.data.ptr % self.align:
+            return None
         self.launch(output)
         return output
+
+
+def _aligned(channels: int, output) -> int:
+    """The alignment a vector store of one point's ``channels`` values needs, where
+    ``output`` has it (else 0: one store per value)."""
+    if channels not in (2, 4):
+        return 0
+    size = channels * output.dtype.itemsize
+    return size if size <= 16 and output.data.ptr % size == 0 else 0
 
 
 def _geometry(kind: str, ndim: int, out_shape: tuple, nb: int):
@@ -205,6 +218,7 @@ def run(
         tiled=tiled,
         mlayout=coords.mlayout,
         mdouble=coords.mlayout != 0 and coords.per_sample.dtype == numpy.float64,
+        vstore=not tiled and _aligned(src.channels, output) != 0,
     )
     npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:
@@ -237,6 +251,7 @@ def run(
             output.data.device_id,
             src.deps,
             own,
+            _aligned(src.channels, output) if key.vstore else 0,
         )
         launch.launch(output)
         plan = launch if not src.keep and not coords.derived else None

@@ -63,6 +63,7 @@ class KernelKey(NamedTuple):
     # column the offset), 3 a diagonal (zoom-shift; offsets in prm.m[4:])
     mlayout: int = 0
     mdouble: bool = False  # that matrix is float64 (each value cast to W, as cupyx does)
+    vstore: bool = False  # the NCH (2 or 4) values of a point written in one vector store
 
 
 _STORE = {
@@ -440,6 +441,12 @@ def _write(key: KernelKey) -> str:
         return """
 #pragma unroll
     for (int ch = 0; ch < NCH; ch++) prm.acc[p * NCH + ch] += v[ch];"""
+    if key.vstore:  # one store per point (the output is aligned to a point: _launch)
+        return """
+    struct __align__(NCH * sizeof(OUT)) Px { OUT c[NCH]; } px;
+#pragma unroll
+    for (int ch = 0; ch < NCH; ch++) store(px.c + ch, v[ch]);
+    *reinterpret_cast<Px*>(prm.out + p * NCH) = px;"""
     return """
 #pragma unroll
     for (int ch = 0; ch < NCH; ch++) store(prm.out + p * NCH + ch, v[ch]);"""

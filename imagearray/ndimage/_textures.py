@@ -227,7 +227,7 @@ def _in_place(a, shape: tuple, strides: tuple, src: Source, want_f: bool) -> boo
         return True
     made = _make_in_place(a, shape, strides, src, want_f)
     _IN_PLACE[key] = made
-    if len(_IN_PLACE) > _MAX_IN_PLACE:
+    while len(_IN_PLACE) > _MAX_IN_PLACE:
         old = _IN_PLACE.popitem(last=False)[1]
         if old:
             retire_objects([h for h in old if h is not None])

@@ -233,6 +233,7 @@ def _keys():
             tiled,
             mlayout=_mlayout(kind, i) if not (kind == "affine" and i % 2 == 0) else 0,
             mdouble=bool(_mlayout(kind, i)) and i % 4 >= 2,
+            vstore=ch in (2, 4) and not tiled and i % 3 != 1,
         )
 
 

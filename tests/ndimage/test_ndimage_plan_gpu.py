@@ -157,6 +157,22 @@ def test_output_arrays(fresh):
     assert typed.dtype == np.float64
 
 
+def test_a_misaligned_output_takes_the_per_value_stores(fresh):
+    """RGBA8 points are written as one 4-byte store where the output allows it; an
+    output 1 byte off that alignment (same shape: the same plan key) is written per
+    value, and right."""
+    rgba = cupy.asarray(np.random.default_rng(4).integers(0, 256, (24, 32, 4), np.uint8))
+    want = ndi.affine_transform(rgba[..., 2], cupy.asarray(M), order=1, mode="nearest")
+    ours = ia.ndimage.affine_transform(rgba, M, output=cupy.empty_like(rgba), channel_axis=-1, **KW)
+    raw = cupy.zeros(rgba.size + 1, cupy.uint8)
+    off = raw[1:].reshape(rgba.shape)
+    ia.ndimage.affine_transform(rgba, M, output=off, channel_axis=-1, **KW)
+    assert len(fresh) == 2
+    cupy.testing.assert_array_equal(ours[..., 2], want)
+    cupy.testing.assert_array_equal(off, ours)
+    assert int(raw[0]) == 0
+
+
 def test_image_plans_go_with_the_image(fresh):
     data = _img()
     img = ia.asimage(data)

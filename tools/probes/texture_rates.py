@@ -32,7 +32,7 @@ extern "C" __global__ void k_gather(cudaTextureObject_t t, float* out, int n, in
     float v = 0.f;
     if (q >= 0.f && r >= 0.f && q <= n - 1 && r <= n - 1) {
         float fq = floorf(q), fr = floorf(r), a = q - fq, b = r - fr;
-        float4 g = tex2Dgather<float>(t, fq + 1.0f, fr + 1.0f, 0);
+        float4 g = tex2Dgather<float4>(t, fq + 1.0f, fr + 1.0f, 0);
         // CUDA's order: x (i0, j1), y (i1, j1), z (i1, j0), w (i0, j0)
         v = (1.f - b) * ((1.f - a) * g.w + a * g.z) + b * ((1.f - a) * g.x + a * g.y);
     }
