@@ -64,6 +64,7 @@ class KernelKey(NamedTuple):
     mlayout: int = 0
     mdouble: bool = False  # that matrix is float64 (each value cast to W, as cupyx does)
     vstore: bool = False  # the NCH (2 or 4) values of a point written in one vector store
+    coarsen: int = 1  # output points per thread (see _launch.coarsening)
 
 
 _STORE = {
@@ -104,6 +105,7 @@ typedef {out} OUT;
 #define PER_SAMPLE {per_sample}
 #define SPLIT3 {split3}
 #define TILED {tiled}
+#define CO {coarsen}
 #define M_CONSTANT 0
 #define M_GRID_CONSTANT 1
 #define M_NEAREST 2
@@ -171,11 +173,20 @@ extern "C" __global__ void ia_interp(const Params prm)
     const long long npts = prm.npts;
     const float scale = prm.scale, cval = prm.cval;
     (void)o2; (void)scale; (void)npts;
-{index}
     const int n[3] = {{n0, prm.n1, prm.n2}};
+    // CO points per thread (blockDim apart along the launch's y, or x for the linear
+    // kinds): every point's reads are issued before any value is used
+    float vv[CO][NCH], sc[CO];
+    long long pp[CO];
+    bool wr[CO];
+    // one point: its values (unscaled) into v, their scale, its output index; false:
+    // nothing to write
+    auto point = [&](const int k, float* v, float& vscale, long long& pout) -> bool {{
+{index}
+    pout = p;
+    vscale = 1.f;
     W c[NDIM];
 {coords}
-    float v[NCH];
 #pragma unroll
     for (int ch = 0; ch < NCH; ch++) v[ch] = 0.f;
     bool done = false;
@@ -202,17 +213,27 @@ extern "C" __global__ void ia_interp(const Params prm)
     for (int j = 0; j < NDIM; j++)
         inside = inside && c[j] >= (W)0 && c[j] <= (W)(n[j] - 1);
     if (inside) {{
-        float r[NCH];
-        unpack({filtered_read}, r);
-#pragma unroll
-        for (int ch = 0; ch < NCH; ch++) v[ch] = r[ch] * scale;
+        unpack({filtered_read}, v);  // scaled after every point's read is issued
+        vscale = scale;
         done = true;
     }}
 #endif
     if (!done) {{
 {taps}
     }}
+    return true;
+    }};
+#pragma unroll
+    for (int k = 0; k < CO; k++) wr[k] = point(k, vv[k], sc[k], pp[k]);
+#pragma unroll
+    for (int k = 0; k < CO; k++) {{
+        if (!wr[k]) continue;
+        const long long p = pp[k];
+        float* v = vv[k];
+#pragma unroll
+        for (int ch = 0; ch < NCH; ch++) v[ch] *= sc[k];
 {write}
+    }}
 }}
 """
 
@@ -221,7 +242,7 @@ def _index(key: KernelKey) -> str:
     """Thread -> output point: (i0, i1[, i2]) in SciPy order, batch b, linear p."""
     if key.kind in LINEAR_KINDS:  # the batch's samples share the coordinates
         head = """
-    const long long pc = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long long pc = ((long long)blockIdx.x * CO + k) * blockDim.x + threadIdx.x;
     if (pc >= npts) return;
     const int b = blockIdx.y;
     const long long p = (long long)b * npts + pc;
@@ -244,13 +265,13 @@ def _index(key: KernelKey) -> str:
     if key.ndim == 2:
         return f"""
     const unsigned int i{last} = blockIdx.x * blockDim.x + threadIdx.x;
-    const unsigned int i0 = blockIdx.y * blockDim.y + threadIdx.y;
+    const unsigned int i0 = (blockIdx.y * CO + k) * blockDim.y + threadIdx.y;
     const int b = blockIdx.z;
     if (i1 >= (unsigned)o1 || i0 >= (unsigned)o0) return;
     const long long p = ((long long)b * o0 + i0) * o1 + i1;"""
     return """
     const unsigned int i2 = blockIdx.x * blockDim.x + threadIdx.x;
-    const unsigned int i1 = blockIdx.y * blockDim.y + threadIdx.y;
+    const unsigned int i1 = (blockIdx.y * CO + k) * blockDim.y + threadIdx.y;
     const unsigned int i0 = blockIdx.z % o0;
     const int b = blockIdx.z / o0;
     if (i2 >= (unsigned)o2 || i1 >= (unsigned)o1) return;
@@ -467,6 +488,7 @@ def source(key: KernelKey) -> str:
         per_sample=int(key.per_sample),
         split3=int(key.split3),
         tiled=int(key.tiled),
+        coarsen=key.coarsen,
         store=_store(key.out),
         unpack=_UNPACK,
     )
@@ -477,7 +499,7 @@ def source(key: KernelKey) -> str:
         taps=_taps(key),
         write=_write(key),
     )
-    return common + body
+    return common + body.replace("return;", "return false;")  # the point's returns
 
 
 @functools.lru_cache(maxsize=256)

@@ -234,6 +234,7 @@ def _keys():
             mlayout=_mlayout(kind, i) if not (kind == "affine" and i % 2 == 0) else 0,
             mdouble=bool(_mlayout(kind, i)) and i % 4 >= 2,
             vstore=ch in (2, 4) and not tiled and i % 3 != 1,
+            coarsen=1 if tiled else (1, 2, 4)[i % 3],
         )
 
 

@@ -113,6 +113,32 @@ extern "C" __global__ void k_smem(const float* __restrict__ in, float* out, int 
     }
     out[(long long)y * on + x] = v;
 }
+// C output points per thread (rows y, y + 8, ...: the block covers 32 x 8C), their
+// fetches issued before any is used
+template <int C>
+__device__ void filt_c(cudaTextureObject_t t, float* out, int n, int on, const P& p) {
+    const int x = blockIdx.x * 32 + threadIdx.x, y0 = blockIdx.y * 8 * C + threadIdx.y;
+    if (x >= on) return;
+    float v[C];
+#pragma unroll
+    for (int k = 0; k < C; k++) {
+        float q, r; coords(x, y0 + 8 * k, p.m, q, r);
+        v[k] = (q >= 0.f && r >= 0.f && q <= n - 1 && r <= n - 1)
+            ? tex2D<float>(t, q + 0.5f, r + 0.5f) : 0.f;
+    }
+#pragma unroll
+    for (int k = 0; k < C; k++)
+        if (y0 + 8 * k < on) out[(long long)(y0 + 8 * k) * on + x] = v[k];
+}
+extern "C" __global__ void k_filt2(cudaTextureObject_t t, float* out, int n, int on, P p) {
+    filt_c<2>(t, out, n, on, p);
+}
+extern "C" __global__ void k_filt4(cudaTextureObject_t t, float* out, int n, int on, P p) {
+    filt_c<4>(t, out, n, on, p);
+}
+extern "C" __global__ void k_filt8(cudaTextureObject_t t, float* out, int n, int on, P p) {
+    filt_c<8>(t, out, n, on, p);
+}
 """
 
 
@@ -150,9 +176,10 @@ def main():
     zoom = [z, 0, 0, 0, z, 0]
     keep = [_tex(x, True, False), _tex(x, False, True), _tex(x, False, False)]
     texs = {"k_filt": keep[0][1], "k_gather": keep[1][1], "k_point": keep[2][1]}
+    texs.update({f"k_filt{c}": keep[0][1] for c in (2, 4, 8)})
     print("| kernel | rotate 4096^2 ms | Gpts/s | zoom x2 8192^2 ms | Gpts/s | max diff vs k_ldg |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for name in ("k_filt", "k_gather", "k_point", "k_ldg", "k_smem"):
+    for name in ("k_filt", "k_filt2", "k_filt4", "k_filt8", "k_gather", "k_point", "k_ldg"):
         k = mod.get_function(name)
         row = [name]
         diffs = []
@@ -162,7 +189,8 @@ def main():
             p = numpy.array(mat, numpy.float32).view(numpy.dtype("V24"))[0]
             src = texs.get(name)
             arg = numpy.uint64(src.ptr) if src is not None else x
-            grid = ((on + 31) // 32, (on + 7) // 8)
+            rows = 8 * int(name[6:] or 1) if name.startswith("k_filt") else 8
+            grid = ((on + 31) // 32, (on + rows - 1) // rows)
 
             def go(k=k, arg=arg, out=out, grid=grid, on=on, p=p):
                 k(grid, (32, 8), (arg, out, numpy.int32(N), numpy.int32(on), p))
