@@ -1,5 +1,6 @@
 """The launches that ``ncu --kernel-name ia_interp`` profiles: a 4096^2 float32 and an
-RGBA8 affine_transform (rotation by 0.3 rad), twice each."""
+RGBA8 affine_transform (rotation by 0.3 rad), then the float32 one from an
+ImageArray (a CUDA array), twice each."""
 
 import cupy
 import numpy
@@ -14,4 +15,7 @@ for _ in range(2):
     ia.ndimage.affine_transform(x, M, order=1)
 for _ in range(2):
     ia.ndimage.affine_transform(rgba, M, order=1, channel_axis=-1)
+img = ia.asimage(x)
+for _ in range(2):
+    ia.ndimage.affine_transform(img, M, order=1)
 cupy.cuda.Device().synchronize()
