@@ -7,6 +7,12 @@ where each part lives; this module only re-exports the public names.
 
 from __future__ import annotations
 
+# First: a package without its compiled extensions says so, instead of failing below
+# with Python's "partially initialized module (most likely due to a circular import)".
+from imagearray._include import require_extensions as _require_extensions
+
+_require_extensions()
+
 # the drop-ins, as a subpackage (ia.ndimage.zoom, ...)
 from imagearray import ndimage as ndimage
 from imagearray._descriptor import ImageDescriptor

@@ -1,4 +1,7 @@
-"""Where the device headers live, and the text that puts them into a CuPy kernel.
+"""What the package ships beside its Python: device headers and compiled extensions.
+
+Where the device headers live, and the text that puts them into a CuPy kernel; and the
+check, made first by ``import imagearray``, that the compiled extensions are there.
 
 The device-side API (``ia::fetch_image``, ``ia::sample_image``, ``ia::write_image`` and the
 rest, in ``namespace ia``) ships as CUDA headers under ``imagearray/include/imagearray/``.
@@ -12,15 +15,17 @@ CuPy caches compiled kernels by their source text and options, not by the header
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
 
 from imagearray._errors import HeadersNotFoundError, ImageArrayTypeError
 
-__all__ = ["get_include", "header_hash", "kernel_preamble"]
+__all__ = ["get_include", "header_hash", "kernel_preamble", "require_extensions"]
 
 
-_INCLUDE_DIR = Path(__file__).resolve().parent / "include"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_INCLUDE_DIR = _PACKAGE_DIR / "include"
 _UMBRELLA = "imagearray/bindless_images.cuh"
 
 
@@ -143,3 +148,38 @@ def kernel_preamble() -> str:
     inc.get_include(),))``, called with the images' handles as ``numpy.uint64``.
     """
     return f"#define IMAGEARRAY_HEADER_HASH 0x{header_hash()}\n#include <{_UMBRELLA}>\n"
+
+
+def require_extensions() -> None:
+    """Raise a clear ``ImportError`` if a compiled extension of the package is missing.
+
+    Every Cython module ships with a ``.pyi`` stub beside it (``_driver.pyi`` for
+    ``imagearray._driver``), so the stubs name the extensions to look for. Without this
+    check, a package without them (a wheel built from a source tree that lacked
+    ``cython_src/``) fails on its first ``from imagearray import _driver`` with
+    Python's "partially initialized module (most likely due to a circular import)".
+
+    Raises
+    ------
+    ImportError
+        Naming the missing extensions and how to build them.
+
+    Examples
+    --------
+    >>> import imagearray._include as inc
+    >>> inc.require_extensions()  # an installed package has them all
+    """
+    missing = [
+        f"imagearray.{stub.stem}"
+        for stub in sorted(_PACKAGE_DIR.glob("*.pyi"))
+        if importlib.util.find_spec(f"imagearray.{stub.stem}") is None
+    ]
+    if missing:
+        raise ImportError(
+            f"imagearray's compiled extensions are not built: {', '.join(missing)} "
+            f"not found in {_PACKAGE_DIR}. In a source checkout, `python -m pip install "
+            "-e .` builds them (a C compiler is needed, no GPU; see README.md). An "
+            "installed imagearray without them was built from an incomplete source tree "
+            "(no cython_src/imagearray/*.pyx): reinstall it from a complete sdist or a wheel.",
+            name=missing[0],
+        )

@@ -65,13 +65,20 @@ def test_no_device_raises_cuda_unavailable():
     assert res.stdout.startswith("OK ")
 
 
-def test_info_command_without_device_fails_in_one_line():
+def test_info_command_without_device_prints_versions_then_fails_in_one_line():
+    import cuda.bindings
+    import cupy
+
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
     res = subprocess.run(
         [sys.executable, "-m", "imagearray", "info"], env=env, capture_output=True, text=True
     )
     assert res.returncode == 1
-    assert res.stdout == ""
+    out = res.stdout.splitlines()
+    assert out[0].startswith(f"imagearray {ia.__version__} (")
+    assert f"CuPy {cupy.__version__}; cuda-bindings {cuda.bindings.__version__};" in out[1]
+    assert out[2] == f"device headers {ia.get_include()} (hash {ia.header_hash()})"
+    assert len(out) == 3
     assert res.stderr.count("\n") == 1 and "no CUDA device available" in res.stderr
 
 

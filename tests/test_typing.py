@@ -9,7 +9,9 @@ Two ways mypy can find imagearray:
 
 - "source": the package's parent directory on ``mypy_path``, with errors inside
   imagearray silenced (``follow_imports = silent``), as mypy does for an installed
-  package: it checks the annotations whatever the install.
+  package: it checks the annotations whatever the install. A package installed into
+  site-packages (a wheel: tools/dist-test.sh) is found there instead: mypy refuses
+  site-packages on ``mypy_path``.
 - "installed": only what the environment's interpreter has installed (a wheel, a
   plain ``.pth``). mypy cannot follow setuptools' import-hook editable installs
   (python/mypy#13392, pypa/setuptools#3518): then this mode is skipped, saying so.
@@ -21,6 +23,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import sysconfig
 import textwrap
 
 import pytest
@@ -30,6 +33,9 @@ import imagearray
 mypy_api = pytest.importorskip("mypy.api", reason="mypy is in the test extra")
 
 PACKAGE_DIR = pathlib.Path(imagearray.__file__).resolve().parent
+IN_SITE_PACKAGES = PACKAGE_DIR.parent in {
+    pathlib.Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")
+}
 
 GOOD = '''
 """What a user writes: the public API, type-checked."""
@@ -110,7 +116,7 @@ _ERROR = re.compile(
 
 def _config(mode: str) -> str:
     lines = ["[mypy]", "strict = True"]
-    if mode == "source":
+    if mode == "source" and not IN_SITE_PACKAGES:
         lines.append(f"mypy_path = {PACKAGE_DIR.parent}")
     lines += ["", "[mypy-cupy.*]", "ignore_missing_imports = True"]
     if mode == "source":

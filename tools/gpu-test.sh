@@ -201,6 +201,13 @@ if not where.startswith(root + os.sep):
 print(f"imported from {root}:", ", ".join(names))
 EOF
 }
+# pyproject.toml's SPDX license needs setuptools 77 (PEP 639); an older one stops with
+# a schema error about project.license that does not say so. A newer setuptools wheel
+# carried in .whl/ is found first (PYTHONPATH).
+st=$($PY -c 'import setuptools; print(setuptools.__version__)' 2>&1)
+if [ "${st%%.*}" -lt 77 ] 2> /dev/null; then
+  say "WARNING: setuptools $st is older than 77, which pyproject.toml needs: carry a newer one in .whl/"
+fi
 build_ok=0
 say "building: $PY -m pip install --no-build-isolation --no-deps -e ."
 if $PY -m pip install --no-build-isolation --no-deps -e . >> "$LOG/build.log" 2>&1; then
