@@ -44,8 +44,8 @@ def _freeze(x: Any, device: bool = False) -> Any:
         return x
     if isinstance(x, numpy.generic):  # by type too: float32(0.3) == 0.3 under NEP 50
         return ("g", x.dtype.str, x.item())
-    if t is tuple or t is list:
-        return ("t",) + tuple(_freeze(v, device) for v in x)
+    if t is tuple or t is list:  # scalars inline: most arguments are numbers
+        return ("t",) + tuple(v if type(v) in _SCALARS else _freeze(v, device) for v in x)
     if t is numpy.ndarray:
         if x.size > _MAX_FROZEN or x.dtype.hasobject:
             raise _Unkeyable
