@@ -8,7 +8,6 @@ import cProfile
 import io
 import pstats
 import sys
-import time
 
 import cupy
 import cupyx.scipy.ndimage as ndi
@@ -16,6 +15,10 @@ import numpy
 
 import imagearray as ia
 from imagearray.ndimage import _launch, _plan
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])  # the sibling probes
+from profile_overhead import per_call_us  # noqa: E402
+from texture_rates import _time as gpu_ms  # noqa: E402
 
 N = 4096
 
@@ -27,26 +30,7 @@ def _rot(n, a=0.3):
 
 
 def host_us(fn, n=500):
-    fn()
-    cupy.cuda.Device().synchronize()
-    t = time.perf_counter()
-    for _ in range(n):
-        fn()
-    dt = time.perf_counter() - t
-    cupy.cuda.Device().synchronize()
-    return dt / n * 1e6
-
-
-def gpu_ms(fn, n=50):
-    """Back-to-back GPU time per call (events around n calls)."""
-    fn()
-    a, b = cupy.cuda.Event(), cupy.cuda.Event()
-    a.record()
-    for _ in range(n):
-        fn()
-    b.record()
-    b.synchronize()
-    return cupy.cuda.get_elapsed_time(a, b) / n
+    return per_call_us(fn, n)
 
 
 def calls(x, xn):
