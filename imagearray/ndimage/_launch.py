@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 from typing import Any
 
 import numpy
@@ -114,7 +115,7 @@ class Launch:
     arrays of its own that ``args`` names."""
 
     __slots__ = ("kern", "grid", "block", "args", "words", "shape", "dtype", "device")
-    __slots__ += ("deps", "keep", "align")
+    __slots__ += ("deps", "keep", "align", "lock")
 
     def __init__(self, kern, grid, block, params, shape, dtype, device, deps, keep, align):
         self.kern, self.grid, self.block = kern, grid, block
@@ -123,14 +124,16 @@ class Launch:
         self.shape, self.dtype, self.device = shape, dtype, device
         self.deps, self.keep = deps, keep
         self.align = align  # the output address must be a multiple (vector stores)
+        self.lock = threading.Lock()  # threads sharing a plan: one output pointer at a time
 
     def valid(self) -> bool:
         return all(cache.get(k) is v for cache, k, v in self.deps)
 
     def launch(self, output) -> None:
         """Write into ``output`` (C-contiguous, this launch's shape and dtype)."""
-        self.words[5] = output.data.ptr
-        self.kern(self.grid, self.block, self.args)
+        with self.lock:  # the launch copies the parameters: the next may set its own
+            self.words[5] = output.data.ptr
+            self.kern(self.grid, self.block, self.args)
 
     def run(self, output):
         """Into ``output`` (a CuPy array of this shape and dtype, C-contiguous, on this

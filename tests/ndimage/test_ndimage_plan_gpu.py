@@ -192,3 +192,33 @@ def test_calls_that_warn_warn_every_time(fresh):
             ia.ndimage.zoom(x, 2.0, order=None)
         with pytest.warns(UserWarning, match="grid-constant"):
             ia.ndimage.zoom(x, 2.0, order=1, grid_mode=True, mode="constant")
+
+
+def test_threads_sharing_a_plan_each_get_their_own_output(fresh):
+    """8 threads on their own streams run one plan at once: every output is whole."""
+    import threading
+
+    x = _img((64, 96))
+    want = _cupyx_affine(x, M)
+    ia.ndimage.affine_transform(x, M, **KW)  # the plan
+    outs, errors = {}, []
+
+    def work(t):
+        try:
+            with cupy.cuda.Stream(non_blocking=True) as st:
+                got = [ia.ndimage.affine_transform(x, M, **KW) for _ in range(50)]
+                st.synchronize()
+            outs[t] = got
+        except Exception as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not errors and len(outs) == 8
+    for got in outs.values():
+        for g in got:
+            cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
+    assert len(fresh) == 1
