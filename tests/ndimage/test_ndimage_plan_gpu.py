@@ -201,6 +201,7 @@ def test_threads_sharing_a_plan_each_get_their_own_output(fresh):
     x = _img((64, 96))
     want = _cupyx_affine(x, M)
     ia.ndimage.affine_transform(x, M, **KW)  # the plan
+    cupy.cuda.Device().synchronize()  # x ready for the non-blocking streams
     outs, errors = {}, []
 
     def work(t):
