@@ -1,4 +1,5 @@
-"""Command line: ``python -m imagearray info`` and ``python -m imagearray --version``."""
+"""Command line: ``python -m imagearray demo``, ``python -m imagearray info`` and
+``python -m imagearray --version``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import platform
 import sys
 
 import imagearray as ia
+from imagearray import demo as _demo
 
 
 def _fmt(value) -> str:
@@ -70,10 +72,47 @@ def info(out=None) -> int:
     return 0
 
 
+def _size(text: str) -> int:
+    """argparse's type for ``--size``: an integer of at least the demo's minimum."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < _demo.MIN_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at least {_demo.MIN_SIZE}, not {value}")
+    return value
+
+
+def demo(out: str, size: int | None, backend: str = "auto") -> int:
+    """Run the demo (:func:`imagearray.demo.run`): 0 once every picture is written."""
+    _demo.run(out, size, backend=backend)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m imagearray")
     parser.add_argument("--version", action="version", version=f"imagearray {ia.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "demo",
+        help="the tour: a test picture, mipmaps, a rotated view, a cubemap panorama and "
+        "a layered atlas written as PNGs, then imagearray timed against "
+        "cupyx.scipy.ndimage; without a GPU the same pictures from the NumPy "
+        "texture-unit reference (imagearray.testing)",
+    )
+    run.add_argument("--out", default="demo-out", help="folder for the PNGs (default: demo-out)")
+    run.add_argument(
+        "--size",
+        type=_size,
+        default=None,
+        help="width and height of the test picture (default: 1024 on a GPU, 256 on the "
+        f"reference; at least {_demo.MIN_SIZE})",
+    )
+    run.add_argument(
+        "--reference",
+        action="store_true",
+        help="run on the NumPy texture-unit reference even where a GPU is found",
+    )
     sub.add_parser(
         "info",
         help="versions, the device headers, then the device, driver and image support "
@@ -82,6 +121,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "info":
         return info()
+    if args.command == "demo":
+        return demo(args.out, args.size, "reference" if args.reference else "auto")
     return 2  # pragma: no cover
 
 
