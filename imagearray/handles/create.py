@@ -174,6 +174,43 @@ def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
     )
 
 
+def _usm_capacity(memory: Any, address: int) -> tuple[int, str]:
+    """(bytes from ``address`` to the end of ``memory``, what they are): for a CuPy
+    array its allocation (a view reaches to the end of the memory it is cut from),
+    for any other ``__cuda_array_interface__`` object the bytes it describes."""
+    data = getattr(memory, "data", None)
+    mem = getattr(data, "mem", None)
+    try:
+        base, size = int(mem.ptr), int(mem.size)
+    except (AttributeError, TypeError, ValueError):
+        ep = describe_linear(memory, "memory")
+        return ep.nbytes, "the bytes the array spans"
+    if base <= address <= base + size:
+        return base + size - address, "the array's allocation from its first byte"
+    return describe_linear(memory, "memory").nbytes, "the bytes the array spans"
+
+
+def _check_usm_extent(plan: HandlePlan, desc: ImageDescriptor, memory, address, pitch) -> None:
+    """Refuse a USM image reaching past its memory: the texture unit would read there
+    (the last row of a 2D image at a pitch too large faults the context:
+    CUDA_ERROR_ILLEGAL_ADDRESS)."""
+    row = desc.width * desc.texel_size
+    if plan.kind == LINEAR:
+        needed, how = plan.size_bytes, f"width {desc.width} x {desc.texel_size} B"
+    else:
+        needed = plan.pitch * (plan.height - 1) + row
+        how = (
+            f"{'pitch=' if pitch is not None else 'row pitch '}{plan.pitch} B x "
+            f"(height {plan.height} - 1) + a row of {row} B"
+        )
+    available, what = _usm_capacity(memory, address)
+    if needed > available:
+        raise ImageArrayValueError(
+            f"the image needs {how} = {needed} B of memory, but {what} hold {available} B: "
+            "a smaller pitch or height, or a larger allocation (ia.pitched_alloc_device)"
+        )
+
+
 _USM_LIMITS = (
     "image_row_pitch_align",
     "texture_alignment",
@@ -275,9 +312,10 @@ def create_image(
     if kind in (LINEAR, PITCH2D):
         # The rules that need no device limit first (e.g. no surface on USM), before
         # the device is queried; the plan is made again below with the limits.
-        plan_handle(
+        first = plan_handle(
             desc, kind, sampler, address=address, pitch=usm_pitch if pitch is None else pitch
         )
+        _check_usm_extent(first, desc, owner, address, pitch)
         limits = usm_limits(device)
     pitch = pitch if pitch is not None else usm_pitch
     if limits:
