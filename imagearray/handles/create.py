@@ -53,7 +53,8 @@ __all__ = [
 
 def live_handles(memory_handle: Any) -> list:
     """The handles created from ``memory_handle`` (an image_mem_handle) still alive."""
-    return [h for h in memory_handle.dependents if h.alive]
+    with memory_handle.lock:
+        return [h for h in list(memory_handle.dependents) if h.alive]
 
 
 class _Handle(numpy.uint64):
@@ -322,19 +323,30 @@ def create_image(
         plan = plan_handle(desc, kind, sampler, address=address, pitch=pitch, limits=limits)
     else:
         plan = _memo_plan(desc, kind, sampler, address, pitch)
-    with on_device(device):
-        obj = _create(_cy, plan, kind, device, address, owner)
-    handle: _Handle
-    if plan.sampled:
-        handle = SampledImageHandle(obj, desc, sampler)
-    else:
-        handle = UnsampledImageHandle(obj, desc, None)
     if is_image_mem_handle(owner):
+        # Under the memory's lock, which free() holds: the memory is either freed
+        # before (ReleasedResourceError) or refuses to be freed while this handle lives.
         dependents = owner.dependents  # the owner refuses to free while these live
-        dependents.add(obj)
+        with owner.lock:
+            _check_not_freed(owner)
+            with on_device(device):
+                obj = _create(_cy, plan, kind, device, address, owner)
+            dependents.add(obj)
         if pitch is None and kind in (ARRAY, MIPMAP):
             _record(memory, given, sampler, owner, desc, device, plan, kind, address, dependents)
-    return handle
+    else:
+        with on_device(device):
+            obj = _create(_cy, plan, kind, device, address, owner)
+    if plan.sampled:
+        return SampledImageHandle(obj, desc, sampler)
+    return UnsampledImageHandle(obj, desc, None)
+
+
+def _check_not_freed(owner: Any) -> None:
+    if not owner.alive:
+        raise ReleasedResourceError(
+            "the image memory was freed (by another thread?) before the handle was made"
+        )
 
 
 class _Recipe:
@@ -373,13 +385,14 @@ class _Recipe:
         if not alive_of.alive or not owner.alive:
             return None  # the general path raises ReleasedResourceError
         device = self.device
-        obj = call_on_device(device, self.create, device, owner)
+        with owner.lock:  # as in create_image: never a handle of freed memory
+            if not alive_of.alive or not owner.alive:
+                return None
+            obj = call_on_device(device, self.create, device, owner)
+            self.dependents.add(obj)
         if self.sampled:
-            handle = SampledImageHandle(obj, handle_desc, sampler)
-        else:
-            handle = UnsampledImageHandle(obj, handle_desc, None)
-        self.dependents.add(obj)
-        return handle
+            return SampledImageHandle(obj, handle_desc, sampler)
+        return UnsampledImageHandle(obj, handle_desc, None)
 
 
 def _none() -> None:
