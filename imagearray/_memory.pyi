@@ -7,6 +7,7 @@ class ArrayHandle:
     parent: MipmappedArrayHandle | None
     level: int
     dependents: Any
+    lock: Any
     @property
     def alive(self) -> bool: ...
     @property
@@ -21,6 +22,7 @@ class MipmappedArrayHandle:
     desc: Any
     num_levels: int
     dependents: Any
+    lock: Any
     @property
     def alive(self) -> bool: ...
     @property

@@ -13,13 +13,21 @@ from cuda.bindings cimport cydriver
 
 from imagearray._driver cimport check, current_context, ensure_context, pop_context, push_context
 
+import threading
 import weakref
 
 from imagearray._errors import ImageArrayValueError, ReleasedResourceError
 
 
 cdef list _live(object dependents):
-    return [h for h in dependents if h.alive]
+    # A snapshot of the WeakSet's references (one C-level set copy): handles made on
+    # other threads meanwhile cannot change what is being iterated.
+    cdef list out = []
+    for ref in dependents.data.copy():
+        h = ref()
+        if h is not None and h.alive:
+            out.append(h)
+    return out
 
 
 cdef int _refuse_if_handles_alive(list handles) except -1:
@@ -64,10 +72,16 @@ cdef class ArrayHandle:
     # The texture and surface objects made from this memory (held weakly): freeing
     # is refused while one of them is alive.
     cdef readonly object dependents
+    # Guards the memory's life against handles being made from it on other threads:
+    # free() holds it, and so does whoever checks ``alive``, creates a handle and
+    # adds it to ``dependents`` (imagearray.handles). A mip level shares its
+    # mipmap's lock. Reentrant: ImageArray.free holds it around free().
+    cdef readonly object lock
     cdef object __weakref__
 
     def __cinit__(self):
         self.dependents = weakref.WeakSet()
+        self.lock = threading.RLock()
         self.array = NULL
         self.ctx = NULL
         self.owns = False
@@ -113,18 +127,19 @@ cdef class ArrayHandle:
             raise ReleasedResourceError(
                 "a mip level cannot be freed on its own: free the mipmapped image memory"
             )
-        if not self.alive:
-            raise ReleasedResourceError("image memory was already freed")
-        _refuse_if_handles_alive(_live(self.dependents))
-        self.released = True
-        if self.owner is not None:
+        with self.lock:
+            if not self.alive:
+                raise ReleasedResourceError("image memory was already freed")
+            _refuse_if_handles_alive(_live(self.dependents))
+            self.released = True
+            if self.owner is not None:
+                self.array = NULL
+                self.owner.free()
+                return
+            if self.owns and self.array != NULL:
+                ensure_context(self.device)
+                check(cydriver.cuArrayDestroy(self.array), "cuArrayDestroy")
             self.array = NULL
-            self.owner.free()
-            return
-        if self.owns and self.array != NULL:
-            ensure_context(self.device)
-            check(cydriver.cuArrayDestroy(self.array), "cuArrayDestroy")
-        self.array = NULL
 
     def query_descriptor(self):
         """``cuArray3DGetDescriptor``: ``(width, height, depth, format, channels, flags)``
@@ -153,11 +168,13 @@ cdef class MipmappedArrayHandle:
     cdef readonly unsigned int num_levels
     cdef readonly object owner
     cdef readonly object dependents  # as ArrayHandle.dependents
+    cdef readonly object lock  # as ArrayHandle.lock; shared with the levels
     cdef dict _levels
     cdef object __weakref__
 
     def __cinit__(self):
         self.dependents = weakref.WeakSet()
+        self.lock = threading.RLock()
         self.marray = NULL
         self.ctx = NULL
         self.owns = False
@@ -215,6 +232,7 @@ cdef class MipmappedArrayHandle:
         h.device = self.device
         h.parent = self
         h.level = level
+        h.lock = self.lock  # a handle of a level is made under the mipmap's lock
         h.desc = self.desc.mip_level_desc(level) if self.desc is not None else None
         self._levels[level] = weakref.ref(h)
         return h
@@ -225,24 +243,25 @@ cdef class MipmappedArrayHandle:
         return [h for h in levels if h is not None]
 
     def free(self):
-        if not self.alive:
-            raise ReleasedResourceError("mipmapped image memory was already freed")
-        # Handles of a level keep its ArrayHandle alive, so the levels handed out and
-        # still alive are all that can have any (no driver call needed).
-        handles = _live(self.dependents)
-        for level in self.cached_levels():
-            handles += _live((<ArrayHandle>level).dependents)
-        _refuse_if_handles_alive(handles)
-        self.released = True
-        self._levels.clear()
-        if self.owner is not None:
+        with self.lock:
+            if not self.alive:
+                raise ReleasedResourceError("mipmapped image memory was already freed")
+            # Handles of a level keep its ArrayHandle alive, so the levels handed out
+            # and still alive are all that can have any (no driver call needed).
+            handles = _live(self.dependents)
+            for level in self.cached_levels():
+                handles += _live((<ArrayHandle>level).dependents)
+            _refuse_if_handles_alive(handles)
+            self.released = True
+            self._levels.clear()
+            if self.owner is not None:
+                self.marray = NULL
+                self.owner.free()
+                return
+            if self.owns and self.marray != NULL:
+                ensure_context(self.device)
+                check(cydriver.cuMipmappedArrayDestroy(self.marray), "cuMipmappedArrayDestroy")
             self.marray = NULL
-            self.owner.free()
-            return
-        if self.owns and self.marray != NULL:
-            ensure_context(self.device)
-            check(cydriver.cuMipmappedArrayDestroy(self.marray), "cuMipmappedArrayDestroy")
-        self.marray = NULL
 
     def __repr__(self):
         state = "alive" if self.alive else "freed"

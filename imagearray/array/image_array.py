@@ -36,6 +36,7 @@ from imagearray.sampling import (
     default_sampler,
     fetch,
     generate_mipmaps,
+    lock_of,
     sample,
     sample_cubemap,
     surface,
@@ -549,11 +550,18 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
 
     def free(self) -> None:
         """Free the image memory now (every view of it becomes unusable). Handles
-        this array handed out (``texture()``, ``surface()``) are destroyed first."""
-        cache = self._mem._cache
-        if cache is not None:
-            cache.close()
-        self._mem.free()
+        this array handed out (``texture()``, ``surface()``) are destroyed first.
+
+        Thread-safe against handles being made from the image on other threads:
+        one made before is destroyed here (a cached one) or makes the free refuse
+        (one of ``create_image``: destroy it first); one asked for after raises
+        :class:`ReleasedResourceError`."""
+        mem = self._mem
+        with lock_of(mem):
+            cache = mem._cache
+            if cache is not None:
+                cache.close()
+            mem.free()
 
 
 def _check_linear_desc(desc: ImageDescriptor) -> None:

@@ -31,7 +31,7 @@ from imagearray._device import (
     stream_device,
 )
 from imagearray.copies.endpoints import endpoint
-from imagearray.copies.hostmem import is_prepared, note_copy
+from imagearray.copies.hostmem import end_host_copy, hold_host_ranges, is_prepared, note_copy
 from imagearray.copies.plan import DEVICE, HOST, IMAGE, KIND_CODE, CopyPlan, plan_copy
 from imagearray.memory import ImageView
 
@@ -179,7 +179,34 @@ def execute(plan: CopyPlan, stream_handle: int, queue_device: int) -> cupy.cuda.
     """Run a validated plan on ``stream_handle`` and return an event recorded after it."""
     # With queue_device current in CuPy the driver's current context is that device's
     # primary context, so the Cython layer never switches it behind CuPy's back.
-    return call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device)
+    spans = _host_spans(plan)
+    if not spans:
+        return call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device)
+    # Prepared host ranges the copy touches are not unregistered while it is being
+    # enqueued, and their releases wait for its event (hostmem.hold_host_ranges).
+    held = hold_host_ranges(spans)
+    event = None
+    try:
+        event = call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device)
+    finally:
+        end_host_copy(held, event)
+    return event
+
+
+_HOST = KIND_CODE[HOST]
+
+
+def _host_spans(plan: CopyPlan) -> tuple:
+    """(first byte, bytes up to the last one) of each host side of ``plan``."""
+    width, height, depth = plan.extent
+    return tuple(
+        (
+            address + (z * rows + y) * pitch + x_bytes,
+            ((depth - 1) * rows + height - 1) * pitch + width,
+        )
+        for kind, address, pitch, rows, x_bytes, y, z in (plan.src, plan.dst)
+        if kind == _HOST
+    )
 
 
 #: Image <-> host copies of at least this many bytes get the aligned split.

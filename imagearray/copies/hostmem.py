@@ -38,8 +38,10 @@ released then, with a :class:`PreparedMemoryLeakWarning` naming it;
 from a bare pointer cannot be held: the caller keeps that memory allocated until
 it is released.
 
-Copies in flight. Releasing waits for the copies imagearray enqueued on the range
-(:func:`note_copy`); copies enqueued by other libraries must have finished.
+Copies in flight. Releasing waits for the copies imagearray enqueued on the range,
+also those being enqueued by another thread at that moment (:func:`hold_host_ranges`,
+:mod:`imagearray.copies.hostregistry`); copies enqueued by other libraries must
+have finished.
 
 Threads. All functions are thread-safe. The driver calls (pinning a large range
 takes a while) run outside the registry lock, with the range reserved: meanwhile
@@ -52,11 +54,7 @@ the one registration per range is owned by ``imagearray._hostmem`` (Cython).
 from __future__ import annotations
 
 import atexit
-import bisect
-import collections
 import contextlib
-import dataclasses
-import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -79,6 +77,11 @@ from imagearray.copies.hostranges import (
     _memory_owner,
     _memory_ref,
 )
+from imagearray.copies.hostregistry import READY as _READY
+from imagearray.copies.hostregistry import REGISTERING as _REGISTERING
+from imagearray.copies.hostregistry import RELEASING as _RELEASING
+from imagearray.copies.hostregistry import Entry as _Entry
+from imagearray.copies.hostregistry import Registry as _Registry
 
 __all__ = [
     "HostMemoryAlreadyReleasedError",
@@ -86,6 +89,8 @@ __all__ = [
     "HostMemoryOverlapError",
     "PreparedMemoryLeakWarning",
     "PreparedRange",
+    "end_host_copy",
+    "hold_host_ranges",
     "is_prepared",
     "note_copy",
     "prepare_for_device_copy",
@@ -93,10 +98,6 @@ __all__ = [
     "prepared_host_ranges",
     "release_from_device_copy",
 ]
-
-# How many released start addresses are remembered, to tell "released twice" from
-# "never prepared" in the error raised by a second release.
-_RELEASED_MEMORY = 4096
 
 
 class PreparedRange(NamedTuple):
@@ -153,94 +154,6 @@ _backend: Any = _CudaBackend()
 # ------------------------------------------------------------------- registry
 
 
-# Life of a registry entry. Driver calls happen outside the registry lock, so a
-# range is reserved while it is being registered or unregistered; only a READY
-# range counts as prepared.
-_REGISTERING, _READY, _RELEASING = "registering", "ready", "releasing"
-
-
-@dataclasses.dataclass(eq=False)
-class _Entry:
-    address: int
-    nbytes: int
-    device: int
-    source: str
-    owner: Any  # kept here too, independently of what the registration holds
-    handle: Any = None  # HostRegistration: .free()
-    state: str = _REGISTERING
-    memory: Any = None  # weakref to the object owning the memory, where it takes one
-    pending: list = dataclasses.field(default_factory=list)  # events of copies in flight
-
-    @property
-    def ready(self) -> bool:
-        return self.state == _READY
-
-    @property
-    def end(self) -> int:
-        return self.address + self.nbytes
-
-    def describe(self) -> str:
-        return (
-            f"[{self.address:#x}, {self.end:#x}) ({self.nbytes} B, a {self.source} prepared "
-            f"on device {self.device})"
-        )
-
-
-class _Registry:
-    """Prepared ranges, disjoint, sorted by start address. All access under ``lock``.
-
-    A range being registered or unregistered is in the registry (it reserves its
-    bytes against overlaps) but not ready: it is not reported as prepared. The
-    driver calls happen outside the lock, so lookups from copies never wait on them.
-    """
-
-    def __init__(self) -> None:
-        # Reentrant: a copy's event bookkeeping (note_copy) may run from code that
-        # already holds it.
-        self.lock = threading.RLock()
-        self.starts: list[int] = []
-        self.by_start: dict[int, _Entry] = {}
-        # start -> (nbytes, weakref to the memory's owner or None), recently released
-        self.released: collections.OrderedDict[int, tuple] = collections.OrderedDict()
-
-    def overlapping(self, address: int, nbytes: int) -> _Entry | None:
-        i = bisect.bisect_left(self.starts, address + nbytes)  # entries starting before the end
-        if i == 0:
-            return None
-        e = self.by_start[self.starts[i - 1]]
-        # Ranges are disjoint and sorted, so only the last one starting before our
-        # end can reach into us.
-        return e if e.end > address else None
-
-    def containing(self, address: int, nbytes: int) -> _Entry | None:
-        """The range (ready or not) holding all of ``[address, address + nbytes)``."""
-        i = bisect.bisect_right(self.starts, address)
-        if i == 0:
-            return None
-        e = self.by_start[self.starts[i - 1]]
-        return e if address + max(nbytes, 1) <= e.end else None
-
-    def add(self, e: _Entry) -> None:
-        bisect.insort(self.starts, e.address)
-        self.by_start[e.address] = e
-        for start in [s for s in self.released if e.address <= s < e.end]:
-            del self.released[start]
-
-    def remove(self, e: _Entry, *, released: bool = True) -> None:
-        del self.by_start[e.address]
-        del self.starts[bisect.bisect_left(self.starts, e.address)]
-        if not released:  # a registration that failed: nothing was prepared
-            return
-        self.released[e.address] = (e.nbytes, e.memory)
-        self.released.move_to_end(e.address)
-        while len(self.released) > _RELEASED_MEMORY:
-            self.released.popitem(last=False)
-
-    def entries(self) -> list[_Entry]:
-        """The ready ranges, by address."""
-        return [e for e in (self.by_start[s] for s in self.starts) if e.ready]
-
-
 _registry = _Registry()
 
 
@@ -272,6 +185,9 @@ def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
         entry.memory = _memory_ref(obj)
         reg.add(entry)
     try:
+        # Copies that began on these bytes while they were pageable finish their
+        # enqueue first (see hold_host_ranges); later ones hold the entry.
+        reg.wait_no_loose(rng.address, rng.nbytes)
         handle = _backend.register(rng.owner, rng.address, rng.nbytes, device)
     except BaseException as exc:
         with reg.lock:
@@ -298,26 +214,27 @@ def _prepare(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
     return entry
 
 
-def _begin_release(entry: _Entry) -> list:
+def _begin_release(entry: _Entry) -> None:
     """Mark a READY ``entry`` as releasing (registry lock held): from now on it is
-    not prepared for lookups, and a second release fails. Returns the events of the
-    copies in flight on it."""
+    not prepared for lookups, a second release fails, and new copies touching it
+    wait until it is released."""
     entry.state = _RELEASING
-    return list(entry.pending)
 
 
-def _finish_release(entry: _Entry, events: list) -> None:
-    """Wait for ``events``, unregister exactly once, then free the reservation
-    (so nobody registers the range again before the driver has let it go)."""
+def _finish_release(entry: _Entry) -> None:
+    """Wait for the copies enqueued on the range (those being enqueued now first),
+    unregister exactly once, then free the reservation (so nobody registers the
+    range again before the driver has let it go)."""
+    reg = _registry
     try:
-        for event in events:
+        for event in reg.wait_unheld(entry):
             event.synchronize()
     finally:
         try:
             entry.handle.free()
         finally:
-            with _registry.lock:
-                _registry.remove(entry)
+            with reg.lock:
+                reg.remove(entry)
             entry.pending.clear()
             entry.owner = None
 
@@ -326,8 +243,8 @@ def _release_if_ready(entry: _Entry) -> None:
     with _registry.lock:
         if not entry.ready:
             return
-        events = _begin_release(entry)
-    _finish_release(entry, events)
+        _begin_release(entry)
+    _finish_release(entry)
 
 
 def _lookup_for_release(obj: Any, nbytes: Any, device_or_context: Any) -> _Entry:
@@ -501,8 +418,8 @@ def release_from_device_copy(obj: Any, nbytes: int | None = None, device_or_cont
     """  # noqa: E501
     with _registry.lock:
         entry = _lookup_for_release(obj, nbytes, device_or_context)
-        events = _begin_release(entry)
-    _finish_release(entry, events)
+        _begin_release(entry)
+    _finish_release(entry)
 
 
 @contextlib.contextmanager
@@ -542,8 +459,8 @@ def prepared_for_device_copy(
                 f"the range [{entry.address:#x}, {entry.end:#x}) prepared by this with-block was "
                 "already released inside it"
             )
-        events = _begin_release(entry)
-    _finish_release(entry, events)
+        _begin_release(entry)
+    _finish_release(entry)
 
 
 def prepared_host_ranges() -> list[PreparedRange]:
@@ -587,9 +504,29 @@ def note_copy(address: int, nbytes: int, event: Any) -> bool:
         entry = _registry.containing(address, nbytes)
         if entry is None or not entry.ready:
             return False
-        entry.pending[:] = [e for e in entry.pending if not e.done]
-        entry.pending.append(event)
+        entry.note(event)
         return True
+
+
+def hold_host_ranges(spans: tuple) -> tuple:
+    """Call before enqueueing a copy on host memory ``spans`` ((address, nbytes)
+    pairs); pass what it returns to :func:`end_host_copy` once the copy's event is
+    recorded (also when enqueueing failed: with None).
+
+    Until then no release unregisters a prepared range the copy touches: the driver
+    may have handed the copy engine the range's page-locked mapping, which
+    ``cuMemHostUnregister`` removes under a copy still queued (the copy engine then
+    faults: ``CUDA_ERROR_LAUNCH_FAILED``, and the context is lost). A range being
+    released is waited for (the copy then sees pageable memory), and a prepare of
+    bytes the copy sees pageable waits until it is enqueued."""
+    return _registry.hold(spans)
+
+
+def end_host_copy(held: tuple, event: Any) -> None:
+    """End :func:`hold_host_ranges`: the releases of the held ranges wait for
+    ``event`` (recorded after the copy; None when it was not enqueued)."""
+    if held[0] or held[1]:
+        _registry.unhold(held, event)
 
 
 @atexit.register

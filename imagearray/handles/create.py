@@ -53,7 +53,8 @@ __all__ = [
 
 def live_handles(memory_handle: Any) -> list:
     """The handles created from ``memory_handle`` (an image_mem_handle) still alive."""
-    return [h for h in memory_handle.dependents if h.alive]
+    with memory_handle.lock:
+        return [h for h in list(memory_handle.dependents) if h.alive]
 
 
 class _Handle(numpy.uint64):
@@ -174,6 +175,43 @@ def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
     )
 
 
+def _usm_capacity(memory: Any, address: int) -> tuple[int, str]:
+    """(bytes from ``address`` to the end of ``memory``, what they are): for a CuPy
+    array its allocation (a view reaches to the end of the memory it is cut from),
+    for any other ``__cuda_array_interface__`` object the bytes it describes."""
+    data = getattr(memory, "data", None)
+    mem = getattr(data, "mem", None)
+    try:
+        base, size = int(mem.ptr), int(mem.size)
+    except (AttributeError, TypeError, ValueError):
+        ep = describe_linear(memory, "memory")
+        return ep.nbytes, "the bytes the array spans"
+    if base <= address <= base + size:
+        return base + size - address, "the array's allocation from its first byte"
+    return describe_linear(memory, "memory").nbytes, "the bytes the array spans"
+
+
+def _check_usm_extent(plan: HandlePlan, desc: ImageDescriptor, memory, address, pitch) -> None:
+    """Refuse a USM image reaching past its memory: the texture unit would read there
+    (the last row of a 2D image at a pitch too large faults the context:
+    CUDA_ERROR_ILLEGAL_ADDRESS)."""
+    row = desc.width * desc.texel_size
+    if plan.kind == LINEAR:
+        needed, how = plan.size_bytes, f"width {desc.width} x {desc.texel_size} B"
+    else:
+        needed = plan.pitch * (plan.height - 1) + row
+        how = (
+            f"{'pitch=' if pitch is not None else 'row pitch '}{plan.pitch} B x "
+            f"(height {plan.height} - 1) + a row of {row} B"
+        )
+    available, what = _usm_capacity(memory, address)
+    if needed > available:
+        raise ImageArrayValueError(
+            f"the image needs {how} = {needed} B of memory, but {what} hold {available} B: "
+            "a smaller pitch or height, or a larger allocation (ia.pitched_alloc_device)"
+        )
+
+
 _USM_LIMITS = (
     "image_row_pitch_align",
     "texture_alignment",
@@ -275,28 +313,40 @@ def create_image(
     if kind in (LINEAR, PITCH2D):
         # The rules that need no device limit first (e.g. no surface on USM), before
         # the device is queried; the plan is made again below with the limits.
-        plan_handle(
+        first = plan_handle(
             desc, kind, sampler, address=address, pitch=usm_pitch if pitch is None else pitch
         )
+        _check_usm_extent(first, desc, owner, address, pitch)
         limits = usm_limits(device)
     pitch = pitch if pitch is not None else usm_pitch
     if limits:
         plan = plan_handle(desc, kind, sampler, address=address, pitch=pitch, limits=limits)
     else:
         plan = _memo_plan(desc, kind, sampler, address, pitch)
-    with on_device(device):
-        obj = _create(_cy, plan, kind, device, address, owner)
-    handle: _Handle
-    if plan.sampled:
-        handle = SampledImageHandle(obj, desc, sampler)
-    else:
-        handle = UnsampledImageHandle(obj, desc, None)
     if is_image_mem_handle(owner):
+        # Under the memory's lock, which free() holds: the memory is either freed
+        # before (ReleasedResourceError) or refuses to be freed while this handle lives.
         dependents = owner.dependents  # the owner refuses to free while these live
-        dependents.add(obj)
+        with owner.lock:
+            _check_not_freed(owner)
+            with on_device(device):
+                obj = _create(_cy, plan, kind, device, address, owner)
+            dependents.add(obj)
         if pitch is None and kind in (ARRAY, MIPMAP):
             _record(memory, given, sampler, owner, desc, device, plan, kind, address, dependents)
-    return handle
+    else:
+        with on_device(device):
+            obj = _create(_cy, plan, kind, device, address, owner)
+    if plan.sampled:
+        return SampledImageHandle(obj, desc, sampler)
+    return UnsampledImageHandle(obj, desc, None)
+
+
+def _check_not_freed(owner: Any) -> None:
+    if not owner.alive:
+        raise ReleasedResourceError(
+            "the image memory was freed (by another thread?) before the handle was made"
+        )
 
 
 class _Recipe:
@@ -335,13 +385,14 @@ class _Recipe:
         if not alive_of.alive or not owner.alive:
             return None  # the general path raises ReleasedResourceError
         device = self.device
-        obj = call_on_device(device, self.create, device, owner)
+        with owner.lock:  # as in create_image: never a handle of freed memory
+            if not alive_of.alive or not owner.alive:
+                return None
+            obj = call_on_device(device, self.create, device, owner)
+            self.dependents.add(obj)
         if self.sampled:
-            handle = SampledImageHandle(obj, handle_desc, sampler)
-        else:
-            handle = UnsampledImageHandle(obj, handle_desc, None)
-        self.dependents.add(obj)
-        return handle
+            return SampledImageHandle(obj, handle_desc, sampler)
+        return UnsampledImageHandle(obj, handle_desc, None)
 
 
 def _none() -> None:

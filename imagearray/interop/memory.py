@@ -24,7 +24,7 @@ import numpy
 from imagearray import _interop as _cy  # the Cython owners of the imports
 from imagearray import _memory
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import Aspect, device_has, get_device, on_device
+from imagearray._device import Aspect, device_has, device_info, get_device, on_device
 from imagearray._errors import (
     CUDAError,
     DeviceMismatchError,
@@ -265,6 +265,11 @@ def import_external_memory(desc: ExternalMemDescriptor, device: Any = None) -> E
     return ExternalMemory._make(r, desc)
 
 
+def _offset_align(device: int) -> int:
+    """What an image's offset into imported memory must be a multiple of."""
+    return max(int(device_info("texture_alignment", device)), 1)
+
+
 def _check_memory(mem: Any, what: str) -> None:
     if not isinstance(mem, ExternalMemory):
         raise ImageArrayTypeError(
@@ -290,7 +295,8 @@ def map_external_image_memory(
         width; channel order and type; ``standard`` or ``mipmap`` with its number of
         levels), as the spec requires: a mismatch gives wrong texels, not an error.
     offset : int, optional
-        Byte offset of the image's base level in the memory.
+        Byte offset of the image's base level in the memory: 0 or a multiple of the
+        device's ``device_info("texture_alignment")`` (512 B on current GPUs).
     color_attachment : bool, optional
         The external image is bound as a colour attachment (render target) in the
         other API; CUDA must know (``CUDA_ARRAY3D_COLOR_ATTACHMENT``).
@@ -306,8 +312,9 @@ def map_external_image_memory(
     ------
     ImageArrayValueError
         Another image type; the image (all levels, tightly packed) is larger than the
-        memory from ``offset``; the device cannot hold the image; ``mem`` is a
-        ``dma_buf`` import (CUDA maps those only as linear memory).
+        memory from ``offset``; ``offset`` is not a multiple of the device's texture
+        alignment; the device cannot hold the image; ``mem`` is a ``dma_buf`` import
+        (CUDA maps those only as linear memory).
     ReleasedResourceError
         ``mem`` was released.
     CUDAError
@@ -324,6 +331,10 @@ def map_external_image_memory(
     _check_maps_as_image(mem.handle_type)
     mem._check_alive("map image memory")
     dev = mem.device_id
+    if plan[0]:  # offset 0 is aligned for every device: no query
+        plan = plan_image_mapping(
+            mem.size, desc, offset, color_attachment, offset_align=_offset_align(dev)
+        )
     check_device_support(desc, dev)
     with on_device(dev):
         mapped = mem._res.map_mipmapped_array(*plan)
@@ -425,8 +436,16 @@ def image_mem_from_external(
     """
     owned = False
     if isinstance(memory, ExternalMemDescriptor):
-        plan_image_mapping(memory.size_in_bytes, desc, offset, color_attachment)
+        plan = plan_image_mapping(memory.size_in_bytes, desc, offset, color_attachment)
         _check_maps_as_image(memory.handle_type)  # before the import takes the fd
+        if plan[0]:
+            plan_image_mapping(
+                memory.size_in_bytes,
+                desc,
+                offset,
+                color_attachment,
+                offset_align=_offset_align(get_device(device)),
+            )
         memory = import_external_memory(memory, device)
         owned = True
     elif isinstance(memory, ExternalMemory):

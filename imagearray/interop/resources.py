@@ -351,11 +351,23 @@ def plan_linear_mapping(
 
 
 def plan_image_mapping(
-    available: int, desc: Any, offset: Any = 0, color_attachment: bool = False
+    available: int,
+    desc: Any,
+    offset: Any = 0,
+    color_attachment: bool = False,
+    *,
+    offset_align: int = 1,
 ) -> tuple[int, int, int, int, int, int, int, int]:
     """Check that ``desc`` can be mapped at ``offset`` of ``available`` bytes; return
     ``(offset, width, height, depth, cuda_format, channels, flags, levels)`` with CUDA
-    extents (0 for unused dimensions). Plain Python (no device query).
+    extents (0 for unused dimensions). Plain Python (no device query): the caller
+    passes the device's ``texture_alignment`` as ``offset_align``.
+
+    The offset must be a multiple of ``offset_align``: a CUDA array mapped at an
+    offset the texture unit cannot address is accepted by the driver, and the first
+    write to it faults the context (seen at 3 bytes into an import). CUDA documents
+    no rule of its own for ``CUDA_EXTERNAL_MEMORY_MIPMAPPED_ARRAY_DESC::offset``; its
+    texture alignment is the one CUDA arrays and textures are placed at.
     """
     if not isinstance(desc, ImageDescriptor):
         raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
@@ -366,6 +378,12 @@ def plan_image_mapping(
             f"image types), not {desc.type.value}: {desc}"
         )
     offset = _as_int("offset", offset)
+    if offset % offset_align:
+        raise ImageArrayValueError(
+            f"offset={offset} is not a multiple of the device's texture alignment "
+            f"({offset_align} B): an image is mapped at offset 0 or at a multiple of "
+            f"{offset_align} bytes into the imported memory"
+        )
     if offset + desc.nbytes > available:
         raise ImageArrayValueError(
             f"{desc} needs at least {desc.nbytes} bytes (all levels, tightly packed) from "

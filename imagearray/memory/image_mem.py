@@ -10,6 +10,7 @@ texture order (x = width, y = height, z = depth).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from imagearray import _memory as _cymem  # the Cython owners
@@ -257,6 +258,12 @@ class ImageMem:
     def alive(self) -> bool:
         return bool(self._handle.alive)
 
+    @property
+    def lock(self):
+        """The memory handle's lock: held while the memory is freed and while a handle
+        is made from it (``with mem.lock:`` makes both wait)."""
+        return self._handle.lock
+
     def free(self) -> None:
         """Free the memory now; a second call raises :class:`ReleasedResourceError`.
         Refused while image handles created from it are alive."""
@@ -294,6 +301,7 @@ class _Uninitialized:
 
     alive = False
     desc = None
+    lock = threading.RLock()  # nothing to guard; there for ImageMem.lock
 
     @property
     def device(self) -> int:

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import math
 import operator
+import threading
 from typing import Any
 
 import numpy
@@ -142,7 +143,7 @@ class LinearImageMem:
     :meth:`free`. Handles made from it hold their own reference, so the memory
     outlives every handle that reads it (CuPy's pool gets it back after the last)."""
 
-    __slots__ = ("array", "descriptor", "device", "pitch", "_cache", "__weakref__")
+    __slots__ = ("array", "descriptor", "device", "pitch", "lock", "_cache", "__weakref__")
 
     linear = True
 
@@ -151,6 +152,9 @@ class LinearImageMem:
         self.descriptor = desc
         self.device = device
         self.pitch = pitch  # bytes between rows (2D), the row size for 1D
+        # As the image memory handles' lock: held by free() and by the engines'
+        # cache while it makes a handle, so that free() destroys every cached one.
+        self.lock = threading.RLock()
         self._cache = None
 
     @property
@@ -167,9 +171,10 @@ class LinearImageMem:
 
     def free(self) -> None:
         """Drop this image's reference to the array (CuPy views of it keep it)."""
-        if self.array is None:
-            raise ReleasedResourceError("this linear image memory was already freed")
-        self.array = None
+        with self.lock:
+            if self.array is None:
+                raise ReleasedResourceError("this linear image memory was already freed")
+            self.array = None
 
     def __repr__(self) -> str:
         state = "" if self.alive else ", freed"

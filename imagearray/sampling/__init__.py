@@ -3,7 +3,14 @@ for the host): ``sample``, ``sample_cubemap``, ``fetch`` (``sample``), mip gener
 (``mipgen``), their kernels (``kernels``) and the per-memory cache of handles, plans
 and launches (``cache``). Functions of an ``ImageView``; ``ImageArray`` binds them."""
 
-from imagearray.sampling.cache import MemoryCache, cache_of, default_sampler, surface, texture
+from imagearray.sampling.cache import (
+    MemoryCache,
+    cache_of,
+    default_sampler,
+    lock_of,
+    surface,
+    texture,
+)
 from imagearray.sampling.engine import SamplePlan, fetch, kernel_kind, sample, sample_cubemap
 from imagearray.sampling.mipgen import generate_mipmaps
 
@@ -15,6 +22,7 @@ __all__ = [
     "fetch",
     "generate_mipmaps",
     "kernel_kind",
+    "lock_of",
     "sample",
     "sample_cubemap",
     "surface",

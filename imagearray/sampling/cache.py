@@ -8,6 +8,7 @@ the plans that name them, before the memory is freed.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from imagearray._errors import ImageArrayValueError
@@ -18,7 +19,7 @@ from imagearray.memory import ImageView
 if TYPE_CHECKING:
     from imagearray.handles import SampledImageHandle, UnsampledImageHandle
 
-__all__ = ["MemoryCache", "cache_of", "default_sampler", "surface", "texture"]
+__all__ = ["MemoryCache", "cache_of", "default_sampler", "lock_of", "surface", "texture"]
 
 
 class MemoryCache:
@@ -64,11 +65,27 @@ def cache_of(view: ImageView) -> MemoryCache:
     return cache
 
 
+def lock_of(memory_handle: Any) -> Any:
+    """The lock that a memory's free() holds (see ``imagearray._memory``); a module
+    lock for stand-ins that have none."""
+    return getattr(memory_handle, "lock", _NO_LOCK_OF_ITS_OWN)
+
+
+_NO_LOCK_OF_ITS_OWN = threading.RLock()
+
+
 def _cached(view: ImageView, target: Any, key: Any, sampler: Any) -> Any:
     handles = cache_of(view).handles
     h = handles.get(key)
-    if h is None or not h.alive:
-        h = handles[key] = create_image(target, sampler=sampler)
+    if h is not None and h.alive:
+        return h
+    # A miss makes the handle and files it under the memory's lock, which free()
+    # holds around closing this cache: free() destroys every handle made before it,
+    # and a miss after it raises ReleasedResourceError (create_image checks).
+    with lock_of(view._handle):
+        h = handles.get(key)
+        if h is None or not h.alive:
+            h = handles[key] = create_image(target, sampler=sampler)
     return h
 
 

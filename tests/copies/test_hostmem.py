@@ -30,6 +30,7 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
+from imagearray.copies import hostregistry
 
 # ------------------------------------------------------------------ fakes
 
@@ -444,7 +445,7 @@ def test_new_memory_at_a_released_address_is_not_prepared(fake):
 
 
 def test_released_memory_is_bounded(fake, monkeypatch):
-    monkeypatch.setattr(co, "_RELEASED_MEMORY", 3)
+    monkeypatch.setattr(hostregistry, "_RELEASED_MEMORY", 3)
     base = np.zeros(10, np.uint8)
     for i in range(5):
         co.prepare_for_device_copy(base[i:])
