@@ -295,7 +295,9 @@ if [ "$MODE" != bench ]; then
       "build/pytest-logs/$n.log" 2> /dev/null | tail -n 1)
     { echo "######## $name (exit $rc)"; cat "build/pytest-logs/$n.log" 2> /dev/null; } >> "$LOG/pytest.log"
     say "  $name: exit $rc: ${line:-no summary}"
-    [ "$rc" = 0 ] || status=1
+    # exit 5: every test of the file skipped (e.g. test_typing without mypy, which
+    # the GPU machine lacks): the skip reasons are in pytest.log, not a failure
+    [ "$rc" = 0 ] || [ "$rc" = 5 ] || status=1
   done
   xmls=(); for x in build/pytest-logs/*.xml; do [ -f "$x" ] && xmls+=("$x"); done
   $PY - build/pytest.xml ${xmls[@]+"${xmls[@]}"} <<'PYEOF' | tee -a "$SUMMARY"

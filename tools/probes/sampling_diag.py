@@ -183,9 +183,12 @@ def dump2(rng, n=60000):
     for corner in range(8):
         d = np.zeros((2, 2, 2), np.float32)
         d[corner >> 2, (corner >> 1) & 1, corner & 1] = 1.0
-        out[f"tri_{corner}"] = ia.asimage(d).sample(cupy.asarray(c3), lin).get()
+        out[f"tri_{corner}"] = ia.asimage(d, channels=1).sample(cupy.asarray(c3), lin).get()
     d = rng.random((2, 2, 2)).astype(np.float32)
-    out["tri_rand_data"], out["tri_rand"] = d, ia.asimage(d).sample(cupy.asarray(c3), lin).get()
+    out["tri_rand_data"], out["tri_rand"] = (
+        d,
+        ia.asimage(d, channels=1).sample(cupy.asarray(c3), lin).get(),
+    )
 
     mir = ia.Sampler("mirrored_repeat", "normalized", "linear")
     c2 = np.stack([_on_grid(rng, n, -7, 10) / 3 for _ in range(2)], -1).astype(np.float32)
