@@ -35,6 +35,7 @@ from imagearray.memory import (
 from imagearray.sampling import (
     default_sampler,
     fetch,
+    gather,
     generate_mipmaps,
     sample,
     sample_cubemap,
@@ -455,6 +456,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
     sample = sample
     sample_cubemap = sample_cubemap
     fetch = fetch
+    gather = gather
     generate_mipmaps = generate_mipmaps
 
     # ------------------------------------------------------------ making images
