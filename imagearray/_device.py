@@ -246,6 +246,8 @@ _INFO_ATTRS: dict[str, str | tuple[str, ...]] = {
     "max_image_1d_linear_width": "MAXIMUM_TEXTURE1D_LINEAR_WIDTH",
     "max_image_1d": "MAXIMUM_TEXTURE1D_WIDTH",
     "max_image_2d": ("MAXIMUM_TEXTURE2D_WIDTH", "MAXIMUM_TEXTURE2D_HEIGHT"),
+    # 2D images allocated for gather (CUDA_ARRAY3D_TEXTURE_GATHER) have their own limit
+    "max_image_2d_gather": ("MAXIMUM_TEXTURE2D_GATHER_WIDTH", "MAXIMUM_TEXTURE2D_GATHER_HEIGHT"),
     "max_image_3d": (
         "MAXIMUM_TEXTURE3D_WIDTH",
         "MAXIMUM_TEXTURE3D_HEIGHT",
@@ -309,6 +311,7 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
     Keys: ``image_row_pitch_align``, ``max_image_linear_width``,
     ``max_image_linear_height``, ``max_image_linear_row_pitch``,
     ``mipmap_max_anisotropy``, ``max_image_1d`` … ``max_image_cubemap_array``,
+    ``max_image_2d_gather`` (2D images allocated with ``gather=True``),
     ``max_surface_*``, ``exportable_memory_supported``, ``compute_capability``,
     ``name``, ``total_memory``, ``driver_version``.
 

@@ -6,6 +6,7 @@ class ArrayHandle:
     desc: Any
     parent: MipmappedArrayHandle | None
     level: int
+    flags: int
     dependents: Any
     lock: Any
     @property

@@ -33,6 +33,7 @@ def test_enum_values(name, enum):
         "CUDA_ARRAY3D_LAYERED",
         "CUDA_ARRAY3D_SURFACE_LDST",
         "CUDA_ARRAY3D_CUBEMAP",
+        "CUDA_ARRAY3D_TEXTURE_GATHER",
     ],
 )
 def test_flag_values(name):

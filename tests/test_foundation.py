@@ -113,6 +113,7 @@ def test_device_info_matches_cupy_properties():
     assert info["surface_alignment"] == props["surfaceAlignment"]
     assert info["max_image_1d"] == props["maxTexture1D"]
     assert info["max_image_2d"] == tuple(props["maxTexture2D"])
+    assert info["max_image_2d_gather"] == tuple(props["maxTexture2DGather"])
     assert info["max_image_3d"] == tuple(props["maxTexture3D"])
     assert info["max_image_1d_array"] == tuple(props["maxTexture1DLayered"])
     assert info["max_image_2d_array"] == tuple(props["maxTexture2DLayered"])

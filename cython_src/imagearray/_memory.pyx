@@ -54,6 +54,10 @@ cdef class ArrayHandle:
         For a mip level, the mipmapped array it belongs to (kept alive).
     level : int
         The mip level (0 for a plain array).
+    flags : int
+        The ``CUDA_ARRAY3D_*`` flags ``alloc_array`` created the array with; 0 where
+        imagearray did not create it (mip levels, mapped external memory), whose
+        flags ``query_descriptor()`` asks the driver for.
     """
 
     cdef cydriver.CUarray array
@@ -66,6 +70,7 @@ cdef class ArrayHandle:
     cdef readonly object desc
     cdef readonly MipmappedArrayHandle parent
     cdef readonly int level
+    cdef readonly unsigned int flags
     # For memory someone else owns (a mapped external image): the object whose
     # .alive / .free() this handle follows, kept alive as long as the handle.
     cdef readonly object owner
@@ -88,6 +93,7 @@ cdef class ArrayHandle:
         self.released = False
         self.parent = None
         self.level = 0
+        self.flags = 0
         self.owner = None
 
     def __dealloc__(self):
@@ -292,6 +298,7 @@ def alloc_array(int device, size_t width, size_t height, size_t depth, int fmt,
     h.owns = True
     h.device = device
     h.desc = desc
+    h.flags = flags
     return h
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         normalized: bool
         memory: _Memory
         device: Any
+        gather: bool
 
     class _LikeKw(TypedDict, total=False):
         """The keywords ``full_like``, ``zeros_like`` and ``ones_like`` pass on to
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
         memory: _Memory | None
         device: Any
+        gather: bool | None
 
 
 __all__ = [
@@ -191,6 +193,7 @@ def empty(
     normalized: bool = False,
     memory: _Memory = "array",
     device: Any = None,
+    gather: bool = False,
 ) -> ImageArray:
     """A new uninitialised image.
 
@@ -217,6 +220,10 @@ def empty(
         views and which CuPy, torch and JAX see through ``__cuda_array_interface__``
         and DLPack.
     device : int or cupy.cuda.Device, optional
+    gather : bool
+        Allocate for texture gather (:meth:`ImageArray.gather`,
+        ``ia::gather_image``): 2D standard CUDA-array images only, within
+        ``device_info("max_image_2d_gather")``.
 
     Examples
     --------
@@ -225,7 +232,7 @@ def empty(
     (480, 640, 4)
     """
     desc = _make_desc(shape, dtype, channels, layered, cubemap, levels, normalized)
-    return ImageArray._new(desc, _as_memory(memory), device)
+    return ImageArray._new(desc, _as_memory(memory), device, _as_bool("gather", gather))
 
 
 def full(
@@ -268,22 +275,36 @@ def _fill_all(img: ImageArray, value: Any) -> None:
 
 
 def empty_like(
-    a: Any, dtype: DTypeLike | None = None, *, memory: _Memory | None = None, device: Any = None
+    a: Any,
+    dtype: DTypeLike | None = None,
+    *,
+    memory: _Memory | None = None,
+    device: Any = None,
+    gather: bool | None = None,
 ) -> ImageArray:
     """A new uninitialised image like ``a``: for an ``ImageArray``, the same image type,
-    levels, layers, channels, normalization, backing and device (of what ``a`` shows:
-    a layer view gives a 2D image); for a NumPy or CuPy array, ``empty(a.shape,
-    dtype or a.dtype)`` (its device for a CuPy array). ``dtype``, ``memory`` and
-    ``device`` override."""
+    levels, layers, channels, normalization, backing (gatherable or not) and device
+    (of what ``a`` shows: a layer view gives a 2D image); for a NumPy or CuPy array,
+    ``empty(a.shape, dtype or a.dtype)`` (its device for a CuPy array). ``dtype``,
+    ``memory``, ``device`` and ``gather`` override."""
+    if gather is not None:
+        gather = _as_bool("gather", gather)
     if isinstance(a, ImageArray):
         desc = a._like_desc(dtype)
         dev = a._handle.device if device is None else device
-        return ImageArray._new(desc, _as_memory(memory or a.memory), dev)
+        memory = _as_memory(memory or a.memory)
+        if gather is None:
+            gather = a.gatherable and memory == "array"
+        return ImageArray._new(desc, memory, dev, gather)
     a = _as_array(a)
     if device is None and hasattr(a, "device") and hasattr(a.device, "id"):
         device = a.device.id
     return empty(
-        a.shape, a.dtype if dtype is None else dtype, memory=memory or "array", device=device
+        a.shape,
+        a.dtype if dtype is None else dtype,
+        memory=memory or "array",
+        device=device,
+        gather=bool(gather),
     )
 
 
@@ -330,6 +351,7 @@ def asimage(
     memory: _Memory | None = None,
     device: Any = None,
     stream: Any = None,
+    gather: bool = False,
 ) -> ImageArray:
     """An image of the data of ``a`` (a NumPy or CuPy array, or an ``ImageArray``).
 
@@ -345,8 +367,11 @@ def asimage(
       device's pitch or address alignment, its linear-texture limits, a layout that is
       not row-contiguous) the error names the constraint; ``copy=True`` is the way.
 
+    - ``gather=True``: the CUDA array is allocated for texture gather
+      (:meth:`ImageArray.gather`, ``ia::gather_image``; 2D standard images only).
+
     An ``ImageArray`` is returned as it is (converted when ``dtype`` or ``memory``
-    differ).
+    differ, or when ``gather=True`` and it is not :attr:`~ImageArray.gatherable`).
 
     Examples
     --------
@@ -356,11 +381,13 @@ def asimage(
     >>> img.sample(coords)  # doctest: +SKIP
     """
     copy = _as_bool("copy", copy)
+    gather = _as_bool("gather", gather)
     if isinstance(a, ImageArray):
         memory = _as_memory(a.memory if memory is None else memory)
-        if (dtype is None or numpy.dtype(dtype) == a.dtype) and memory == a.memory:
+        same = (dtype is None or numpy.dtype(dtype) == a.dtype) and memory == a.memory
+        if same and (a.gatherable or not gather):
             return a
-        out = empty_like(a, dtype, memory=memory)
+        out = empty_like(a, dtype, memory=memory, gather=gather or None)
         for src, dst in zip(a._levels(), out._levels()):
             dst.set(src.to_cupy().astype(dst.dtype, copy=False))
         return out
@@ -376,6 +403,11 @@ def asimage(
     memory = _as_memory(("array" if copy else "linear") if memory is None else memory)
     target = a.dtype if dtype is None else dtype
     if not copy:
+        if gather:
+            raise ImageArrayValueError(
+                "copy=False wraps linear memory, which CUDA cannot gather from: "
+                "gather=True needs copy=True (a CUDA array)"
+            )
         if memory != "linear":
             raise ImageArrayValueError(
                 "copy=False wraps existing memory, which only linear images can: "
@@ -394,7 +426,7 @@ def asimage(
     if not copy:
         return ImageArray._wrap_linear(a, desc, device)
     # empty's checks ran above: the arguments, then the device, before allocating
-    img = ImageArray._new(desc, memory, device)
+    img = ImageArray._new(desc, memory, device, gather)
     data = a if dtype is None else a.astype(desc.dtype, copy=False)
     if memory == "linear":
         img[...] = data

@@ -35,6 +35,7 @@ from imagearray.memory import (
 from imagearray.sampling import (
     default_sampler,
     fetch,
+    gather,
     generate_mipmaps,
     lock_of,
     sample,
@@ -456,16 +457,25 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
     sample = sample
     sample_cubemap = sample_cubemap
     fetch = fetch
+    gather = gather
     generate_mipmaps = generate_mipmaps
 
     # ------------------------------------------------------------ making images
     @classmethod
-    def _new(cls, desc: ImageDescriptor, memory: str, device: Any) -> ImageArray:
-        """A new uninitialised image of ``desc`` in ``memory`` ("array" or "linear")."""
+    def _new(
+        cls, desc: ImageDescriptor, memory: str, device: Any, gather: bool = False
+    ) -> ImageArray:
+        """A new uninitialised image of ``desc`` in ``memory`` ("array" or "linear"),
+        allocated for texture gather when ``gather``."""
         import cupy
 
         if memory == "array":
-            return cls.from_mem(ImageMem(desc, device))
+            return cls.from_mem(ImageMem(desc, device, gather=gather))
+        if gather:
+            raise ImageArrayValueError(
+                "gather=True needs memory='array': CUDA gathers from CUDA arrays, not "
+                "from linear (pitched) memory"
+            )
         _check_linear_desc(desc)
         dev = get_device(device)
         if desc.dimensions == 1:
@@ -523,7 +533,9 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         the dtype is already ``dtype``."""
         if not copy and numpy.dtype(dtype) == self.dtype and not self._sel:
             return self
-        out = type(self)._new(self._like_desc(dtype), self.memory, self._handle.device)
+        out = type(self)._new(
+            self._like_desc(dtype), self.memory, self._handle.device, self.gatherable
+        )
         for src, dst in zip(self._levels(), out._levels()):
             data = src.to_cupy()
             with dst._on(None):
@@ -532,7 +544,8 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
 
     def copy(self) -> ImageArray:
         """A new image holding a copy of what this view shows (every level of a whole
-        mipmapped image), with the same backing, on the same device."""
+        mipmapped image), with the same backing (gatherable if this is), on the same
+        device."""
         return self.astype(self.dtype)
 
     def _levels(self) -> list[ImageArray]:

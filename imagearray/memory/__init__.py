@@ -11,9 +11,16 @@ from imagearray.memory.image_mem import (
     get_image_num_channels,
     get_image_range,
     get_mip_level_mem_handle,
+    is_gatherable,
     is_image_mem_handle,
 )
-from imagearray.memory.limits import check_device_support, cuda_geometry, image_box, limit_problem
+from imagearray.memory.limits import (
+    check_device_support,
+    check_gather,
+    cuda_geometry,
+    image_box,
+    limit_problem,
+)
 from imagearray.memory.linear import (
     LinearImageMem,
     LinearMemory,
@@ -33,6 +40,7 @@ __all__ = [
     "as_mem_handle",
     "axis_map",
     "check_device_support",
+    "check_gather",
     "cuda_geometry",
     "describe_linear",
     "free_image_mem",
@@ -42,6 +50,7 @@ __all__ = [
     "get_mip_level_mem_handle",
     "image_box",
     "infer_usm_desc",
+    "is_gatherable",
     "is_image_mem_handle",
     "limit_problem",
     "linear_layout",

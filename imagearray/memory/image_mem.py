@@ -15,7 +15,7 @@ from typing import Any
 
 from imagearray import _memory as _cymem  # the Cython owners
 from imagearray._coerce import coerce_enum
-from imagearray._cuda import cuda_format, format_channel_type
+from imagearray._cuda import CUDA_ARRAY3D_TEXTURE_GATHER, cuda_format, format_channel_type
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import get_device, on_device
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
@@ -34,6 +34,7 @@ __all__ = [
     "get_image_channel_type",
     "get_image_num_channels",
     "get_mip_level_mem_handle",
+    "is_gatherable",
     "is_image_mem_handle",
     "as_mem_handle",
 ]
@@ -41,19 +42,26 @@ __all__ = [
 _HANDLE_TYPES = (_cymem.ArrayHandle, _cymem.MipmappedArrayHandle)
 
 
-def alloc_image_mem(desc: ImageDescriptor, device: Any = None):
+def alloc_image_mem(desc: ImageDescriptor, device: Any = None, *, gather: bool = False):
     """Allocate image memory for ``desc`` on ``device`` (default: CuPy's current one).
 
     Returns the ``image_mem_handle``: an ``ArrayHandle`` (CUDA array) or, for
     mipmapped types, a ``MipmappedArrayHandle``. It frees itself when collected; call
     :func:`free_image_mem` to free it earlier.
 
+    ``gather=True`` (an imagearray extension, not in the spec) allocates the CUDA
+    array with ``CUDA_ARRAY3D_TEXTURE_GATHER``, which texture gather
+    (``ImageArray.gather``, ``ia::gather_image``) needs: for 2D standard images
+    only, within ``device_info("max_image_2d_gather")``, which is smaller than
+    ``max_image_2d``. That limit is why it is not the default.
+
     Raises
     ------
     InvalidDescriptorError
         ``desc`` breaks a rule of the spec (see ``ImageDescriptor.verify``).
     ImageArrayValueError
-        The device does not support the image type or its size.
+        The device does not support the image type or its size, or ``gather=True``
+        for an image that is not 2D standard.
     CUDAError
         The driver refused the allocation (``CUDAOutOfMemoryError`` when out of memory).
 
@@ -65,10 +73,12 @@ def alloc_image_mem(desc: ImageDescriptor, device: Any = None):
     """
     if not isinstance(desc, ImageDescriptor):
         raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
+    if not isinstance(gather, bool):
+        raise ImageArrayTypeError(f"gather must be a bool, not {gather!r}")
     desc.verify()
+    w, h, d, flags = cuda_geometry(desc, gather)  # refuses gather for other types first
     dev = get_device(device)
-    check_device_support(desc, dev)
-    w, h, d, flags = cuda_geometry(desc)
+    check_device_support(desc, dev, gather)
     fmt = cuda_format(desc.channel_type)
     with on_device(dev):
         if desc.type.is_mipmapped:
@@ -76,6 +86,12 @@ def alloc_image_mem(desc: ImageDescriptor, device: Any = None):
                 dev, w, h, d, fmt, desc.num_channels, flags, desc.num_levels, desc
             )
         return _cymem.alloc_array(dev, w, h, d, fmt, desc.num_channels, flags, desc)
+
+
+def is_gatherable(handle: Any) -> bool:
+    """Whether ``handle`` (an image_mem_handle) is a CUDA array imagearray allocated
+    with the gather flag (``alloc_image_mem(..., gather=True)``)."""
+    return bool(getattr(handle, "flags", 0) & CUDA_ARRAY3D_TEXTURE_GATHER)
 
 
 def is_image_mem_handle(obj: Any) -> bool:
@@ -166,6 +182,9 @@ class ImageMem:
         memory raises :class:`ReleasedResourceError`.
     device : int or cupy.cuda.Device, optional
         Default: CuPy's current device.
+    gather : bool, optional
+        Allocate for texture gather (2D standard images only; see
+        :func:`alloc_image_mem`). :attr:`gatherable` says whether it was.
 
     Examples
     --------
@@ -177,15 +196,20 @@ class ImageMem:
     (256, 256, 0)
     """
 
-    def __init__(self, desc: ImageDescriptor | None = None, device: Any = None) -> None:
+    def __init__(
+        self, desc: ImageDescriptor | None = None, device: Any = None, *, gather: bool = False
+    ) -> None:
         if desc is None:
-            if device is not None:
-                raise ImageArrayValueError("device= without desc=: nothing to allocate")
+            if device is not None or gather:
+                raise ImageArrayValueError(
+                    f"{'device=' if device is not None else 'gather='} without desc=: "
+                    "nothing to allocate"
+                )
             self._handle = _UNINITIALIZED
             self._desc = ImageDescriptor()
             self._cache = None
             return
-        self._handle = alloc_image_mem(desc, device)
+        self._handle = alloc_image_mem(desc, device, gather=gather)
         self._desc = desc
         # A slot for the layers above (the sampling engines' per-memory cache,
         # imagearray.sampling.cache); ImageMem itself never reads it.
@@ -253,6 +277,11 @@ class ImageMem:
 
     def get_mip_level_mem_handle(self, level: int):
         return get_mip_level_mem_handle(self.handle, level)
+
+    @property
+    def gatherable(self) -> bool:
+        """Whether the memory was allocated for texture gather (``gather=True``)."""
+        return is_gatherable(self._handle)
 
     @property
     def alive(self) -> bool:

@@ -10,19 +10,45 @@ from imagearray._cuda import (
     CUDA_ARRAY3D_CUBEMAP,
     CUDA_ARRAY3D_LAYERED,
     CUDA_ARRAY3D_SURFACE_LDST,
+    CUDA_ARRAY3D_TEXTURE_GATHER,
 )
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayValueError
 
-__all__ = ["check_device_support", "cuda_geometry", "image_box", "limit_problem"]
+__all__ = [
+    "check_device_support",
+    "check_gather",
+    "cuda_geometry",
+    "image_box",
+    "limit_problem",
+]
 
 
-def cuda_geometry(desc: ImageDescriptor) -> tuple[int, int, int, int]:
+def check_gather(desc: ImageDescriptor) -> None:
+    """Raise unless ``desc`` may be allocated for texture gather: a 2D standard image.
+
+    CUDA gathers from 2D CUDA arrays only (``cuArray3DCreate``: "Texture gather can
+    only be performed on 2D CUDA arrays"; ``tex2Dgather`` has no layered, cubemap or
+    level form). ``cuMipmappedArrayCreate`` takes the flag too, but ``tex2Dgather``
+    names no level, so mipmaps are left out rather than guessed at."""
+    if desc.type is not ImageType.STANDARD or desc.dimensions != 2:
+        raise ImageArrayValueError(
+            f"gather=True allocates 2D standard images only (CUDA gathers from 2D CUDA "
+            f"arrays), not {desc}: leave gather out for {desc.dimensions}D, layered, "
+            "cubemap and mipmapped images"
+        )
+
+
+def cuda_geometry(desc: ImageDescriptor, gather: bool = False) -> tuple[int, int, int, int]:
     """CUDA array extents ``(width, height, depth, flags)`` for ``desc``'s level 0:
-    height/depth 0 when unused; depth counts layers for layered and cubemap types."""
+    height/depth 0 when unused; depth counts layers for layered and cubemap types.
+    ``gather`` adds ``CUDA_ARRAY3D_TEXTURE_GATHER`` (see :func:`check_gather`)."""
     flags = CUDA_ARRAY3D_SURFACE_LDST
+    if gather:
+        check_gather(desc)
+        flags |= CUDA_ARRAY3D_TEXTURE_GATHER
     w, h, d = desc.width, desc.height, desc.depth
     t = desc.type
     if t.is_cubemap:
@@ -98,7 +124,9 @@ def limit_problem(desc: ImageDescriptor, limits: tuple[int, ...] | int) -> str |
     return None
 
 
-def check_device_support(desc: ImageDescriptor, device: int) -> None:
+def check_device_support(desc: ImageDescriptor, device: int, gather: bool = False) -> None:
+    """Raise :class:`ImageArrayValueError` where ``device`` cannot allocate ``desc``
+    (with the gather flag when ``gather``: a smaller 2D texture limit)."""
     for aspect in _REQUIRED_ASPECTS.get(desc.type, ()):
         if not device_has(aspect, device):
             raise ImageArrayValueError(
@@ -108,6 +136,11 @@ def check_device_support(desc: ImageDescriptor, device: int) -> None:
     keys = _LIMIT_KEYS.get((desc.type, desc.dimensions))
     if keys is None:
         raise ImageArrayValueError(f"CUDA cannot allocate {desc}")
+    if gather:
+        # cuArray3DCreate: with CUDA_ARRAY3D_TEXTURE_GATHER, width and height must
+        # not exceed MAXIMUM_TEXTURE2D_GATHER_WIDTH / _HEIGHT.
+        check_gather(desc)
+        keys = ("max_image_2d_gather",) + keys[1:]
     for key in keys:
         problem = limit_problem(desc, device_info(key, device))
         if problem:

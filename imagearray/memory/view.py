@@ -18,7 +18,7 @@ from imagearray._coerce import coerce_int
 from imagearray._descriptor import ImageDescriptor
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayValueError, ReleasedResourceError
-from imagearray.memory.image_mem import ImageMem, get_mip_level_mem_handle
+from imagearray.memory.image_mem import ImageMem, get_mip_level_mem_handle, is_gatherable
 from imagearray.memory.limits import image_box
 from imagearray.memory.linear import LinearImageMem
 
@@ -169,6 +169,18 @@ class ImageView:
     def layers(self) -> int:
         """Layers (cubemap faces) this array shows (1 when not layered)."""
         return self._vdesc.num_layers
+
+    @property
+    def gatherable(self) -> bool:
+        """Whether ``gather()`` can read this view: a whole 2D standard image in a CUDA
+        array allocated with ``gather=True`` (not a region or linear memory)."""
+        return (
+            not self._linear
+            and not self._is_region
+            and self._mem.descriptor.type is ImageType.STANDARD
+            and self._vdesc.dimensions == 2
+            and is_gatherable(self._handle)
+        )
 
     @property
     def device(self) -> cupy.cuda.Device:

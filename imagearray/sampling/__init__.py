@@ -1,7 +1,8 @@
 """The sampling engines (spec: "Reading and writing images" on the device side, run
-for the host): ``sample``, ``sample_cubemap``, ``fetch`` (``sample``), mip generation
-(``mipgen``), their kernels (``kernels``) and the per-memory cache of handles, plans
-and launches (``cache``). Functions of an ``ImageView``; ``ImageArray`` binds them."""
+for the host): ``sample``, ``sample_cubemap``, ``fetch`` (``engine``), ``gather``
+(``gathers``: texture gather), mip generation (``mipgen``), their kernels
+(``kernels``) and the per-memory cache of handles, plans and launches (``cache``).
+Functions of an ``ImageView``; ``ImageArray`` binds them."""
 
 from imagearray.sampling.cache import (
     MemoryCache,
@@ -12,6 +13,7 @@ from imagearray.sampling.cache import (
     texture,
 )
 from imagearray.sampling.engine import SamplePlan, fetch, kernel_kind, sample, sample_cubemap
+from imagearray.sampling.gathers import gather
 from imagearray.sampling.mipgen import generate_mipmaps
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "cache_of",
     "default_sampler",
     "fetch",
+    "gather",
     "generate_mipmaps",
     "kernel_kind",
     "lock_of",

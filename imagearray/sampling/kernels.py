@@ -1,4 +1,5 @@
-"""CUDA kernels behind ``ImageArray.sample``, ``fetch`` and ``generate_mipmaps``.
+"""CUDA kernels behind ``ImageArray.sample``, ``fetch``, ``gather`` and
+``generate_mipmaps``.
 
 One small kernel per (image kind, dimensions, read type, sampling mode), compiled
 once per process through CuPy (NVRTC) and cached. Coordinates are texture order
@@ -220,6 +221,42 @@ def fetch_kernel(kind: str, dims: int, vt: str):
     import cupy
 
     return cupy.RawKernel(fetch_source(kind, dims, vt), "ia_fetch", options=("-std=c++17",))
+
+
+# ---------------------------------------------------------------- gather
+
+_GATHER = r"""
+typedef {vt} VT;
+extern "C" __global__ void ia_gather(unsigned long long tex, int comp,
+                                     const float* __restrict__ c, {ot}* __restrict__ out,
+                                     long long n)
+{{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const float2 p = reinterpret_cast<const float2*>(c)[i];
+    reinterpret_cast<VT*>(out)[i] = tex2Dgather<VT>(tex, p.x, p.y, comp);
+}}
+"""
+
+
+def gather_types(channel_type: ChannelType) -> tuple[str, str, numpy.dtype]:
+    """(CUDA result type, output scalar, NumPy output dtype) of a gather: the four
+    results as one 4-vector of :func:`read_types`' kind (float4 for normalized and
+    floating types, the storage integer's 4-vector otherwise)."""
+    _, ot, dtype = read_types(channel_type, 1)
+    prefix = "float" if channel_type.reads_as_float else _CTYPES[channel_type.dtype_name][1]
+    return f"{prefix}4", ot, dtype
+
+
+def gather_source(vt: str, ot: str) -> str:
+    return _GATHER.format(vt=vt, ot=ot)
+
+
+@functools.cache
+def gather_kernel(vt: str, ot: str):
+    import cupy
+
+    return cupy.RawKernel(gather_source(vt, ot), "ia_gather", options=("-std=c++17",))
 
 
 # ---------------------------------------------------------------- mipmap generation

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from imagearray.testing.reference import (
     CUBEMAP_FACES,
+    GATHER_ORDER,
     box_pyramid,
     box_weights,
     cubemap_face,
     fetch,
     filter_tolerance,
+    gather,
     lod_from_gradients,
     read_texels,
     sample,
@@ -29,11 +31,13 @@ from imagearray.testing.reference import (
 
 __all__ = [
     "CUBEMAP_FACES",
+    "GATHER_ORDER",
     "box_pyramid",
     "box_weights",
     "cubemap_face",
     "fetch",
     "filter_tolerance",
+    "gather",
     "lod_from_gradients",
     "read_texels",
     "sample",

@@ -610,7 +610,7 @@ def test_linear_at_texel_centres_returns_the_texel(image, seed):
 
 
 def test_docstring_examples():
-    sections = ("texels", "sampling", "layers", "cubemaps", "mipmaps", "pyramids")
+    sections = ("texels", "sampling", "gathers", "layers", "cubemaps", "mipmaps", "pyramids")
     for module in (*(getattr(reference, name) for name in sections), imagearray.testing):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0

@@ -22,7 +22,7 @@
 // Parts, one per spec section:
 //   handles.cuh      sampled_image_handle, unsampled_image_handle
 //   types.cuh        recognized standard types, user-defined types, ia::half4
-//   image.cuh        fetch_image, sample_image, write_image
+//   image.cuh        fetch_image, sample_image, gather_image, write_image
 //   mipmap.cuh       sample_mipmap (level and gradients)
 //   image_array.cuh  fetch_image_array (unsampled and sampled), write_image_array,
 //                    sample_image_array, sample_mipmap_array (level and gradients)

@@ -16,7 +16,7 @@
 namespace ia {
 
 /// Handle of a sampled image: a CUDA texture object. Read it with fetch_image,
-/// sample_image, sample_mipmap, fetch_image_array, sample_image_array,
+/// sample_image, gather_image, sample_mipmap, fetch_image_array, sample_image_array,
 /// sample_mipmap_array, sample_cubemap, sample_mipmap_cubemap or sample_cubemap_array.
 struct sampled_image_handle {
   using raw_handle_type = unsigned long long;

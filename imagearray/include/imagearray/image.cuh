@@ -7,6 +7,7 @@
 //   DataT fetch_image<DataT, HintT = DataT>(unsampled_image_handle, int | int2 | int3)
 //   DataT fetch_image<DataT, HintT = DataT>(sampled_image_handle,   int | int2 | int3)
 //   DataT sample_image<DataT, HintT = DataT>(sampled_image_handle, float | float2 | float3)
+//   DataT gather_image<DataT, HintT = DataT>(sampled_image_handle, float2, int component = 0)
 //   void  write_image<DataT>(unsampled_image_handle, int | int2 | int3, const DataT &)
 //
 // DataT is a recognized standard type or a user-defined type with a HintT (types.cuh).
@@ -72,6 +73,48 @@ IMAGEARRAY_DEVICE_INLINE DataT sample_image(const sampled_image_handle &image,
     using R = detail::read_type_t<DataT, HintT>;
     return detail::as_data<DataT>(
         detail::texture_sample<R>(image.raw_handle, detail::to_float_coord(coords)));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Gathers one component of the 2x2 texels that a bilinear sample of a 2D sampled image at
+/// `coords` would blend (CUDA's tex2Dgather, PTX tld4): no filtering, channel `component`
+/// (0 = x/r, 1 = y/g, 2 = z/b, 3 = w/a) of each of the four texels, as a texture read returns
+/// it. With xB = x - 0.5 and yB = y - 0.5 in texels (x = width), i0 = floor(xB) and
+/// j0 = floor(yB), the four are, counter-clockwise from the lower left (y grows downwards):
+///
+///   .x = texel (i0, j0 + 1)   .y = (i0 + 1, j0 + 1)   .z = (i0 + 1, j0)   .w = (i0, j0)
+///
+/// The floors are taken after xB and yB are rounded to 8 fractional bits, as for the
+/// filter weights: x = 2.49805 gathers columns 2 and 3, not 1 and 2 (CUDA C++ Programming
+/// Guide, "Texture Gather"). The sampler's coordinate normalization and addressing apply
+/// to each of the four texels as to a bilinear fetch's (clamp-to-edge clamps each index,
+/// border texels read the border colour's component, wrap and mirror fold the indices);
+/// its filtering mode does not matter (imagearray makes gather textures with nearest
+/// filtering).
+///
+/// DataT is a 4-component type, whatever the image's channel count: char4, uchar4, short4,
+/// ushort4, int4 or uint4 for plain integer channels (read as integers, as fetch_image
+/// reads them), float4 or ia::half4 for float, half and normalized channels (read as
+/// float), or a user-defined type with such a HintT.
+///
+/// Only a 2D image backed by a CUDA array allocated with the gather flag
+/// (cudaArrayTextureGather / CUDA_ARRAY3D_TEXTURE_GATHER; in imagearray gather=True, e.g.
+/// ia.asimage(a, gather=True)) can be gathered. Gathering any other image (pitched or
+/// linear memory, 1D, 3D, layered, cubemap or mipmapped images, arrays made without the
+/// flag), or a component beyond the image's channels, is undefined; ImageArray.gather
+/// refuses all of these with an error before it launches anything.
+///
+///   float4 q = ia::gather_image<float4>(img, make_float2(u, v), 1);  // green of 4 texels
+template <typename DataT, typename HintT = DataT, typename CoordT>
+IMAGEARRAY_DEVICE_INLINE DataT gather_image(const sampled_image_handle &image,
+                                            const CoordT &coords, const int component = 0) {
+  if constexpr (detail::check_gather_types<DataT, HintT>() &
+                detail::check_gather_coords<CoordT>()) {
+    using R = detail::read_type_t<DataT, HintT>;
+    return detail::as_data<DataT>(
+        detail::texture_gather<R>(image.raw_handle, detail::to_float_coord(coords), component));
   } else {
     return detail::invalid_result<DataT>();
   }

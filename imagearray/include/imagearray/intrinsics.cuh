@@ -328,6 +328,27 @@ IMAGEARRAY_DEVICE_INLINE R texture_sample_cubemap_layered(unsigned long long tex
   return tr::from_tex(texCubemapLayered<typename tr::tex_type>(tex, d.x, d.y, d.z, cube));
 }
 
+// ---------------------------------------------------------------------------------------
+// Gather (tex2Dgather, the PTX tld4 instruction): component `comp` of the 2x2 footprint a
+// bilinear fetch at `c` would read, as four results of the texture unit's register type
+// (.s32 / .u32 for integer channels, .f32 for float, half and normalized ones, as
+// texel_fetch chooses), converted to the 4-component recognized type R.
+
+template <class R>
+IMAGEARRAY_DEVICE_INLINE R texture_gather(unsigned long long tex, float2 c, int comp) {
+  using tr = texel_traits<R>;
+  if constexpr (tr::kind() == channel_kind::signed_integer) {
+    const int4 v = tex2Dgather<int4>(tex, c.x, c.y, comp);
+    return tr::from4(texel4<int>{v.x, v.y, v.z, v.w});
+  } else if constexpr (tr::kind() == channel_kind::unsigned_integer) {
+    const uint4 v = tex2Dgather<uint4>(tex, c.x, c.y, comp);
+    return tr::from4(texel4<unsigned int>{v.x, v.y, v.z, v.w});
+  } else {
+    const float4 v = tex2Dgather<float4>(tex, c.x, c.y, comp);
+    return tr::from4(texel4<float>{v.x, v.y, v.z, v.w});
+  }
+}
+
 }  // namespace detail
 }  // namespace ia
 

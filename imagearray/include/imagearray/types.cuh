@@ -424,6 +424,36 @@ __host__ __device__ constexpr bool check_gradients() {
   return ok;
 }
 
+/// The channel count of a recognized type, 0 for any other (so that a failed read-type
+/// check is the only diagnostic).
+template <class R, bool Recognized = is_recognized_v<R>>
+struct channel_count {
+  enum : int { value = 0 };
+};
+template <class R>
+struct channel_count<R, true> {
+  enum : int { value = texel_traits<R>::channels };
+};
+
+template <class DataT, class HintT>
+__host__ __device__ constexpr bool check_gather_types() {
+  constexpr bool read_ok = check_read_types<DataT, HintT>();
+  constexpr bool four = channel_count<read_type_t<DataT, HintT>>::value == 4;
+  static_assert(!read_ok || four,
+                "imagearray: gather_image returns one component of each of four texels: "
+                "DataT (or its HintT) is a 4-component type, char4, uchar4, short4, ushort4, "
+                "int4, uint4, float4 or ia::half4, whatever the image's channel count.");
+  return read_ok && four;
+}
+
+template <class CoordT>
+__host__ __device__ constexpr bool check_gather_coords() {
+  static_assert(float_dims_v<CoordT> == 2,
+                "imagearray: gather_image reads 2D images only: coordinates are a float2 "
+                "(x = width, y = height).");
+  return float_dims_v<CoordT> == 2;
+}
+
 template <class CoordT>
 IMAGEARRAY_DEVICE_INLINE int to_int_coord(const CoordT &c) {
   return static_cast<int>(c);

@@ -21,6 +21,9 @@ Conventions
   format (:func:`texels._filter_input`), mirrored repeat filtered in the unmirrored
   tile. It matched every raw sample measured (tens of thousands per format, 1D to 3D).
 
+Gather: :func:`gather` returns one component of the 2x2 footprint a bilinear fetch
+would blend (``tex2Dgather``), unfiltered, in CUDA's order (:data:`GATHER_ORDER`).
+
 Beyond one image: :func:`sample_layered` (layered textures, filtered within a layer
 only), :func:`sample_cubemap` with :func:`cubemap_face` (the guide's cubemap face
 table, disjointed filtering), :func:`sample_mipmap` with :func:`lod_from_gradients`
@@ -39,14 +42,16 @@ before it (none imports this package's ``__init__``):
    sums per texel format, the shape and coordinate checks.
 2. :mod:`.sampling`: addressing, weights, :func:`sample`, :func:`filter_tolerance`,
    :func:`fetch`.
-3. :mod:`.layers`: :func:`sample_layered`.
-4. :mod:`.cubemaps`: :data:`CUBEMAP_FACES`, :func:`cubemap_face`,
+3. :mod:`.gathers`: :data:`GATHER_ORDER`, :func:`gather`.
+4. :mod:`.layers`: :func:`sample_layered`.
+5. :mod:`.cubemaps`: :data:`CUBEMAP_FACES`, :func:`cubemap_face`,
    :func:`sample_cubemap`.
-5. :mod:`.mipmaps`: :func:`sample_mipmap`, :func:`lod_from_gradients`.
-6. :mod:`.pyramids`: :func:`box_weights`, :func:`box_pyramid`.
+6. :mod:`.mipmaps`: :func:`sample_mipmap`, :func:`lod_from_gradients`.
+7. :mod:`.pyramids`: :func:`box_weights`, :func:`box_pyramid`.
 """
 
 from imagearray.testing.reference.cubemaps import CUBEMAP_FACES, cubemap_face, sample_cubemap
+from imagearray.testing.reference.gathers import GATHER_ORDER, gather
 from imagearray.testing.reference.layers import sample_layered
 from imagearray.testing.reference.mipmaps import lod_from_gradients, sample_mipmap
 from imagearray.testing.reference.pyramids import box_pyramid, box_weights
@@ -55,11 +60,13 @@ from imagearray.testing.reference.texels import read_texels
 
 __all__ = [
     "CUBEMAP_FACES",
+    "GATHER_ORDER",
     "box_pyramid",
     "box_weights",
     "cubemap_face",
     "fetch",
     "filter_tolerance",
+    "gather",
     "lod_from_gradients",
     "read_texels",
     "sample",
