@@ -217,6 +217,7 @@ def run(
     ndim = len(src.shape)
     tiled = src.tiles is not None
     wt = "double" if coords.dtype == numpy.float64 else "float"
+    align = 0 if tiled else _aligned(src.channels, output)  # vector stores where nonzero
     key = s.KernelKey(
         ndim=ndim,
         channels=src.channels,
@@ -234,7 +235,7 @@ def run(
         tiled=tiled,
         mlayout=coords.mlayout,
         mdouble=coords.mlayout != 0 and coords.per_sample.dtype == numpy.float64,
-        vstore=not tiled and _aligned(src.channels, output) != 0,
+        vstore=align != 0,
         coarsen=coarsening(coords.kind, tiled),
     )
     npts = math.prod(out_shape)
@@ -268,7 +269,7 @@ def run(
             output.data.device_id,
             src.deps,
             own,
-            _aligned(src.channels, output) if key.vstore else 0,
+            align,
         )
         launch.launch(output)
         plan = launch if not src.keep and not coords.derived else None
