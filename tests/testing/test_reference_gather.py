@@ -192,3 +192,13 @@ def test_bad_arguments():
         gather(IMAGE, (1.0, 1.0), "clamp")
     with pytest.raises(ImageArrayTypeError, match="stored as uint8"):
         gather(IMAGE, (1.0, 1.0), EDGE, channel_type="unorm_int8")
+
+
+def test_snorm8_gathers_widened_to_16_bits():
+    # Hand-computed from the H200's gathers: the 7 magnitude bits replicated into 15
+    # (45 = 0b0101101 -> 0b0101101_0101101_0 = 11610), read as snorm16; -128 as -127.
+    raw = np.array([[45, -122], [125, -128]], np.int8)
+    got = gather(raw, (1.0, 1.0), EDGE, channel_type="snorm_int8")
+    # slots T(0,1), T(1,1), T(1,0), T(0,0) (column, row): 125, -128, -122, 45
+    q = np.array([32251, -32767, -31477, 11610], np.float32)
+    np.testing.assert_array_equal(got, (q / np.float32(32767)).astype(np.float32))

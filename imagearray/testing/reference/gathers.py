@@ -53,6 +53,20 @@ def _footprint(x: numpy.ndarray, extent: int, mode: AddressingMode, normalized: 
     return [_address_index(i0, extent, mode), _address_index(i0 + 1, extent, mode)]
 
 
+def _read_gathered(raw: numpy.ndarray, ct: ChannelType) -> numpy.ndarray:
+    """The texels as a gather returns them: :func:`read_texels`, except ``snorm_int8``,
+    which the gather widens to 16 bits first by replicating the magnitude's 7 bits
+    (``q = m << 8 | m << 1 | m >> 6`` for ``m = min(|v|, 127)``) and then reads as
+    ``snorm_int16`` (``q / 32767``): 45 reads 11610/32767, not 45/127 (seen on an H200:
+    the bilinear fetch reads 45/127)."""
+    if ct is not ChannelType.SNORM_INT8:
+        return read_texels(raw, ct)
+    v = raw.astype(numpy.int32)
+    m = numpy.minimum(numpy.abs(v), 127)
+    q = numpy.where(v < 0, -1, 1) * ((m << 8) | (m << 1) | (m >> 6))
+    return read_texels(q.astype(numpy.int16), ChannelType.SNORM_INT16)
+
+
 def gather(
     data: Any,
     coords: Any,
@@ -135,8 +149,8 @@ def gather(
             f"0..{count - 1}"
         )
     coords = _float_coordinates(coords, 2, "coords")
-    texels = read_texels(data, ct)
-    border = read_texels(_border_texel(sampler, channels, ct), ct)
+    texels = _read_gathered(data, ct)
+    border = _read_gathered(_border_texel(sampler, channels, ct), ct)
     if channels:
         texels, border = texels[..., component], border[component]
     axes = [
