@@ -185,7 +185,9 @@ def gather(
     -------
     cupy.ndarray
         Shape ``coords.shape[:-1] + (4,)``; float32 for float and normalized
-        channel types, the storage type for integer ones (as :meth:`sample`).
+        channel types, the storage type for integer ones (as :meth:`sample`;
+        ``snorm_int8`` texels read widened to 16 bits, 45 as 11610/32767: see
+        :func:`imagearray.testing.gather`).
 
     Raises
     ------
