@@ -161,13 +161,14 @@ def _aligned(channels: int, output) -> int:
     return size if size <= 16 and output.data.ptr % size == 0 else 0
 
 
-def coarsening(kind: str, tiled: bool) -> int:
+def coarsening(kind: str, tiled: bool, order: int = 1) -> int:
     """Output points per thread. One read per point leaves the kernel waiting on
     memory latency with every thread resident (H200, raw kernels: 0.062 ms for a
     4096^2 rotation at 1 point per thread, 0.045 ms at 2, 0.045 at 4; a x2 zoom 0.219,
     0.155, 0.146 ms): each thread issues the reads of several points before it uses
-    any. Tiles: one (their partial sums are few)."""
-    if tiled:
+    any. Tiles: one (their partial sums are few). Order 3: one (its 4**ndim or
+    2**ndim reads of a point already overlap)."""
+    if tiled or order == 3:
         return 1
     return 2 if kind in s.LINEAR_KINDS else 4
 
@@ -207,6 +208,7 @@ def run(
     mode: str,
     cval: float,
     hardware: bool,
+    pad: int = 0,
 ):
     """Resample ``src`` at ``coords`` into ``output`` (a C-contiguous CuPy array of
     shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream.
@@ -224,7 +226,7 @@ def run(
         kind=coords.kind,
         mode=mode,
         order=order,
-        hardware=hardware and order == 1 and src.tex_f is not None and not tiled,
+        hardware=hardware and order in (1, 3) and src.tex_f is not None and not tiled,
         read=src.read,
         filtered=src.filtered,
         out=_OUT_OF.get(output.dtype.num) or _OUT[output.dtype.name],
@@ -236,7 +238,8 @@ def run(
         mlayout=coords.mlayout,
         mdouble=coords.mlayout != 0 and coords.per_sample.dtype == numpy.float64,
         vstore=align != 0,
-        coarsen=coarsening(coords.kind, tiled),
+        coarsen=coarsening(coords.kind, tiled, order),
+        pad=pad,
     )
     npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:

@@ -41,7 +41,7 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
-from imagearray.ndimage import _plan
+from imagearray.ndimage import _plan, _spline
 from imagearray.ndimage import _source as s
 from imagearray.ndimage._call import Call, check_order, check_precision
 from imagearray.ndimage._launch import Coords
@@ -97,7 +97,9 @@ def _planned(fn: str, input: Any, output: Any, order: Any, args: tuple, device_a
     return k, (None if k is None else _plan.run(k, input, output))
 
 
-def _finish(call, coords, spatial, output, order, mode, cval, precision, one, plan=None):
+def _finish(
+    call, coords, spatial, output, order, mode, cval, precision, one, plan=None, prefilter=True
+):
     """The common tail: output, fallback or launch (kept as the plan of key ``plan``
     where the launch can be repeated)."""
     hardware = check_precision(precision)
@@ -107,7 +109,12 @@ def _finish(call, coords, spatial, output, order, mode, cval, precision, one, pl
     if reason is not None:
         return call.fallback(reason, one, out, spatial)
     coords = coords() if callable(coords) else coords
-    launch = call.run(coords, spatial, out, dtype, order, kernel_mode(mode), value, hardware)
+    spline = None
+    kmode = kernel_mode(mode)
+    if order == 3:
+        kmode, pad = _spline.layout(mode, bool(prefilter))
+        spline = (mode, bool(prefilter), pad)
+    launch = call.run(coords, spatial, out, dtype, order, kmode, value, hardware, spline)
     _plan.store(plan, call.image if call.image is not None else call.original, launch)
     return out
 
@@ -157,7 +164,7 @@ def map_coordinates(
     def one(plane, res, b):
         res[...] = _cupyx().map_coordinates(plane, c, res.dtype, order, mode, cval, prefilter)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
 
 
 def _same_memory(a, caller: Any) -> bool:
@@ -353,7 +360,7 @@ def affine_transform(
             float64_coords=float64_coords,
         )
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
 
 
 def _diag(m):
@@ -426,7 +433,7 @@ def zoom(
             plane, zoom, res.dtype, order, mode, cval, prefilter, grid_mode=grid_mode
         )
 
-    return _finish(call, coords, spatial, output, order, kmode, cval, precision, one, k)
+    return _finish(call, coords, spatial, output, order, kmode, cval, precision, one, k, prefilter)
 
 
 def shift(
@@ -464,7 +471,8 @@ def shift(
     def one(plane, res, b):
         res[...] = _cupyx().shift(plane, shift, res.dtype, order, mode, cval, prefilter)
 
-    return _finish(call, coords, call.shape, output, order, mode, cval, precision, one, k)
+    spatial = call.shape
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
 
 
 def rotate(
@@ -535,4 +543,4 @@ def rotate(
             plane, angle, tuple(ax), reshape, res.dtype, order, mode, cval, prefilter
         )
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
