@@ -13,6 +13,7 @@ import numpy
 
 from imagearray._errors import ImageArrayValueError
 from imagearray.ndimage import _source as s
+from imagearray.ndimage import _textures
 from imagearray.ndimage._textures import Source, retire
 
 # output dtype -> CUDA storage type
@@ -173,6 +174,22 @@ def coarsening(kind: str, tiled: bool, order: int = 1) -> int:
     return 2 if kind in s.LINEAR_KINDS else 4
 
 
+def _gathers(src: Source, order: int, hardware: bool, ndim: int, tiled: bool) -> bool:
+    """Whether exact order-1 interior points are read by gathers (see
+    ``_textures.EXACT_GATHER``): a 2D single-sample gather array of 1, 2 or 4 channels."""
+    return (
+        _textures.EXACT_GATHER
+        and src.gather
+        and order == 1
+        and not (hardware and src.tex_f is not None)
+        and ndim == 2
+        and not tiled
+        and not src.layered
+        and src.nb == 1
+        and not src.split3
+    )
+
+
 def _geometry(kind: str, ndim: int, out_shape: tuple, nb: int, co: int):
     """(o, grid, block): the output extent as 3 ints and the launch shape (``co``
     points per thread)."""
@@ -240,6 +257,7 @@ def run(
         vstore=align != 0,
         coarsen=coarsening(coords.kind, tiled, order),
         pad=pad,
+        gather=_gathers(src, order, hardware, ndim, tiled),
     )
     npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:

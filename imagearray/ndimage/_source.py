@@ -72,6 +72,7 @@ class KernelKey(NamedTuple):
     # coefficients (cupyx's ``nprepad``: 12 for nearest and grid-constant, added to
     # the coordinate as cupyx does) or 1 (the opencv modes' cval border, added last)
     pad: int = 0
+    gather: bool = False  # order 1 exact, 2D: interior points by one gather per channel
 
 
 _STORE = {
@@ -225,6 +226,7 @@ extern "C" __global__ void ia_interp(const Params prm)
         done = true;
     }}
 #endif
+{gathers}
 #if ORDER == 3
 {cubic_weights}
 #if HW
@@ -480,6 +482,37 @@ def _taps(key: KernelKey) -> str:
     return "\n".join("        " + s for s in lines)
 
 
+_GATHER_TYPE = {"schar": "char"}  # scalar read type -> the prefix of its 4-vector
+
+
+def _gathers(key: KernelKey) -> str:
+    """Exact order 1, 2D, both taps inside on each axis: the 2x2 texels of each channel
+    from one tex2Dgather (at the centre of the four: no 8-bit rounding can move its
+    floor), weighted and summed as cupyx sums its taps ((f0, f1), (f0, f1 + 1),
+    (f0 + 1, f1), (f0 + 1, f1 + 1)); gather's .w .z .x .y are those four."""
+    base = key.read.rstrip("0123456789")
+    g4 = _GATHER_TYPE.get(base, base) + "4"
+    return f"""
+    if (!done && c[0] >= (W)0 && c[0] < (W)(n0 - 1) && c[1] >= (W)0 && c[1] < (W)(n[1] - 1)) {{
+        const int f0 = (int)floor(c[0]), f1 = (int)floor(c[1]);
+        const W wf0 = (W)(f0 + 1) - c[0], wc0 = c[0] - (W)f0;
+        const W wf1 = (W)(f1 + 1) - c[1], wc1 = c[1] - (W)f1;
+        const float w00 = (float)(wf0 * wf1), w01 = (float)(wf0 * wc1);
+        const float w10 = (float)(wc0 * wf1), w11 = (float)(wc0 * wc1);
+#pragma unroll
+        for (int ch = 0; ch < NCH; ch++) {{
+            const {g4} q = tex2Dgather<{g4}>(prm.tex_p, (float)(f1 + 1), (float)(f0 + 1), ch);
+            float a = 0.f;
+            a += (float)q.w * w00;
+            a += (float)q.z * w01;
+            a += (float)q.x * w10;
+            a += (float)q.y * w11;
+            v[ch] = a;
+        }}
+        done = true;
+    }}"""
+
+
 def _write(key: KernelKey) -> str:
     if key.tiled:  # partial sums: the caller converts the buffer once every tile ran
         return """
@@ -522,6 +555,7 @@ def source(key: KernelKey) -> str:
         taps=_taps(key),
         write=_write(key),
         cubic_weights=_cubic.weights(key) if key.order == 3 else "",
+        gathers=_gathers(key) if key.gather and key.order == 1 else "",
         cubic_hw=(
             _cubic.hardware(key, lambda p: _filtered_at(key, p))
             if key.hardware and key.order == 3

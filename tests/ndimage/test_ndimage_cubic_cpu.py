@@ -1,7 +1,7 @@
 """order=3 without a GPU: the NumPy model of the cubic kernels against SciPy for every
 mode (so the mode -> spline-boundary and padding tables are SciPy's), the derived
 bound of precision='hardware', the fallback rule, and the generated kernels compile
-with NVRTC for every new KernelKey variant."""
+with NVRTC for every new KernelKey variant (order 3, and order 1's gather variant)."""
 
 from __future__ import annotations
 
@@ -207,3 +207,45 @@ def _cubic_keys():
 def test_cubic_kernel_sources_compile(key):
     log = _compile(_source.source(key))
     assert log is None, log
+
+
+def _gather_keys():
+    """The order-1 exact gather variant (2D, one sample): every mode, read type and
+    coordinate source, and its neighbours' flags."""
+    reads = {1: ("float", "uchar", "schar", "ushort", "short"), 2: ("float2", "uchar2")}
+    reads[4] = ("float4", "short4", "char4")
+    combos = [(ch, r) for ch, rs in reads.items() for r in rs]
+    for i, (mode, kind) in enumerate(itertools.product(_modes.MODE_CODES, _source.KINDS)):
+        ch, read = combos[i % len(combos)]
+        yield _source.KernelKey(
+            2, ch, kind, mode, 1, False, read, "", ("float", "unsigned char")[i % 2],
+            "double" if i % 5 == 0 else "float", False, False, False, False,
+            vstore=ch > 1 and i % 2 == 0, coarsen=(1, 2, 4)[i % 3], gather=True,
+        )  # fmt: skip
+
+
+@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@pytest.mark.parametrize("key", list(_gather_keys()), ids=lambda k: f"{k.kind}-{k.mode}-{k.read}")
+def test_gather_kernel_sources_compile(key):
+    src = _source.source(key)
+    assert src.count("tex2Dgather<") == 1
+    log = _compile(src)
+    assert log is None, log
+
+
+def test_gather_only_where_allowed(monkeypatch):
+    """_launch._gathers: the flag, a gather array, order 1 exact, one 2D sample."""
+    from imagearray.ndimage import _launch
+
+    src = _textures.Source((8, 8), 1, 1, numpy.dtype("float32"), 0, gather=True)
+    assert not _launch._gathers(src, 1, False, 2, False)  # the flag is off by default
+    monkeypatch.setattr(_textures, "EXACT_GATHER", True)
+    assert _launch._gathers(src, 1, False, 2, False)
+    assert not _launch._gathers(src, 0, False, 2, False)
+    assert not _launch._gathers(src, 3, False, 2, False)
+    assert not _launch._gathers(src, 1, False, 3, False)
+    src.tex_f = object()
+    assert not _launch._gathers(src, 1, True, 2, False)  # hardware reads the interior
+    src.tex_f = None
+    src.gather = False
+    assert not _launch._gathers(src, 1, False, 2, False)
