@@ -249,3 +249,45 @@ def test_gather_only_where_allowed(monkeypatch):
     src.tex_f = None
     src.gather = False
     assert not _launch._gathers(src, 1, False, 2, False)
+
+
+# ---------------------------------------------------------------- the parallel prefilter
+def _fir(s, mode):
+    """NumPy twin of _spline's ia_bspline3 along a 1D signal (float64)."""
+    n = len(s)
+    w = 3.0**0.5 * (3.0**0.5 - 2.0) ** numpy.arange(_spline.FIR_HALF + 1)
+    k = numpy.arange(-_spline.FIR_HALF, _spline.FIR_HALF + 1)
+    idx = _modes.boundary(mode, numpy.arange(n)[:, None] + k[None, :], n)
+    return (s[idx] * w[numpy.abs(k)]).sum(axis=1)
+
+
+_FIR_CASES = [
+    (m, n)
+    for m in ("mirror", "reflect", "grid-wrap")
+    for n in (2, 3, 5, 9, 16, 17, 40, 100)
+    if m != "reflect" or n >= _spline.SHORT_REFLECT  # short ones: cupyx's own filter
+]
+
+
+@pytest.mark.parametrize(("mode", "n"), _FIR_CASES)
+def test_truncated_prefilter_is_scipys(mode, n):
+    """The impulse response over the boundary's extension is the recursive filter with
+    its initial conditions (SciPy's spline_filter1d), where _spline uses it."""
+    s = numpy.random.RandomState(n).uniform(-1, 1, n)
+    ref = scipy_ndimage.spline_filter1d(s, 3, mode=mode, output=numpy.float64)
+    numpy.testing.assert_allclose(_fir(s, mode), ref, rtol=0, atol=1e-8)
+
+
+def test_filter_modes_are_cupyxs():
+    """cupyx's _get_spline_mode for every mode (the others: mirror)."""
+    want = {"mirror": "mirror", "reflect": "reflect", "grid-wrap": "grid-wrap"}
+    want |= {"grid-mirror": "reflect", "nearest": "reflect"}
+    for m in _modes.MODES:
+        assert _spline.FILTER_MODE.get(m, "mirror") == want.get(m, "mirror")
+
+
+@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
+def test_prefilter_source_compiles(mode):
+    log = _compile(_spline.fir_source(mode))
+    assert log is None, log

@@ -196,3 +196,31 @@ def test_hardware_differs_from_exact_inside():
     h = ia.ndimage.affine_transform(x, m, precision="hardware", **kw)
     d = float(cupy.abs(h - e).max())
     assert 0 < d <= 2 / 256 * coef_step(x, "mirror", True, 0.0, 2) + 1e-5 * span(x)
+
+
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
+@pytest.mark.parametrize("shape", [(23, 17), (9, 11, 7), (5, 40), (3, 2, 30), (1, 33)])
+def test_prefilter_is_cupyxs(shape, mode):
+    """The parallel prefilter (and the cupyx path it keeps for short reflect axes)
+    against cupyx's spline_filter: within float32 rounding of the coefficients."""
+    from imagearray.ndimage import _spline
+
+    x = data(shape, "float32")
+    want = ndi.spline_filter(x, 3, output=cupy.float32, mode=mode)
+    got = _spline.prefilter_axes(x[None, ..., None], len(shape), mode)[0, ..., 0]
+    assert bool(cupy.array_equal(x, data(shape, "float32")))  # the input is not written
+    scale = float(cupy.abs(want).max())
+    assert float(cupy.abs(got - want).max()) <= 2e-6 * scale
+
+
+def test_recursive_prefilter_switch(monkeypatch):
+    """FAST_PREFILTER=False: cupyx's spline_filter1d on every axis, the same result."""
+    from imagearray.ndimage import _spline
+
+    x = data(SHAPES[3], "float32")
+    c = coords(x.shape, GRID[3], 3)
+    fast = ia.ndimage.map_coordinates(x, c, order=3, mode="mirror", precision="exact")
+    monkeypatch.setattr(_spline, "FAST_PREFILTER", False)
+    slow = ia.ndimage.map_coordinates(x, c, order=3, mode="mirror", precision="exact")
+    check(fast, slow, span(x), what="fast vs recursive prefilter")
+    check(slow, ndi.map_coordinates(x, c, order=3, mode="mirror"), span(x), what="recursive")
