@@ -36,8 +36,9 @@ otherwise, imagearray at its default ``precision='hardware'``; data are random i
    ``map_coordinates`` (the rotation's coordinates) of 4096^2 and 256^3 float32, the
    prefilter counted, imagearray at ``precision='hardware'`` and ``'exact'`` beside
    cupyx order=3; as their own cases the interpolation alone (``prefilter=False`` on
-   cupyx's coefficients) and the prefilter alone (imagearray's float32 coefficients
-   beside cupyx ``spline_filter(output=float32)``). Hardware rows are checked within
+   cupyx's coefficients) and the prefilter alone (imagearray's float32 coefficients,
+   one thread per sample, beside cupyx ``spline_filter(output=float32)``, one thread
+   per line). Hardware rows are checked within
    ``CUBIC_HW_ATOL`` (their bound: ndim / 256 of adjacent coefficients' differences).
 
 cuCIM's ``warp``/``rotate``/``rescale`` work on float (uint8 -> float64 with
@@ -389,8 +390,8 @@ def _run_3d(ndi, iand, ia) -> list[Row]:
 
 def _run_cubic(ndi, iand) -> list[Row]:
     """order=3, mode='constant': imagearray (hardware, and exact) beside cupyx with the
-    prefilter counted; then the prefilter alone (imagearray's coefficients: cupyx's
-    spline_filter1d per axis on a float32 copy) and the interpolation alone
+    prefilter counted; then the prefilter alone (imagearray's coefficients:
+    _spline.prefilter_axes) and the interpolation alone
     (prefilter=False on cupyx's coefficients), each beside cupyx's."""
     import cupy
 

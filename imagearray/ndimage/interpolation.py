@@ -8,9 +8,10 @@ cannot do (orders 2, 4 and 5, float64, complex, other dtypes or ranks) is comput
 cupyx with a :class:`~imagearray.FallbackWarning`.
 
 ``order=3`` (cubic B-spline, cupyx's default): the input's B-spline coefficients
-(cupyx's ``spline_filter1d`` along each spatial axis, float32, with cupyx's own
-padding and spline boundary for the mode; ``prefilter=False`` takes the input as the
-coefficients, as cupyx does) are put in a float32 texture, and each output point
+(cupyx's prefilter along each spatial axis, float32, with cupyx's own padding and
+spline boundary for the mode, computed one thread per sample from the filter's
+truncated impulse response: :mod:`imagearray.ndimage._spline`; ``prefilter=False``
+takes the input as the coefficients, as cupyx does) are put in a float32 texture, and each output point
 reads its ``4**ndim`` taps, each folded by the mode's spline boundary rule as
 cupyx's kernels fold them (:mod:`imagearray.ndimage._cubic`). The coefficients are
 computed on every call (order-3 calls make no plan).
