@@ -12,9 +12,9 @@ cupyx with a :class:`~imagearray.FallbackWarning`.
 spline boundary for the mode, computed one thread per sample from the filter's
 truncated impulse response: :mod:`imagearray.ndimage._spline`; ``prefilter=False``
 takes the input as the coefficients, as cupyx does) are put in a float32 texture,
-and each output point reads its ``4**ndim`` taps, each folded by the mode's spline boundary rule as
-cupyx's kernels fold them (:mod:`imagearray.ndimage._cubic`). The coefficients are
-computed on every call (order-3 calls make no plan).
+and each output point reads its ``4**ndim`` taps, each folded by the mode's spline
+boundary rule as cupyx's kernels fold them (:mod:`imagearray.ndimage._cubic`). The
+coefficients are computed on every call (order-3 calls make no plan).
 
 Keyword-only extras:
 
