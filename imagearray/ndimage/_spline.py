@@ -99,7 +99,8 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
         stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
         size = cur.size
         block = 256
-        _fir(fmode)(((size + block - 1) // block,), (block,), (cur, spare, size, stride, n))
+        args = (cur, spare, numpy.int64(size), numpy.int64(stride), numpy.int32(n))
+        _fir(fmode)(((size + block - 1) // block,), (block,), args)
         cur, spare = spare, (cur if fresh else None)
         fresh = True
     if not fresh:
