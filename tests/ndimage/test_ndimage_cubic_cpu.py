@@ -291,3 +291,12 @@ def test_filter_modes_are_cupyxs():
 def test_prefilter_source_compiles(mode):
     log = _compile(_spline.fir_source(mode))
     assert log is None, log
+
+
+def test_order_3_is_a_texture_order():
+    assert _call.check_order("rotate", 3) == 3
+    for dtype in ("float64", "complex64", "int32"):
+        reason = _fake_call(dtype).fallback_reason(3, numpy.dtype("float32"))
+        assert reason is not None and dtype in reason  # the dtype, not the order
+    assert "3D" in _fake_call(ndim=3, nb=2).fallback_reason(3, numpy.dtype("float32"))
+    assert "5 channels" in _fake_call(channels=5).fallback_reason(3, numpy.dtype("float32"))
