@@ -49,8 +49,9 @@ def layout(mode: str, prefilter: bool) -> tuple[str, int]:
 
 
 def coefficients(x, nshape: tuple, ndim: int, mode: str, cval: float, prefilter: bool):
-    """float32 C-contiguous coefficients of shape ``(nb, *padded spatial, channels)``
-    of ``x`` (a CuPy array of ``nshape`` elements; never modified)."""
+    """float32 coefficients of shape ``(nb, *padded spatial, channels)`` of ``x`` (a
+    CuPy array of ``nshape`` elements; never modified): a new C-contiguous array, or
+    (``prefilter=False`` on float32 data) ``x`` itself, read where it is."""
     import cupy
 
     a = x.reshape(nshape)
@@ -69,7 +70,7 @@ def coefficients(x, nshape: tuple, ndim: int, mode: str, cval: float, prefilter:
         fresh = True
     if prefilter:
         return prefilter_axes(a, ndim, filter_mode, fresh)
-    return cupy.array(a, dtype=numpy.float32, order="C", copy=not fresh)
+    return a if a.dtype == numpy.float32 else a.astype(numpy.float32)  # read, not copied
 
 
 def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
