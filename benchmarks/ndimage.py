@@ -31,7 +31,15 @@ otherwise, imagearray at its default ``precision='hardware'``; data are random i
    call ``affine_transform(stack, mats, batch_axes=0, channel_axis=-1)`` with a
    (16, 2, 3) matrix: beside cuCIM ``warp`` (its ``batch_axes`` apply one spatial map
    to every batch element, so per-sample matrices are a loop of 16 calls, each with
-   ``batch_axes=(2,)``) and cupyx (16 x 4 ``affine_transform`` calls).
+   ``batch_axes=(2,)``) and cupyx (16 x 4 ``affine_transform`` calls);
+7. order=3 (cubic B-spline, ``mode='constant'``): ``affine_transform`` and
+   ``map_coordinates`` (the rotation's coordinates) of 4096^2 and 256^3 float32, the
+   prefilter counted, imagearray at ``precision='hardware'`` and ``'exact'`` beside
+   cupyx order=3; as their own cases the interpolation alone (``prefilter=False`` on
+   cupyx's coefficients) and the prefilter alone (imagearray's float32 coefficients,
+   one thread per sample, beside cupyx ``spline_filter(output=float32)``, one thread
+   per line). Hardware rows are checked within
+   ``CUBIC_HW_ATOL`` (their bound: ndim / 256 of adjacent coefficients' differences).
 
 cuCIM's ``warp``/``rotate``/``rescale`` work on float (uint8 -> float64 with
 ``preserve_range=True``, output 0..255 float64) and map ``'constant'`` to ndimage's
@@ -48,7 +56,8 @@ cuCIM's grid-constant blend with cval within a pixel of the edges where cupyx's
 GB/s counts the input read and the output written once in the case's own types (and
 the coordinates read, for map_coordinates). Targets: 1 >= 4x cupyx, 2 >= 1.4x cupyx
 (both), 3 >= 8x cupyx's per-channel passes, 4 >= 3x cupyx (ImageArray), 5 each >= 3x
-cupyx, 6 >= 2x cuCIM; the other comparisons are for information.
+cupyx, 6 >= 2x cuCIM, 7 >= 3x cupyx in 2D and >= 5x in 3D (prefilter counted); the
+other comparisons are for information.
 """
 
 from __future__ import annotations
@@ -81,6 +90,18 @@ GRID_TWICE = f"{N}^2 float32 zoom x2 order=1 grid_mode=True mode=nearest"
 ROTATE = f"{N}^2 float32 rotate 30 deg order=1 reshape=False"
 SHIFT = f"{N}^2 float32 shift (10.3, -7.7) order=1"
 BATCH = f"{B} x {BN}^2 RGBA8 affine_transform order=1 batch_axes=0 channel_axis=-1"
+# order 3 (issue 16): the prefilter counted, then each part alone
+V3 = 256
+C2_AFF = f"{N}^2 float32 affine_transform order=3 (rotate 0.3 rad)"
+C2_MAP = f"{N}^2 float32 map_coordinates order=3, affine coordinates"
+C3_AFF = f"{V3}^3 float32 affine_transform order=3 (rotate 0.3 rad in axes 1, 2)"
+C3_MAP = f"{V3}^3 float32 map_coordinates order=3, affine coordinates"
+PREFILTER_2D = f"{N}^2 float32 order=3 prefilter alone (spline_filter, mode=constant)"
+PREFILTER_3D = f"{V3}^3 float32 order=3 prefilter alone (spline_filter, mode=constant)"
+PART_INTERP = ", the interpolation alone (prefilter=False on the coefficients)"
+CUPYX3 = "cupyx order=3"
+IA_EXACT = "imagearray precision=exact"
+CUBIC_HW_ATOL = 0.1  # on [0, 1): ndim / 256 of adjacent coefficients' differences (~10)
 
 CUPYX_AFFINE = "cupyx affine_transform"
 CUPYX_TEX = "cupyx affine_transform texture_memory=True"
@@ -107,6 +128,10 @@ TARGETS = [
     (ROTATE, CUPYX_ROTATE, 3.0, ">= 3x cupyx rotate"),
     (SHIFT, CUPYX_SHIFT, 3.0, ">= 3x cupyx shift"),
     (BATCH, CUCIM_LOOP, 2.0, ">= 2x cuCIM warp"),
+    (C2_AFF, CUPYX3, 3.0, ">= 3x cupyx order=3, prefilter counted"),
+    (C2_MAP, CUPYX3, 3.0, ">= 3x cupyx order=3, prefilter counted"),
+    (C3_AFF, CUPYX3, 5.0, ">= 5x cupyx order=3, prefilter counted"),
+    (C3_MAP, CUPYX3, 5.0, ">= 5x cupyx order=3, prefilter counted"),
 ]
 # (case, other): measured beside, no minimum
 INFO = [
@@ -120,7 +145,9 @@ INFO = [
     (GRID_TWICE, CUCIM_RESCALE),
     (ROTATE, CUCIM_ROTATE),
     (BATCH, CUPYX_LOOP),
-]
+    (PREFILTER_2D, CUPYX3),
+    (PREFILTER_3D, CUPYX3),
+] + [(c + PART_INTERP, CUPYX3) for c in (C2_AFF, C2_MAP, C3_AFF, C3_MAP)]
 
 
 def _rotation(n: int, angle: float) -> numpy.ndarray:
@@ -361,6 +388,70 @@ def _run_3d(ndi, iand, ia) -> list[Row]:
     return rows + [replace(rows[-1], case=VOL_COPY)]
 
 
+def _run_cubic(ndi, iand) -> list[Row]:
+    """order=3, mode='constant': imagearray (hardware, and exact) beside cupyx with the
+    prefilter counted; then the prefilter alone (imagearray's coefficients:
+    _spline.prefilter_axes) and the interpolation alone
+    (prefilter=False on cupyx's coefficients), each beside cupyx's."""
+    import cupy
+
+    rows = []
+    for nd, side in ((2, N), (3, V3)):
+        rows += _cubic_nd(ndi, iand, nd, side)
+        cupy.get_default_memory_pool().free_all_blocks()
+    return rows
+
+
+def _cubic_paths(ours, theirs, src, extra, **kw):
+    """(impl, call) of cupyx, imagearray (hardware) and imagearray exact."""
+    kw = kw | {"order": 3, "mode": "constant"}
+    return [
+        (CUPYX3, lambda: theirs(src, extra, **kw)),
+        ("imagearray", lambda: ours(src, extra, **kw)),
+        (IA_EXACT, lambda: ours(src, extra, precision="exact", **kw)),
+    ]
+
+
+def _cubic_nd(ndi, iand, nd: int, side: int) -> list[Row]:
+    import cupy
+
+    from imagearray.ndimage import _spline
+
+    shape = (side,) * nd
+    x = cupy.random.RandomState(0).random_sample(shape, dtype=cupy.float32)
+    m = cupy.asarray(_rotation(side, ANGLE) if nd == 2 else _rotation_3d(side, ANGLE))
+    idx = cupy.indices(shape, dtype=cupy.float32).reshape(nd, -1)
+    mf = m.astype(cupy.float32)
+    c = (mf[:, :nd] @ idx + mf[:, nd:]).reshape((nd,) + shape)
+    del idx
+    coef = ndi.spline_filter(x, 3, output=cupy.float32, mode="constant")
+    nbytes = 2 * x.nbytes
+    rows = []
+    for case, ours, theirs, extra in (
+        (C2_AFF if nd == 2 else C3_AFF, iand.affine_transform, ndi.affine_transform, m),
+        (C2_MAP if nd == 2 else C3_MAP, iand.map_coordinates, ndi.map_coordinates, c),
+    ):
+        rows += _cubic_case(case, _cubic_paths(ours, theirs, x, extra), side, nbytes)
+        paths = _cubic_paths(ours, theirs, coef, extra, prefilter=False)
+        rows += _cubic_case(case + PART_INTERP, paths, side, nbytes)
+    prefilter = [
+        (CUPYX3, lambda: ndi.spline_filter(x, 3, output=cupy.float32, mode="constant")),
+        ("imagearray", lambda: _spline.coefficients(x, (1, *shape, 1), nd, "constant", 0, True)),
+    ]
+    case = PREFILTER_2D if nd == 2 else PREFILTER_3D
+    return rows + [measure(case, impl, fn, nbytes) for impl, fn in prefilter]
+
+
+def _cubic_case(case: str, paths, side: int, nbytes: int) -> list[Row]:
+    """Each path checked against cupyx's (the first), then timed."""
+    want = paths[0][1]()
+    for impl, fn in paths[1:]:
+        atol = 1e-4 if impl == IA_EXACT else CUBIC_HW_ATOL
+        _agree(f"{case}: {impl}", fn(), want, atol, side)
+    del want
+    return [measure(case, impl, fn, nbytes) for impl, fn in paths]
+
+
 def run() -> list[Row]:
     require_gpu()
     import cupy
@@ -379,6 +470,8 @@ def run() -> list[Row]:
         rows += _run_rgba(ndi, iand, cu)
         pool.free_all_blocks()
         rows += _run_3d(ndi, iand, ia)
+        pool.free_all_blocks()
+        rows += _run_cubic(ndi, iand)
         pool.free_all_blocks()
     return rows
 

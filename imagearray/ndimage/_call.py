@@ -13,7 +13,7 @@ import numpy
 
 from imagearray._errors import FallbackWarning, ImageArrayTypeError, ImageArrayValueError
 from imagearray.array import ImageArray
-from imagearray.ndimage import _launch, _textures
+from imagearray.ndimage import _launch, _spline, _textures
 
 PRECISIONS = ("hardware", "exact")
 
@@ -120,8 +120,8 @@ class Call:
     # ------------------------------------------------------------ decisions
     def fallback_reason(self, order: int, output_dtype: numpy.dtype) -> str | None:
         """Why the texture path cannot run this call (None: it can)."""
-        if order > 1:
-            return f"order={order} (the texture path does orders 0 and 1)"
+        if order > 1 and order != 3:
+            return f"order={order} (the texture path does orders 0, 1 and 3)"
         if self.dtype not in _textures.DTYPE_SET:
             return f"{self.dtype} input (textures hold {', '.join(map(str, _textures.DTYPES))})"
         if output_dtype not in _launch.OUTPUT_DTYPE_SET:
@@ -134,7 +134,19 @@ class Call:
             return "a batch of 3D volumes"
         if self.nb * math.prod(self.shape) * self.channels == 0:
             return "an empty input"
+        if order == 3 and not self._fits_cubic():
+            return "order=3 beyond the device's CUDA-array limits (no tiles at order 3)"
         return None
+
+    def _fits_cubic(self) -> bool:
+        """Whether the padded coefficients of order 3 fit one texture (cupyx's 12
+        samples of padding per side, at most)."""
+        if _textures.TILE_OVERRIDE is not None:
+            return False
+        lim = _textures._limits(self.device, self.ndim, self.nb > 1)
+        lim = lim[:-1] + (lim[-1] // (3 if self.channels == 3 else 1),)
+        pad = 2 * _spline.NPREPAD
+        return all(n + pad <= m for n, m in zip(self.shape, lim))
 
     def out_shape(self, spatial: tuple) -> tuple:
         return (
@@ -184,20 +196,39 @@ class Call:
             return _textures.from_image(self.image, hardware)
         return _textures.from_cupy(self.original, self.nshape, self.nstrides, self.ndim, hardware)
 
-    def run(self, coords, spatial, out, dtype, order, mode, cval, hardware):
+    def run(self, coords, spatial, out, dtype, order, mode, cval, hardware, spline=None):
         """Launch on the input's device into ``out`` (written through a C-contiguous
         temporary where ``out`` is not one); returns the :class:`_launch.Launch` that
-        a repeat of this call may run again (a plan), or None."""
+        a repeat of this call may run again (a plan), or None. Order 3: ``spline`` is
+        (cupyx's mode, prefilter, padding), and the texture holds the coefficients
+        (computed on every call: no plan)."""
         import cupy
 
         with cupy.cuda.Device(self.device):
             direct = out.flags.c_contiguous and out.device.id == self.device
             target = out if direct else cupy.empty(out.shape, dtype)
-            src = self.source(hardware)
-            plan = _launch.run(src, coords, tuple(spatial), target, order, mode, cval, hardware)
+            pad = 0
+            if spline is not None:
+                src, pad = self._cubic_source(spline, cval, hardware)
+            else:
+                src = self.source(hardware)
+            plan = _launch.run(
+                src, coords, tuple(spatial), target, order, mode, cval, hardware, pad
+            )
             if not direct:
                 out[...] = target
-        return plan if direct else None
+        return plan if direct and spline is None else None
+
+    def _cubic_source(self, spline, cval: float, hardware: bool):
+        """(a Source over this call's B-spline coefficients, their padding)."""
+        import cupy
+
+        mode, prefilter, pad = spline
+        x = cupy.asarray(self.image) if self.image is not None else self.original
+        coef = _spline.coefficients(x, self.nshape, self.ndim, mode, cval, prefilter)
+        _textures.collect()
+        src = _textures.from_cupy(coef, coef.shape, coef.strides, self.ndim, hardware)
+        return src, pad
 
     # ------------------------------------------------------------ fallback
     def fallback(self, reason: str, one, out, spatial) -> Any:

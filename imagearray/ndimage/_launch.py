@@ -13,6 +13,7 @@ import numpy
 
 from imagearray._errors import ImageArrayValueError
 from imagearray.ndimage import _source as s
+from imagearray.ndimage import _textures
 from imagearray.ndimage._textures import Source, retire
 
 # output dtype -> CUDA storage type
@@ -161,15 +162,32 @@ def _aligned(channels: int, output) -> int:
     return size if size <= 16 and output.data.ptr % size == 0 else 0
 
 
-def coarsening(kind: str, tiled: bool) -> int:
+def coarsening(kind: str, tiled: bool, order: int = 1) -> int:
     """Output points per thread. One read per point leaves the kernel waiting on
     memory latency with every thread resident (H200, raw kernels: 0.062 ms for a
     4096^2 rotation at 1 point per thread, 0.045 ms at 2, 0.045 at 4; a x2 zoom 0.219,
     0.155, 0.146 ms): each thread issues the reads of several points before it uses
-    any. Tiles: one (their partial sums are few)."""
-    if tiled:
+    any. Tiles: one (their partial sums are few). Order 3: one (its 4**ndim or
+    2**ndim reads of a point already overlap)."""
+    if tiled or order == 3:
         return 1
     return 2 if kind in s.LINEAR_KINDS else 4
+
+
+def _gathers(src: Source, order: int, hardware: bool, ndim: int, tiled: bool) -> bool:
+    """Whether exact order-1 interior points are read by gathers (see
+    ``_textures.EXACT_GATHER``): a 2D single-sample gather array of 1, 2 or 4 channels."""
+    return (
+        _textures.EXACT_GATHER
+        and src.gather
+        and order == 1
+        and not (hardware and src.tex_f is not None)
+        and ndim == 2
+        and not tiled
+        and not src.layered
+        and src.nb == 1
+        and not src.split3
+    )
 
 
 def _geometry(kind: str, ndim: int, out_shape: tuple, nb: int, co: int):
@@ -207,6 +225,7 @@ def run(
     mode: str,
     cval: float,
     hardware: bool,
+    pad: int = 0,
 ):
     """Resample ``src`` at ``coords`` into ``output`` (a C-contiguous CuPy array of
     shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream.
@@ -224,7 +243,7 @@ def run(
         kind=coords.kind,
         mode=mode,
         order=order,
-        hardware=hardware and order == 1 and src.tex_f is not None and not tiled,
+        hardware=hardware and order in (1, 3) and src.tex_f is not None and not tiled,
         read=src.read,
         filtered=src.filtered,
         out=_OUT_OF.get(output.dtype.num) or _OUT[output.dtype.name],
@@ -236,7 +255,9 @@ def run(
         mlayout=coords.mlayout,
         mdouble=coords.mlayout != 0 and coords.per_sample.dtype == numpy.float64,
         vstore=align != 0,
-        coarsen=coarsening(coords.kind, tiled),
+        coarsen=coarsening(coords.kind, tiled, order),
+        pad=pad,
+        gather=_gathers(src, order, hardware, ndim, tiled),
     )
     npts = math.prod(out_shape)
     if npts == 0 or src.nb == 0:

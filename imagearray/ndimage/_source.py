@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
+from imagearray.ndimage import _cubic
 from imagearray.ndimage._modes import MODE_CODES
 from imagearray.ndimage._textures import READS
 
@@ -40,6 +41,8 @@ AFFINE, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT, HOMOGRAPHY, COORDS, REMAP, REMAP_REL
 )
 KINDS = (AFFINE, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT, HOMOGRAPHY, COORDS, REMAP, REMAP_REL)
 LINEAR_KINDS = (COORDS, REMAP, REMAP_REL)  # one thread per point, points in C order
+# kinds whose coordinates cupyx computes before its map_coordinates adds the padding
+_LATE_PAD = (HOMOGRAPHY, REMAP, REMAP_REL)
 N_PARAMS = 12  # matrix values passed by value (a 3 x 4 affine is the largest)
 
 
@@ -65,6 +68,11 @@ class KernelKey(NamedTuple):
     mdouble: bool = False  # that matrix is float64 (each value cast to W, as cupyx does)
     vstore: bool = False  # the NCH (2 or 4) values of a point written in one vector store
     coarsen: int = 1  # output points per thread (see _launch.coarsening)
+    # order 3: samples of padding before the first of each spatial axis of the
+    # coefficients (cupyx's ``nprepad``: 12 for nearest and grid-constant, added to
+    # the coordinate as cupyx does) or 1 (the opencv modes' cval border, added last)
+    pad: int = 0
+    gather: bool = False  # order 1 exact, 2D: interior points by one gather per channel
 
 
 _STORE = {
@@ -218,6 +226,13 @@ extern "C" __global__ void ia_interp(const Params prm)
         done = true;
     }}
 #endif
+{gathers}
+#if ORDER == 3
+{cubic_weights}
+#if HW
+{cubic_hw}
+#endif
+#endif
     if (!done) {{
 {taps}
     }}
@@ -281,6 +296,8 @@ def _index(key: KernelKey) -> str:
 def _coords(key: KernelKey) -> str:
     d = key.ndim
     ins = [f"(W)i{j}" for j in range(d)]
+    # cupyx's nprepad (order 3, nearest and grid-constant): inside each expression
+    pre = f" + (W){key.pad}" if key.pad > 1 and key.kind not in _LATE_PAD else ""
     lines = []
     if key.kind in (AFFINE, HOMOGRAPHY, ZOOM, ZOOM_GRID, SHIFT, ZOOM_SHIFT):
         if key.per_sample and not key.mlayout:
@@ -301,7 +318,7 @@ def _coords(key: KernelKey) -> str:
             off = {0: f"m[{(d + 1) * j + d}]", 1: f"m[{j}]"}.get(
                 key.mlayout, f"(W)A[{(d + 1) * j + d}]"
             )
-            lines.append(f"    c[{j}] += {off};")
+            lines.append(f"    c[{j}] += {off}{pre};")
     elif key.kind == HOMOGRAPHY:  # OpenCV: (x, y) = (column, row), m maps output to input
         lines.append("    const W x = (W)i1, y = (W)i0;")
         lines.append("    W w = m[6] * x + m[7] * y + m[8];")
@@ -311,28 +328,30 @@ def _coords(key: KernelKey) -> str:
         lines.append("    if (w == (W)0) { c[0] = c[1] = (W)__int_as_float(0x7fc00000); }")
     elif key.kind == ZOOM:  # m[j] = zoom
         for j in range(d):
-            lines.append(f"    c[{j}] = m[{j}] * {ins[j]};")
+            lines.append(f"    c[{j}] = m[{j}] * {ins[j]}{pre};")
     elif key.kind == ZOOM_GRID:
         for j in range(d):
-            lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} + (W)0.5) - (W)0.5;")
+            lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} + (W)0.5) - (W)0.5{pre};")
     elif key.kind == SHIFT:  # m[j] = shift
         for j in range(d):
-            lines.append(f"    c[{j}] = {ins[j]} - m[{j}];")
+            lines.append(f"    c[{j}] = {ins[j]} - m[{j}]{pre};")
     elif key.kind == ZOOM_SHIFT and key.mlayout == 3:  # cupyx: shift = -offset / zoom
         for j in range(d):
-            lines.append(f"    c[{j}] = (W)A[{j}] * ({ins[j]} - (-m[{4 + j}] / (W)A[{j}]));")
+            lines.append(f"    c[{j}] = (W)A[{j}] * ({ins[j]} - (-m[{4 + j}] / (W)A[{j}])){pre};")
     elif key.kind == ZOOM_SHIFT:  # m[j] = zoom, m[4 + j] = shift
         for j in range(d):
-            lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]);")
+            lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]){pre};")
     elif key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
         for j in range(d):
-            lines.append(f"    c[{j}] = prm.ca[pc + {j} * npts];")
+            lines.append(f"    c[{j}] = prm.ca[pc + {j} * npts]{pre};")
     elif key.kind == REMAP:
         lines.append("    c[0] = prm.ca[pc]; c[1] = prm.cb[pc];")
     elif key.kind == REMAP_REL:
         lines.append("    c[0] = prm.ca[pc] + (W)i0; c[1] = prm.cb[pc] + (W)i1;")
     else:
         raise AssertionError(key.kind)
+    if key.pad and (key.pad == 1 or key.kind in _LATE_PAD):  # added to the finished value
+        lines += [f"    c[{j}] += (W){key.pad};" for j in range(d)]
     return "\n".join(lines)
 
 
@@ -351,16 +370,20 @@ def _tex(key: KernelKey, typ: str, args: str, handle: str) -> str:
 
 
 def _filtered_read(key: KernelKey) -> str:
-    if not key.hardware:
+    if not key.hardware or key.order != 1:
         return "0.f"
-    c = ["c[0]", "c[1]", "c[2]"][: key.ndim]
-    # texel centres at i + 0.5; the batch's samples are stacked along rows (axis 0)
+    return _filtered_at(key, ["c[0]", "c[1]", "c[2]"][: key.ndim])
+
+
+def _filtered_at(key: KernelKey, pos: list[str]) -> str:
+    """A filtered read at texel positions ``pos`` (SciPy order, texel centres at
+    integers; the texture's at i + 0.5). The batch's samples are stacked along rows."""
     if key.ndim == 3:
-        args = "(float)c[2] + 0.5f, (float)c[1] + 0.5f, (float)c[0] + 0.5f"
+        args = f"(float){pos[2]} + 0.5f, (float){pos[1]} + 0.5f, (float){pos[0]} + 0.5f"
     elif key.layered:
-        args = f"(float){c[1]} + 0.5f, (float){c[0]} + 0.5f, b"
+        args = f"(float){pos[1]} + 0.5f, (float){pos[0]} + 0.5f, b"
     else:
-        args = f"(float){c[1]} + 0.5f, (float)({c[0]} + (W)(b * n0)) + 0.5f"
+        args = f"(float){pos[1]} + 0.5f, (float)({pos[0]} + (W)(b * n0)) + 0.5f"
     return _tex(key, key.filtered, args, "prm.tex_f")
 
 
@@ -382,6 +405,8 @@ def _owned(key: KernelKey, idx: list[str]) -> str:
 
 def _taps(key: KernelKey) -> str:
     d = key.ndim
+    if key.order == 3:
+        return _cubic.taps(key, lambda idx, dest: _point_read(key, idx, dest))
     lines = []
     wrap = key.mode == "wrap"
     grid_constant = key.mode == "grid-constant"
@@ -457,6 +482,37 @@ def _taps(key: KernelKey) -> str:
     return "\n".join("        " + s for s in lines)
 
 
+_GATHER_TYPE = {"schar": "char"}  # scalar read type -> the prefix of its 4-vector
+
+
+def _gathers(key: KernelKey) -> str:
+    """Exact order 1, 2D, both taps inside on each axis: the 2x2 texels of each channel
+    from one tex2Dgather (at the centre of the four: no 8-bit rounding can move its
+    floor), weighted and summed as cupyx sums its taps ((f0, f1), (f0, f1 + 1),
+    (f0 + 1, f1), (f0 + 1, f1 + 1)); gather's .w .z .x .y are those four."""
+    base = key.read.rstrip("0123456789")
+    g4 = _GATHER_TYPE.get(base, base) + "4"
+    return f"""
+    if (!done && c[0] >= (W)0 && c[0] < (W)(n0 - 1) && c[1] >= (W)0 && c[1] < (W)(n[1] - 1)) {{
+        const int f0 = (int)floor(c[0]), f1 = (int)floor(c[1]);
+        const W wf0 = (W)(f0 + 1) - c[0], wc0 = c[0] - (W)f0;
+        const W wf1 = (W)(f1 + 1) - c[1], wc1 = c[1] - (W)f1;
+        const float w00 = (float)(wf0 * wf1), w01 = (float)(wf0 * wc1);
+        const float w10 = (float)(wc0 * wf1), w11 = (float)(wc0 * wc1);
+#pragma unroll
+        for (int ch = 0; ch < NCH; ch++) {{
+            const {g4} q = tex2Dgather<{g4}>(prm.tex_p, (float)(f1 + 1), (float)(f0 + 1), ch);
+            float a = 0.f;
+            a += (float)q.w * w00;
+            a += (float)q.z * w01;
+            a += (float)q.x * w10;
+            a += (float)q.y * w11;
+            v[ch] = a;
+        }}
+        done = true;
+    }}"""
+
+
 def _write(key: KernelKey) -> str:
     if key.tiled:  # partial sums: the caller converts the buffer once every tile ran
         return """
@@ -498,8 +554,15 @@ def source(key: KernelKey) -> str:
         filtered_read=_filtered_read(key),
         taps=_taps(key),
         write=_write(key),
+        cubic_weights=_cubic.weights(key) if key.order == 3 else "",
+        gathers=_gathers(key) if key.gather and key.order == 1 else "",
+        cubic_hw=(
+            _cubic.hardware(key, lambda p: _filtered_at(key, p))
+            if key.hardware and key.order == 3
+            else ""
+        ),
     )
-    return common + body.replace("return;", "return false;")  # the point's returns
+    return common + _cubic.FOLD + body.replace("return;", "return false;")  # the point's returns
 
 
 @functools.lru_cache(maxsize=256)

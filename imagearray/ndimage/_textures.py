@@ -51,6 +51,12 @@ DTYPE_SET = frozenset(DTYPES)  # membership by hash: checked on every call
 # Forced tile length per axis (tests set it to cut small inputs into tiles); None:
 # tiles only where the device's limits require them.
 TILE_OVERRIDE: int | None = None
+# Exact order-1 2D points inside the input read with one tex2Dgather per channel (float32
+# weights, cupyx's order) instead of four point reads, where the texture is a CUDA array
+# allocated for gather (an ImageArray made with gather=True; with this on, the 2D copies
+# made here are allocated so too). Off: point reads (tools/probes/exact_bilinear.py
+# times both).
+EXACT_GATHER = False
 
 
 @functools.lru_cache(maxsize=64)
@@ -73,6 +79,7 @@ class Source:
     layered: bool = False
     keep: list = dataclasses.field(default_factory=list)  # retired after the launch
     tiles: list | None = None  # [(lo, hi, tex_p)] (SciPy order) when tiled
+    gather: bool = False  # tex_p is a 2D CUDA array allocated for gather
     # (cache, key, value): the caches that own the textures, as they must still be
     # for a repeat of this launch (a plan) to read live textures
     deps: list = dataclasses.field(default_factory=list)
@@ -155,6 +162,7 @@ def from_image(img, filtered: bool) -> Source:
         layered=layered,
     )
     src.tex_p = tex(point, POINT)
+    src.gather = dims == 2 and not layered and img.gatherable
     if filtered and can_filter(src.dtype, src.channels):
         src.tex_f = tex(filt, LINEAR)
     return src
@@ -279,7 +287,9 @@ def _copied(a, src: Source, want_f: bool) -> None:
         shape = shape[:-1] + (shape[-1] * 3,)
     ch = 1 if src.split3 else src.channels
     full = ((src.nb,) if src.nb > 1 else ()) + shape + ((ch,) if ch > 1 else ())
-    img = asimage(a.reshape(full), channels=ch, layered=src.nb > 1)
+    gather = EXACT_GATHER and len(shape) == 2 and src.nb == 1 and _gather_fits(shape, src)
+    img = asimage(a.reshape(full), channels=ch, layered=src.nb > 1, gather=gather)
+    src.gather = gather
     src.keep.append(img)
     src.layered = src.nb > 1
     point, filt = _descs(src.shape, a.dtype, src.channels, src.nb if src.nb > 1 else None)
@@ -288,6 +298,11 @@ def _copied(a, src: Source, want_f: bool) -> None:
     if want_f:
         src.tex_f = create_image(img._handle, filt, LINEAR)
         src.keep.insert(0, src.tex_f)
+
+
+def _gather_fits(shape: tuple, src: Source) -> bool:
+    w, h = device_info("max_image_2d_gather", src.device)
+    return shape[0] <= h and shape[1] <= w
 
 
 def _tiled(a, src: Source, lengths: list) -> None:

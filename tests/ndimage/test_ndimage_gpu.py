@@ -372,14 +372,14 @@ def test_remap_maps(order, relative, mapdtype):
 
 # ------------------------------------------------------------------ fallbacks
 @pytest.mark.parametrize("fn", FUNCS)
-def test_fallback_order3(fn):
-    """order=3 (the default of cupyx's five) is cupyx's spline, with a FallbackWarning."""
+def test_fallback_order2(fn):
+    """order=2 (orders 2, 4, 5: not on textures) is cupyx's spline, with a
+    FallbackWarning (order 3: test_ndimage_cubic_gpu.py)."""
     x = data(SHAPES[2], "float32")
-    args, kw = fn_args(fn, x.shape, 3)
-    order = {"order": 3} if fn in WARPS else {}  # the warps default to order 1
-    with pytest.warns(ia.FallbackWarning, match="order=3"):
-        got = getattr(ia.ndimage, fn)(x, *args, mode="mirror", **kw, **order)
-    want = ref(fn, x, 3, "mirror", 0.0, args, kw)
+    args, kw = fn_args(fn, x.shape, 2)
+    with pytest.warns(ia.FallbackWarning, match="order=2"):
+        got = getattr(ia.ndimage, fn)(x, *args, order=2, mode="mirror", **kw)
+    want = ref(fn, x, 2, "mirror", 0.0, args, kw)
     cupy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
@@ -412,15 +412,15 @@ def test_fallback_other_ranks_and_empty(case):
 
 PLANE_CASES = {
     # name: (shape, dtype, fn, order, channel_axis, batch_axes, ia.asimage keywords, warning)
-    "channels order 3": ((23, 17, 4), "float32", "zoom", 3, -1, None, None, "order=3"),
-    "batch order 3": ((3, 23, 17), "float32", "rotate", 3, None, 0, None, "order=3"),
-    "batch+channels order 3": ((3, 23, 17, 2), "float32", "shift", 3, -1, 0, None, "order=3"),
-    "per-sample matrices": ((3, 23, 17), "float32", "affine_transform", 3, None, 0, None, "=3"),
+    "channels order 2": ((23, 17, 4), "float32", "zoom", 2, -1, None, None, "order=2"),
+    "batch order 2": ((3, 23, 17), "float32", "rotate", 2, None, 0, None, "order=2"),
+    "batch+channels order 2": ((3, 23, 17, 2), "float32", "shift", 2, -1, 0, None, "order=2"),
+    "per-sample matrices": ((3, 23, 17), "float32", "affine_transform", 2, None, 0, None, "=2"),
     "5 channels": ((23, 17, 5), "uint8", "map_coordinates", 1, -1, None, None, "5 channels"),
     "batch of 3D volumes": ((2, 9, 11, 7), "float32", "affine_transform", 1, None, 0, None, "3D"),
-    "ImageArray 2D": ((23, 17), "float32", "zoom", 3, None, None, {}, "order=3"),
-    "ImageArray rgba": ((23, 17, 4), "uint8", "zoom", 3, None, None, {"channels": 4}, "=3"),
-    "ImageArray layered": ((3, 23, 17), "uint8", "shift", 3, None, None, {"layered": True}, "=3"),
+    "ImageArray 2D": ((23, 17), "float32", "zoom", 2, None, None, {}, "order=2"),
+    "ImageArray rgba": ((23, 17, 4), "uint8", "zoom", 2, None, None, {"channels": 4}, "=2"),
+    "ImageArray layered": ((3, 23, 17), "uint8", "shift", 2, None, None, {"layered": True}, "=2"),
 }
 
 

@@ -1,0 +1,192 @@
+"""The B-spline coefficients that ``order=3`` reads: cupyx's prefilter, per
+(sample, channel) plane, as float32 (what cupyx's ``_filter_input`` computes for the
+input dtypes the textures take).
+
+- ``opencv`` / ``_opencv_edge``: cupyx's map_coordinates pads the input (in its own
+  dtype) by one sample of ``cval`` per side and continues with mode ``constant``.
+- ``nearest`` and ``grid-constant`` with the prefilter: cupyx pads by 12 samples
+  (``edge``; ``cval`` on the float input) before filtering (``nprepad``).
+- The prefilter along each spatial axis in turn, with the spline boundary cupyx's
+  ``_get_spline_mode`` gives the caller's mode (:data:`FILTER_MODE`): cupyx runs the
+  recursive (IIR) filter, one thread per line; here the same filter is its impulse
+  response ``sqrt(3) * z**|k|`` (``z = sqrt(3) - 2``) truncated at ``|k| <= 16``
+  (``|z|**17 < 2e-10``), one thread per sample over the signal extended by the
+  boundary's symmetry (mirror, reflect, periodic), which is what the IIR's
+  initial conditions solve for: the same coefficients within float32 rounding, and
+  every sample computed in parallel (:func:`prefilter`). Short reflect-family axes
+  (fewer than 16 samples), where SciPy's and cupyx's initial condition is itself
+  an approximation, take cupyx's ``spline_filter1d``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy
+
+from imagearray.ndimage import _cubic, _modes
+
+OPENCV_MODES = ("opencv", "_opencv_edge")
+NPREPAD = 12  # cupyx's (and SciPy's) padding before filtering nearest / grid-constant
+# cupyx's _get_spline_mode: the boundary of the prefilter for each mode it is given
+FILTER_MODE = {"mirror": "mirror", "reflect": "reflect", "grid-wrap": "grid-wrap"}
+FILTER_MODE |= {"grid-mirror": "reflect", "nearest": "reflect"}
+FIR_HALF = 16  # taps each side of the prefilter's truncated impulse response
+SHORT_REFLECT = 16  # reflect axes shorter than this: cupyx's recursive filter
+_POLE = 3.0**0.5 - 2.0
+# False: every axis by cupyx's recursive spline_filter1d (what cupyx computes, the
+# way it computes it); True: the parallel truncated filter where it is exact
+FAST_PREFILTER = True
+
+
+def layout(mode: str, prefilter: bool) -> tuple[str, int]:
+    """(the kernel mode of order 3, the coefficients' padding per side)."""
+    if mode in OPENCV_MODES:
+        return "constant", 1
+    if prefilter and mode in ("nearest", "grid-constant"):
+        return mode, NPREPAD
+    return _modes.kernel_mode(mode), 0
+
+
+def coefficients(x, nshape: tuple, ndim: int, mode: str, cval: float, prefilter: bool):
+    """float32 coefficients of shape ``(nb, *padded spatial, channels)`` of ``x`` (a
+    CuPy array of ``nshape`` elements; never modified): a new C-contiguous array, or
+    (``prefilter=False`` on float32 data) ``x`` itself, read where it is."""
+    import cupy
+
+    a = x.reshape(nshape)
+    fresh = False  # a is an array of this call's own (else: the caller's memory)
+    spatial = [(0, 0)] + [(1, 1)] * ndim + [(0, 0)]
+    filter_mode = mode
+    if mode in OPENCV_MODES:  # in the input's dtype, as cupyx pads
+        a, fresh = cupy.pad(a, spatial, "constant", constant_values=cval), True
+        filter_mode = "constant"
+    if a.dtype.kind in "iu":
+        a, fresh = a.astype(numpy.float32), True
+    if prefilter and filter_mode in ("nearest", "grid-constant"):
+        pads = [(0, 0)] + [(NPREPAD, NPREPAD)] * ndim + [(0, 0)]
+        kw = {"constant_values": cval} if filter_mode == "grid-constant" else {}
+        a = cupy.pad(a, pads, "edge" if filter_mode == "nearest" else "constant", **kw)
+        fresh = True
+    if prefilter:
+        return prefilter_axes(a, ndim, filter_mode, fresh)
+    return a if a.dtype == numpy.float32 else a.astype(numpy.float32)  # read, not copied
+
+
+def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
+    """The cubic B-spline coefficients of ``a`` (``(nb, *spatial, channels)``, any
+    float dtype) along spatial axes 1..ndim with cupyx's boundary for ``mode``, as a
+    new float32 C-contiguous array (``a`` is read, never written; ``fresh``: ``a`` is
+    this call's own, so it may be filtered in place)."""
+    import cupy
+    import cupyx.scipy.ndimage as ndi
+
+    fmode = FILTER_MODE.get(mode, "mirror")
+    cur = cupy.ascontiguousarray(a)
+    if cur.dtype != numpy.float32:
+        cur, fresh = cur.astype(numpy.float32), True
+    spare = None
+    for axis in range(1, ndim + 1):
+        n = cur.shape[axis]
+        if n == 1:
+            continue  # cupyx: a line of one sample is its own coefficient
+        if not FAST_PREFILTER or fmode == "reflect" and n < SHORT_REFLECT:
+            if not fresh:
+                cur, fresh = cur.copy(), True
+            ndi.spline_filter1d(cur, 3, axis, output=cur, mode=mode)
+            continue
+        if spare is None:
+            spare = cupy.empty_like(cur)
+        stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
+        size = cur.size
+        block = 256
+        args = (cur, spare, numpy.int64(size), numpy.int64(stride), numpy.int32(n))
+        _fir(fmode)(((size + block - 1) // block,), (block,), args)
+        cur, spare = spare, (cur if fresh else None)
+        fresh = True
+    if not fresh:
+        cur = cur.copy()
+    return cur
+
+
+def fir_source(mode: str) -> str:
+    """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``."""
+    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
+    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
+    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
+    codes = "\n".join(codes)
+    return f"""{codes}
+{_cubic.FOLD}
+extern "C" __global__ void ia_bspline3(const float* __restrict__ src, float* __restrict__ dst,
+                                       const long long size, const long long stride, const int n)
+{{
+    const float w[{FIR_HALF + 1}] = {{{w}}};
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= size) return;
+    const int t = (int)((i / stride) % n);
+    const long long base = i - (long long)t * stride;
+    float acc = 0.f;
+    if (t >= {FIR_HALF} && t + {FIR_HALF} < n) {{
+#pragma unroll
+        for (int k = {FIR_HALF}; k >= 1; k--)
+            acc += w[k] * (__ldg(src + i - k * stride) + __ldg(src + i + k * stride));
+    }} else {{
+#pragma unroll
+        for (int k = {FIR_HALF}; k >= 1; k--) {{
+            const long long lo = base + (long long)fold<FM>(t - k, n) * stride;
+            const long long hi = base + (long long)fold<FM>(t + k, n) * stride;
+            acc += w[k] * (__ldg(src + lo) + __ldg(src + hi));
+        }}
+    }}
+    dst[i] = acc + w[0] * __ldg(src + i);
+}}
+"""
+
+
+@functools.lru_cache(maxsize=8)
+def _fir(mode: str):
+    import cupy
+
+    return cupy.RawKernel(fir_source(mode), "ia_bspline3", options=("-std=c++17",))
+
+
+def model(coef, coords, mode: str, cval: float = 0.0, pad: int = 0):
+    """NumPy model of the ``exact`` order-3 kernels: coefficients ``coef`` (any ndim,
+    one channel, padded as :func:`coefficients` pads) at ``coords`` (shape
+    ``(coef.ndim, ...)``, SciPy order, on the unpadded input) with the kernel mode and
+    padding of :func:`layout`. Returns float64 values (the CPU tests hold it against
+    ``scipy.ndimage``)."""
+    coef = numpy.asarray(coef, dtype=numpy.float64)
+    c = numpy.asarray(coords, dtype=numpy.float32)
+    shape = c.shape[1:]
+    c = c.reshape(coef.ndim, -1) + numpy.float32(pad)
+    outside = numpy.isnan(c).any(axis=0)
+    if mode == "constant":
+        for j, n in enumerate(coef.shape):
+            outside |= (c[j] < 0) | (c[j] > n - 1)
+    c = numpy.where(numpy.isnan(c), 0, c)
+    smode = _cubic.SPLINE_MODE[mode]
+    axes = []
+    for j, n in enumerate(coef.shape):
+        wx = c[j] - numpy.floor(c[j])
+        wy = numpy.float32(1) - wx
+        w1 = (wx * wx * (wx - 2) * 3 + 4) / numpy.float32(6)
+        w2 = (wy * wy * (wy - 2) * 3 + 4) / numpy.float32(6)
+        w0 = wy * wy * wy / numpy.float32(6)
+        w3 = numpy.float32(1) - w0 - w1 - w2
+        dc = _modes.wrap_coordinate(c[j], n) if mode == "wrap" else c[j]
+        st = numpy.floor(dc).astype(numpy.int64) - 1
+        taps = [_modes.boundary(smode, st + k, n) for k in range(4)]
+        axes.append(list(zip(taps, (w0, w1, w2, w3))))
+    out = numpy.zeros(c.shape[1])
+    for combo in numpy.ndindex(*(4,) * coef.ndim):
+        w = numpy.ones(c.shape[1], dtype=numpy.float32)
+        bad = numpy.zeros(c.shape[1], dtype=bool)
+        idx = []
+        for j, k in enumerate(combo):
+            t, wj = axes[j][k]
+            w = w * wj
+            bad |= t < 0
+            idx.append(numpy.clip(t, 0, coef.shape[j] - 1))
+        out += numpy.where(bad, cval, coef[tuple(idx)]) * w
+    return numpy.where(outside, cval, out).reshape(shape)

@@ -1,0 +1,302 @@
+"""order=3 without a GPU: the NumPy model of the cubic kernels against SciPy for every
+mode (so the mode -> spline-boundary and padding tables are SciPy's), the derived
+bound of precision='hardware', the fallback rule, and the generated kernels compile
+with NVRTC for every new KernelKey variant (order 3, and order 1's gather variant)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy
+import pytest
+
+from imagearray.ndimage import _call, _cubic, _modes, _source, _spline, _textures
+
+scipy_ndimage = pytest.importorskip("scipy.ndimage")
+
+SPLINE_MODES = ("constant", "grid-constant", "nearest", "mirror", "reflect", "grid-mirror")
+SPLINE_MODES += ("wrap", "grid-wrap")
+
+
+def _coef(img, mode: str, prefilter: bool, cval: float):
+    """SciPy's coefficients of ``img`` as :func:`_spline.coefficients` pads them."""
+    kmode, pad = _spline.layout(mode, prefilter)
+    a = img.astype(numpy.float64)
+    if pad:
+        if mode == "nearest":
+            a = numpy.pad(a, pad, "edge")
+        else:
+            a = numpy.pad(a, pad, "constant", constant_values=cval)
+    if prefilter:
+        a = scipy_ndimage.spline_filter(a, 3, output=numpy.float64, mode=mode)
+    return a, kmode, pad
+
+
+@pytest.mark.parametrize("shape", [(13, 9), (5, 6, 7), (1, 8)])
+@pytest.mark.parametrize("mode", SPLINE_MODES)
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_cubic_model_matches_scipy(shape, mode, prefilter):
+    rs = numpy.random.RandomState(len(shape) * 7 + SPLINE_MODES.index(mode))
+    img = rs.uniform(-1, 1, shape).astype(numpy.float32)
+    c = numpy.stack([rs.uniform(-6, n + 5, 300) for n in shape]).astype(numpy.float32)
+    c[:, :40] = numpy.round(c[:, :40])  # integer coordinates: taps at the borders exactly
+    c[:, 40:80] = numpy.floor(c[:, 40:80]) + 0.5
+    coef, kmode, pad = _coef(img, mode, prefilter, 0.5)
+    got = _spline.model(coef, c, kmode, 0.5, pad)
+    ref = scipy_ndimage.map_coordinates(
+        img.astype(numpy.float64), c.astype(numpy.float64), order=3, mode=mode, cval=0.5,
+        prefilter=prefilter,
+    )  # fmt: skip
+    numpy.testing.assert_allclose(got, ref, rtol=0, atol=1e-5)
+
+
+def test_layout_table():
+    """cupyx's _filter_input / map_coordinates: padding only where it pads."""
+    assert _spline.layout("nearest", True) == ("nearest", 12)
+    assert _spline.layout("grid-constant", True) == ("grid-constant", 12)
+    assert _spline.layout("nearest", False) == ("nearest", 0)
+    assert _spline.layout("grid-constant", False) == ("grid-constant", 0)
+    assert _spline.layout("grid-mirror", True) == ("reflect", 0)
+    assert _spline.layout("opencv", True) == ("constant", 1)
+    assert _spline.layout("_opencv_edge", False) == ("constant", 1)
+    for m in ("constant", "mirror", "reflect", "wrap", "grid-wrap"):
+        assert _spline.layout(m, True) == (m, 0)
+    assert set(_cubic.SPLINE_MODE) == set(_modes.MODE_CODES)
+
+
+def _hardware_model(coef, c):
+    """precision='hardware' in NumPy: per axis the two linear fetches at
+    ``t0 + w1 / g0`` and ``t2 + w3 / g1``, each fraction rounded to 8 bits (the
+    texture unit), blended with weights ``g0``, ``g1``; 2D, interior points."""
+    parts = []
+    for j in range(2):
+        f = numpy.floor(c[j])
+        wx = c[j] - f
+        wy = 1 - wx
+        w = [wy**3 / 6, (wx * wx * (wx - 2) * 3 + 4) / 6, (wy * wy * (wy - 2) * 3 + 4) / 6]
+        w.append(1 - w[0] - w[1] - w[2])
+        g0, g1 = w[0] + w[1], w[2] + w[3]
+        st = f.astype(int) - 1
+        a0 = numpy.round(w[1] / g0 * 256) / 256
+        a1 = numpy.round(w[3] / g1 * 256) / 256
+        parts.append(((st, a0, g0), (st + 2, a1, g1)))
+    out = numpy.zeros(c.shape[1])
+    for (t0, a0, g0), (t1, a1, g1) in itertools.product(*parts):
+        lerp = (
+            (1 - a0) * ((1 - a1) * coef[t0, t1] + a1 * coef[t0, t1 + 1])
+            + a0 * ((1 - a1) * coef[t0 + 1, t1] + a1 * coef[t0 + 1, t1 + 1])
+        )  # fmt: skip
+        out += g0 * g1 * lerp
+    return out
+
+
+def test_hardware_bound_derived():
+    """The documented bound: ndim / 256 of the largest difference of adjacent
+    coefficients (each fetch's 8-bit fraction is off by at most half a step here, a
+    full step at most on the hardware), and the unquantized form is exact."""
+    rs = numpy.random.RandomState(3)
+    img = rs.uniform(-1, 1, (40, 40))
+    coef = scipy_ndimage.spline_filter(img, 3, output=numpy.float64, mode="mirror")
+    c = rs.uniform(1, 37.99, (2, 4000))
+    exact = _spline.model(coef, c, "mirror")
+    hw = _hardware_model(coef, c)
+    d = max(numpy.abs(numpy.diff(coef, axis=a)).max() for a in range(2))
+    err = numpy.abs(hw - exact).max()
+    assert err <= 2 / 512 * d + 1e-6, (err, d)
+    assert err > 1e-4 * d  # the quantization is visible: the model models it
+    span = img.max() - img.min()
+    # the prefilter's inverse has l1 norm 3 per axis: coefficients stray at most
+    # 3**ndim / 2 of the range from its middle, so adjacent ones differ by <= 3**ndim x
+    assert 2 * span < d <= 9 * span
+
+
+def _fake_call(order_dtype="float32", ndim=2, nb=1, channels=1):
+    call = object.__new__(_call.Call)
+    call.dtype = numpy.dtype(order_dtype)
+    call.ndim, call.nb, call.channels = ndim, nb, channels
+    call.shape = (8,) * ndim
+    call.device = 0
+    return call
+
+
+@pytest.mark.parametrize("order", [2, 4, 5])
+def test_orders_2_4_5_fall_back(order):
+    reason = _fake_call().fallback_reason(order, numpy.dtype("float32"))
+    assert reason is not None and f"order={order}" in reason
+
+
+def test_order_3_on_tiles_falls_back(monkeypatch):
+    monkeypatch.setattr(_textures, "TILE_OVERRIDE", 4)
+    reason = _fake_call().fallback_reason(3, numpy.dtype("float32"))
+    assert reason is not None and "order=3" in reason
+    assert _fake_call().fallback_reason(1, numpy.dtype("float32")) is None
+
+
+def test_cubic_sources_read_as_documented():
+    """hardware: 2**ndim filtered fetches; exact: one point read in the 4**ndim loop."""
+    for nd, n_fetch in ((2, 4), (3, 8)):
+        fn = "tex3D" if nd == 3 else "tex2D"
+        key = _source.KernelKey(
+            nd, 1, "affine", "mirror", 3, True, "float", "float", "float", "float",
+            False, False, False, False,
+        )  # fmt: skip
+        src = _source.source(key)
+        assert src.count(f"{fn}<float>(prm.tex_f") == n_fetch
+        assert src.count(f"{fn}<RT>(prm.tex_p") == 1
+        exact = _source.source(key._replace(hardware=False, filtered=""))
+        assert "prm.tex_f" not in exact.split("#if ORDER == 3")[1]
+
+
+def test_padding_in_the_coordinates():
+    key = _source.KernelKey(
+        2, 1, "affine", "nearest", 3, False, "float", "", "float", "float",
+        False, False, False, False, pad=12,
+    )  # fmt: skip
+    src = _source.source(key)
+    assert "c[0] += m[2] + (W)12;" in src  # cupyx: to the offset
+    src = _source.source(key._replace(kind="coords"))
+    assert "c[1] = prm.ca[pc + 1 * npts] + (W)12;" in src
+    src = _source.source(key._replace(pad=1, mode="constant"))
+    assert src.count("+= (W)1;") == 2  # opencv's border: to the finished coordinate
+
+
+# ---------------------------------------------------------------- NVRTC
+try:
+    from cuda.bindings import nvrtc
+
+    _NVRTC = nvrtc.nvrtcVersion()[0] == nvrtc.nvrtcResult.NVRTC_SUCCESS
+except Exception:  # noqa: BLE001 - no loadable libnvrtc: the compile tests skip
+    _NVRTC = False
+
+
+def _compile(src: str) -> str | None:
+    err, prog = nvrtc.nvrtcCreateProgram(src.encode(), b"k.cu", 0, [], [])
+    opts = [b"-std=c++17", b"--gpu-architecture=compute_90"]
+    (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
+    if err == nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        return None
+    _, size = nvrtc.nvrtcGetProgramLogSize(prog)
+    log = b" " * size
+    nvrtc.nvrtcGetProgramLog(prog, log)
+    return log.decode(errors="replace")
+
+
+def _cubic_keys():
+    """Every kind x mode at order 3, dims, channels, precision, pads and flags rotating."""
+    reads = {1: "float", 2: "float2", 3: "float", 4: "float4"}
+    outs = ["float", "unsigned char", "unsigned short /*half*/", "double", "short"]
+    for i, (kind, mode) in enumerate(itertools.product(_source.KINDS, _modes.MODE_CODES)):
+        ndim = 2 if kind in ("homography", "remap", "remap_rel") or i % 3 else 3
+        ch = (1, 2, 3, 4)[i % 4]
+        hw = ch != 3 and i % 2 == 0
+        pad = 12 if mode in ("nearest", "grid-constant") and i % 3 else (1 if i % 5 == 0 else 0)
+        mlayout = (0, 1, 2)[i % 3] if kind == "affine" else 0
+        yield _source.KernelKey(
+            ndim, ch, kind, mode, 3, hw, reads[ch], reads[ch] if hw else "",
+            outs[i % 5], "double" if i % 7 == 0 else "float", ndim == 2 and i % 4 == 1,
+            kind == "affine" and mlayout == 0 and i % 2 == 0, ch == 3, False,
+            mlayout=mlayout, mdouble=bool(mlayout) and i % 4 >= 2,
+            vstore=ch in (2, 4) and i % 3 != 1, coarsen=1, pad=pad,
+        )  # fmt: skip
+
+
+@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@pytest.mark.parametrize(
+    "key", list(_cubic_keys()), ids=lambda k: f"{k.kind}-{k.mode}-{k.ndim}d-hw{int(k.hardware)}"
+)
+def test_cubic_kernel_sources_compile(key):
+    log = _compile(_source.source(key))
+    assert log is None, log
+
+
+def _gather_keys():
+    """The order-1 exact gather variant (2D, one sample): every mode, read type and
+    coordinate source, and its neighbours' flags."""
+    reads = {1: ("float", "uchar", "schar", "ushort", "short"), 2: ("float2", "uchar2")}
+    reads[4] = ("float4", "short4", "char4")
+    combos = [(ch, r) for ch, rs in reads.items() for r in rs]
+    for i, (mode, kind) in enumerate(itertools.product(_modes.MODE_CODES, _source.KINDS)):
+        ch, read = combos[i % len(combos)]
+        yield _source.KernelKey(
+            2, ch, kind, mode, 1, False, read, "", ("float", "unsigned char")[i % 2],
+            "double" if i % 5 == 0 else "float", False, False, False, False,
+            vstore=ch > 1 and i % 2 == 0, coarsen=(1, 2, 4)[i % 3], gather=True,
+        )  # fmt: skip
+
+
+@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@pytest.mark.parametrize("key", list(_gather_keys()), ids=lambda k: f"{k.kind}-{k.mode}-{k.read}")
+def test_gather_kernel_sources_compile(key):
+    src = _source.source(key)
+    assert src.count("tex2Dgather<") == 1
+    log = _compile(src)
+    assert log is None, log
+
+
+def test_gather_only_where_allowed(monkeypatch):
+    """_launch._gathers: the flag, a gather array, order 1 exact, one 2D sample."""
+    from imagearray.ndimage import _launch
+
+    src = _textures.Source((8, 8), 1, 1, numpy.dtype("float32"), 0, gather=True)
+    assert not _launch._gathers(src, 1, False, 2, False)  # the flag is off by default
+    monkeypatch.setattr(_textures, "EXACT_GATHER", True)
+    assert _launch._gathers(src, 1, False, 2, False)
+    assert not _launch._gathers(src, 0, False, 2, False)
+    assert not _launch._gathers(src, 3, False, 2, False)
+    assert not _launch._gathers(src, 1, False, 3, False)
+    src.tex_f = object()
+    assert not _launch._gathers(src, 1, True, 2, False)  # hardware reads the interior
+    src.tex_f = None
+    src.gather = False
+    assert not _launch._gathers(src, 1, False, 2, False)
+
+
+# ---------------------------------------------------------------- the parallel prefilter
+def _fir(s, mode):
+    """NumPy twin of _spline's ia_bspline3 along a 1D signal (float64)."""
+    n = len(s)
+    w = 3.0**0.5 * (3.0**0.5 - 2.0) ** numpy.arange(_spline.FIR_HALF + 1)
+    k = numpy.arange(-_spline.FIR_HALF, _spline.FIR_HALF + 1)
+    idx = _modes.boundary(mode, numpy.arange(n)[:, None] + k[None, :], n)
+    return (s[idx] * w[numpy.abs(k)]).sum(axis=1)
+
+
+_FIR_CASES = [
+    (m, n)
+    for m in ("mirror", "reflect", "grid-wrap")
+    for n in (2, 3, 5, 9, 16, 17, 40, 100)
+    if m != "reflect" or n >= _spline.SHORT_REFLECT  # short ones: cupyx's own filter
+]
+
+
+@pytest.mark.parametrize(("mode", "n"), _FIR_CASES)
+def test_truncated_prefilter_is_scipys(mode, n):
+    """The impulse response over the boundary's extension is the recursive filter with
+    its initial conditions (SciPy's spline_filter1d), where _spline uses it."""
+    s = numpy.random.RandomState(n).uniform(-1, 1, n)
+    ref = scipy_ndimage.spline_filter1d(s, 3, mode=mode, output=numpy.float64)
+    numpy.testing.assert_allclose(_fir(s, mode), ref, rtol=0, atol=1e-8)
+
+
+def test_filter_modes_are_cupyxs():
+    """cupyx's _get_spline_mode for every mode (the others: mirror)."""
+    want = {"mirror": "mirror", "reflect": "reflect", "grid-wrap": "grid-wrap"}
+    want |= {"grid-mirror": "reflect", "nearest": "reflect"}
+    for m in _modes.MODES:
+        assert _spline.FILTER_MODE.get(m, "mirror") == want.get(m, "mirror")
+
+
+@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
+def test_prefilter_source_compiles(mode):
+    log = _compile(_spline.fir_source(mode))
+    assert log is None, log
+
+
+def test_order_3_is_a_texture_order():
+    assert _call.check_order("rotate", 3) == 3
+    for dtype in ("float64", "complex64", "int32"):
+        reason = _fake_call(dtype).fallback_reason(3, numpy.dtype("float32"))
+        assert reason is not None and dtype in reason  # the dtype, not the order
+    assert "3D" in _fake_call(ndim=3, nb=2).fallback_reason(3, numpy.dtype("float32"))
+    assert "5 channels" in _fake_call(channels=5).fallback_reason(3, numpy.dtype("float32"))

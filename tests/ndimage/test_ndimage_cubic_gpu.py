@@ -1,0 +1,226 @@
+"""GPU tests of order=3 (cubic B-spline) against cupyx.scipy.ndimage's order 3 on the
+same data: every function x mode, 2D and 3D, the texture dtypes, prefilter=False,
+precision='exact' (within 1e-5 of the value range) and 'hardware' (within the
+documented bound: ndim / 256 of the largest difference of adjacent B-spline
+coefficients), channels, batches, ImageArray inputs, and the fallback of orders 2, 4
+and 5. Helpers and the comparison rule: _ndimage_util.py."""
+
+from __future__ import annotations
+
+import cupy
+import cupyx.scipy.ndimage as ndi
+import numpy as np
+import pytest
+from _ndimage_util import (
+    GRID,
+    MODES,
+    OTHER_DTYPES,
+    SHAPES,
+    check,
+    coords,
+    cval_of,
+    data,
+    fn_args,
+    ours,
+    planes_ref,
+    ref,
+    span,
+)
+
+import imagearray as ia
+
+pytestmark = [pytest.mark.gpu, pytest.mark.filterwarnings("error::imagearray.FallbackWarning")]
+
+CUBIC_FUNCS = ("map_coordinates", "affine_transform", "zoom", "shift", "rotate")
+
+
+def coef_step(x, mode: str, prefilter: bool, cval: float, nd: int) -> float:
+    """The largest difference of adjacent B-spline coefficients along a spatial axis
+    (of the first ``nd`` axes), the coefficients as cupyx's _filter_input makes them
+    (its padding for nearest / grid-constant; the opencv modes' cval border)."""
+    a = cupy.asarray(x)
+    lead = [(1, 1)] * nd + [(0, 0)] * (a.ndim - nd)
+    if mode in ("opencv", "_opencv_edge"):
+        a = cupy.pad(a, lead, "constant", constant_values=cval)
+        mode = "constant"
+    a = a.astype(cupy.float32)
+    if prefilter and mode in ("nearest", "grid-constant"):
+        p = [(12, 12)] * nd + [(0, 0)] * (a.ndim - nd)
+        kw = {"constant_values": cval} if mode == "grid-constant" else {}
+        a = cupy.pad(a, p, "edge" if mode == "nearest" else "constant", **kw)
+    if prefilter:
+        for ax in range(nd):
+            a = ndi.spline_filter1d(a, 3, ax, output=cupy.float32, mode=mode)
+    return max(float(cupy.abs(cupy.diff(a, axis=ax)).max()) for ax in range(nd))
+
+
+def compare(fn, x, mode, precision="exact", prefilter=True, output=None, args=None, kw=None):
+    """ia.ndimage's ``fn`` at order 3 against cupyx's on the same data."""
+    cval = cval_of(x.dtype)
+    if args is None:
+        args, kw = fn_args(fn, x.shape, 3)
+    if fn not in ("warp_perspective", "remap"):  # the warps prefilter as map_coordinates
+        kw = dict(kw, prefilter=prefilter)
+    got = ours(fn, x, 3, mode, cval, args, kw, precision=precision, output=output)
+    want = ref(fn, x, 3, mode, cval, args, kw, output=output)
+    s = span(x)
+    hw = 0.0
+    if precision == "hardware":
+        hw = x.ndim / 256 * coef_step(x, mode, prefilter, cval, x.ndim)
+    what = f"{fn} {x.dtype} {x.ndim}D order 3 {mode} {precision} prefilter={prefilter}"
+    check(got, want, s, hw=hw, handful=0.02, what=what)
+
+
+@pytest.mark.parametrize("precision", ["exact", "hardware"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("nd", [2, 3])
+@pytest.mark.parametrize("fn", CUBIC_FUNCS)
+def test_float32_every_function_and_mode(fn, nd, mode, precision):
+    compare(fn, data(SHAPES[nd], "float32"), mode, precision)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", OTHER_DTYPES)
+@pytest.mark.parametrize("fn", ["map_coordinates", "affine_transform"])
+def test_dtypes_every_mode_2d(fn, dtype, mode):
+    """Other input dtypes, their values compared in float32 (cupyx accumulates a
+    float16 output in float16, and rounds integer overshoots its own way)."""
+    compare(fn, data(SHAPES[2], dtype), mode, output=np.float32)
+
+
+@pytest.mark.parametrize("precision", ["exact", "hardware"])
+@pytest.mark.parametrize("mode", ["nearest", "grid-wrap", "constant"])
+@pytest.mark.parametrize("dtype", OTHER_DTYPES)
+@pytest.mark.parametrize("fn", ["map_coordinates", "zoom"])
+def test_dtypes_3d(fn, dtype, mode, precision):
+    compare(fn, data(SHAPES[3], dtype), mode, precision, output=np.float32)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16"])
+@pytest.mark.parametrize("fn", ["affine_transform", "shift"])
+def test_integer_outputs_round_as_cupyx(fn, dtype):
+    """The input dtype as output: rounded as cupyx rounds (data kept off the dtype's
+    limits, so no overshoot leaves its range)."""
+    info = np.iinfo(dtype)
+    lo, hi = info.min + (info.max - info.min) // 4, info.max - (info.max - info.min) // 4
+    rs = cupy.random.RandomState(5)
+    x = rs.randint(lo, hi, size=SHAPES[2], dtype=np.int64).astype(dtype)
+    compare(fn, x, "reflect")
+
+
+@pytest.mark.parametrize("fn", ["map_coordinates", "rotate"])
+def test_float16_output(fn):
+    """float16 in and out: cupyx sums in float16, so within a few float16 steps."""
+    x = data(SHAPES[2], "float16")
+    cval = cval_of(x.dtype)
+    args, kw = fn_args(fn, x.shape, 3)
+    got = ours(fn, x, 3, "mirror", cval, args, kw, precision="exact")
+    want = ref(fn, x, 3, "mirror", cval, args, kw)
+    check(got, want, span(x), hw=0.02 * span(x), what=f"{fn} float16")
+
+
+@pytest.mark.parametrize("precision", ["exact", "hardware"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("nd", [2, 3])
+@pytest.mark.parametrize("fn", ["map_coordinates", "affine_transform"])
+def test_prefilter_false(fn, nd, mode, precision):
+    compare(fn, data(SHAPES[nd], "float32"), mode, precision, prefilter=False)
+
+
+@pytest.mark.parametrize("mode", ["constant", "nearest", "wrap", "opencv"])
+@pytest.mark.parametrize("fn", ["warp_perspective", "remap"])
+def test_warps_order_3(fn, mode):
+    """The warps are map_coordinates at their coordinates: order 3 as cupyx's."""
+    compare(fn, data(SHAPES[2], "float32"), mode)
+
+
+@pytest.mark.parametrize("precision", ["exact", "hardware"])
+@pytest.mark.parametrize("channels", [2, 3, 4])
+@pytest.mark.parametrize("batched", [False, True])
+@pytest.mark.parametrize("fn", ["affine_transform", "map_coordinates"])
+def test_channels_and_batches(fn, batched, channels, precision):
+    """channel_axis=-1 / batch_axes=0: each (sample, channel) plane is cupyx's."""
+    shape = ((3,) if batched else ()) + SHAPES[2] + (channels,)
+    x = data(shape, "float32")
+    args, kw = fn_args(fn, SHAPES[2], 3)
+    mode = "grid-constant"
+    axes = {"channel_axis": -1, "batch_axes": 0 if batched else None}
+    got = ours(fn, x, 3, mode, 0.5, args, kw, precision=precision, **axes)
+    want = planes_ref(fn, x, 3, mode, 0.5, args, kw, batched=batched, channels=True)
+    hw = 0.0
+    if precision == "hardware":
+        samples = x if batched else x[None]
+        hw = 2 / 256 * max(coef_step(xb, mode, True, 0.5, 2) for xb in samples)
+    check(got, want, span(x), hw=hw, what=f"{fn} {shape} {precision}")
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_imagearray_input(nd):
+    x = data(SHAPES[nd], "float32")
+    img = ia.asimage(x)
+    c = coords(x.shape, GRID[nd], 3)
+    got = ia.ndimage.map_coordinates(img, c, order=3, mode="mirror", precision="exact")
+    want = ndi.map_coordinates(x, c, order=3, mode="mirror")
+    check(got, want, span(x), what=f"ImageArray {nd}D")
+
+
+def test_input_untouched_and_no_plan():
+    """The prefilter works on a copy; a repeat recomputes the coefficients (the input
+    changed in place between the calls)."""
+    x = data(SHAPES[2], "float32")
+    keep = x.copy()
+    m = np.array([[0.9, 0.1], [-0.1, 0.9]])
+    a = ia.ndimage.affine_transform(x, m, order=3, mode="nearest")
+    assert bool(cupy.array_equal(x, keep))
+    x *= 2
+    b = ia.ndimage.affine_transform(x, m, order=3, mode="nearest")
+    check(b, ndi.affine_transform(x, cupy.asarray(m), order=3, mode="nearest"), span(x))
+    check(b, 2 * a, span(x), what="linear in the input")
+
+
+@pytest.mark.parametrize("order", [2, 4, 5])
+def test_orders_2_4_5_fall_back(order):
+    x = data(SHAPES[2], "float32")
+    with pytest.warns(ia.FallbackWarning, match=f"order={order}"):
+        got = ia.ndimage.zoom(x, 1.5, order=order, mode="mirror")
+    check(got, ndi.zoom(x, 1.5, order=order, mode="mirror"), span(x))
+
+
+def test_hardware_differs_from_exact_inside():
+    """precision='hardware' really takes the linear fetches (its 8-bit fractions show)
+    and stays within its bound of the exact result."""
+    x = data((64, 64), "float32")
+    m = np.array([[0.87, 0.31], [-0.29, 0.91]])
+    kw = dict(order=3, mode="mirror", offset=(9.3, 4.7), output_shape=(40, 40))
+    e = ia.ndimage.affine_transform(x, m, precision="exact", **kw)
+    h = ia.ndimage.affine_transform(x, m, precision="hardware", **kw)
+    d = float(cupy.abs(h - e).max())
+    assert 0 < d <= 2 / 256 * coef_step(x, "mirror", True, 0.0, 2) + 1e-5 * span(x)
+
+
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
+@pytest.mark.parametrize("shape", [(23, 17), (9, 11, 7), (5, 40), (3, 2, 30), (1, 33)])
+def test_prefilter_is_cupyxs(shape, mode):
+    """The parallel prefilter (and the cupyx path it keeps for short reflect axes)
+    against cupyx's spline_filter: within float32 rounding of the coefficients."""
+    from imagearray.ndimage import _spline
+
+    x = data(shape, "float32")
+    want = ndi.spline_filter(x, 3, output=cupy.float32, mode=mode)
+    got = _spline.prefilter_axes(x[None, ..., None], len(shape), mode)[0, ..., 0]
+    assert bool(cupy.array_equal(x, data(shape, "float32")))  # the input is not written
+    scale = float(cupy.abs(want).max())
+    assert float(cupy.abs(got - want).max()) <= 1e-5 * scale
+
+
+def test_recursive_prefilter_switch(monkeypatch):
+    """FAST_PREFILTER=False: cupyx's spline_filter1d on every axis, the same result."""
+    from imagearray.ndimage import _spline
+
+    x = data(SHAPES[3], "float32")
+    c = coords(x.shape, GRID[3], 3)
+    fast = ia.ndimage.map_coordinates(x, c, order=3, mode="mirror", precision="exact")
+    monkeypatch.setattr(_spline, "FAST_PREFILTER", False)
+    slow = ia.ndimage.map_coordinates(x, c, order=3, mode="mirror", precision="exact")
+    check(fast, slow, span(x), what="fast vs recursive prefilter")
+    check(slow, ndi.map_coordinates(x, c, order=3, mode="mirror"), span(x), what="recursive")
