@@ -264,7 +264,13 @@ extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
     int ox = blockIdx.x * PX, oy = blockIdx.y * PY, oz = bz * PZ;
     int rx = min(PX, nw - ox), ry = min(PY, nh - oy), rz = min(PZ, nd - oz);
 
-    // level s + 1 from level s in memory
+    // level s + 1 from level s in memory. Where level s halves evenly (the usual
+    // case; the same for every block) its taps are the pairs box() would find, with
+    // weights 0.5 (or the texel itself, 1, on an axis of 1), so they are read without
+    // taps()' arithmetic: a product of 0.5s and 1s is exact, box()'s (wx * wy) * wz.
+    const int ex = sw > 1 ? 2 : 1, ey = sh > 1 ? 2 : 1, ez = sd > 1 ? 2 : 1;
+    const bool even = sw % ex == 0 && sh % ey == 0 && sd % ez == 0;
+    const float we = (ex == 2 ? 0.5f : 1.f) * (ey == 2 ? 0.5f : 1.f) * (ez == 2 ? 0.5f : 1.f);
 #pragma unroll
     for (int k = 0; k < TILE / NT; ++k) {{
         const int t = tid + k * NT;
@@ -272,8 +278,25 @@ extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
         if (x < rx && y < ry && z < rz) {{
             float acc[C];
             const int gx = ox + x, gy = oy + y, gz = oz + z;
-            box(gx, gy, gz, sw, sh, sd, nw, nh, nd,
-                [&](int i, int j, int q, float* v) {{ rd(src, i, j, q, L, v); }}, acc);
+            if (even) {{
+#pragma unroll
+                for (int c = 0; c < C; ++c) acc[c] = 0.f;
+#pragma unroll
+                for (int kz = 0; kz < 2; ++kz)
+#pragma unroll
+                    for (int ky = 0; ky < 2; ++ky)
+#pragma unroll
+                        for (int kx = 0; kx < 2; ++kx)
+                            if (kz < ez && ky < ey && kx < ex) {{
+                                float v[C];
+                                rd(src, ex * gx + kx, ey * gy + ky, ez * gz + kz, L, v);
+#pragma unroll
+                                for (int c = 0; c < C; ++c) acc[c] = __fmaf_rn(we, v[c], acc[c]);
+                            }}
+            }} else {{
+                box(gx, gy, gz, sw, sh, sd, nw, nh, nd,
+                    [&](int i, int j, int q, float* v) {{ rd(src, i, j, q, L, v); }}, acc);
+            }}
             wr(dst[0], gx, gy, gz, L, acc);
             const int o = (z * ry + y) * rx + x;
 #pragma unroll

@@ -101,6 +101,21 @@ def _box(src: np.ndarray, out_shape) -> np.ndarray:
     return out
 
 
+def _pairs(src: np.ndarray, f) -> np.ndarray:
+    """The fused kernel's even step of a (z, y, x, C) region: taps (2i, 2i + 1) on the
+    axes where ``f`` is 2 (i on those where it is 1), weight the product of 0.5s."""
+    w = np.float32(1.0)
+    for fa in (f[2], f[1], f[0]):  # (wx * wy) * wz, exact
+        w = w * np.float32(0.5 if fa == 2 else 1.0)
+    shape = tuple(src.shape[a] // f[a] for a in range(3)) + src.shape[3:]
+    acc = np.zeros(shape, np.float32)
+    for kz in range(f[0]):
+        for ky in range(f[1]):
+            for kx in range(f[2]):
+                acc = acc + w * src[kz :: f[0], ky :: f[1], kx :: f[2]]
+    return acc
+
+
 def _sizes(extent, levels):
     """(d, h, w) of each level."""
     return [tuple(max(1, e >> lv) for e in extent[::-1]) for lv in range(levels)]
@@ -123,7 +138,13 @@ def _fused(level0, dims, levels):
     p = (tile.pz, tile.py, tile.px)
     for s, k in mk.fused_passes(extent, dims, levels):
         (gx, gy, gz), _ = mk.fused_grid(extent, dims, s, 1)
-        first = _box(chain[s], sizes[s + 1])  # box() reads level s from memory
+        n = sizes[s]
+        f = [2 if n[a] > 1 else 1 for a in range(3)]
+        if all(n[a] % f[a] == 0 for a in range(3)):  # the kernel's even path: pairs
+            first = _pairs(chain[s], f)
+        else:  # box() reads level s from memory
+            first = _box(chain[s], sizes[s + 1])
+        assert first.shape[:3] == sizes[s + 1]
         for bz in range(gz):
             for by in range(gy):
                 for bx in range(gx):
@@ -141,16 +162,7 @@ def _fused(level0, dims, levels):
                         assert all(r[a] % f[a] == 0 and o[a] % f[a] == 0 for a in range(3))
                         if f[2] == 2:  # float2 reads: even rows at even offsets
                             assert off % 2 == 0 and r[2] % 2 == 0
-                        w = np.float32(1.0)
-                        for fa in (f[2], f[1], f[0]):  # (wx * wy) * wz, exact
-                            w = w * np.float32(0.5 if fa == 2 else 1.0)
-                        acc = np.zeros((r[0] // f[0], r[1] // f[1], r[2] // f[2]) + reg.shape[3:])
-                        acc = acc.astype(np.float32)
-                        for kz in range(f[0]):
-                            for ky in range(f[1]):
-                                for kx in range(f[2]):
-                                    acc = acc + w * reg[kz :: f[0], ky :: f[1], kx :: f[2]]
-                        reg = acc
+                        reg = _pairs(reg, f)
                         off, cap = off + cap, cap >> dims
                         r = list(reg.shape[:3])
                         o = [o[a] // f[a] for a in range(3)]
