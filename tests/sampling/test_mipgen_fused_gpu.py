@@ -130,19 +130,19 @@ def test_fused_1d_equals_per_level(shape, dtype, channels, rng):
 
 
 @pytest.mark.parametrize(
-    "shape,cubemap",
+    "shape,layered,cubemap",
     [
-        ((3, 23, 37), False),
-        ((2, 64, 64), False),
-        ((5, 1, 70), False),
-        ((4, 100), False),  # 1D layered
-        ((6, 32, 32), True),
-        ((12, 5, 5), True),  # two cubemaps, odd faces
+        ((3, 23, 37), True, False),
+        ((2, 64, 64), True, False),
+        ((5, 1, 70), True, False),
+        ((4, 100), True, False),  # 1D layered
+        ((6, 32, 32), False, True),
+        ((12, 5, 5), True, True),  # two cubemaps, odd faces
     ],
 )
 @pytest.mark.parametrize("dtype,channels", [("float32", 1), ("uint8", 4), ("float16", 4)])
-def test_fused_layered_equals_per_level(shape, cubemap, dtype, channels, rng):
-    data, got, want = _chains(shape, dtype, channels, rng, layered=not cubemap, cubemap=cubemap)
+def test_fused_layered_equals_per_level(shape, layered, cubemap, dtype, channels, rng):
+    data, got, want = _chains(shape, dtype, channels, rng, layered=layered, cubemap=cubemap)
     what = f"{'cubemap' if cubemap else 'layered'} {shape} {dtype} x{channels}"
     _assert_same(got, want, what)
     _assert_box(data, got, len(shape) - 1, dtype, what, layered=True)
