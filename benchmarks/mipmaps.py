@@ -10,7 +10,9 @@ with torch ``avg_pool2d(x, 2)`` per level where torch with CUDA is installed (bo
 rounded to the storage type per level as imagearray does), all in one run. Every
 level imagearray made is checked against a box filter of the level above it before
 timing. Targets: >= 50 % of the copy's bandwidth and faster than CuPy (issue 5);
-faster than the copy, and >= 3x torch for float32 (issue 18).
+faster than the copy, and >= 3x torch for float32 (issue 18). A row with
+``mipgen.WIDE_READS`` (two texels per surface read, off by default) shows whether
+turning it on pays, where it gives the same bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
+WIDE = "imagearray, WIDE_READS=True"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -137,6 +140,27 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
+def _wide_row(img, levels: int, case: str, nbytes: int) -> Row | None:
+    """``generate_mipmaps`` with ``mipgen.WIDE_READS`` (two texels per surface read;
+    off by default until measured): timed where it gives the default's bytes."""
+    import cupy
+
+    from imagearray.sampling import mipgen
+
+    img.generate_mipmaps()
+    want = [img.mip(lv).to_cupy().copy() for lv in range(1, levels)]
+    mipgen.WIDE_READS = True
+    try:
+        img.generate_mipmaps()
+        for lv, w in enumerate(want, 1):
+            if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
+                print(f"{case}: {WIDE}: level {lv} differs from the default; not timed")
+                return None
+        return measure(case, WIDE, img.generate_mipmaps, nbytes)
+    finally:
+        mipgen.WIDE_READS = False
+
+
 def run() -> list[Row]:
     require_gpu()
     import cupy
@@ -172,6 +196,9 @@ def run() -> list[Row]:
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
         rows.append(measure(case, PER_LEVEL, per_level, nbytes))
+        wide = _wide_row(img, levels, case, nbytes)
+        if wide is not None:
+            rows.append(wide)
         torch = _torch()
         if torch is not None:
             x = torch.from_dlpack(data.astype(cupy.float32))

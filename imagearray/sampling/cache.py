@@ -30,7 +30,8 @@ class MemoryCache:
     plans : view key -> that view's sample() plans (see ``sampling.engine``)
     mipgen : the per-level filter's launches (user kernels), or None
     mipfused : (launches, surfaces they name) of the fused box filter, or None
-    mipgen_graph : (launches, CUDA graph or None) captured from the fused ones, or None
+    mipgen_graph : (launches, wide reads, CUDA graph or None) captured from the fused
+        ones, or None
     """
 
     __slots__ = ("handles", "plans", "mipgen", "mipfused", "mipgen_graph")

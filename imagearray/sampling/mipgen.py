@@ -28,6 +28,15 @@ __all__ = ["GRAPH_LAUNCHES", "generate_mipmaps"]
 #: Chains of at least this many fused launches replay a captured CUDA graph.
 GRAPH_LAUNCHES = 2
 
+#: Read the two texels of a row that an evenly halving level averages with one
+#: surface read of twice the texel's size (up to 16 bytes: half the read
+#: instructions for RGBA8 and float32). Off until measured on a GPU: PTX defines an
+#: unformatted surface read by its operand size and a byte offset, but CUDA does
+#: not document reads wider than the array's element; tests/sampling/
+#: test_mipgen_fused_gpu.py checks that they give the same bytes and
+#: benchmarks/mipmaps.py times them.
+WIDE_READS = False
+
 
 def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None) -> None:
     """Fill levels 1.. of a mipmapped image from level 0, on the GPU.
@@ -54,12 +63,13 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     layered = desc.type.is_layered or desc.type.is_cubemap
     with Scope(view._handle.device, stream):
         if kernel is None:
-            fused = mk.fused_kernel(desc.dtype.name, desc.num_channels, dims, layered)
+            wide = WIDE_READS and mk.wide_reads_apply(desc.dtype, desc.num_channels)
+            fused = mk.fused_kernel(desc.dtype.name, desc.num_channels, dims, layered, wide)
             launches = _fused_launches(view, layered)
             # The compiled function for the image's device (current here): calling
             # it skips RawKernel's per-call lookup.
             fused = getattr(fused, "kernel", fused)
-            graph = _mipgen_graph(view, fused, launches)
+            graph = _mipgen_graph(view, fused, launches, wide)
             if graph is not None:
                 graph.launch()  # on the current (the given) stream
                 return
@@ -68,15 +78,16 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
         _launch_all(kernel, _mipgen_launches(view, layered))
 
 
-def _mipgen_graph(view: ImageView, kernel: Any, launches: list) -> Any:
-    """``launches`` of the fused filter's compiled ``kernel`` captured once into a
-    CUDA graph (cached with the launches it was made from), or None where capture
-    is not worth it or failed. One by one, the H100 spent ~9 us of Python and driver
-    time on each launch, more than the small levels take on the GPU."""
+def _mipgen_graph(view: ImageView, kernel: Any, launches: list, wide: bool) -> Any:
+    """``launches`` of the fused filter's compiled ``kernel`` (with ``wide`` reads or
+    not) captured once into a CUDA graph (cached with the launches and the kind of
+    reads it was made from), or None where capture is not worth it or failed. One
+    by one, the H100 spent ~9 us of Python and driver time on each launch, more than
+    the small levels take on the GPU."""
     cache = cache_of(view)
     hit = cache.mipgen_graph
-    if hit is not None and hit[0] is launches:
-        return hit[1]
+    if hit is not None and hit[0] is launches and hit[1] == wide:
+        return hit[2]
     graph = None
     if len(launches) >= GRAPH_LAUNCHES:
         import cupy
@@ -91,7 +102,7 @@ def _mipgen_graph(view: ImageView, kernel: Any, launches: list) -> Any:
                 graph = side.end_capture()
         except Exception:  # no capture here (driver, mode): launch one by one
             graph = None
-    cache.mipgen_graph = (launches, graph)
+    cache.mipgen_graph = (launches, wide, graph)
     return graph
 
 

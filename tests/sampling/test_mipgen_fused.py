@@ -18,9 +18,14 @@ VARIANTS = [(1, False), (2, False), (3, False), (1, True), (2, True)]
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("channels", [1, 2, 4])
-def test_fused_kernels_compile(dtype, channels):
+@pytest.mark.parametrize("wide", [False, True])
+def test_fused_kernels_compile(dtype, channels, wide):
     for dims, layered in VARIANTS:  # each has its own includes and macros
-        ok, log = _nvrtc_compile(mk.fused_source(np.dtype(dtype), channels, dims, layered))
+        src = mk.fused_source(np.dtype(dtype), channels, dims, layered, wide)
+        # two texels fit one read up to 16 bytes: float32 x4 reads them one by one
+        fits = 2 * np.dtype(dtype).itemsize * channels <= 16
+        assert ("#define WIDE 1" in src) == (wide and fits)
+        ok, log = _nvrtc_compile(src)
         if not ok and "cuda_fp16.h" in log:
             pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
         assert ok, log

@@ -179,5 +179,26 @@ def test_fused_is_few_launches_and_replays(rng):
             np.testing.assert_allclose(img.mip(lv).get(), want[lv], rtol=2e-6, atol=1e-3)
     launches, _ = img._mem._cache.mipfused
     assert [a[-1] for _, a in launches] == [11, 1]  # levels per pass
-    assert img._mem._cache.mipgen_graph[0] is launches
-    assert img._mem._cache.mipgen_graph[1] is not None
+    graph_of, _, graph = img._mem._cache.mipgen_graph
+    assert graph_of is launches and graph is not None
+
+
+@pytest.mark.parametrize(
+    "shape,dtype,channels,layered",
+    [
+        ((64, 64), "uint8", 4, False),
+        ((600, 1000), "float32", 1, False),
+        ((130, 256), "float32", 2, False),
+        ((3, 64, 48), "uint8", 1, True),
+        ((2048,), "int16", 1, False),
+        ((16, 32, 64), "float16", 4, False),
+    ],
+)
+def test_wide_reads_give_the_same_bytes(shape, dtype, channels, layered, rng, monkeypatch):
+    """mipgen.WIDE_READS (two texels per surface read, off by default): if this fails
+    on a GPU, reads wider than the array's element do not work there; keep it off."""
+    from imagearray.sampling import mipgen
+
+    monkeypatch.setattr(mipgen, "WIDE_READS", True)
+    data, got, want = _chains(shape, dtype, channels, rng, layered=layered)
+    _assert_same(got, want, f"wide reads {shape} {dtype} x{channels}")
