@@ -1,12 +1,18 @@
 """Mipmap generation: 8192^2 RGBA8 and 4096^2 float32, full chains.
 
-``img.generate_mipmaps()`` in GB/s of level-0 bytes read, beside the device-to-device
-copy bandwidth of the same bytes (``cupy.copyto``, GB/s of bytes copied) and beside
-building the same pyramid with CuPy (a reshape-mean per level on a CuPy array, the
-quickest cupyx-style way for power-of-two sizes, rounded to the storage type as
-imagearray does), all in one run. Every level imagearray made is checked against a
-box filter of the level above it before timing. Targets (issue 5): >= 50 % of the
-copy's bandwidth (speed-up >= 0.5) and faster than CuPy.
+``img.generate_mipmaps()`` (the fused downsampler) in GB/s of level-0 bytes read,
+beside: the per-level box filter it replaced (one launch per level, replayed from a
+captured CUDA graph as ``generate_mipmaps`` did before issue 18; its results are the
+fused ones bit for bit, checked here); the device-to-device copy of the same bytes
+(``cupy.copyto``, GB/s of bytes copied); the same pyramid built with CuPy (a
+reshape-mean per level, the quickest cupyx-style way for power-of-two sizes) and
+with torch ``avg_pool2d(x, 2)`` per level where torch with CUDA is installed (both
+rounded to the storage type per level as imagearray does), all in one run. Every
+level imagearray made is checked against a box filter of the level above it before
+timing. Targets: >= 50 % of the copy's bandwidth and faster than CuPy (issue 5);
+faster than the copy, and >= 3x torch for float32 (issue 18). A row with
+``mipgen.WIDE_READS`` (two texels per surface read, off by default) shows whether
+turning it on pays, where it gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from benchmarks._util import Row, measure, require_gpu, target_line
 
 D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
+PER_LEVEL = "per-level box filter (graph)"
+TORCH = "torch avg_pool2d chain"
+WIDE = "imagearray, WIDE_READS=True"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -84,6 +93,74 @@ def _check(img, levels: int, dtype, channels: int, case: str) -> None:
     print(f"{case}: every level within {worst:.3g} of a box filter of the level above")
 
 
+def _torch():
+    """torch with CUDA, or None (its rows are skipped)."""
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise RuntimeError("torch.cuda.is_available() is False")
+        return torch
+    except Exception as exc:  # missing, or built for another CUDA
+        print(f"mipmaps: torch not usable ({exc!s:.100}); its rows are skipped")
+        return None
+
+
+def _torch_pyramid(torch, x, levels: int, u8: bool):
+    """The chain by ``avg_pool2d(x, 2)`` per level on ``x`` (1, C, H, W) float32, each
+    level rounded to uint8 (kept as float for the next) for 8-bit data."""
+    pool = torch.nn.functional.avg_pool2d
+    out = [x]
+    for _ in range(1, levels):
+        x = pool(x, 2)
+        if u8:
+            x = torch.round(x)  # storage: the next level is made from the stored one
+            out.append(x.to(torch.uint8))
+        else:
+            out.append(x)
+    return out
+
+
+def _per_level_graph(img, dtype, channels: int):
+    """The per-level box filter's launches (one per level) captured into a CUDA graph,
+    as ``generate_mipmaps`` replayed them before the fused kernel: its ``launch``."""
+    import cupy
+
+    from imagearray.sampling import mipkernels
+
+    kernel = mipkernels.mipgen_kernel(numpy.dtype(dtype).name, channels, 2, False)
+    img.generate_mipmaps(kernel)  # compiled, launches cached
+    side = cupy.cuda.Stream(non_blocking=True)
+    side.begin_capture()
+    try:
+        with side:
+            img.generate_mipmaps(kernel, stream=side)
+    finally:
+        graph = side.end_capture()
+    return graph.launch
+
+
+def _wide_row(img, levels: int, case: str, nbytes: int) -> Row | None:
+    """``generate_mipmaps`` with ``mipgen.WIDE_READS`` (two texels per surface read;
+    off by default until measured): timed where it gives the default's bytes."""
+    import cupy
+
+    from imagearray.sampling import mipgen
+
+    img.generate_mipmaps()
+    want = [img.mip(lv).to_cupy().copy() for lv in range(1, levels)]
+    mipgen.WIDE_READS = True
+    try:
+        img.generate_mipmaps()
+        for lv, w in enumerate(want, 1):
+            if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
+                print(f"{case}: {WIDE}: level {lv} differs from the default; not timed")
+                return None
+        return measure(case, WIDE, img.generate_mipmaps, nbytes)
+    finally:
+        mipgen.WIDE_READS = False
+
+
 def run() -> list[Row]:
     require_gpu()
     import cupy
@@ -107,7 +184,44 @@ def run() -> list[Row]:
         d = float(cupy.abs(ref1.astype(cupy.float32) - img.mip(1).to_cupy()).max())
         assert d <= (1 if dtype == numpy.uint8 else 1e-3), f"{case}: CuPy's level 1 off by {d}"
 
+        # the per-level filter (the old default) gives the same levels, bit for bit
+        fused = [img.mip(lv).to_cupy().copy() for lv in range(levels)]
+        per_level = _per_level_graph(img, dtype, channels)
+        per_level()
+        for lv in range(1, levels):
+            a, b = fused[lv], img.mip(lv).to_cupy()
+            same = bool((a.view(cupy.uint8) == b.view(cupy.uint8)).all())
+            assert same, f"{case}: level {lv}: fused and per-level filters differ"
+        del fused
+
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
+        rows.append(measure(case, PER_LEVEL, per_level, nbytes))
+        wide = _wide_row(img, levels, case, nbytes)
+        if wide is not None:
+            rows.append(wide)
+        torch = _torch()
+        if torch is not None:
+            x = torch.from_dlpack(data.astype(cupy.float32))
+            x = (x[None] if channels > 1 else x[None, None]).contiguous()
+            if channels > 1:  # (1, H, W, C) -> (1, C, H, W)
+                x = x.permute(0, 3, 1, 2).contiguous()
+            u8 = dtype == numpy.uint8
+            t1 = cupy.from_dlpack(_torch_pyramid(torch, x, 2, u8)[1])
+            if channels > 1:
+                t1 = cupy.moveaxis(t1[0], 0, -1)
+            else:
+                t1 = t1[0, 0]
+            d = float(cupy.abs(t1.astype(cupy.float32) - img.mip(1).to_cupy()).max())
+            assert d <= (1 if u8 else 1e-3), f"{case}: torch's level 1 off by {d}"
+            rows.append(
+                measure(
+                    case,
+                    TORCH,
+                    lambda x=x, n=levels, u=u8, t=torch: _torch_pyramid(t, x, n, u),
+                    nbytes,
+                )
+            )
+            del x, t1
         dst = cupy.empty_like(data)
         rows.append(measure(case, D2D, lambda dst=dst, data=data: cupy.copyto(dst, data), nbytes))
         rows.append(
@@ -132,6 +246,10 @@ def targets(rows: list[Row]) -> list[str]:
             )
         )
         out.append(target_line(rows, case, CUPY, 1.0, "faster than CuPy"))
+        out.append(target_line(rows, case, D2D, 1.0, "faster than the d2d copy (issue 18)"))
+        if dtype == numpy.float32:
+            out.append(target_line(rows, case, TORCH, 3.0, ">= 3x torch avg_pool2d (issue 18)"))
+        out.append(target_line(rows, case, PER_LEVEL, 1.0, "faster than the per-level path"))
     return out
 
 

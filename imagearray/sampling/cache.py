@@ -28,16 +28,19 @@ class MemoryCache:
     handles : (id(level handle), whole mipmap, sampler) or (id(level handle),
         "surface") -> the handle made for it (replaced once destroyed)
     plans : view key -> that view's sample() plans (see ``sampling.engine``)
-    mipgen : the default filter's launches, or None
-    mipgen_graph : (launches, CUDA graph or None) captured from them, or None
+    mipgen : the per-level filter's launches (user kernels), or None
+    mipfused : (launches, surfaces they name) of the fused box filter, or None
+    mipgen_graph : (launches, wide reads, CUDA graph or None) captured from the fused
+        ones, or None
     """
 
-    __slots__ = ("handles", "plans", "mipgen", "mipgen_graph")
+    __slots__ = ("handles", "plans", "mipgen", "mipfused", "mipgen_graph")
 
     def __init__(self) -> None:
         self.handles: dict = {}
         self.plans: dict = {}
         self.mipgen: list | None = None
+        self.mipfused: tuple | None = None
         self.mipgen_graph: tuple | None = None
 
     def close(self) -> None:
@@ -45,7 +48,7 @@ class MemoryCache:
         for plans in self.plans.values():
             plans.clear()  # views still hold their dicts: leave them empty
         self.plans.clear()
-        self.mipgen = self.mipgen_graph = None
+        self.mipgen = self.mipfused = self.mipgen_graph = None
         handles = list(self.handles.values())
         self.handles.clear()
         for h in handles:
@@ -53,7 +56,7 @@ class MemoryCache:
                 h.destroy()
 
     def __bool__(self) -> bool:
-        return bool(self.handles or self.plans or self.mipgen or self.mipgen_graph)
+        return bool(self.handles or self.plans or self.mipgen or self.mipfused or self.mipgen_graph)
 
 
 def cache_of(view: ImageView) -> MemoryCache:

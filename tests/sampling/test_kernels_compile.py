@@ -6,6 +6,7 @@ import pytest
 
 from imagearray._enums import ChannelType
 from imagearray.sampling import kernels as _kernels
+from imagearray.sampling import mipkernels as _mipkernels
 
 
 def _cuda_include() -> str | None:
@@ -88,7 +89,7 @@ def test_mipgen_kernels_compile(dtype, channels):
     import numpy as np
 
     srcs = [
-        _kernels.mipgen_source(np.dtype(dtype), channels, dims, layered)
+        _mipkernels.mipgen_source(np.dtype(dtype), channels, dims, layered)
         for dims, layered in ((1, False), (2, False), (3, False), (1, True), (2, True))
     ]
     for src in srcs:  # each has its own includes and macros

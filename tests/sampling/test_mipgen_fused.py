@@ -1,0 +1,219 @@
+"""The fused mip generator without a GPU: its kernel compiles with NVRTC for every
+variant, its plan of passes is right, and a NumPy model of its blocks (regions,
+shared-memory offsets, pair taps) makes every texel of every level exactly once and
+equal to a model of the per-level filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_kernels_compile import _nvrtc_compile
+
+from imagearray.sampling import mipkernels as mk
+from imagearray.testing import reference
+
+DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float16", "float32"]
+VARIANTS = [(1, False), (2, False), (3, False), (1, True), (2, True)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("channels", [1, 2, 4])
+@pytest.mark.parametrize("wide", [False, True])
+def test_fused_kernels_compile(dtype, channels, wide):
+    for dims, layered in VARIANTS:  # each has its own includes and macros
+        src = mk.fused_source(np.dtype(dtype), channels, dims, layered, wide)
+        # two texels fit one read up to 16 bytes: float32 x4 reads them one by one
+        fits = 2 * np.dtype(dtype).itemsize * channels <= 16
+        assert ("#define WIDE 1" in src) == (wide and fits)
+        ok, log = _nvrtc_compile(src)
+        if not ok and "cuda_fp16.h" in log:
+            pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
+        assert ok, log
+        # no warnings either (unused variables, narrowing): the log is empty
+        assert not log.strip("\x00 \n"), log
+
+
+def test_fused_shared_memory_fits_and_aligns():
+    for dims in (1, 2, 3):
+        tile = mk.fused_tile(dims)
+        assert tile.texels % mk.FUSED_THREADS == 0  # the first level's loop is exact
+        assert tile.texels >> (dims * (tile.kmax - 1)) == 1  # the last level is 1 texel
+        src = mk.fused_source(np.dtype("float32"), 4, dims, False)
+        sms = int(src.split("#define SMS ")[1].split()[0])
+        assert sms % 32 == 0 and 4 * 4 * sms <= 48 * 1024  # static shared limit
+        assert sms >= sum(tile.texels >> (dims * j) for j in range(tile.kmax))
+
+
+@pytest.mark.parametrize(
+    "extent,dims,levels,want",
+    [
+        ((4096, 4096), 2, 13, [(0, 6), (6, 6)]),
+        ((8192, 8192), 2, 14, [(0, 6), (6, 6), (12, 1)]),
+        ((37, 23), 2, 6, [(0, 1), (1, 1), (2, 3)]),
+        ((48, 64), 2, 7, [(0, 4), (4, 2)]),
+        ((256, 8), 2, 9, [(0, 6), (6, 2)]),  # height 1 from level 3: kept, 1:1
+        ((4096,), 1, 13, [(0, 11), (11, 1)]),
+        ((64, 64, 64), 3, 7, [(0, 4), (4, 2)]),
+        ((15, 9, 7), 3, 4, [(0, 1), (1, 1), (2, 1)]),
+        ((8, 8), 2, 1, []),
+    ],
+)
+def test_fused_passes(extent, dims, levels, want):
+    assert mk.fused_passes(extent, dims, levels) == want
+
+
+def test_fused_grid():
+    assert mk.fused_grid((4096, 4096), 2, 0, 1) == ((64, 64, 1), (256, 1, 1))
+    assert mk.fused_grid((4096, 4096), 2, 6, 1) == ((1, 1, 1), (256, 1, 1))
+    assert mk.fused_grid((37, 23), 2, 0, 5) == ((1, 1, 5), (256, 1, 1))
+    assert mk.fused_grid((40, 20, 34), 3, 0, 1) == ((3, 2, 3), (256, 1, 1))
+    assert mk.fused_grid((5000,), 1, 0, 3) == ((3, 1, 3), (256, 1, 1))
+
+
+# ------------------------------------------------------------ a model of the kernels
+
+
+def _taps(i: int, n: int, m: int):
+    """The kernel's taps(): (first input, weights) of output ``i`` of ``n -> m``."""
+    if n == 2 * m:
+        return 2 * i, [np.float32(0.5)] * 2
+    a, b = i * n, i * n + n
+    first, w, j = a // m, [], a // m
+    while j < n and j * m < b and len(w) < 3:
+        lo, hi = max(a, j * m), min(b, (j + 1) * m)
+        w.append(np.float32(hi - lo) / np.float32(n))
+        j += 1
+    return first, w
+
+
+def _box(src: np.ndarray, out_shape) -> np.ndarray:
+    """The per-level filter of a (z, y, x, C) float32 level (its arithmetic order, with
+    float32 multiply-adds standing in for the kernel's fused ones)."""
+    n, m = src.shape[:3], out_shape
+    out = np.zeros(tuple(m) + src.shape[3:], np.float32)
+    tz = [_taps(i, n[0], m[0]) for i in range(m[0])]
+    ty = [_taps(i, n[1], m[1]) for i in range(m[1])]
+    tx = [_taps(i, n[2], m[2]) for i in range(m[2])]
+    for z, (z0, wz) in enumerate(tz):
+        for y, (y0, wy) in enumerate(ty):
+            for x, (x0, wx) in enumerate(tx):
+                acc = np.zeros(src.shape[3:], np.float32)
+                for kz, a in enumerate(wz):
+                    for ky, b in enumerate(wy):
+                        for kx, c in enumerate(wx):
+                            acc = acc + (a * b * c) * src[z0 + kz, y0 + ky, x0 + kx]
+                out[z, y, x] = acc
+    return out
+
+
+def _pairs(src: np.ndarray, f) -> np.ndarray:
+    """The fused kernel's even step of a (z, y, x, C) region: taps (2i, 2i + 1) on the
+    axes where ``f`` is 2 (i on those where it is 1), weight the product of 0.5s."""
+    w = np.float32(1.0)
+    for fa in (f[2], f[1], f[0]):  # (wx * wy) * wz, exact
+        w = w * np.float32(0.5 if fa == 2 else 1.0)
+    shape = tuple(src.shape[a] // f[a] for a in range(3)) + src.shape[3:]
+    acc = np.zeros(shape, np.float32)
+    for kz in range(f[0]):
+        for ky in range(f[1]):
+            for kx in range(f[2]):
+                acc = acc + w * src[kz :: f[0], ky :: f[1], kx :: f[2]]
+    return acc
+
+
+def _sizes(extent, levels):
+    """(d, h, w) of each level."""
+    return [tuple(max(1, e >> lv) for e in extent[::-1]) for lv in range(levels)]
+
+
+def _per_level(level0, levels):
+    chain = [level0]
+    for size in _sizes(level0.shape[2::-1], levels)[1:]:
+        chain.append(_box(chain[-1], size))
+    return chain
+
+
+def _fused(level0, dims, levels):
+    """The fused kernel's blocks, region by region, on level 0 (z, y, x, C)."""
+    extent = level0.shape[2::-1][:dims]
+    sizes = _sizes(level0.shape[2::-1], levels)
+    chain = [level0] + [np.full(s + level0.shape[3:], np.nan, np.float32) for s in sizes[1:]]
+    writes = [np.zeros(s, int) for s in sizes]
+    tile = mk.fused_tile(dims)
+    p = (tile.pz, tile.py, tile.px)
+    for s, k in mk.fused_passes(extent, dims, levels):
+        (gx, gy, gz), _ = mk.fused_grid(extent, dims, s, 1)
+        n = sizes[s]
+        f = [2 if n[a] > 1 else 1 for a in range(3)]
+        if all(n[a] % f[a] == 0 for a in range(3)):  # the kernel's even path: pairs
+            first = _pairs(chain[s], f)
+        else:  # box() reads level s from memory
+            first = _box(chain[s], sizes[s + 1])
+        assert first.shape[:3] == sizes[s + 1]
+        for bz in range(gz):
+            for by in range(gy):
+                for bx in range(gx):
+                    o = [bz * p[0], by * p[1], bx * p[2]]
+                    r = [min(p[a], sizes[s + 1][a] - o[a]) for a in range(3)]
+                    cap, off = tile.texels, 0
+                    assert 0 < r[0] * r[1] * r[2] <= cap
+                    reg = first[o[0] : o[0] + r[0], o[1] : o[1] + r[1], o[2] : o[2] + r[2]]
+                    chain[s + 1][o[0] : o[0] + r[0], o[1] : o[1] + r[1], o[2] : o[2] + r[2]] = reg
+                    writes[s + 1][o[0] : o[0] + r[0], o[1] : o[1] + r[1], o[2] : o[2] + r[2]] += 1
+                    for j in range(1, k):
+                        n = sizes[s + j]
+                        f = [2 if n[a] > 1 else 1 for a in range(3)]
+                        assert all(n[a] % f[a] == 0 for a in range(3))  # the plan's promise
+                        assert all(r[a] % f[a] == 0 and o[a] % f[a] == 0 for a in range(3))
+                        if f[2] == 2:  # float2 reads: even rows at even offsets
+                            assert off % 2 == 0 and r[2] % 2 == 0
+                        reg = _pairs(reg, f)
+                        off, cap = off + cap, cap >> dims
+                        r = list(reg.shape[:3])
+                        o = [o[a] // f[a] for a in range(3)]
+                        assert r[0] * r[1] * r[2] <= cap
+                        sl = tuple(slice(o[a], o[a] + r[a]) for a in range(3))
+                        chain[s + j + 1][sl] = reg
+                        writes[s + j + 1][sl] += 1
+    for lv in range(1, levels):
+        assert (writes[lv] == 1).all(), f"level {lv}: texels written {np.unique(writes[lv])}"
+    return chain
+
+
+@pytest.mark.parametrize(
+    "extent",
+    [
+        (64, 64),
+        (48, 64),
+        (37, 23),
+        (1, 40),
+        (40, 1),
+        (130, 257),
+        (256, 8),
+        (200, 96),
+        (130,),
+        (2048,),
+        (2500,),
+        (16, 16, 16),
+        (15, 9, 7),
+        (32, 8, 20),
+        (1, 1, 40),
+        (33, 64, 2),
+    ],
+)
+def test_fused_model_equals_per_level_model(extent, rng):
+    dims = len(extent)
+    levels = max(extent).bit_length()
+    spatial = tuple(reversed(extent))  # (d, h, w) of the used axes
+    zyx = (1,) * (3 - dims) + spatial
+    level0 = rng.standard_normal(zyx + (2,)).astype(np.float32)
+    got = _fused(level0, dims, levels)
+    want = _per_level(level0, levels)
+    for lv in range(levels):
+        np.testing.assert_array_equal(got[lv], want[lv], err_msg=f"{extent} level {lv}")
+    # and the model of the per-level filter is the exact box filter within rounding
+    ref = reference.box_pyramid(level0.reshape(spatial + (2,)), levels, dims=dims)
+    for lv in range(levels):
+        np.testing.assert_allclose(
+            want[lv].reshape(ref[lv].shape), ref[lv], rtol=1e-5, atol=1e-5 * (lv + 1)
+        )

@@ -1,0 +1,204 @@
+"""GPU tests of the fused mip generator (the default of ``generate_mipmaps``): every
+level equals the per-level box filter's bit for bit (float) / to 0 LSB (integer),
+for odd and even, non-square and 1-texel sizes, 2D / 3D / 1D / layered / cubemap,
+every channel type and count; and both are the exact box filter of
+``testing.reference`` within its rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import imagearray as ia
+from imagearray.sampling import mipkernels as mk
+from imagearray.testing import reference
+
+pytestmark = pytest.mark.gpu
+
+DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float16", "float32"]
+
+
+def _data(rng, shape, dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        # signed values over several binades: rounding differences would show
+        return (rng.standard_normal(shape) * 100).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    """The stored bytes of ``a`` as unsigned integers: compares -0.0 / NaN exactly."""
+    return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
+
+
+def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normalized=False):
+    """(level 0, fused levels, per-level levels) of one random image."""
+    full = tuple(shape) + ((channels,) if channels > 1 else ())
+    data = _data(rng, full, dtype)
+    spatial = shape[1:] if layered or cubemap else shape
+    levels = max(spatial).bit_length()
+    kw = dict(layered=layered, cubemap=cubemap, levels=levels, normalized=normalized)
+    fused = ia.empty(full, dtype, channels, **kw)
+    per_level = ia.empty(full, dtype, channels, **kw)
+    fused.mip(0).set(data)
+    per_level.mip(0).set(data)
+    fused.generate_mipmaps()  # the default: fused
+    kernel = mk.mipgen_kernel(np.dtype(dtype).name, channels, len(spatial), layered or cubemap)
+    per_level.generate_mipmaps(kernel)
+    got = [fused.mip(lv).get() for lv in range(levels)]
+    want = [per_level.mip(lv).get() for lv in range(levels)]
+    return data, got, want
+
+
+def _assert_same(got, want, what):
+    assert len(got) == len(want)
+    for lv, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape, f"{what}: level {lv} shape {g.shape} != {w.shape}"
+        np.testing.assert_array_equal(_bits(g), _bits(w), err_msg=f"{what}: level {lv}")
+
+
+def _assert_box(data, got, dims, dtype, what, layered=False):
+    """Each level within rounding of the exact box filter of the level above."""
+    slices = list(data) if layered else [data]
+    for i, layer in enumerate(slices):
+        want = reference.box_pyramid(layer, len(got), dims=dims)
+        for lv in range(1, len(got)):
+            g = got[lv][i] if layered else got[lv]
+            if np.dtype(dtype).kind == "f":
+                rtol = 2e-3 if dtype == "float16" else 2e-6
+                scale = np.abs(want[lv - 1]).max() + 1  # cancellations: relative to data
+                np.testing.assert_allclose(
+                    g, want[lv], rtol=rtol, atol=rtol * scale, err_msg=f"{what} level {lv}"
+                )
+            else:
+                d = np.abs(g.astype(np.int64) - want[lv].astype(np.int64))
+                # 8/16-bit: +-1 LSB; 32-bit integers are averaged in float32 (24 bits)
+                tol = 1
+                if np.dtype(dtype).itemsize == 4:
+                    tol = max(1, int(2.0**-20 * np.abs(want[lv - 1].astype(np.int64)).max()))
+                assert d.max() <= tol, f"{what}: level {lv} off by {d.max()} > {tol}"
+
+
+SHAPES_2D = [
+    (64, 64),  # one pass of 6 levels, then one
+    (48, 64),  # even until 4 x 3
+    (23, 37),  # odd at once
+    (1, 40),  # height 1
+    (40, 1),  # width 1
+    (257, 130),  # partial tiles, odd
+    (8, 256),  # height reaches 1 mid-pass
+    (600, 1000),  # many blocks, partial tiles, odd late
+    (1024, 1024),  # two full passes
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES_2D)
+@pytest.mark.parametrize(
+    "dtype,channels,normalized",
+    [("float32", 1, False), ("float32", 4, False), ("uint8", 4, True), ("float16", 2, False)],
+)
+def test_fused_2d_equals_per_level(shape, dtype, channels, normalized, rng):
+    data, got, want = _chains(shape, dtype, channels, rng, normalized=normalized)
+    what = f"{shape} {dtype} x{channels}"
+    _assert_same(got, want, what)
+    _assert_box(data, got, 2, dtype, what)
+
+
+SHAPES_3D = [(16, 16, 16), (7, 9, 15), (20, 8, 32), (40, 1, 1), (1, 1, 40), (2, 64, 33), (64,) * 3]
+
+
+@pytest.mark.parametrize("shape", SHAPES_3D)
+@pytest.mark.parametrize("dtype,channels", [("float32", 1), ("uint8", 4), ("float32", 2)])
+def test_fused_3d_equals_per_level(shape, dtype, channels, rng):
+    data, got, want = _chains(shape, dtype, channels, rng)
+    what = f"3D {shape} {dtype} x{channels}"
+    _assert_same(got, want, what)
+    _assert_box(data, got, 3, dtype, what)
+
+
+SHAPES_1D = [(40,), (3,), (1000,), (2048,), (4096,), (5000,)]
+
+
+@pytest.mark.parametrize("shape", SHAPES_1D)
+@pytest.mark.parametrize("dtype,channels", [("float32", 1), ("uint8", 4), ("int16", 2)])
+def test_fused_1d_equals_per_level(shape, dtype, channels, rng):
+    data, got, want = _chains(shape, dtype, channels, rng)
+    what = f"1D {shape} {dtype} x{channels}"
+    _assert_same(got, want, what)
+    _assert_box(data, got, 1, dtype, what)
+
+
+@pytest.mark.parametrize(
+    "shape,layered,cubemap",
+    [
+        ((3, 23, 37), True, False),
+        ((2, 64, 64), True, False),
+        ((5, 1, 70), True, False),
+        ((4, 100), True, False),  # 1D layered
+        ((6, 32, 32), False, True),
+        ((12, 5, 5), True, True),  # two cubemaps, odd faces
+    ],
+)
+@pytest.mark.parametrize("dtype,channels", [("float32", 1), ("uint8", 4), ("float16", 4)])
+def test_fused_layered_equals_per_level(shape, layered, cubemap, dtype, channels, rng):
+    data, got, want = _chains(shape, dtype, channels, rng, layered=layered, cubemap=cubemap)
+    what = f"{'cubemap' if cubemap else 'layered'} {shape} {dtype} x{channels}"
+    _assert_same(got, want, what)
+    _assert_box(data, got, len(shape) - 1, dtype, what, layered=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("channels", [1, 2, 4])
+@pytest.mark.parametrize(
+    "shape,layered", [((45, 70), False), ((5, 9, 12), False), ((2, 33, 16), True)]
+)
+def test_fused_every_channel_type(dtype, channels, shape, layered, rng):
+    normalized = np.dtype(dtype).itemsize <= 2 and np.dtype(dtype).kind in "iu"
+    data, got, want = _chains(shape, dtype, channels, rng, layered=layered, normalized=normalized)
+    what = f"{shape} {dtype} x{channels}"
+    _assert_same(got, want, what)
+    dims = len(shape) - (1 if layered else 0)
+    _assert_box(data, got, dims, dtype, what, layered=layered)
+
+
+def test_fused_is_few_launches_and_replays(rng):
+    import cupy
+
+    # 4096 texels wide: two fused launches (11 levels, then 1), graph-captured,
+    # re-reading level 0 as it is on each call, on the stream given.
+    img = ia.empty((4096,), np.float32, levels=13)
+    stream = cupy.cuda.Stream(non_blocking=True)
+    for _ in range(2):
+        data = _data(rng, (4096,), "float32")
+        img.mip(0).set(data)
+        img.generate_mipmaps(stream=stream)
+        stream.synchronize()
+        want = reference.box_pyramid(data, 13, dims=1)
+        for lv in range(13):
+            np.testing.assert_allclose(img.mip(lv).get(), want[lv], rtol=2e-6, atol=1e-3)
+    launches, _ = img._mem._cache.mipfused
+    assert [a[-1] for _, a in launches] == [11, 1]  # levels per pass
+    graph_of, _, graph = img._mem._cache.mipgen_graph
+    assert graph_of is launches and graph is not None
+
+
+@pytest.mark.parametrize(
+    "shape,dtype,channels,layered",
+    [
+        ((64, 64), "uint8", 4, False),
+        ((600, 1000), "float32", 1, False),
+        ((130, 256), "float32", 2, False),
+        ((3, 64, 48), "uint8", 1, True),
+        ((2048,), "int16", 1, False),
+        ((16, 32, 64), "float16", 4, False),
+    ],
+)
+def test_wide_reads_give_the_same_bytes(shape, dtype, channels, layered, rng, monkeypatch):
+    """mipgen.WIDE_READS (two texels per surface read, off by default): if this fails
+    on a GPU, reads wider than the array's element do not work there; keep it off."""
+    from imagearray.sampling import mipgen
+
+    monkeypatch.setattr(mipgen, "WIDE_READS", True)
+    data, got, want = _chains(shape, dtype, channels, rng, layered=layered)
+    _assert_same(got, want, f"wide reads {shape} {dtype} x{channels}")
