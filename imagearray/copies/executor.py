@@ -113,10 +113,11 @@ def copy(
 
     Notes
     -----
-    A whole copy (no keyword) between NumPy arrays, CuPy arrays and ImageArrays that
-    were copied between before reuses the plan validated then: only the image memory
-    still being alive, the current stream and prepared host memory are looked at
-    again. Refused copies are never remembered.
+    A copy without ``stream=`` between NumPy arrays, CuPy arrays and ImageArrays that
+    were copied between before with the same keyword values (ints, tuples or lists of
+    ints, descriptors) reuses the plan validated then: only the image memory still
+    being alive, the current stream and prepared host memory are looked at again.
+    Refused copies are never remembered.
 
     Examples
     --------
@@ -127,20 +128,35 @@ def copy(
     >>> ev = ia.copy(img, part, src_offset=(10, 20), extent=(64, 32))  # doctest: +SKIP
     """
     key = None
-    if (
-        stream is None
-        and desc is None
-        and src_desc is None
-        and dst_desc is None
-        and src_offset is None
-        and dst_offset is None
-        and extent is None
-        and src_extent is None
-        and dst_extent is None
-        and host_extent is None
-        and device_row_pitch is None
-    ):
+    if stream is None:
         key = _fast_key(src, dst)
+        if key is not None and not (
+            desc is None
+            and src_desc is None
+            and dst_desc is None
+            and src_offset is None
+            and dst_offset is None
+            and extent is None
+            and src_extent is None
+            and dst_extent is None
+            and host_extent is None
+            and device_row_pitch is None
+        ):
+            args_key = _args_key(
+                (
+                    desc,
+                    src_desc,
+                    dst_desc,
+                    src_offset,
+                    dst_offset,
+                    extent,
+                    src_extent,
+                    dst_extent,
+                    host_extent,
+                    device_row_pitch,
+                )
+            )
+            key = None if args_key is None else (*key, args_key)
         if key is not None:
             hit = _FAST.get(key)
             if hit is not None:
@@ -195,7 +211,7 @@ def copy(
         if len(_FAST) >= _FAST_MAX:
             _FAST.clear()
         # The descriptors are held so that the ids in the key stay theirs.
-        _FAST[key] = (plan, queue_device, host_sides, s.desc, d.desc)
+        _FAST[key] = (plan, queue_device, host_sides, s.desc, d.desc, desc, src_desc, dst_desc)
     return event
 
 
@@ -317,12 +333,14 @@ def _current_stream(device: int) -> int:
 
 # ------------------------------------------------------------------ the fast path
 
-# copy(src, dst) without keywords between memories it has copied between before (a
-# frame loop, a benchmark) replays the plan made then, skipping endpoint(), both
-# plan_copy() calls and the device queries. A side's key holds every value its
-# Endpoint is made of: an equal key gives an equal Endpoint, and the plan is a pure
-# function of the two endpoints, the queue device (the memory's: devices[-1]) and
-# that device's pitch alignment (a constant). What can change between two calls is
+# copy(src, dst, **keywords) without stream= between memories it has copied between
+# before with the same keywords (a frame loop, a tile loop, a benchmark) replays the
+# plan made then, skipping endpoint(), both plan_copy() calls and the device
+# queries. A side's key holds every value its Endpoint is made of: an equal key
+# gives an equal Endpoint, and the plan is a pure function of the two endpoints, the
+# keyword values (_args_key: exact ints, tuples and lists of them, descriptors by
+# id), the queue device (the memory's: devices[-1]) and that device's pitch
+# alignment (a constant). What can change between two calls is
 # still looked at on each: image memory still alive (else no key: the full path
 # raises ReleasedResourceError), CuPy's current stream of the device and the device
 # it belongs to (get_stream, for any but the default streams), prepared host memory
@@ -352,6 +370,30 @@ def _host_key(arr: numpy.ndarray) -> tuple | None:
     if not flags.c_contiguous:
         return None
     return (HOST, arr.ctypes.data, arr.nbytes, flags.writeable)
+
+
+def _args_key(values: tuple) -> tuple | None:
+    """The keyword arguments of a copy as a key, or None where a value is of a type the
+    key does not cover (NumPy integers, other sequences: the full path takes them).
+    Offsets, extents and the pitch are ints or tuples / lists of ints (a list keys as
+    the tuple of its values: plan_copy reads both alike); descriptors key by id, the
+    entry holding them. Every value is kept as it was given, so the full path's
+    checks of it (types, signs, zeros, bounds) were made for this very key."""
+    out: list = []
+    for v in values:
+        t = type(v)
+        if v is None or t is int:
+            out.append(v)
+        elif t is tuple or t is list:
+            for c in v:
+                if type(c) is not int:
+                    return None
+            out.append(tuple(v))
+        elif t is ImageDescriptor:
+            out.append((ImageDescriptor, id(v)))  # tagged: no int or int tuple equals it
+        else:
+            return None
+    return tuple(out)
 
 
 def _fast_key(src: Any, dst: Any) -> tuple | None:
