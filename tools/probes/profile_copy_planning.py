@@ -61,8 +61,8 @@ def per_call_us(fn, n=N) -> float:
 
 def main(argv) -> int:
     _stub()
-    big = _image(ia.ImageDescriptor(1024, 1024, channel_order="rgba", channel_type="fp32"), 0xA000)
-    other = _image(ia.ImageDescriptor(1024, 1024, channel_order="rgba", channel_type="fp32"), 0xB000)
+    desc = ia.ImageDescriptor(1024, 1024, channel_order="rgba", channel_type="fp32")
+    big, other = _image(desc, 0xA000), _image(desc, 0xB000)
     host = numpy.zeros((64, 64, 4), numpy.float32)
     calls = {
         "host->image 64x64": lambda: ia.copy(host, big, dst_offset=(100, 200), extent=(64, 64)),
