@@ -11,7 +11,7 @@ import traceback
 
 from benchmarks._util import device_meta, require_gpu, rows_json, table, write_json
 
-BENCHMARKS = ["copy", "sample", "linear", "mipmaps", "hostmem", "ndimage"]
+BENCHMARKS = ["copy", "sample", "linear", "mipmaps", "hostmem", "ndimage", "small_calls"]
 
 
 def main(argv=None) -> int:

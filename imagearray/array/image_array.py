@@ -20,7 +20,7 @@ from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Scope, get_device, get_stream
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
-from imagearray.array.indexing import bbox, normalize, relative_key, result_shape
+from imagearray.array.indexing import bbox, normalize, plain_box, relative_key, result_shape
 from imagearray.array.protocols import ArrayProtocols, KernelArgHint
 from imagearray.copies import DEVICE, HOST, execute, note_copy, plan_region
 from imagearray.handles import check_usm
@@ -315,6 +315,10 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
             return self._cupy_view()[key]
         if self._sel:
             return self._refine(key)
+        if type(key) is slice:
+            key = (key,)
+        if type(key) is tuple and (box := plain_box(self, key)) is not None:
+            return self._box_view(box[0], box[1], ())
         norm = normalize(self, key)
         if norm is None:  # advanced indexing copies, as in NumPy
             return self.to_cupy()[key]

@@ -16,7 +16,7 @@ import numpy
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView, result_shape
 
-__all__ = ["bbox", "normalize", "relative_key", "result_shape"]
+__all__ = ["bbox", "normalize", "plain_box", "relative_key", "result_shape"]
 
 
 def _has_advanced(key: tuple) -> bool:
@@ -35,6 +35,34 @@ def _slice_indices(k: slice, size: int) -> tuple[int, int, int]:
         raise ImageArrayValueError(f"slice step cannot be zero: {k!r}") from None
     except Exception:  # TypeError, or what a broken __index__ raises
         raise ImageArrayTypeError(f"slice indices must be integers or None, got {k!r}") from None
+
+
+def plain_box(view: ImageView, key: Any):
+    """``(lo, ext)`` (x, y, z) of the commonest key, a tuple of step-1 slices of the
+    image axes (``img[y0:y1, x0:x1]``): the box view it gives, without the general
+    path's per-axis split. None for any other key, and for an empty box, which the
+    general path handles."""
+    axes = view._axes
+    if len(key) > len(axes):
+        return None
+    lo = [0, 0, 0]
+    ext = [1, 1, 1]
+    shape = view._shape
+    for i, a in enumerate(axes):
+        if i < len(key):
+            k = key[i]
+            if type(k) is not slice or (k.step is not None and k.step != 1):
+                return None
+            try:
+                start, stop, _ = k.indices(shape[i])
+            except Exception:  # not ints: the general path reports it
+                return None
+            if stop <= start:
+                return None
+            lo[a], ext[a] = start, stop - start
+        else:
+            ext[a] = shape[i]
+    return (lo[0], lo[1], lo[2]), (ext[0], ext[1], ext[2])
 
 
 def normalize(view: ImageView, key: Any):

@@ -47,6 +47,7 @@ def endpoint(obj: Any, role: str) -> Endpoint:
             desc=lin.desc,
             writable=lin.writable,
             owner=obj,
+            shape_bytes=lin.shape_bytes,
         )
     if isinstance(obj, numpy.ndarray):
         arr = obj

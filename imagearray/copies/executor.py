@@ -31,6 +31,7 @@ from imagearray._device import (
     stream_device,
 )
 from imagearray.copies.endpoints import endpoint
+from imagearray.copies.hostcopy import copy_host_to_host
 from imagearray.copies.hostmem import end_host_copy, hold_host_ranges, is_prepared, note_copy
 from imagearray.copies.plan import DEVICE, HOST, IMAGE, KIND_CODE, CopyPlan, plan_copy
 from imagearray.memory import ImageView
@@ -46,6 +47,8 @@ def copy(
     dst: Any,
     *,
     desc: ImageDescriptor | None = None,
+    src_desc: ImageDescriptor | None = None,
+    dst_desc: ImageDescriptor | None = None,
     src_offset: Any = None,
     dst_offset: Any = None,
     extent: Any = None,
@@ -58,9 +61,11 @@ def copy(
     """Copy between host memory, device (USM) memory and image memory.
 
     Covers every overload of the spec's ``ext_oneapi_copy``: host↔image,
-    host↔USM (pitched), image↔image (also between two GPUs), image↔USM, each
-    whole or as a sub-region. Coordinates are texture order (x, y, z) in texels;
-    z is the layer/face index of layered and cubemap images.
+    host↔USM (pitched), image↔image (also between two GPUs), image↔USM, USM↔USM
+    and host↔host, each whole or as a sub-region. Coordinates are texture order
+    (x, y, z) in texels; z is the layer/face index of layered and cubemap images.
+    An extent of 0 along a dimension the image does not have counts as 1 (the
+    spec writes ``{w, 0, 0}``); along one it has, it is refused.
 
     Parameters
     ----------
@@ -68,8 +73,16 @@ def copy(
         NumPy array or buffer (host, tightly packed), CuPy array (device), or
         ``ImageArray`` / ``ImageMem`` / image_mem_handle (image).
     desc : ImageDescriptor, optional
-        The spec's Src/Dest/DeviceImgDesc: the device-side image. Default: the image's
-        own descriptor (or the one a CuPy array's shape implies).
+        The spec's Src/Dest/DeviceImgDesc. A whole copy has one descriptor for all
+        device-side memory: ``desc``, else the image's own (or the one a CuPy
+        array's shape implies). In a sub-region copy each side has its own: ``desc``
+        describes the image(s), or the USM memory where there is no image; every
+        other side takes its own (a CuPy or NumPy array's shape and dtype, read as
+        rows of bytes in the copy's texels), else the other side's.
+    src_desc, dst_desc : ImageDescriptor, optional
+        The descriptor of one side (the spec's SrcImgDesc / DestImgDesc), e.g. of a
+        CuPy array whose shape says another format; for an image it must match the
+        allocation (copy failure scenario 2).
     src_offset, dst_offset : int or sequence of up to 3 ints, optional
         Where the copied box starts in each memory (default 0).
     extent : sequence of up to 3 ints, optional
@@ -80,6 +93,8 @@ def copy(
         device-side memory they must not exceed the allocation.
     device_row_pitch : int, optional
         Bytes between rows of the device memory (default: the CuPy array's stride).
+        Ignored for 1D USM images (spec: they need no pitch), so 0 is accepted there.
+        Between two host memories: the rows' pitch of both (default: packed).
     stream : cupy.cuda.Stream or int, optional
         Default: CuPy's current stream. For a peer copy, a stream of either device.
 
@@ -87,6 +102,9 @@ def copy(
     -------
     cupy.cuda.Event
         Recorded on the stream after the copy: ``.synchronize()`` waits for it.
+        A host-to-host copy is synchronous (``imagearray.copies.hostcopy``): it
+        waits for the work queued on the stream, copies with NumPy and returns a
+        completed event (a ``CompletedCopy`` stand-in where CUDA is not usable).
 
     Raises
     ------
@@ -95,10 +113,11 @@ def copy(
 
     Notes
     -----
-    A whole copy (no keyword) between NumPy arrays, CuPy arrays and ImageArrays that
-    were copied between before reuses the plan validated then: only the image memory
-    still being alive, the current stream and prepared host memory are looked at
-    again. Refused copies are never remembered.
+    A copy without ``stream=`` between NumPy arrays, CuPy arrays and ImageArrays that
+    were copied between before with the same keyword values (ints, tuples or lists of
+    ints, descriptors) reuses the plan validated then: only the image memory still
+    being alive, the current stream and prepared host memory are looked at again.
+    Refused copies are never remembered.
 
     Examples
     --------
@@ -109,18 +128,35 @@ def copy(
     >>> ev = ia.copy(img, part, src_offset=(10, 20), extent=(64, 32))  # doctest: +SKIP
     """
     key = None
-    if (
-        stream is None
-        and desc is None
-        and src_offset is None
-        and dst_offset is None
-        and extent is None
-        and src_extent is None
-        and dst_extent is None
-        and host_extent is None
-        and device_row_pitch is None
-    ):
+    if stream is None:
         key = _fast_key(src, dst)
+        if key is not None and not (
+            desc is None
+            and src_desc is None
+            and dst_desc is None
+            and src_offset is None
+            and dst_offset is None
+            and extent is None
+            and src_extent is None
+            and dst_extent is None
+            and host_extent is None
+            and device_row_pitch is None
+        ):
+            args_key = _args_key(
+                (
+                    desc,
+                    src_desc,
+                    dst_desc,
+                    src_offset,
+                    dst_offset,
+                    extent,
+                    src_extent,
+                    dst_extent,
+                    host_extent,
+                    device_row_pitch,
+                )
+            )
+            key = None if args_key is None else (*key, args_key)
         if key is not None:
             hit = _FAST.get(key)
             if hit is not None:
@@ -134,9 +170,10 @@ def copy(
 
     s = endpoint(src, "source")
     d = endpoint(dst, "destination")
-    devices = [ep.device for ep in (s, d) if ep.kind != HOST]
     args = dict(
         desc=desc,
+        src_desc=src_desc,
+        dst_desc=dst_desc,
         src_offset=src_offset,
         dst_offset=dst_offset,
         extent=extent,
@@ -145,6 +182,9 @@ def copy(
         host_extent=host_extent,
         device_row_pitch=device_row_pitch,
     )
+    if s.kind == HOST and d.kind == HOST:
+        return copy_host_to_host(s, d, stream, args)
+    devices = [ep.device for ep in (s, d) if ep.kind != HOST]
     # Every check that needs no device first, so that bad arguments are reported as
     # such (not as a CUDA error, nor CUDAUnavailableError on a machine without GPU);
     # the plan is made again below with the queue's device and pitch alignment.
@@ -171,7 +211,7 @@ def copy(
         if len(_FAST) >= _FAST_MAX:
             _FAST.clear()
         # The descriptors are held so that the ids in the key stay theirs.
-        _FAST[key] = (plan, queue_device, host_sides, s.desc, d.desc)
+        _FAST[key] = (plan, queue_device, host_sides, s.desc, d.desc, desc, src_desc, dst_desc)
     return event
 
 
@@ -293,12 +333,14 @@ def _current_stream(device: int) -> int:
 
 # ------------------------------------------------------------------ the fast path
 
-# copy(src, dst) without keywords between memories it has copied between before (a
-# frame loop, a benchmark) replays the plan made then, skipping endpoint(), both
-# plan_copy() calls and the device queries. A side's key holds every value its
-# Endpoint is made of: an equal key gives an equal Endpoint, and the plan is a pure
-# function of the two endpoints, the queue device (the memory's: devices[-1]) and
-# that device's pitch alignment (a constant). What can change between two calls is
+# copy(src, dst, **keywords) without stream= between memories it has copied between
+# before with the same keywords (a frame loop, a tile loop, a benchmark) replays the
+# plan made then, skipping endpoint(), both plan_copy() calls and the device
+# queries. A side's key holds every value its Endpoint is made of: an equal key
+# gives an equal Endpoint, and the plan is a pure function of the two endpoints, the
+# keyword values (_args_key: exact ints, tuples and lists of them, descriptors by
+# id), the queue device (the memory's: devices[-1]) and that device's pitch
+# alignment (a constant). What can change between two calls is
 # still looked at on each: image memory still alive (else no key: the full path
 # raises ReleasedResourceError), CuPy's current stream of the device and the device
 # it belongs to (get_stream, for any but the default streams), prepared host memory
@@ -328,6 +370,30 @@ def _host_key(arr: numpy.ndarray) -> tuple | None:
     if not flags.c_contiguous:
         return None
     return (HOST, arr.ctypes.data, arr.nbytes, flags.writeable)
+
+
+def _args_key(values: tuple) -> tuple | None:
+    """The keyword arguments of a copy as a key, or None where a value is of a type the
+    key does not cover (NumPy integers, other sequences: the full path takes them).
+    Offsets, extents and the pitch are ints or tuples / lists of ints (a list keys as
+    the tuple of its values: plan_copy reads both alike); descriptors key by id, the
+    entry holding them. Every value is kept as it was given, so the full path's
+    checks of it (types, signs, zeros, bounds) were made for this very key."""
+    out: list = []
+    for v in values:
+        t = type(v)
+        if v is None or t is int:
+            out.append(v)
+        elif t is tuple or t is list:
+            for c in v:
+                if type(c) is not int:
+                    return None
+            out.append(tuple(v))
+        elif t is ImageDescriptor:
+            out.append((ImageDescriptor, id(v)))  # tagged: no int or int tuple equals it
+        else:
+            return None
+    return tuple(out)
 
 
 def _fast_key(src: Any, dst: Any) -> tuple | None:

@@ -9,95 +9,39 @@ refused copy writes nothing.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
-import numpy
-
-from imagearray import _copy as _cy  # the Cython executor: its endpoint codes
 from imagearray._descriptor import ImageDescriptor
-from imagearray._errors import CopyError, ImageArrayTypeError
+from imagearray._errors import CopyError
+from imagearray.copies.model import DEVICE, HOST, IMAGE, KIND_CODE, CopyPlan, Endpoint
+from imagearray.copies.sides import (
+    SHAPE,
+    box_in,
+    check_desc,
+    extent_arg,
+    fmt,
+    pitch_arg,
+    shape_box,
+    side_descs,
+    triple,
+    used_axes,
+)
 from imagearray.memory import image_box
 
-__all__ = ["DEVICE", "HOST", "IMAGE", "CopyPlan", "Endpoint", "plan_copy", "plan_region"]
-
-HOST, DEVICE, IMAGE = "host", "device", "image"
-#: Pitches, offsets and extents go to size_t fields of CUDA_MEMCPY3D: refuse what no
-#: allocation can have (a 1D copy never reads the pitch, so no bound check catches it).
-_SIZE_LIMIT = 2**63
-#: The endpoint kinds as the Cython executor numbers them (its module exports the codes).
-KIND_CODE = {HOST: _cy.HOST, DEVICE: _cy.DEVICE, IMAGE: _cy.ARRAY}
-
-
-@dataclasses.dataclass(frozen=True)
-class Endpoint:
-    """One side of a copy, described without touching CUDA.
-
-    kind : "host" | "device" | "image"
-    device : device ordinal (None for host memory)
-    address : host pointer, device pointer or CUarray
-    nbytes : capacity of linear memory (host/device)
-    pitch : bytes between rows of device memory (0: tightly packed)
-    desc : image: the allocation's descriptor (of this level / view);
-           device: the descriptor inferred from the array, if any
-    origin : image views (a layer or face of a bigger allocation): where the view starts
-    """
-
-    kind: str
-    device: int | None
-    address: int = 0
-    nbytes: int = 0
-    pitch: int = 0
-    desc: ImageDescriptor | None = None
-    writable: bool = True
-    origin: tuple[int, int, int] = (0, 0, 0)
-    owner: Any = None
-
-
-@dataclasses.dataclass(frozen=True)
-class CopyPlan:
-    """What the Cython layer runs: ``(kind, address, pitch, height, x_bytes, y, z)``
-    for each side and ``(width_bytes, height, depth)``."""
-
-    src: tuple[int, int, int, int, int, int, int]
-    dst: tuple[int, int, int, int, int, int, int]
-    extent: tuple[int, int, int]
-    src_device: int | None
-    dst_device: int | None
-
-    @property
-    def is_peer(self) -> bool:
-        return (
-            self.src_device is not None
-            and self.dst_device is not None
-            and self.src_device != self.dst_device
-        )
-
-
-def _triple(name: str, value: Any, fill: int, minimum: int) -> tuple[int, int, int]:
-    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
-        value = (value,)
-    if not isinstance(value, Sequence) or not 1 <= len(value) <= 3:
-        raise CopyError(
-            f"{name} must be an int or a sequence of 1 to 3 ints (x, y, z), not {value!r}"
-        )
-    out = []
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, numpy.integer)):
-            raise CopyError(f"{name} must hold ints, not {value!r}")
-        if v < minimum:
-            raise CopyError(f"{name} components must be >= {minimum}, not {tuple(value)}")
-        out.append(int(v))
-    return tuple(out + [fill] * (3 - len(out)))  # type: ignore[return-value]
+__all__ = [
+    "DEVICE",
+    "HOST",
+    "IMAGE",
+    "KIND_CODE",
+    "CopyPlan",
+    "Endpoint",
+    "plan_copy",
+    "plan_region",
+]
 
 
 def _box_bytes(box: tuple[int, int, int], texel: int) -> int:
     return box[0] * box[1] * box[2] * texel
-
-
-def _fmt(t: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(v) for v in t) + ")"
 
 
 def _same_image(a: ImageDescriptor, b: ImageDescriptor) -> bool:
@@ -131,6 +75,8 @@ def plan_copy(
     dst: Endpoint,
     *,
     desc: ImageDescriptor | None = None,
+    src_desc: ImageDescriptor | None = None,
+    dst_desc: ImageDescriptor | None = None,
     src_offset: Any = None,
     dst_offset: Any = None,
     extent: Any = None,
@@ -148,7 +94,15 @@ def plan_copy(
     subregion = any(
         v is not None for v in (src_offset, dst_offset, extent, src_extent, dst_extent, host_extent)
     )
-    whole = desc is None and device_row_pitch is None and not subregion
+    host_host = src.kind == HOST and dst.kind == HOST
+    per_side = src_desc is not None or dst_desc is not None
+    whole = (
+        desc is None
+        and device_row_pitch is None
+        and not subregion
+        and not per_side
+        and not host_host
+    )
     # A whole copy's plan depends only on the endpoints' values and descriptors:
     # repeated copies between the same memories reuse it (planning costs tens of
     # microseconds, a device-to-image copy of a large image a few hundred).
@@ -157,36 +111,46 @@ def plan_copy(
         hit = _PLANS.get(key)
         if hit is not None and hit[0] is src.desc and hit[1] is dst.desc:
             return hit[2]
-    if src.kind == HOST and dst.kind == HOST:
-        raise CopyError("host-to-host copies are not device copies: use numpy.copyto")
     if not dst.writable:
         raise CopyError("the destination is read-only")
-    s_off = _triple("src_offset", 0 if src_offset is None else src_offset, 0, 0)
-    given_ext = None if extent is None else _triple("extent", extent, 1, 1)
-    d_off = _triple("dst_offset", 0 if dst_offset is None else dst_offset, 0, 0)
+    s_off = triple("src_offset", 0 if src_offset is None else src_offset, 0, 0)
+    d_off = triple("dst_offset", 0 if dst_offset is None else dst_offset, 0, 0)
+    for name, value in (("extent", extent), ("src_extent", src_extent), ("dst_extent", dst_extent)):
+        if value is not None:
+            triple(name, value, 1, 0)  # malformed values first, zeros once the image is known
+    if host_extent is not None:
+        triple("host_extent", host_extent, 1, 0)
+        if host_host:
+            raise CopyError(
+                "host_extent= is the host box of a copy between host and device memory; "
+                "between two host memories give src_extent= and dst_extent="
+            )
+    given_pitch = pitch_arg(device_row_pitch)
+    for name, d in (("desc", desc), ("src_desc", src_desc), ("dst_desc", dst_desc)):
+        if d is not None:
+            check_desc(name, d)
 
-    # The descriptor of the device-side image (spec: Src/Dest/DeviceImgDesc). An
-    # image-to-image copy without desc= takes each image's own (the spec's SrcImgDesc
-    # and DestImgDesc): a sub-region may move between images of different sizes.
-    own_descs = desc is None and src.kind == IMAGE and dst.kind == IMAGE
-    if desc is None:
-        for ep in (src, dst):
-            if ep.kind == IMAGE or (ep.kind == DEVICE and ep.desc is not None):
-                desc = ep.desc
-                break
-    if desc is None:
-        raise CopyError("desc= is required: the device memory does not say what image it holds")
-    if not isinstance(desc, ImageDescriptor):
-        raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")
-    desc.verify()
-    if desc.type.is_mipmapped:
+    descs = side_descs(src, dst, desc, src_desc, dst_desc, subregion or per_side or host_host)
+    if not descs:
+        what = "host" if host_host else "device"
+        raise CopyError(f"desc= is required: the {what} memory does not say what image it holds")
+    for d, _how in descs.values():
+        check_desc("desc", d)
+    if host_host and not subregion and src.nbytes != dst.nbytes:
         raise CopyError(
-            f"{desc} describes a whole mipmap: copy one level at a time, with "
-            "get_mip_level_mem_handle(level) and desc.mip_level_desc(level)",
+            f"the source host memory holds {src.nbytes} B, the destination {dst.nbytes} B; "
+            "capacities must be equal (or give extent=)",
             scenario=2,
         )
-    texel = desc.texel_size
-    dbox = image_box(desc)
+    # The copy moves texels of the image's format (of the source where both sides or
+    # neither are images); its default extent is that memory's whole box.
+    main_role = next(
+        (r for r in ("src", "dst") if r in descs and (src if r == "src" else dst).kind == IMAGE),
+        "src" if "src" in descs else "dst",
+    )
+    main = descs[main_role][0]
+    texel = main.texel_size
+    used = tuple(all(used_axes(d)[i] for d, _ in descs.values()) for i in range(3))
 
     # Scenario 1: memory and queue on one device (peer copies between two devices'
     # memory are allowed, enqueued on a stream of either device).
@@ -205,58 +169,66 @@ def plan_copy(
 
     boxes: dict[str, tuple[int, int, int]] = {}
     pitches: dict[str, int] = {}
+    rows: dict[str, int] = {}
     for role, ep in (("src", src), ("dst", dst)):
         if ep.kind == IMAGE:
-            if own_descs and subregion:
-                if (ep.desc.texel_size, ep.desc.num_channels) != (texel, desc.num_channels):
-                    raise CopyError(
-                        f"the {role} image holds {ep.desc.num_channels} channel(s) of "
-                        f"{ep.desc.texel_size} B texels, the source {desc.num_channels} of "
-                        f"{texel} B: image-to-image copies move texels of one format",
-                        scenario=2,
-                    )
-            elif not _same_image(ep.desc, desc) or (not subregion and ep.desc.type != desc.type):
+            d, how = descs[role]
+            if d is not ep.desc and (
+                not _same_image(ep.desc, d) or (not subregion and ep.desc.type != d.type)
+            ):
                 raise CopyError(
-                    f"the {role} image was allocated as {ep.desc}, the copy describes it as {desc}",
+                    f"the {role} image was allocated as {ep.desc}, the copy describes it as {d}",
+                    scenario=2,
+                )
+            if (ep.desc.texel_size, ep.desc.num_channels) != (texel, main.num_channels):
+                raise CopyError(
+                    f"the {role} image holds {ep.desc.num_channels} channel(s) of "
+                    f"{ep.desc.texel_size} B texels, the source {main.num_channels} of "
+                    f"{texel} B: image-to-image copies move texels of one format",
                     scenario=2,
                 )
             boxes[role] = image_box(ep.desc)
         elif ep.kind == DEVICE:
-            pitch = (
-                device_row_pitch if device_row_pitch is not None else (ep.pitch or dbox[0] * texel)
-            )
-            if (
-                isinstance(pitch, bool)
-                or not isinstance(pitch, (int, numpy.integer))
-                or not 0 < pitch < _SIZE_LIMIT
-            ):
-                raise CopyError(f"device_row_pitch must be an int > 0 and < 2**63, not {pitch!r}")
-            # A Python int from here on: NumPy integer arithmetic would wrap silently.
-            pitch = int(pitch)
-            if dbox[1] > 1 and pitch % pitch_align:
+            d, how = descs[role]
+            if how == SHAPE:
+                box, height = shape_box(ep, d, texel, role)
+            else:
+                box = box_in(d, how, texel, role)
+                height = box[1]
+            row = box[0] * texel
+            if d.dimensions == 1 and d.num_layers == 1:
+                pitch = row  # spec: 1D images need no pitch; it is ignored for them
+            elif given_pitch is not None:
+                pitch = given_pitch
+            else:
+                pitch = ep.pitch or row
+            if box[1] > 1 and pitch % pitch_align:
                 raise CopyError(
                     f"device row pitch {pitch} B is not a multiple of the device's "
                     f"image_row_pitch_align {pitch_align} B",
                     scenario=9,
                 )
-            if pitch < dbox[0] * texel:
+            if pitch < row:
                 raise CopyError(
                     f"device row pitch {pitch} B is smaller than a row of the image: "
-                    f"{dbox[0]} texels x {texel} B = {dbox[0] * texel} B",
+                    f"{box[0]} texels x {texel} B = {row} B",
                     scenario=10,
                 )
-            # 3D / layered data in linear memory: slices of dbox[1] rows, one after another.
-            need = pitch * (dbox[1] * dbox[2] - 1) + dbox[0] * texel
+            # 3D / layered data in linear memory: slices of `height` rows, one after another.
+            need = pitch * ((box[2] - 1) * height + box[1] - 1) + row
             if need > ep.nbytes:
                 raise CopyError(
-                    f"{desc} with row pitch {pitch} B needs {need} B, the {role} device "
+                    f"{d} with row pitch {pitch} B needs {need} B, the {role} device "
                     f"memory holds {ep.nbytes} B",
                     scenario=2,
                 )
-            boxes[role], pitches[role] = dbox, int(pitch)
+            boxes[role], pitches[role], rows[role] = box, pitch, height
 
     # Host memory: its box is given by host_extent / src_extent / dst_extent, or the
-    # descriptor. Capacities are checked against the host allocation.
+    # descriptor; it is tightly packed (spec). Capacities are checked against the host
+    # allocation. Between two host memories each side is read as the USM overload
+    # reads linear memory: its own box, and device_row_pitch if given.
+    ext_given = None if extent is None else extent_arg("extent", extent, used)
     for role, ep, own_extent, own_name, own_scn in (
         ("src", src, src_extent, "src_extent", 5),
         ("dst", dst, dst_extent, "dst_extent", 6),
@@ -264,26 +236,40 @@ def plan_copy(
         if ep.kind != HOST:
             continue
         if host_extent is not None:
-            box, name, scn = _triple("host_extent", host_extent, 1, 1), "host_extent", 4
+            box, name, scn = extent_arg("host_extent", host_extent, used), "host_extent", 4
         elif own_extent is not None:
-            box, name, scn = _triple(own_name, own_extent, 1, 1), own_name, own_scn
-        elif given_ext is not None:
-            box, name, scn = given_ext, "extent", 3
+            box, name, scn = extent_arg(own_name, own_extent, used), own_name, own_scn
+        elif host_host:
+            box, name, scn = box_in(*descs[role], texel, role), "the descriptor", 2
+        elif ext_given is not None:
+            box, name, scn = ext_given, "extent", 3
         else:
-            box, name, scn = dbox, "the descriptor", 2
-        if not subregion and _box_bytes(box, texel) != ep.nbytes:
+            other = "dst" if role == "src" else "src"
+            box, name, scn = boxes[other], "the descriptor", 2
+        row = box[0] * texel
+        pitch = row
+        if host_host and given_pitch is not None and box[1] * box[2] > 1:
+            pitch = given_pitch
+            if pitch < row:
+                raise CopyError(
+                    f"device_row_pitch {pitch} B is smaller than a row of the {role} host "
+                    f"memory: {box[0]} texels x {texel} B = {row} B",
+                    scenario=10,
+                )
+        need = pitch * (box[1] * box[2] - 1) + row
+        if not subregion and pitch == row and need != ep.nbytes:
             raise CopyError(
-                f"{desc} holds {_box_bytes(dbox, texel)} B, the {role} host memory "
-                f"{ep.nbytes} B; capacities must be equal",
+                f"{main} holds {_box_bytes(image_box(main), texel)} B, the {role} host "
+                f"memory {ep.nbytes} B; capacities must be equal",
                 scenario=2,
             )
-        if _box_bytes(box, texel) > ep.nbytes:
+        if need > ep.nbytes:
             raise CopyError(
-                f"{name} {_fmt(box)} x {texel} B = {_box_bytes(box, texel)} B, the {role} "
-                f"host memory holds {ep.nbytes} B",
+                f"{name} {fmt(box)} x {texel} B = {need} B with rows {pitch} B apart, the "
+                f"{role} host memory holds {ep.nbytes} B",
                 scenario=scn,
             )
-        boxes[role] = box
+        boxes[role], pitches[role], rows[role] = box, pitch, box[1]
 
     # src_extent / dst_extent of device-side memory must not exceed the allocation.
     for role, given, name, scn in (
@@ -292,50 +278,47 @@ def plan_copy(
     ):
         ep = src if role == "src" else dst
         if given is not None and ep.kind != HOST:
-            claimed = _triple(name, given, 1, 1)
+            claimed = extent_arg(name, given, used)
             if any(c > b for c, b in zip(claimed, boxes[role])):
                 raise CopyError(
-                    f"{name} {_fmt(claimed)} is larger than the {role} {ep.kind} memory "
-                    f"{_fmt(boxes[role])}",
+                    f"{name} {fmt(claimed)} is larger than the {role} {ep.kind} memory "
+                    f"{fmt(boxes[role])}",
                     scenario=scn,
                 )
             boxes[role] = claimed
 
-    if given_ext is not None:
-        ext = given_ext
+    if ext_given is not None:
+        ext = ext_given
     elif host_extent is not None or (src.kind == HOST and src_extent is not None):
         ext = boxes["src" if src.kind == HOST else "dst"]
     elif dst.kind == HOST and dst_extent is not None:
         ext = boxes["dst"]
     else:
-        ext = dbox
+        ext = box_in(main, descs[main_role][1], texel, main_role)
     for role in ("src", "dst"):
         if any(e > b for e, b in zip(ext, boxes[role])):
             raise CopyError(
-                f"copy extent {_fmt(ext)} is larger than the {role} memory {_fmt(boxes[role])}",
+                f"copy extent {fmt(ext)} is larger than the {role} memory {fmt(boxes[role])}",
                 scenario=3,
             )
     for role, off, scn in (("src", s_off, 7), ("dst", d_off, 8)):
         end = tuple(o + e for o, e in zip(off, ext))
         if any(x > b for x, b in zip(end, boxes[role])):
             raise CopyError(
-                f"{role}_offset {_fmt(off)} + extent {_fmt(ext)} = {_fmt(end)} is outside the "
-                f"{role} memory {_fmt(boxes[role])}",
+                f"{role}_offset {fmt(off)} + extent {fmt(ext)} = {fmt(end)} is outside the "
+                f"{role} memory {fmt(boxes[role])}",
                 scenario=scn,
             )
 
     def side(ep: Endpoint, role: str, off: tuple[int, int, int]):
         o = tuple(a + b for a, b in zip(off, ep.origin))
-        box = boxes[role]
         if ep.kind == IMAGE:
-            pitch, rows = 0, 0
-        elif ep.kind == HOST:
-            pitch, rows = box[0] * texel, box[1]
+            pitch, height = 0, 0
         else:
-            # src_extent / dst_extent only bound the copy: the memory's slices still
-            # hold dbox[1] rows each.
-            pitch, rows = pitches[role], dbox[1]
-        return (KIND_CODE[ep.kind], int(ep.address), pitch, rows, o[0] * texel, o[1], o[2])
+            # src_extent / dst_extent of device memory only bound the copy: its
+            # slices still hold the rows its own box has.
+            pitch, height = pitches[role], rows[role]
+        return (KIND_CODE[ep.kind], int(ep.address), pitch, height, o[0] * texel, o[1], o[2])
 
     plan = CopyPlan(
         src=side(src, "src", s_off),

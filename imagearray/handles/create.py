@@ -15,6 +15,7 @@ Cython owner, which holds the handles made from it (``dependents``).
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any
 
@@ -244,6 +245,32 @@ def check_usm(desc: ImageDescriptor, address: int, pitch: int, device: int) -> N
 _FETCH = Sampler()  # nearest, unnormalized: what every USM image can be read with
 
 
+def _check_usm_view(desc: ImageDescriptor, memory: Any, pitch: int | None) -> None:
+    """A descriptor given for a CuPy array views its bytes (uint8 rows of
+    ``pitched_alloc_device`` as RGBA fp16 texels): the image's rows must lie in the
+    array's rows (the row padding is no image data), and as many. With ``pitch=`` the
+    caller lays the rows out; _check_usm_extent bounds them by the allocation."""
+    lin = describe_linear(memory, "memory")
+    shape = lin.shape_bytes
+    row = desc.width * desc.texel_size
+    if desc.dimensions == 1 or len(shape) < 2:
+        need = row * max(desc.height, 1) if pitch is None else row
+        if need > lin.nbytes:
+            raise ImageArrayValueError(
+                f"desc {desc} needs {need} B, the array holds {lin.nbytes} B"
+            )
+        return
+    if pitch is not None:
+        return
+    array_row = math.prod(shape[1:])
+    if row > array_row or desc.height > shape[0]:
+        raise ImageArrayValueError(
+            f"desc {desc} has {desc.height} rows of {row} B, the array {shape[0]} rows of "
+            f"{array_row} B (its rows are {lin.pitch or array_row} B apart): the image's rows "
+            "must lie in the array's (or pass pitch=)"
+        )
+
+
 def _compatible(given: ImageDescriptor, actual: ImageDescriptor) -> bool:
     return (
         given.extent == actual.extent
@@ -298,8 +325,14 @@ def create_image(
         raise ImageArrayTypeError(f"sampler must be an ia.Sampler, not {type(sampler).__name__}")
     if pitch is not None:
         pitch = as_uint64("pitch", pitch)
-    kind, address, owner, mdesc, device, usm_pitch = _resolve_memory(memory, None)
-    if desc is not None:
+    usm = hasattr(memory, "__cuda_array_interface__") and not isinstance(memory, ImageView)
+    # Raw USM takes the descriptor it is given (bytes viewed in another format);
+    # image memory's must match the allocation.
+    kind, address, owner, mdesc, device, usm_pitch = _resolve_memory(memory, desc if usm else None)
+    if usm and desc is not None:
+        desc.verify()
+        _check_usm_view(desc, memory, pitch)
+    elif desc is not None:
         desc.verify()
         if not _compatible(desc, mdesc):
             raise ImageArrayValueError(

@@ -15,7 +15,13 @@ from typing import Any
 
 from imagearray import _memory as _cymem  # the Cython owners
 from imagearray._coerce import coerce_enum
-from imagearray._cuda import CUDA_ARRAY3D_TEXTURE_GATHER, cuda_format, format_channel_type
+from imagearray._cuda import (
+    CUDA_ARRAY3D_CUBEMAP,
+    CUDA_ARRAY3D_LAYERED,
+    CUDA_ARRAY3D_TEXTURE_GATHER,
+    cuda_format,
+    format_channel_type,
+)
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import get_device, on_device
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
@@ -131,10 +137,28 @@ def _level0(h):
 
 
 def get_image_range(handle: Any) -> tuple[int, int, int]:
-    """``(width, height, depth)`` of image memory as the driver reports it, with 0 for
-    unused dimensions (for layered memory the driver reports layers as depth)."""
-    w, h, d, *_ = _level0(as_mem_handle(handle)).query_descriptor()
-    return (w, h, d)
+    """``(width, height, depth)`` of image memory, with 0 for the dimensions it does
+    not have (spec: "zero values for the dimensions unused by the underlying image
+    memory object").
+
+    Layers and cubemap faces are no dimension: a 2D image array or a cubemap of
+    ``w``-texel faces is ``(w, h, 0)`` / ``(w, w, 0)``, as its descriptor (and
+    :meth:`ImageMem.get_range`) says; the driver, which counts layers as depth, is
+    read only for memory imagearray did not allocate (mapped external memory).
+
+    Examples
+    --------
+    >>> mem = ia.alloc_image_mem(ia.ImageDescriptor(8, 4, type="array", array_size=3))
+    >>> ia.get_image_range(mem)  # doctest: +SKIP
+    (8, 4, 0)
+    """
+    h = _level0(as_mem_handle(handle))
+    if h.desc is not None:
+        return (h.desc.width, h.desc.height, h.desc.depth)
+    w, ht, d, _fmt, _ch, flags = h.query_descriptor()
+    if flags & (CUDA_ARRAY3D_LAYERED | CUDA_ARRAY3D_CUBEMAP):
+        d = 0  # the layer count, not a dimension
+    return (w, ht, d)
 
 
 def get_image_channel_type(handle: Any) -> ChannelType:

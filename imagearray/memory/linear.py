@@ -35,7 +35,8 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class LinearMemory:
-    """Row-contiguous device memory: ``pitch`` 0 means tightly packed rows."""
+    """Row-contiguous device memory: ``pitch`` 0 means tightly packed rows;
+    ``shape_bytes`` the array's shape with its last axis counted in bytes."""
 
     device: int
     address: int
@@ -43,6 +44,7 @@ class LinearMemory:
     pitch: int
     desc: ImageDescriptor | None
     writable: bool
+    shape_bytes: tuple[int, ...] = ()
 
 
 def _device_of_pointer(ptr: int) -> int:
@@ -129,7 +131,13 @@ def describe_linear(obj: Any, role: str) -> LinearMemory:
         else (_device_of_pointer(ptr))
     )
     return LinearMemory(
-        dev, ptr, layout[1], pitch, infer_usm_desc(shape, dtype), writable=not read_only
+        dev,
+        ptr,
+        layout[1],
+        pitch,
+        infer_usm_desc(shape, dtype),
+        writable=not read_only,
+        shape_bytes=shape[:-1] + (shape[-1] * dtype.itemsize,) if shape else (dtype.itemsize,),
     )
 
 

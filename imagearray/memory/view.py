@@ -51,6 +51,15 @@ def axis_map(desc: ImageDescriptor) -> list[int]:
     return spatial
 
 
+#: (channel order, channel type, image type, dimensions, extent) -> the descriptor of
+#: a region of that extent and its layout (axis_map, host_shape). One object per region
+#: shape: building a descriptor costs more than the rest of a view, and copies between
+#: views of equal regions then key the same descriptor (copy's memo keys descriptors
+#: by id). Bounded, emptied when full.
+_BOXES: dict[tuple, tuple] = {}
+_BOXES_MAX = 512
+
+
 class ImageView:
     """One view of image memory: ``mem`` (the whole allocation), the memory handle of
     the level shown, the view's descriptor and its origin in the allocation (a layer
@@ -77,14 +86,19 @@ class ImageView:
         view_desc: ImageDescriptor,
         origin: tuple[int, int, int] = (0, 0, 0),
         level: int = 0,
+        layout: tuple | None = None,
     ) -> Self:
+        """``layout``: ``(axis_map(view_desc), view_desc.host_shape)`` where the caller
+        has them."""
         self = object.__new__(cls)
         self._mem = mem
         self._handle = handle
         self._vdesc = view_desc
         self._origin = origin
         self._level = level
-        self._axes = axis_map(view_desc)
+        if layout is None:
+            layout = (axis_map(view_desc), view_desc.host_shape)
+        self._axes = list(layout[0])
         self._whole_mipmap = False  # True: handles are made for every level
         self._splans: dict | None = None  # sample() plans of this view (sampling.engine)
         # Backed by linear memory (a CuPy array in a LinearImageMem), not a CUDA array.
@@ -95,7 +109,7 @@ class ImageView:
         # Basic-indexing keys applied, in turn, to the box's NumPy-order array: a
         # view with steps or dropped axes (empty: the view is the box itself).
         self._sel = ()
-        self._shape = view_desc.host_shape
+        self._shape = layout[1]
         return self
 
     @classmethod
@@ -280,21 +294,34 @@ class ImageView:
     def _box_view(self, lo: tuple[int, int, int], ext: tuple[int, int, int], sel: tuple) -> Self:
         """The region ``lo``..``lo + ext`` (x, y, z) of this view, then ``sel``."""
         v = self._vdesc
-        layered = v.type.is_layered or v.type.is_cubemap
-        dims = v.dimensions
-        box = ImageDescriptor(
-            ext[0],
-            ext[1] if dims > 1 else 0,
-            ext[2] if dims > 2 else 0,
-            v.channel_order,
-            v.channel_type,
-            ImageType.ARRAY if layered else ImageType.STANDARD,
-            1,
-            ext[2] if layered else 1,
-        )
+        key = (v.channel_order, v.channel_type, v.type, v.dimensions, ext)
+        hit = _BOXES.get(key)
+        if hit is None:
+            layered = v.type.is_layered or v.type.is_cubemap
+            dims = v.dimensions
+            box = ImageDescriptor(
+                ext[0],
+                ext[1] if dims > 1 else 0,
+                ext[2] if dims > 2 else 0,
+                v.channel_order,
+                v.channel_type,
+                ImageType.ARRAY if layered else ImageType.STANDARD,
+                1,
+                ext[2] if layered else 1,
+            )
+            hit = (box, (tuple(axis_map(box)), box.host_shape))
+            if len(_BOXES) >= _BOXES_MAX:
+                _BOXES.clear()
+            _BOXES[key] = hit
+        box, layout = hit
         o = self._origin
         view = type(self)._make(
-            self._mem, self._handle, box, (o[0] + lo[0], o[1] + lo[1], o[2] + lo[2]), self._level
+            self._mem,
+            self._handle,
+            box,
+            (o[0] + lo[0], o[1] + lo[1], o[2] + lo[2]),
+            self._level,
+            layout,
         )
         view._is_region = True
         if sel:

@@ -278,3 +278,56 @@ def test_setitem_host_values_match_numpy(data):
         ref[key] = value
         img[key] = value
         np.testing.assert_array_equal(mem, ref)
+
+
+# ------------------------------------------------ the plain-slice fast path (issue 21)
+
+
+def _view_state(v):
+    return (v._origin, v._vdesc, v._shape, v._sel, list(v._axes), v._is_region)
+
+
+@st.composite
+def plain_keys(draw):
+    desc = draw(st.sampled_from(DESCS))
+    img = fake(desc)
+    bound = st.one_of(st.none(), st.integers(-15, 15))
+    n = draw(st.integers(1, len(img._axes)))
+    key = tuple(slice(draw(bound), draw(bound), draw(st.sampled_from([None, 1]))) for _ in range(n))
+    return desc, key
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain_keys())
+def test_plain_slices_give_the_view_the_general_path_gives(case):
+    desc, key = case
+    img = fake(desc)
+    fast = indexing.plain_box(img, key)
+    if fast is None:  # an empty box: the general path's
+        assert any(len(range(*k.indices(n))) == 0 for k, n in zip(key, img.shape))
+        return
+    general = img[(*key, Ellipsis)]  # an Ellipsis takes the general path
+    assert _view_state(img[key]) == _view_state(general)
+    # and what the view shows is NumPy's a[key]
+    a = np.arange(int(np.prod(img.shape))).reshape(img.shape)
+    cut = tuple(slice(fast[0][ax], fast[0][ax] + fast[1][ax]) for ax in img._axes)
+    np.testing.assert_array_equal(a[cut], a[key])
+
+
+def test_other_keys_are_not_plain():
+    img = fake(DESCS[1])
+    for key in [(slice(0, 4, 2),), (1, slice(None)), (slice(0, 2), slice(0, 2), 0)]:
+        assert indexing.plain_box(img, key) is None
+    assert indexing.plain_box(img, (slice(0, 3), slice(1, 2), slice(0, 2))) is None
+    assert indexing.plain_box(img, (slice(3, 3),)) is None  # empty
+    assert indexing.plain_box(img, (slice("a", 3),)) is None  # the general path reports it
+    with pytest.raises(ia.ImageArrayTypeError):
+        img[slice("a", 3), :]
+
+
+def test_regions_of_one_shape_share_their_descriptor():
+    img = fake(DESCS[1])
+    a, b = img[0:4, 0:5], img[2:6, 3:8]
+    assert a._vdesc is b._vdesc and a._origin != b._origin
+    assert a._vdesc == ia.ImageDescriptor(5, 4, channel_order="rgba", channel_type="fp32")
+    assert img[0:4, 0:6]._vdesc is not a._vdesc

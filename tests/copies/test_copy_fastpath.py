@@ -335,25 +335,100 @@ def test_peer_copies_replay_their_queue_device(rec):
     ]
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        dict(stream=0),
-        dict(extent=(W, H)),
-        dict(src_offset=0),
-        dict(desc=DESC),
-        dict(device_row_pitch=ROW),
-    ],
-    ids=lambda k: next(iter(k)),
-)
-def test_keywords_take_the_full_path_every_time(rec, kwargs):
+def test_stream_takes_the_full_path_every_time(rec):
     dev, img = cupy_array(), image()
     for _ in range(2):
-        ia.copy(dev, img, **kwargs)
+        ia.copy(dev, img, stream=0)
     assert rec.names().count("device_info") == 2
     assert _copies._FAST == {}
     a, b = (e[0] for e in rec.executed())
     assert a == b == slow_plan(dev, img)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(extent=(W, H)),
+        dict(extent=[W, H]),
+        dict(src_offset=0),
+        dict(desc=DESC),
+        dict(device_row_pitch=ROW),
+        dict(src_offset=(3, 2), dst_offset=(1, 4), extent=(9, 7)),
+    ],
+    ids=lambda k: "-".join(k),
+)
+def test_keywords_of_plain_values_hit(rec, kwargs):
+    dev, img = cupy_array(), image()
+    for _ in range(3):
+        ia.copy(dev, img, **kwargs)
+    assert rec.names().count("device_info") == 1  # planned once
+    assert len(_copies._FAST) == 1
+    a, b, c = (e[0] for e in rec.executed())
+    assert a is b is c
+    assert a == plan_copy(
+        endpoint(dev, "source"),
+        endpoint(img, "destination"),
+        queue_device=0,
+        pitch_align=PITCH_ALIGN,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(extent=(np.int64(W), H)),  # NumPy integers: the key does not cover them
+        dict(src_offset=np.int32(0)),
+        dict(extent=range(1, 3)),
+    ],
+    ids=["numpy-int-in-tuple", "numpy-int", "range"],
+)
+def test_keywords_of_other_types_take_the_full_path(rec, kwargs):
+    dev, img = cupy_array(), image()
+    for _ in range(2):
+        try:
+            ia.copy(dev, img, **kwargs)
+        except ia.CopyError:
+            pass
+    assert _copies._FAST == {}
+
+
+def test_each_keyword_value_is_its_own_entry(rec):
+    dev, img = cupy_array(), image()
+    ia.copy(dev, img, src_offset=(0, 0), dst_offset=(1, 1), extent=(8, 8))
+    ia.copy(dev, img, src_offset=(0, 0), dst_offset=(2, 1), extent=(8, 8))
+    a, b = (e[0] for e in rec.executed())
+    assert a.dst[4:] == (4, 1, 0) and b.dst[4:] == (8, 1, 0)
+    assert len(_copies._FAST) == 2
+    # a refusal of one value is not hidden by the entry of another
+    with pytest.raises(ia.CopyError) as info:
+        ia.copy(dev, img, src_offset=(0, 0), dst_offset=(W - 7, 1), extent=(8, 8))
+    assert info.value.scenario == 8
+    # an int where a descriptor goes is refused, whatever ids the memo holds
+    ia.copy(dev, img, desc=DESC, extent=(4, 4))
+    with pytest.raises(ia.ImageArrayTypeError):
+        ia.copy(dev, img, desc=id(DESC), extent=(4, 4))
+    assert len(_copies._FAST) == 3
+
+
+def test_a_cached_subregion_plan_still_refuses_a_freed_or_changed_target(rec):
+    img = image()
+    out = np.zeros((8, 8, 4), np.uint8)
+    kw = dict(src_offset=(5, 6), extent=(8, 8))
+    ia.copy(img, out, **kw)
+    ia.copy(img, out, **kw)
+    assert len(rec.executed()) == 2 and len(_copies._FAST) == 1
+    out.flags.writeable = False
+    with pytest.raises(ia.CopyError, match="read-only"):
+        ia.copy(img, out, **kw)
+    smaller = np.zeros((8, 7, 4), np.uint8)  # a new array, 8 texels do not fit its rows
+    with pytest.raises(ia.CopyError) as info:
+        ia.copy(img, smaller, **kw)
+    assert info.value.scenario == 3
+    img._handle.alive = False
+    with pytest.raises(ia.ReleasedResourceError, match="already freed"):
+        ia.copy(img, np.zeros((8, 8, 4), np.uint8), **kw)
+    assert len(rec.executed()) == 2
 
 
 def test_other_memory_types_take_the_full_path(rec):

@@ -98,3 +98,32 @@ def test_other_cuda_array_interface_objects_are_bounded_by_their_span():
     with pytest.raises(ia.ImageArrayValueError, match="the bytes the array spans hold 4096 B"):
         ia.create_image(Foreign((16, 64)), desc(16), ia.Sampler(), pitch=512)
     assert fits(Foreign((16, 64)), desc(16))
+
+
+# issue 21 item 9: a descriptor given for raw USM views its bytes in another format
+
+
+def test_raw_pitched_bytes_viewed_in_another_format():
+    raw = allocation(16, shape=(16, ROW), dtype=np.uint8)  # pitched_alloc_device's raw form
+    rgba16 = dict(channel_order="rgba", channel_type="fp16")  # 8 B texels
+    assert fits(raw, ia.ImageDescriptor(ROW // 8, 16, **rgba16))
+    assert fits(raw, ia.ImageDescriptor(ROW // 8 - 3, 9, **rgba16))  # a part of each row
+    with pytest.raises(ia.ImageArrayValueError, match="rows must lie in the array's"):
+        ia.create_image(raw, ia.ImageDescriptor(ROW // 8 + 1, 16, **rgba16), ia.Sampler())
+    with pytest.raises(ia.ImageArrayValueError, match="17 rows of 256 B, the array 16 rows"):
+        ia.create_image(raw, ia.ImageDescriptor(ROW // 8, 17, **rgba16), ia.Sampler())
+    # a narrower view of the rows: 128 B of each 256 B pitch
+    half = raw[:, : ROW // 2]
+    assert fits(
+        half, ia.ImageDescriptor(ROW // 8, 16, channel_order="rgba", channel_type="unorm_int8")
+    )
+    with pytest.raises(ia.ImageArrayValueError, match="rows are 256 B apart"):
+        ia.create_image(half, ia.ImageDescriptor(ROW // 8, 16, **rgba16), ia.Sampler())
+
+
+def test_raw_linear_bytes_viewed_in_another_format():
+    line = allocation(1, shape=(ROW,), dtype=np.uint8)
+    assert fits(line, ia.ImageDescriptor(ROW // 4))  # r fp32
+    assert fits(line, ia.ImageDescriptor(ROW // 16, channel_order="rgba"))
+    with pytest.raises(ia.ImageArrayValueError, match="needs 260 B, the array holds 256 B"):
+        ia.create_image(line, ia.ImageDescriptor(ROW // 4 + 1), ia.Sampler())
