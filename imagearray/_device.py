@@ -14,7 +14,9 @@ from typing import Any
 import numpy
 
 from imagearray import _driver as _drv  # the one checked door to the driver
+from imagearray._cuda import CUDA_ERROR_OUT_OF_MEMORY
 from imagearray._errors import (
+    CUDAOutOfMemoryError,
     CUDAUnavailableError,
     DeviceMismatchError,
     ImageArrayTypeError,
@@ -479,3 +481,23 @@ def record_event(stream_handle: int) -> Any:
     event = cuda.Event(block=False, disable_timing=True)
     _drv.record_event(event.ptr, stream_handle)
     return event
+
+
+def cupy_out_of_memory(exc: BaseException, what: str) -> CUDAOutOfMemoryError | None:
+    """CuPy's ``OutOfMemoryError`` (its memory pool could not allocate on the device)
+    as the family's :class:`CUDAOutOfMemoryError` saying ``what`` was being done, or
+    None for any other exception (a host ``MemoryError`` among them).
+
+    Use: ``except MemoryError as exc: err = cupy_out_of_memory(exc, what); if err is
+    None: raise; raise err from exc``."""
+    if isinstance(exc, CUDAOutOfMemoryError):
+        return None
+    try:
+        import cupy
+    except ImportError:  # pragma: no cover - cupy is a dependency
+        return None
+    if not isinstance(exc, cupy.cuda.memory.OutOfMemoryError):
+        return None
+    return CUDAOutOfMemoryError(
+        CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", str(exc), what
+    )
