@@ -13,7 +13,7 @@ from typing import Any
 import numpy
 
 from imagearray._device import Scope
-from imagearray._errors import ImageArrayValueError
+from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView
 from imagearray.sampling import kernels as k
 from imagearray.sampling.cache import cache_of, surface
@@ -46,6 +46,11 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     dims = desc.dimensions
     layered = desc.type.is_layered or desc.type.is_cubemap
     own = kernel is None
+    if not own and not callable(kernel):
+        raise ImageArrayTypeError(
+            "generate_mipmaps(kernel=...) takes a cupy.RawKernel (or None for the box "
+            f"filter), not {type(kernel).__name__}"
+        )
     if own:
         kernel = k.mipgen_kernel(desc.dtype.name, desc.num_channels, dims, layered)
     with Scope(view._handle.device, stream):
