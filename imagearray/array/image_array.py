@@ -20,7 +20,7 @@ from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Scope, get_device, get_stream
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
-from imagearray.array.indexing import bbox, normalize, relative_key, result_shape
+from imagearray.array.indexing import bbox, family_errors, normalize, relative_key, result_shape
 from imagearray.array.protocols import ArrayProtocols, KernelArgHint
 from imagearray.copies import DEVICE, HOST, execute, note_copy, plan_region
 from imagearray.handles import check_usm
@@ -305,6 +305,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         self._write(*self._whole(), buf, stream)
 
     # ------------------------------------------------------------ indexing
+    @family_errors
     def __getitem__(self, key: Any) -> Any:
         """Basic indexing gives a view (an ImageArray on the same memory: writes go
         to the image); advanced indexing, and a single texel, a CuPy array (a copy).
@@ -381,6 +382,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         view = self._box_view((0, 0, 0), self._whole()[1], self._sel + (key,))
         return view
 
+    @family_errors
     def __setitem__(self, key: Any, value: Any) -> None:
         """Write ``value`` (broadcast as NumPy does) to the selected texels.
 
