@@ -440,7 +440,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
                 "handles are made for whole images: take texture() of the layered or "
                 "cubemap image and pick the layer/face in the kernel"
             )
-        return texture(self, default_sampler(self) if sampler is None else sampler)
+        return texture(self, default_sampler(self) if sampler is None else sampler, pin=True)
 
     def surface(self) -> UnsampledImageHandle:
         """An :class:`UnsampledImageHandle` (surface) of this image (of the whole
