@@ -565,7 +565,8 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
 
     def free(self) -> None:
         """Free the image memory now (every view of it becomes unusable). Handles
-        this array handed out (``texture()``, ``surface()``) are destroyed first.
+        this array handed out (``texture()``, ``surface()``) are destroyed first,
+        after the work queued on the device that may read them (as ``cudaFree``).
 
         Thread-safe against handles being made from the image on other threads:
         one made before is destroyed here (a cached one) or makes the free refuse
@@ -575,7 +576,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         with lock_of(mem):
             cache = mem._cache
             if cache is not None:
-                cache.close()
+                cache.close(self._handle.device)  # after the launches reading it
             mem.free()
 
 

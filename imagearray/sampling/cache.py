@@ -75,8 +75,12 @@ class MemoryCache:
         self.mipgen: list | None = None
         self.mipgen_graph: tuple | None = None
 
-    def close(self) -> None:
-        """Destroy every live handle and forget the plans and launches naming them."""
+    def close(self, device: int | None = None) -> None:
+        """Destroy every live handle and forget the plans and launches naming them.
+        With ``device`` (free()), first wait for the launches already queued on it
+        that may read them (as cudaFree waits for the work using its memory)."""
+        if device is not None and (self.handles or self.retired):
+            _wait_for_launches(device)
         for plans in self.plans.values():
             plans.clear()  # views still hold their dicts: leave them empty
         self.plans.clear()
@@ -141,13 +145,19 @@ _NO_LOCK_OF_ITS_OWN = threading.RLock()
 
 def _wait_for_launches(device: int) -> bool:
     """Synchronize ``device`` (every stream of it: a texture may be read by a launch
-    on any); False, doing nothing, while CuPy's current stream captures a graph."""
+    on any); False, doing nothing, while CuPy's current stream captures a graph.
+    Where CuPy cannot synchronize (no usable device, or a context a fault already
+    lost) nothing runs there any more: True, and the driver calls that follow
+    report a lost context themselves."""
     import cupy
 
-    with cupy.cuda.Device(device):
-        if cupy.cuda.get_current_stream().is_capturing():
-            return False
-        cupy.cuda.Device().synchronize()
+    try:
+        with cupy.cuda.Device(device):
+            if cupy.cuda.get_current_stream().is_capturing():
+                return False
+            cupy.cuda.Device().synchronize()
+    except Exception:  # see above
+        pass
     return True
 
 
