@@ -62,8 +62,8 @@ def live_objects() -> int:
     gc.collect()
     n = 0
     for o in gc.get_objects():
-        mod = getattr(type(o), "__module__", "") or ""
-        if mod.startswith("imagearray") and not isinstance(o, type):
+        mod = getattr(type(o), "__module__", "")
+        if isinstance(mod, str) and mod.startswith("imagearray") and not isinstance(o, type):
             n += 1
     return n
 
@@ -105,13 +105,13 @@ def check_growth(before: dict, after: dict, what: str) -> dict:
     return growth
 
 
-def record(kind: str, **figures) -> None:
+def record(figure: str, **figures) -> None:
     """Append one figure line for tools/reliability.sh (no-op unless the report is on)."""
     path = os.environ.get("IMAGEARRAY_RELIABILITY_REPORT")
     if not path:
         return
     with open(path, "a") as f:
-        f.write(json.dumps({"kind": kind, **figures}, default=int) + "\n")
+        f.write(json.dumps({"figure": figure, **figures}, default=int) + "\n")
 
 
 def run_python(code: str, timeout: float = 120, env: dict | None = None):

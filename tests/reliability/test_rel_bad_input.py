@@ -9,11 +9,13 @@ per property (small by default, 1,000 with ``IMAGEARRAY_RELIABILITY_FULL=1``).
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 import pytest
 from _memcpy_sim import HOST, Memcpy3DSim, OutOfBounds
 from _rel import count, record
+from _strategies import WEIRD, clearly_valid, copy_boxes, plain_int, xy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,50 +45,55 @@ def _figures():
         )
 
 
-# Values that break naive code: negative, huge, past int64, non-integers, wrong types.
-WEIRD = st.one_of(
-    st.integers(-3, 70),
-    st.sampled_from([-(2**70), -(2**63), 2**31, 2**32, 2**63 - 1, 2**63, 2**64, 2**80]),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["4", b"4", None, True, 3.0, 1.5, np.int64(5), np.float32(2), [], {}]),
-    st.integers(0, 8).map(np.uint8),
-)
-
-
-def _is_plain_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
 # ------------------------------------------------------------------ descriptors
-ORDERS = ["r", "rg", "rgb", "rgba", "x", "", 4]
+ORDERS = ["r", "rg", "rgba", "rgb", "x", "", 4]
 TYPES = ["fp32", "fp16", "unorm_int8", "signed_int32", "unsigned_int16", "bogus", None, 7]
 KINDS = ["standard", "mipmap", "array", "cubemap", "mipmap_array", "cubemap_array", "3d"]
 
 
+@st.composite
+def descriptor_args(draw):
+    """(w, h, d, order, type, kind, levels, layers): a coherent descriptor, then half
+    of the time one field replaced by anything."""
+    kind = draw(st.sampled_from(["standard", "mipmap", "array", "cubemap"]))
+    w = draw(st.integers(4 if kind == "mipmap" else 1, 64))  # room for 2 levels
+    h = w if kind == "cubemap" else draw(st.sampled_from([0, 1, 7, 16, 64]))
+    d = draw(st.sampled_from([0, 4])) if kind == "standard" and h else 0
+    levels = draw(st.integers(2, 3)) if kind == "mipmap" else 1
+    layers = {"array": draw(st.integers(2, 4)), "cubemap": 6}.get(kind, 1)
+    args = [
+        w,
+        h,
+        d,
+        draw(st.sampled_from(ORDERS[:3])),
+        draw(st.sampled_from(TYPES[:5])),
+        kind,
+        levels,
+        layers,
+    ]
+    perturbed = draw(st.booleans())
+    if perturbed:
+        i = draw(st.integers(0, 7))
+        pool = {3: st.sampled_from(ORDERS), 4: st.sampled_from(TYPES), 5: st.sampled_from(KINDS)}
+        args[i] = draw(pool.get(i, WEIRD))
+    return args, perturbed
+
+
 @SETTINGS
-@given(
-    w=WEIRD,
-    h=WEIRD,
-    d=WEIRD,
-    order=st.sampled_from(ORDERS),
-    ctype=st.sampled_from(TYPES),
-    kind=st.sampled_from(KINDS),
-    levels=WEIRD,
-    layers=WEIRD,
-)
-def test_descriptors_are_valid_or_refused_inside_the_family(
-    w, h, d, order, ctype, kind, levels, layers
-):
+@given(args=descriptor_args())
+def test_descriptors_are_valid_or_refused_inside_the_family(args):
+    args, perturbed = args
     try:
-        desc = ia.ImageDescriptor(w, h, d, order, ctype, kind, levels, layers).verify()
+        desc = ia.ImageDescriptor(*args).verify()
     except ia.ImageArrayError:
+        assert perturbed, f"a coherent descriptor was refused: {args}"
         CASES["descriptor", "refused"] += 1
         return
     CASES["descriptor", "ok"] += 1
     # a descriptor that verifies is consistent: its host shape holds its bytes
-    assert all(_is_plain_int(e) and e >= 0 for e in (desc.width, desc.height, desc.depth))
+    assert all(plain_int(e) and e >= 0 for e in (desc.width, desc.height, desc.depth))
     if desc.num_levels == 1:
-        assert int(np.prod(desc.host_shape)) * desc.dtype.itemsize == desc.nbytes
+        assert math.prod(desc.host_shape) * desc.dtype.itemsize == desc.nbytes
 
 
 @SETTINGS
@@ -105,30 +112,46 @@ def test_clearly_valid_descriptors_verify(w, h, kind):
 ADDR = ["none", "clamp_to_edge", "clamp", "repeat", "mirrored_repeat", "wrap", 3, None]
 
 
+@st.composite
+def sampler_args(draw):
+    """Sampler keyword arguments: a coherent sampler, then half of the time one field
+    replaced by anything."""
+    coords = draw(st.sampled_from(["normalized", "unnormalized"]))
+    modes = ADDR[:5] if coords == "normalized" else ADDR[:3]
+    lo = draw(st.floats(0, 4))
+    kw = {
+        "addressing": draw(st.sampled_from(modes)),
+        "coordinates": coords,
+        "filtering": draw(st.sampled_from(["nearest", "linear"])),
+        "min_mipmap_level_clamp": lo,
+        "max_mipmap_level_clamp": lo + draw(st.floats(0, 8)),
+        "max_anisotropy": draw(st.sampled_from([0.0, 1.0, 4.0, 16.0])),
+        "border_color": draw(st.lists(st.floats(-2, 2), min_size=4, max_size=4)),
+    }
+    perturbed = draw(st.booleans())
+    if perturbed:
+        key = draw(st.sampled_from(sorted(kw)))
+        weird = {
+            "addressing": st.one_of(
+                st.sampled_from(ADDR), st.lists(st.sampled_from(ADDR), max_size=4)
+            ),
+            "coordinates": st.sampled_from(["texel", 1, None]),
+            "filtering": st.sampled_from(["cubic", None, 0]),
+            "border_color": st.one_of(st.lists(WEIRD, max_size=5), WEIRD),
+        }.get(key, WEIRD)
+        kw[key] = draw(weird)
+    return kw, perturbed
+
+
 @SETTINGS
-@given(
-    addressing=st.one_of(st.sampled_from(ADDR), st.lists(st.sampled_from(ADDR), max_size=4)),
-    coords=st.sampled_from(["normalized", "unnormalized", "texel", 1, None]),
-    filtering=st.sampled_from(["nearest", "linear", "cubic", None, 0]),
-    lo=WEIRD,
-    hi=WEIRD,
-    aniso=WEIRD,
-    border=st.one_of(st.lists(WEIRD, max_size=5), WEIRD),
-)
-def test_samplers_are_valid_or_refused_inside_the_family(
-    addressing, coords, filtering, lo, hi, aniso, border
-):
+@given(kw=sampler_args())
+def test_samplers_are_valid_or_refused_inside_the_family(kw):
+    kw, perturbed = kw
+    given_kw = dict(kw)
     try:
-        s = ia.Sampler(
-            addressing,
-            coords,
-            filtering,
-            min_mipmap_level_clamp=lo,
-            max_mipmap_level_clamp=hi,
-            max_anisotropy=aniso,
-            border_color=border,
-        )
+        s = ia.Sampler(kw.pop("addressing"), kw.pop("coordinates"), kw.pop("filtering"), **kw)
     except ia.ImageArrayError:
+        assert perturbed, f"a coherent sampler was refused: {given_kw}"
         CASES["sampler", "refused"] += 1
         return
     CASES["sampler", "ok"] += 1
@@ -140,36 +163,23 @@ def test_samplers_are_valid_or_refused_inside_the_family(
 W, H, T = 24, 16, 4  # the image: 24 x 16 fp32
 
 
-def _triple_or_weird():
-    two = st.tuples(st.integers(-2, 30), st.integers(-2, 20))
-    return st.one_of(two, two.map(lambda t: t + (0,)), WEIRD, st.tuples(WEIRD, WEIRD))
-
-
-def _xy(v) -> tuple[int, int]:
-    """An accepted offset as (x, y); an int is x (exactly: 3.0 or 1.5 here would be
-    a plan that took a non-integer)."""
-    if v is None:  # the default
-        return 0, 0
-    t = tuple(v) if isinstance(v, tuple) else (v,)
-    t = (t + (0, 0))[:2]
-    assert all(_is_plain_int(e) for e in t), f"a non-integer offset was accepted: {v!r}"
-    return int(t[0]), int(t[1])
-
-
 @SETTINGS
 @given(
     to_image=st.booleans(),
-    host_extent=st.one_of(st.tuples(st.integers(1, 30), st.integers(1, 20)), st.just(None)),
-    host_offset=_triple_or_weird(),
-    image_offset=_triple_or_weird(),
-    extent=st.one_of(st.tuples(st.integers(-1, 30), st.integers(-1, 20)), _triple_or_weird()),
+    host_extent=st.one_of(
+        st.tuples(st.integers(1, 30), st.integers(1, 20)),
+        st.tuples(st.integers(1, 30), st.integers(1, 20)),
+        st.just(None),
+    ),
+    data=st.data(),
 )
-def test_copy_plans_move_exactly_numpy_s_bytes_or_are_refused(
-    to_image, host_extent, host_offset, image_offset, extent
-):
+def test_copy_plans_move_exactly_numpy_s_bytes_or_are_refused(to_image, host_extent, data):
     desc = ia.ImageDescriptor(W, H)
     sim = Memcpy3DSim()
     hw, hh = host_extent or (W, H)
+    host_offset, image_offset, extent = data.draw(copy_boxes((hw, hh), (W, H)))
+    if host_extent is None and data.draw(st.booleans()):
+        host_offset = None  # the host box is the extent: no room for an offset
     host = np.random.default_rng(1).integers(0, 2**31, (hh, hw)).astype(np.float32)
     haddr = sim.add_linear(HOST, host)
     harr = sim.add_array(W, H, 0, T)
@@ -186,21 +196,10 @@ def test_copy_plans_move_exactly_numpy_s_bytes_or_are_refused(
     try:
         plan = plan_copy(src, dst, queue_device=0, **kw)
     except ia.ImageArrayError:
-        clearly_valid = (
-            all(
-                isinstance(t, tuple) and all(_is_plain_int(v) for v in t)
-                for t in (host_offset, image_offset, extent)
-            )
-            and min(host_offset + image_offset) >= 0
-            and min(extent) > 0
-            and host_offset[0] + extent[0] <= hw
-            and host_offset[1] + extent[1] <= hh
-            and image_offset[0] + extent[0] <= W
-            and image_offset[1] + extent[1] <= H
-            and host_extent is not None
-            and len(extent) == 2
+        valid = host_extent is not None and clearly_valid(
+            host_offset, image_offset, extent, (hw, hh), (W, H)
         )
-        assert not clearly_valid, f"a valid copy was refused: {kw}"
+        assert not valid, f"a valid copy was refused: {kw}"
         CASES["copy plan", "refused"] += 1
         return
     try:
@@ -208,7 +207,7 @@ def test_copy_plans_move_exactly_numpy_s_bytes_or_are_refused(
     except OutOfBounds as exc:  # on a GPU: memory corruption or a crash
         raise AssertionError(f"an accepted plan reaches outside memory: {kw}: {exc}") from None
     ex, ey = plan.extent[0] // T, plan.extent[1]
-    (hx, hy), (ix, iy) = _xy(host_offset), _xy(image_offset)
+    (hx, hy), (ix, iy) = xy(host_offset), xy(image_offset)
     image = sim.array_bytes(harr)[0].view(np.float32)
     before = image_before[0].view(np.float32)
     host_after = sim.linear_bytes(haddr).view(np.float32)
