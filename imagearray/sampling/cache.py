@@ -77,10 +77,14 @@ class MemoryCache:
 
     def close(self, device: int | None = None) -> None:
         """Destroy every live handle and forget the plans and launches naming them.
-        With ``device`` (free()), first wait for the launches already queued on it
-        that may read them (as cudaFree waits for the work using its memory)."""
-        if device is not None and (self.handles or self.retired):
-            _wait_for_launches(device)
+
+        With ``device`` (free()): the handles and plans leave the cache first, so no
+        new launch finds them; then the device is synchronized (as cudaFree waits
+        for the work using its memory): the launches queued before, and those other
+        threads were enqueueing with a handle they had already looked up (they run
+        while this thread waits, without the GIL), finish before anything is
+        destroyed. A second synchronize catches such a launch enqueued while the
+        first one was already waiting."""
         for plans in self.plans.values():
             plans.clear()  # views still hold their dicts: leave them empty
         self.plans.clear()
@@ -90,6 +94,9 @@ class MemoryCache:
         self.lru.clear()
         self.pinned.clear()
         self.retired = []
+        if device is not None and handles:
+            _wait_for_launches(device)
+            _wait_for_launches(device)
         for h in handles:
             if h.alive:
                 h.destroy()

@@ -118,3 +118,22 @@ def test_no_eviction_while_a_graph_is_captured(world):
     capturing[0] = False
     c.texture(view, "after")
     assert events and len(c.cache_of(view).lru) <= c.MAX_TEXTURES
+
+
+def test_free_detaches_then_waits_then_destroys(world, monkeypatch):
+    view, _, _ = world
+    cache = c.cache_of(view)
+    made = [c.texture(view, i) for i in range(3)] + [c.texture(view, "p", pin=True)]
+    cache.plans["view"] = {"k": types.SimpleNamespace(texobj=made[0]._obj)}
+    seen = []
+
+    def wait(device):
+        # no launch can find them any more, and none is destroyed yet
+        seen.append((device, dict(cache.handles), [h.alive for h in made]))
+        return True
+
+    monkeypatch.setattr(c, "_wait_for_launches", wait)
+    cache.close(device=3)
+    assert [s[0] for s in seen] == [3, 3]
+    assert all(s[1] == {} and all(s[2]) for s in seen)
+    assert not cache.plans and all(h.destroyed == 1 for h in made)
