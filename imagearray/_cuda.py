@@ -15,6 +15,9 @@ from imagearray._errors import ImageArrayValueError
 
 __all__ = ["cuda_format", "format_channel_type"]
 
+# CUresult
+CUDA_ERROR_OUT_OF_MEMORY = 2
+
 # CUaddress_mode / CUfilter_mode
 CU_TR_ADDRESS_MODE_WRAP = 0
 CU_TR_ADDRESS_MODE_CLAMP = 1

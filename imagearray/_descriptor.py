@@ -215,8 +215,15 @@ class ImageDescriptor:
         >>> print(ImageDescriptor.from_shape((16, 16), "float32", image_type="cubemap"))
         ImageDescriptor(2D 16x16 r fp32 cubemap array_size=6)
         """
+        if getattr(shape, "ndim", None) == 0 and hasattr(shape, "item"):
+            shape = shape.item()  # a 0-d array is one extent (iterating it raises)
         if isinstance(shape, Iterable) and not isinstance(shape, (str, bytes)):
-            dims = tuple(shape)
+            try:
+                dims = tuple(shape)
+            except Exception as exc:  # an iterable that refuses to iterate
+                raise ImageArrayTypeError(
+                    f"shape must be an int or a sequence of ints, not {shape!r} ({exc})"
+                ) from None
         else:
             dims = (shape,)
         for i, extent in enumerate(dims):

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import enum
 import operator
+import os
 import sys
 from typing import Any
 
 import numpy
 
 from imagearray import _driver as _drv  # the one checked door to the driver
+from imagearray._cuda import CUDA_ERROR_OUT_OF_MEMORY
 from imagearray._errors import (
+    CUDAOutOfMemoryError,
     CUDAUnavailableError,
     DeviceMismatchError,
     ImageArrayTypeError,
@@ -167,9 +170,15 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     (cuda.core) or a raw int handle are accepted. When ``device`` is given, a stream
     of another device raises :class:`DeviceMismatchError`.
 
-    A raw handle other than 0, 1 (legacy) and 2 (per-thread) is a pointer the caller
-    vouches for, as with ``cupy.cuda.ExternalStream``: CUDA cannot tell a made-up
-    number from a stream, so it is not checked beyond its range.
+    A raw handle other than 0, 1 (legacy) and 2 (per-thread), from an int, from
+    ``__cuda_stream__`` or in a ``cupy.cuda.ExternalStream``, is a pointer to the
+    driver's stream object: the driver dereferences it, and a made-up number crashes
+    the process inside the driver (the issue's segfault). It is checked as far as can
+    be done without the driver: 8-byte aligned and pointing into readable memory of
+    this process (:func:`_stream_pointer_ok`), else :class:`ImageArrayValueError`.
+    What passes is, as with ``cupy.cuda.ExternalStream``, a stream the caller vouches
+    for: a pointer into live memory that is not a stream, or to a destroyed stream,
+    is undefined behaviour that no driver call can detect safely.
     """
     import cupy
 
@@ -184,30 +193,73 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
             handle = int(cupy.cuda.get_current_stream(-1 if device is None else device).ptr)
         except Exception as exc:  # CuPy's runtime failing here means no usable device
             raise CUDAUnavailableError(f"CuPy cannot use a CUDA device: {exc}") from None
-    elif isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+    elif isinstance(stream, cupy.cuda.Stream):  # made by CuPy: a live stream
         handle = int(stream.ptr)
-    elif hasattr(stream, "__cuda_stream__"):
-        try:
-            handle = operator.index(stream.__cuda_stream__()[1])
-        except Exception as exc:
-            raise ImageArrayTypeError(
-                f"stream.__cuda_stream__() must return (version, handle), failed with {exc!r}"
-            ) from None
-    elif isinstance(stream, int) and not isinstance(stream, bool):
-        handle = int(stream)
     else:
-        raise ImageArrayTypeError(
-            "stream must be None, a cupy.cuda.Stream, an object with __cuda_stream__ or an "
-            f"int handle, not {type(stream).__name__}"
-        )
-    if not 0 <= handle < 2**64:
-        raise ImageArrayValueError(f"stream handle {handle} is not a 64-bit CUstream")
+        if isinstance(stream, cupy.cuda.ExternalStream):
+            handle = int(stream.ptr)
+        elif hasattr(stream, "__cuda_stream__"):
+            try:
+                handle = operator.index(stream.__cuda_stream__()[1])
+            except Exception as exc:
+                raise ImageArrayTypeError(
+                    f"stream.__cuda_stream__() must return (version, handle), failed with {exc!r}"
+                ) from None
+        elif isinstance(stream, (int, numpy.integer)) and not isinstance(stream, bool):
+            handle = int(stream)
+        else:
+            raise ImageArrayTypeError(
+                "stream must be None, a cupy.cuda.Stream, an object with __cuda_stream__ or "
+                f"an int handle, not {type(stream).__name__}"
+            )
+        check_raw_stream(handle)
     # 0, 1 (cudaStreamLegacy) and 2 (cudaStreamPerThread) are the current context's.
     if device is not None and handle > 2:
         sdev = _drv.stream_device(handle)
         if sdev != device:
             raise DeviceMismatchError(f"stream belongs to device {sdev}, the operation to {device}")
     return handle
+
+
+_STREAMS_CHECKED: set[int] = set()  # raw handles that passed (bounded: emptied when full)
+_MAX_STREAMS_CHECKED = 256
+
+
+def check_raw_stream(handle: int) -> None:
+    """Refuse a raw ``CUstream`` the driver would crash on (see :func:`get_stream`):
+    outside 64 bits, or (other than 0, 1, 2) not :func:`_stream_pointer_ok`."""
+    if not 0 <= handle < 2**64:
+        raise ImageArrayValueError(f"stream handle {handle} is not a 64-bit CUstream")
+    if handle <= 2 or handle in _STREAMS_CHECKED:
+        return
+    if not _stream_pointer_ok(handle):
+        raise ImageArrayValueError(
+            f"stream handle {handle:#x} is not a CUDA stream: 0 (default), 1 (legacy), "
+            "2 (per-thread) or a live CUstream (a pointer into this process's memory, "
+            "e.g. cupy.cuda.Stream().ptr) are allowed"
+        )
+    if len(_STREAMS_CHECKED) >= _MAX_STREAMS_CHECKED:
+        _STREAMS_CHECKED.clear()
+    _STREAMS_CHECKED.add(handle)
+
+
+def _stream_pointer_ok(address: int, size: int = 16) -> bool:
+    """Whether ``address`` could be the driver's stream object: 8-byte aligned, and
+    ``size`` bytes there readable in this process (read through ``/proc/self/mem``,
+    which reports unmapped memory as an error instead of faulting). Where that file
+    cannot be read (not Linux, a sandbox) only the alignment is checked."""
+    if address % 8:
+        return False
+    try:
+        fd = os.open("/proc/self/mem", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return True  # cannot tell: the caller vouches, as for ExternalStream
+    try:
+        return len(os.pread(fd, size, address)) == size
+    except (OSError, OverflowError, ValueError):
+        return False
+    finally:
+        os.close(fd)
 
 
 def device_has(aspect: Aspect | str, device: Any = None) -> bool:
@@ -479,3 +531,23 @@ def record_event(stream_handle: int) -> Any:
     event = cuda.Event(block=False, disable_timing=True)
     _drv.record_event(event.ptr, stream_handle)
     return event
+
+
+def cupy_out_of_memory(exc: BaseException, what: str) -> CUDAOutOfMemoryError | None:
+    """CuPy's ``OutOfMemoryError`` (its memory pool could not allocate on the device)
+    as the family's :class:`CUDAOutOfMemoryError` saying ``what`` was being done, or
+    None for any other exception (a host ``MemoryError`` among them).
+
+    Use: ``except MemoryError as exc: err = cupy_out_of_memory(exc, what); if err is
+    None: raise; raise err from exc``."""
+    if isinstance(exc, CUDAOutOfMemoryError):
+        return None
+    try:
+        import cupy
+    except ImportError:  # pragma: no cover - cupy is a dependency
+        return None
+    if not isinstance(exc, cupy.cuda.memory.OutOfMemoryError):
+        return None
+    return CUDAOutOfMemoryError(
+        CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", str(exc), what
+    )

@@ -48,6 +48,16 @@ class CUDAError(ImageArrayError, RuntimeError):
         The driver's description of the error.
     what : str
         What imagearray was doing, e.g. ``"cuArray3DCreate (2D image 64x64)"``.
+
+    Notes
+    -----
+    A fault in device code (a user kernel writing a surface out of bounds, reading
+    freed memory) is sticky: CUDA contexts do not recover from it. The next
+    imagearray call that reaches the driver raises this error naming the fault
+    (``CUDA_ERROR_ILLEGAL_ADDRESS``, ``CUDA_ERROR_LAUNCH_FAILED``, ...), and so does
+    every later one; the process must be restarted to use the device again.
+    Out-of-memory is not a fault: :class:`CUDAOutOfMemoryError` leaves the
+    context usable, and freeing memory lets the next allocation succeed.
     """
 
     def __init__(self, code: int, name: str, text: str, what: str) -> None:

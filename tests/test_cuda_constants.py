@@ -18,6 +18,7 @@ cu = pytest.importorskip("cuda.bindings.driver")
         ("CU_TR_ADDRESS_MODE_BORDER", cu.CUaddress_mode),
         ("CU_TR_FILTER_MODE_POINT", cu.CUfilter_mode),
         ("CU_TR_FILTER_MODE_LINEAR", cu.CUfilter_mode),
+        ("CUDA_ERROR_OUT_OF_MEMORY", cu.CUresult),
     ],
 )
 def test_enum_values(name, enum):

@@ -20,7 +20,14 @@ from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Scope, get_device, get_stream
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
-from imagearray.array.indexing import bbox, normalize, plain_box, relative_key, result_shape
+from imagearray.array.indexing import (
+    bbox,
+    family_errors,
+    normalize,
+    plain_box,
+    relative_key,
+    result_shape,
+)
 from imagearray.array.protocols import ArrayProtocols, KernelArgHint
 from imagearray.copies import DEVICE, HOST, execute, note_copy, plan_region
 from imagearray.handles import check_usm
@@ -305,6 +312,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         self._write(*self._whole(), buf, stream)
 
     # ------------------------------------------------------------ indexing
+    @family_errors
     def __getitem__(self, key: Any) -> Any:
         """Basic indexing gives a view (an ImageArray on the same memory: writes go
         to the image); advanced indexing, and a single texel, a CuPy array (a copy).
@@ -385,6 +393,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         view = self._box_view((0, 0, 0), self._whole()[1], self._sel + (key,))
         return view
 
+    @family_errors
     def __setitem__(self, key: Any, value: Any) -> None:
         """Write ``value`` (broadcast as NumPy does) to the selected texels.
 
@@ -442,7 +451,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
                 "handles are made for whole images: take texture() of the layered or "
                 "cubemap image and pick the layer/face in the kernel"
             )
-        return texture(self, default_sampler(self) if sampler is None else sampler)
+        return texture(self, default_sampler(self) if sampler is None else sampler, pin=True)
 
     def surface(self) -> UnsampledImageHandle:
         """An :class:`UnsampledImageHandle` (surface) of this image (of the whole
@@ -567,7 +576,8 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
 
     def free(self) -> None:
         """Free the image memory now (every view of it becomes unusable). Handles
-        this array handed out (``texture()``, ``surface()``) are destroyed first.
+        this array handed out (``texture()``, ``surface()``) are destroyed first,
+        after the work queued on the device that may read them (as ``cudaFree``).
 
         Thread-safe against handles being made from the image on other threads:
         one made before is destroyed here (a cached one) or makes the free refuse
@@ -577,7 +587,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         with lock_of(mem):
             cache = mem._cache
             if cache is not None:
-                cache.close()
+                cache.close(self._handle.device)  # after the launches reading it
             mem.free()
 
 

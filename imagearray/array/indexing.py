@@ -8,15 +8,47 @@ returns None).
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import Any
 
 import numpy
 
-from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
+from imagearray._errors import (
+    ImageArrayError,
+    ImageArrayIndexError,
+    ImageArrayTypeError,
+    ImageArrayValueError,
+)
 from imagearray.memory import ImageView, result_shape
 
-__all__ = ["bbox", "normalize", "plain_box", "relative_key", "result_shape"]
+__all__ = ["bbox", "family_errors", "normalize", "plain_box", "relative_key", "result_shape"]
+
+
+_FAMILY = (
+    (IndexError, ImageArrayIndexError),
+    (TypeError, ImageArrayTypeError),
+    (ValueError, ImageArrayValueError),
+)
+
+
+def family_errors(method):
+    """``method`` (``__getitem__``/``__setitem__``) with what NumPy and CuPy raise for a
+    key or value they refuse (float keys, shapes that do not broadcast, strings) as
+    the family's ``ImageArrayIndexError``/``TypeError``/``ValueError``, which are
+    still the built-in exceptions NumPy code catches."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        try:
+            return method(self, *args)
+        except ImageArrayError:
+            raise
+        except (IndexError, TypeError, ValueError) as exc:
+            family = next(f for base, f in _FAMILY if isinstance(exc, base))
+            raise family(f"{method.__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def _has_advanced(key: tuple) -> bool:

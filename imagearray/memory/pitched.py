@@ -7,7 +7,7 @@ from typing import Any
 import numpy
 
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import device_info, get_device
+from imagearray._device import cupy_out_of_memory, device_info, get_device
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 
@@ -38,6 +38,9 @@ def pitched_alloc_device(
     in NumPy order. The memory comes from CuPy's memory pool (owned like any CuPy
     array) and the pitch is the row size rounded up to the device's
     ``image_row_pitch_align``, so the array can back a 2D USM image as it is.
+
+    Raises :class:`CUDAOutOfMemoryError` (a ``MemoryError``) when the device has no
+    room for it.
     """
     import cupy
 
@@ -84,6 +87,14 @@ def pitched_alloc_device(
     else:
         shape, strides, dtype = (rows, width_bytes), (pitch, 1), cupy.uint8
     with cupy.cuda.Device(dev):
-        mem = cupy.cuda.alloc(pitch * rows)
+        try:
+            mem = cupy.cuda.alloc(pitch * rows)
+        except MemoryError as exc:
+            err = cupy_out_of_memory(
+                exc, f"pitched_alloc_device: {rows} rows of pitch {pitch} B on device {dev}"
+            )
+            if err is None:
+                raise
+            raise err from exc
         arr = cupy.ndarray(shape, dtype=dtype, memptr=mem, strides=strides)
     return arr, pitch

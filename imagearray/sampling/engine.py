@@ -18,40 +18,19 @@ from typing import TYPE_CHECKING, Any
 import numpy
 
 from imagearray._coerce import coerce_enum
-from imagearray._device import Scope, current_device
+from imagearray._device import Scope, cupy_out_of_memory, current_device
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayValueError, SamplingWarning
 from imagearray._sampler import CoordinateNormalizationMode, Sampler
 from imagearray.memory import ImageView
 from imagearray.sampling import kernels as k
+from imagearray.sampling.arguments import _LAYER_CONSTANTS, layer_arg, level_value, points
 from imagearray.sampling.cache import cache_of, default_sampler, surface, texture
 
 if TYPE_CHECKING:
     import cupy
 
 __all__ = ["SamplePlan", "fetch", "kernel_kind", "sample", "sample_cubemap"]
-
-_LAYER_CONSTANTS: dict[tuple[int, int], Any] = {}
-
-
-def _layer_constant(device: int, value: int):
-    """A read-only one-element int32 device array holding ``value`` (kernels read the
-    layer of every point from it); made once per device and value and never freed
-    (no eviction: a launch still queued may read it), never written, so sharing it
-    between streams is safe. Only layers that exist are cached, so there are at most
-    as many as the largest layer count sampled."""
-    import cupy
-
-    arr = _LAYER_CONSTANTS.get((device, value))
-    if arr is None:
-        if not -(2**31) <= value < 2**31:
-            raise ImageArrayValueError(f"layer index {value} is out of the int32 range")
-        with cupy.cuda.Device(device):
-            arr = cupy.full((1,), value, dtype=cupy.int32)
-            cupy.cuda.Device().synchronize()  # filled before any stream reads it
-        _LAYER_CONSTANTS[(device, value)] = arr
-    return arr
-
 
 _MAX_PLANS = 16  # plans per view (samplers x level given or not); emptied when full
 _F32 = numpy.dtype(numpy.float32)
@@ -201,51 +180,6 @@ def _run(kernel, n: int, args: tuple) -> None:
     kernel(*k.grid(n), args)
 
 
-def _points(coords: Any, name: str, dtype, ncomp: int):
-    import cupy
-
-    # inside Scope: the image's device is current
-    c = cupy.asarray(coords)
-    if ncomp == 1 and (c.ndim == 0 or c.shape[-1] != 1):
-        c = c[..., None]
-    if c.ndim == 0 or c.shape[-1] != ncomp:
-        raise ImageArrayValueError(
-            f"{name} must have {ncomp} component(s) on the last axis (texture order "
-            f"x, y, z), not shape {c.shape}"
-        )
-    return cupy.ascontiguousarray(c, dtype=dtype)
-
-
-def _layer_arg(view: ImageView, value: Any, points_shape: tuple, name: str, count: int):
-    """(int32 array, step) selecting a layer per point: a fixed view layer, or
-    ``value`` (an int or an array broadcast against the points)."""
-    import cupy
-
-    fixed = view._origin[2] if view._is_view() else None
-    if fixed is not None:
-        if value is not None:
-            raise ImageArrayValueError(f"this view already selects its {name}")
-        value = fixed
-    if value is None:
-        if count > 1:
-            raise ImageArrayValueError(
-                f"{name}= is required for this {view.image_type.value} image"
-            )
-        value = 0
-    if (
-        isinstance(value, (int, numpy.integer))
-        and not isinstance(value, bool)
-        and (0 <= value < max(count, 1))
-    ):
-        # One layer for every point: a cached one-element array, so a plain
-        # sample() allocates and uploads nothing besides its output.
-        return _layer_constant(view._handle.device, int(value)), 0
-    arr = cupy.asarray(value, dtype=cupy.int32)  # inside Scope: on the image's device
-    if arr.ndim == 0:
-        return arr.reshape(1), 0
-    return cupy.ascontiguousarray(cupy.broadcast_to(arr, points_shape)), 1
-
-
 def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy, coordinates=None):
     """Inside ``Scope(device, stream)``: every array is made, and the kernel runs, there."""
     import cupy
@@ -264,30 +198,26 @@ def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy,
         sampler, scale = _units(view, sampler, coordinates)
     tex = texture(view, sampler)
     ncomp = k.coord_count(kind, view._vdesc.dimensions)
-    c = _points(coords, "coords", cupy.float32, ncomp)
+    c = points(coords, "coords", cupy.float32, ncomp)
     if scale is not None:
         inv = cupy.asarray([1.0 / e for e in scale], dtype=cupy.float32)
         c = c * inv  # texels to the normalized units of a mipmap's texture
         if dx is not None:
-            dx = _points(dx, "dx", cupy.float32, ncomp) * inv
-            dy = _points(dy, "dy", cupy.float32, ncomp) * inv
+            dx = points(dx, "dx", cupy.float32, ncomp) * inv
+            dy = points(dy, "dy", cupy.float32, ncomp) * inv
     if ncomp == 2 and c.data.ptr % 8:
         c = c.copy()  # the kernel reads (x, y) as one float2: 8-byte aligned
     pts = c.shape[:-1]
     n = math.prod(pts)
-    lay, step = _layer_arg(view, layer, pts, "layer", count)
+    lay, step = layer_arg(view, layer, pts, "layer", count)
     vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
     mode, gx, gy = k.PLAIN, c, c
     if level is not None or view._whole_mipmap:
         mode = k.LEVEL
     if dx is not None:
         mode = k.GRADIENT
-        gx = cupy.ascontiguousarray(
-            cupy.broadcast_to(_points(dx, "dx", cupy.float32, ncomp), c.shape)
-        )
-        gy = cupy.ascontiguousarray(
-            cupy.broadcast_to(_points(dy, "dy", cupy.float32, ncomp), c.shape)
-        )
+        gx = _gradient(dx, "dx", ncomp, c.shape)
+        gy = _gradient(dy, "dy", ncomp, c.shape)
     out = cupy.empty(pts + ((view.channels,) if view.channels > 1 else ()), out_dtype)
     kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode)
     args = k.sample_args(
@@ -305,6 +235,18 @@ def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy,
     )
     _run(kernel, n, args)
     return out
+
+
+def _gradient(g: Any, name: str, ncomp: int, shape: tuple):
+    import cupy
+
+    g = points(g, name, cupy.float32, ncomp)
+    try:
+        return cupy.ascontiguousarray(cupy.broadcast_to(g, shape))
+    except ValueError:
+        raise ImageArrayValueError(
+            f"{name} of shape {g.shape} does not broadcast against the coordinates' shape {shape}"
+        ) from None
 
 
 def _sample_plans(view: ImageView) -> dict:
@@ -355,7 +297,7 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     u64, i64 = k.by_value_types()
     fixed: tuple = (u64(int(tex)),)
     if layered and not layer_given:  # a layer view: its layer, for every point
-        lay, step = _layer_arg(view, None, (), "layer", view.descriptor.num_layers)
+        lay, step = layer_arg(view, None, (), "layer", view.descriptor.num_layers)
         fixed += (lay, i64(step))
     level_fixed = (numpy.float32(0.0),) if mode == k.LEVEL and not level_given else ()
     plan = SamplePlan()
@@ -434,6 +376,8 @@ def sample(
     >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
     array([0.5], dtype=float32)
     """
+    if level is not None and type(level) is not float and type(level) is not int:
+        level = level_value(level)
     if (
         dx is None
         and dy is None
@@ -455,7 +399,11 @@ def sample(
                     plans.clear()
                 plans[key] = plan  # the plan holds the sampler: its id stays unique
         if plan is not None:
-            out = plan.launch(coords, level, layer)
+            try:
+                out = plan.launch(coords, level, layer)
+            except MemoryError as exc:  # the output array, from CuPy's pool
+                _reraise_oom(exc, "sample()")
+                raise
             if plan.warn and out is not None:
                 _warn_unfiltered(view, 3)
             if out is not None:
@@ -466,8 +414,12 @@ def sample(
             "cubemaps are sampled with a direction vector: use sample_cubemap()"
         )
     count = view.descriptor.num_layers
-    with Scope(view._handle.device, stream):  # argument arrays on the launch stream
-        return _sample(view, kind, coords, sampler, layer, count, level, dx, dy, coordinates)
+    try:
+        with Scope(view._handle.device, stream):  # argument arrays on the launch stream
+            return _sample(view, kind, coords, sampler, layer, count, level, dx, dy, coordinates)
+    except MemoryError as exc:
+        _reraise_oom(exc, "sample()")
+        raise
 
 
 def sample_cubemap(
@@ -485,12 +437,18 @@ def sample_cubemap(
     cube's centre; face selection per CUDA's cubemap table). ``cube`` picks the
     cubemap of an array of cubemaps. The sampler's ``cubemap_filtering``
     (disjointed or seamless) decides how filtering treats face edges."""
+    if level is not None and type(level) is not float and type(level) is not int:
+        level = level_value(level)
     kind = kernel_kind(view)
     if kind not in (k.CUBEMAP, k.CUBEMAP_LAYERED) or view._is_view():
         raise ImageArrayValueError("sample_cubemap() needs a whole cubemap image")
     count = view.descriptor.array_size if kind == k.CUBEMAP_LAYERED else 1
-    with Scope(view._handle.device, stream):  # argument arrays on the launch stream
-        return _sample(view, kind, directions, sampler, cube, count, level, dx, dy)
+    try:
+        with Scope(view._handle.device, stream):  # argument arrays on the launch stream
+            return _sample(view, kind, directions, sampler, cube, count, level, dx, dy)
+    except MemoryError as exc:
+        _reraise_oom(exc, "sample_cubemap()")
+        raise
 
 
 def fetch(
@@ -515,8 +473,20 @@ def fetch(
         )
     if layer is not None and face is not None:
         raise ImageArrayValueError("give layer or face, not both")
-    with Scope(view._handle.device, stream):  # argument arrays on the launch stream
-        return _fetch(view, kind, indices, face if layer is None else layer)
+    try:
+        with Scope(view._handle.device, stream):  # argument arrays on the launch stream
+            return _fetch(view, kind, indices, face if layer is None else layer)
+    except MemoryError as exc:
+        _reraise_oom(exc, "fetch()")
+        raise
+
+
+def _reraise_oom(exc: MemoryError, what: str) -> None:
+    """Raise CuPy's OutOfMemoryError (an output or argument array) as the family's
+    CUDAOutOfMemoryError; return for any other MemoryError (the caller re-raises it)."""
+    err = cupy_out_of_memory(exc, f"{what}: allocating its arrays on the device")
+    if err is not None:
+        raise err from exc
 
 
 def _fetch(view: ImageView, kind: str, indices: Any, layer: Any):
@@ -527,13 +497,13 @@ def _fetch(view: ImageView, kind: str, indices: Any, layer: Any):
         return _fetch_linear(view, indices, layer)
     surf = surface(view)
     ncomp = 2 if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else view._vdesc.dimensions
-    idx = _points(indices, "indices", cupy.int32, ncomp)
+    idx = points(indices, "indices", cupy.int32, ncomp)
     pts = idx.shape[:-1]
     n = math.prod(pts)
     level_desc = view._handle.desc if view._handle.desc is not None else view._vdesc
     nl = level_desc.num_layers
     name = "face" if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED) else "layer"
-    lay, step = _layer_arg(view, layer, pts, name, nl)
+    lay, step = layer_arg(view, layer, pts, name, nl)
     out = cupy.empty(pts + ((view.channels,) if view.channels > 1 else ()), view.dtype)
     w, h, d = view._vdesc.extent
     vt = k.fetch_types(view._vdesc.texel_size, view.channels)
@@ -564,7 +534,7 @@ def _fetch_linear(view: ImageView, indices: Any, layer: Any):
     view._check_alive()
     arr = view._mem.array
     dims = view._vdesc.dimensions
-    idx = _points(indices, "indices", cupy.int32, dims)
+    idx = points(indices, "indices", cupy.int32, dims)
     inside = cupy.ones(idx.shape[:-1], dtype=cupy.bool_)
     picks = []
     for axis in range(dims):  # texture order x, y -> array axes ..., 1, 0

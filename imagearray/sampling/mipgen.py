@@ -18,7 +18,7 @@ from typing import Any
 import numpy
 
 from imagearray._device import Scope
-from imagearray._errors import ImageArrayValueError
+from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling.cache import cache_of, surface
@@ -61,6 +61,11 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
         raise ImageArrayValueError("generate_mipmaps() works on the whole mipmapped image")
     dims = desc.dimensions
     layered = desc.type.is_layered or desc.type.is_cubemap
+    if kernel is not None and not callable(kernel):
+        raise ImageArrayTypeError(
+            "generate_mipmaps(kernel=...) takes a cupy.RawKernel (or None for the box "
+            f"filter), not {type(kernel).__name__}"
+        )
     with Scope(view._handle.device, stream):
         if kernel is None:
             wide = WIDE_READS and mk.wide_reads_apply(desc.dtype, desc.num_channels)
