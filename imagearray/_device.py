@@ -35,7 +35,15 @@ def _attr(name: str, device: int) -> int:
 
 
 def is_available() -> bool:
-    """True when a CUDA driver and at least one device are present (never raises)."""
+    """True when a CUDA driver and at least one device are present (never raises).
+
+    Examples
+    --------
+    Choose the GPU where there is one, and the NumPy reference elsewhere:
+
+    >>> import imagearray as ia
+    >>> backend = "gpu" if ia.is_available() else "numpy"
+    """
     try:
         return bool(_drv.is_available())
     except ImportError:
@@ -43,7 +51,14 @@ def is_available() -> bool:
 
 
 class Aspect(enum.Enum):
-    """Device aspects of the bindless-images specification (``aspect::ext_oneapi_*``)."""
+    """Device aspects of the bindless-images specification (``aspect::ext_oneapi_*``).
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.Aspect("bindless_images") is ia.Aspect.BINDLESS_IMAGES
+    True
+    """
 
     BINDLESS_IMAGES = "bindless_images"
     BINDLESS_IMAGES_SHARED_USM = "bindless_images_shared_usm"
@@ -130,6 +145,13 @@ def get_device(device: Any = None) -> int:
         No driver or no device.
     DeviceMismatchError
         The ordinal is not a device of this machine.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import imagearray as ia
+    >>> ia.get_device() == cupy.cuda.Device().id
+    True
     """
     # The argument is checked before the driver is touched: a wrong type is reported
     # as such, also on a machine without CUDA.
@@ -170,6 +192,14 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     A raw handle other than 0, 1 (legacy) and 2 (per-thread) is a pointer the caller
     vouches for, as with ``cupy.cuda.ExternalStream``: CUDA cannot tell a made-up
     number from a stream, so it is not checked beyond its range.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import imagearray as ia
+    >>> with cupy.cuda.Stream() as s:
+    ...     ia.get_stream() == s.ptr
+    True
     """
     import cupy
 
@@ -222,7 +252,7 @@ def device_has(aspect: Aspect | str, device: Any = None) -> bool:
     Examples
     --------
     >>> import imagearray as ia
-    >>> ia.device_has(ia.Aspect.MIPMAP)  # doctest: +SKIP
+    >>> ia.device_has(ia.Aspect.MIPMAP)
     True
     """
     try:
@@ -318,8 +348,8 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
     Examples
     --------
     >>> import imagearray as ia
-    >>> ia.device_info("image_row_pitch_align")  # doctest: +SKIP
-    32
+    >>> ia.device_info("image_row_pitch_align") in (32, 64, 128, 256, 512)  # bytes
+    True
     """
     keys = [*_INFO_ATTRS, "mipmap_max_anisotropy", "name", "total_memory", "driver_version"]
     if name is not None and (not isinstance(name, str) or name not in keys):

@@ -38,6 +38,15 @@ def pitched_alloc_device(
     in NumPy order. The memory comes from CuPy's memory pool (owned like any CuPy
     array) and the pitch is the row size rounded up to the device's
     ``image_row_pitch_align``, so the array can back a 2D USM image as it is.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> arr, pitch = ia.pitched_alloc_device(640 * 4, 480, 4)  # 640 x 480 texels of 4 bytes
+    >>> arr.shape, arr.dtype.name
+    ((480, 2560), 'uint8')
+    >>> pitch >= 2560 and pitch % ia.device_info("image_row_pitch_align") == 0
+    True
     """
     import cupy
 
