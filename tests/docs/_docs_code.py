@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-GUIDES = Path(__file__).resolve().parents[1] / "docs" / "migration"
+GUIDES = Path(__file__).resolve().parents[2] / "docs" / "migration"
 DIRECTIVE = re.compile(r"^(?P<prefix>.*?)\.\. code-block:: python\s*$")
 
 #: Per guide: what its blocks read but do not make (names the page's comments give).

@@ -1,7 +1,7 @@
 """The migration guides' code runs, both sides (docs/migration/*.rst), and the two
 sides of a row compute the same result where the page says they do.
 
-Coordinator: ``IMAGEARRAY_REQUIRE_GPU=1 python -m pytest -q tests/test_docs_code_gpu.py``."""
+Coordinator: ``IMAGEARRAY_REQUIRE_GPU=1 python -m pytest -q tests/docs``."""
 
 from __future__ import annotations
 
