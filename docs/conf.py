@@ -22,9 +22,10 @@ extensions = [
     "sphinx.ext.autosummary",
     "numpydoc",
     "myst_parser",  # docs/design.md, read by tools/check_layers.py, stays Markdown
+    "sphinx_gallery.gen_gallery",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "gallery/*.ipynb", "gallery/*.py"]
 default_role = "any"
 highlight_language = "python3"
 
@@ -38,6 +39,24 @@ autosummary_generate = False  # the summary tables link to entries on the same p
 numpydoc_show_class_members = False  # each page lists the members it documents
 numpydoc_class_members_toctree = False
 numpydoc_use_plots = False
+
+# sphinx-gallery: the pages of docs/gallery/ are made from examples/plot_*.py, which
+# the build does NOT run (they want a GPU, which the docs build has not):
+# each script's docstring shows its picture, a PNG in _static/gallery/ rendered on
+# the GPU machine by tools/render-gallery.sh and committed, and names it as the
+# thumbnail (``sphinx_gallery_thumbnail_path``).
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "gallery",
+    "plot_gallery": "False",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"(__init__|_common)\.py",
+    "download_all_examples": False,
+    "write_computation_times": False,
+    "line_numbers": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+}
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"imagearray {release}"

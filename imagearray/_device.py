@@ -38,7 +38,15 @@ def _attr(name: str, device: int) -> int:
 
 
 def is_available() -> bool:
-    """True when a CUDA driver and at least one device are present (never raises)."""
+    """True when a CUDA driver and at least one device are present (never raises).
+
+    Examples
+    --------
+    Choose the GPU where there is one, and the NumPy reference elsewhere:
+
+    >>> import imagearray as ia
+    >>> backend = "gpu" if ia.is_available() else "numpy"
+    """
     try:
         return bool(_drv.is_available())
     except ImportError:
@@ -46,7 +54,14 @@ def is_available() -> bool:
 
 
 class Aspect(enum.Enum):
-    """Device aspects of the bindless-images specification (``aspect::ext_oneapi_*``)."""
+    """Device aspects of the bindless-images specification (``aspect::ext_oneapi_*``).
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.Aspect("bindless_images") is ia.Aspect.BINDLESS_IMAGES
+    True
+    """
 
     BINDLESS_IMAGES = "bindless_images"
     BINDLESS_IMAGES_SHARED_USM = "bindless_images_shared_usm"
@@ -133,6 +148,13 @@ def get_device(device: Any = None) -> int:
         No driver or no device.
     DeviceMismatchError
         The ordinal is not a device of this machine.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import imagearray as ia
+    >>> ia.get_device() == cupy.cuda.Device().id
+    True
     """
     # The argument is checked before the driver is touched: a wrong type is reported
     # as such, also on a machine without CUDA.
@@ -179,6 +201,14 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     What passes is, as with ``cupy.cuda.ExternalStream``, a stream the caller vouches
     for: a pointer into live memory that is not a stream, or to a destroyed stream,
     is undefined behaviour that no driver call can detect safely.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import imagearray as ia
+    >>> with cupy.cuda.Stream() as s:
+    ...     ia.get_stream() == s.ptr
+    True
     """
     import cupy
 
@@ -274,7 +304,7 @@ def device_has(aspect: Aspect | str, device: Any = None) -> bool:
     Examples
     --------
     >>> import imagearray as ia
-    >>> ia.device_has(ia.Aspect.MIPMAP)  # doctest: +SKIP
+    >>> ia.device_has(ia.Aspect.MIPMAP)
     True
     """
     try:
@@ -370,8 +400,8 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
     Examples
     --------
     >>> import imagearray as ia
-    >>> ia.device_info("image_row_pitch_align")  # doctest: +SKIP
-    32
+    >>> ia.device_info("image_row_pitch_align") in (32, 64, 128, 256, 512)  # bytes
+    True
     """
     keys = [*_INFO_ATTRS, "mipmap_max_anisotropy", "name", "total_memory", "driver_version"]
     if name is not None and (not isinstance(name, str) or name not in keys):

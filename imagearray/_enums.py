@@ -10,7 +10,16 @@ __all__ = ["ChannelOrder", "ChannelType", "ImageType"]
 
 
 class ChannelOrder(enum.Enum):
-    """``image_channel_order`` of the spec (the value is the spec's name)."""
+    """``image_channel_order`` of the spec (the value is the spec's name).
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.ChannelOrder("rgba").num_channels
+    4
+    >>> ia.ChannelOrder.RX.num_channels  # as DPC++ counts: the x is padding
+    1
+    """
 
     A = "a"
     R = "r"
@@ -52,7 +61,17 @@ _ORDER_CHANNELS = {
 
 
 class ChannelType(enum.Enum):
-    """``image_channel_type`` of the spec: the storage type of one channel."""
+    """``image_channel_type`` of the spec: the storage type of one channel.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> t = ia.ChannelType("unorm_int8")
+    >>> t.dtype_name, t.itemsize, t.is_normalized, t.reads_as_float
+    ('uint8', 1, True, True)
+    >>> ia.ChannelType.UNSIGNED_INT8.reads_as_float  # plain integers: no filtering
+    False
+    """
 
     SNORM_INT8 = "snorm_int8"
     SNORM_INT16 = "snorm_int16"
@@ -110,7 +129,15 @@ _TYPE_SIZE = {t: numpy.dtype(n).itemsize for t, n in _TYPE_DTYPE.items()}
 class ImageType(enum.Enum):
     """``image_type`` of the spec, plus the combined types CUDA supports and the
     spec anticipates ("Additional future image_types may include combined image
-    types like mipmapped cubemap")."""
+    types like mipmapped cubemap").
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> t = ia.ImageType("mipmap_array")
+    >>> t.is_mipmapped, t.is_layered, t.is_cubemap
+    (True, True, False)
+    """
 
     STANDARD = "standard"
     MIPMAP = "mipmap"

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-build/docs}"
-if ! python -c "import sphinx, numpydoc, pydata_sphinx_theme, myst_parser" 2>/dev/null; then
+if ! python -c "import sphinx, numpydoc, pydata_sphinx_theme, myst_parser, sphinx_gallery" 2>/dev/null; then
   echo "tools/build-docs.sh: the docs extra is not installed:" \
     'python -m pip install -e ".[docs]"' >&2
   exit 2

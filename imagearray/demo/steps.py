@@ -221,8 +221,8 @@ def run(
     Examples
     --------
     >>> from imagearray.demo import run
-    >>> result = run("demo-out", 64, echo=lambda line: None)  # doctest: +SKIP
-    >>> sorted(result.files)  # doctest: +SKIP
+    >>> result = run("demo-out", 64, echo=lambda line: None)
+    >>> sorted(result.files)
     ['atlas', 'mipmaps', 'panorama', 'picture', 'rotated']
     """
     if echo is None:

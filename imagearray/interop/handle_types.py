@@ -31,6 +31,12 @@ class ExternalMemHandleType(enum.Enum):
     ``cuMemExportToShareableHandle``) and ``DMA_BUF`` (a Linux dma-buf fd, where the
     driver supports importing one) are POSIX file descriptors. ``WIN32_NT`` is a
     Windows NT handle: refused on this platform.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.ExternalMemHandleType("opaque_fd")
+    <ExternalMemHandleType.OPAQUE_FD: 'opaque_fd'>
     """
 
     OPAQUE_FD = "opaque_fd"
@@ -48,6 +54,12 @@ class ExternalSemaphoreHandleType(enum.Enum):
     ``OPAQUE_FD`` is a binary semaphore and ``TIMELINE_FD`` a timeline semaphore
     (Vulkan ``VK_SEMAPHORE_TYPE_TIMELINE``), both exported as opaque POSIX fds. The
     ``WIN32`` kinds are Windows NT handles: refused on this platform.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.ExternalSemaphoreHandleType("timeline_fd")
+    <ExternalSemaphoreHandleType.TIMELINE_FD: 'timeline_fd'>
     """
 
     OPAQUE_FD = "opaque_fd"

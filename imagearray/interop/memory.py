@@ -116,6 +116,23 @@ class ExternalMemory:
         False once released.
     mappings : int
         Mappings made from it and not yet freed.
+
+    Examples
+    --------
+    Memory this process exported, imported again as another API would import it (the
+    fd is what Vulkan or another process would be given):
+
+    >>> import cupy
+    >>> import imagearray as ia
+    >>> exported = ia.alloc_exportable_memory(1 << 20)
+    >>> fd = ia.export_memory_handle(exported)
+    >>> desc = ia.ExternalMemDescriptor(ia.ResourceFD(fd), exported.size)
+    >>> with ia.import_external_memory(desc) as mem:  # CUDA owns the fd now
+    ...     a = ia.map_external_linear_memory(mem, dtype="uint32", shape=(4,))
+    ...     exported.to_cupy("uint32", (4,))[:] = cupy.arange(4, dtype=cupy.uint32)
+    ...     a.tolist()
+    [0, 1, 2, 3]
+    >>> exported.free()
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

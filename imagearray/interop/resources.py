@@ -136,14 +136,35 @@ def _check_dma_buf_size(fd: int, size: int) -> None:
 
 @dataclass(frozen=True)
 class ResourceWin32Handle:
-    """A Windows NT handle (spec: ``resource_win32_handle``). Refused on Linux."""
+    """A Windows NT handle (spec: ``resource_win32_handle``). Refused on Linux.
+
+    Examples
+    --------
+    >>> import sys
+    >>> import imagearray as ia
+    >>> res = ia.ResourceWin32Handle(0x1234)
+    >>> res.handle
+    4660
+    >>> if sys.platform != "win32":
+    ...     try:
+    ...         ia.ExternalMemDescriptor(res, 4096)
+    ...     except ia.ImageArrayValueError:
+    ...         pass  # refused: use ResourceFD here
+    """
 
     handle: int
 
 
 @dataclass(frozen=True)
 class ResourceWin32Name:
-    """A named Windows NT object (spec: ``resource_win32_name``). Refused on Linux."""
+    """A named Windows NT object (spec: ``resource_win32_name``). Refused on Linux.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.ResourceWin32Name("vk_image_1").name
+    'vk_image_1'
+    """
 
     name: str
 

@@ -63,6 +63,18 @@ class ExternalSemaphore:
     device : cupy.cuda.Device
     device_id : int
     alive : bool
+
+    Examples
+    --------
+    CUDA exports no semaphores, so the fd comes from the other API (here a Vulkan
+    semaphore's, ``vkGetSemaphoreFdKHR``), which no doctest can make:
+
+    >>> import imagearray as ia
+    >>> desc = ia.ExternalSemaphoreDescriptor(ia.ResourceFD(vk_semaphore_fd))  # doctest: +SKIP
+    >>> with ia.import_external_semaphore(desc) as sem:  # doctest: +SKIP
+    ...     sem.wait()  # on the current stream: the GPU waits for Vulkan's signal
+    ...     render()  # work enqueued after the wait
+    ...     sem.signal()  # Vulkan may go on
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -41,6 +41,15 @@ def pitched_alloc_device(
 
     Raises :class:`CUDAOutOfMemoryError` (a ``MemoryError``) when the device has no
     room for it.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> arr, pitch = ia.pitched_alloc_device(640 * 4, 480, 4)  # 640 x 480 texels of 4 bytes
+    >>> arr.shape, arr.dtype.name
+    ((480, 2560), 'uint8')
+    >>> pitch >= 2560 and pitch % ia.device_info("image_row_pitch_align") == 0
+    True
     """
     import cupy
 

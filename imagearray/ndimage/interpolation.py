@@ -163,7 +163,20 @@ def map_coordinates(
     map_coordinates``): ``coordinates`` has shape ``(ndim, ...)`` in SciPy axis order
     (row, column[, ...]; for 3D (plane, row, column)), and the output has shape
     ``coordinates.shape[1:]`` (with the batch and channel axes around it). See the
-    module docstring for ``precision``, ``channel_axis`` and ``batch_axes``."""
+    module docstring for ``precision``, ``channel_axis`` and ``batch_axes``.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import cupyx.scipy.ndimage
+    >>> import imagearray.ndimage
+    >>> a = cupy.linspace(0, 1, 64 * 64, dtype=cupy.float32).reshape(64, 64)
+    >>> coords = cupy.array([[0.5, 10.25, 63.0], [3.0, 7.5, 0.0]])  # (row, column) per point
+    >>> b = imagearray.ndimage.map_coordinates(a, coords, order=1)
+    >>> c = cupyx.scipy.ndimage.map_coordinates(a, coords, order=1)
+    >>> b.shape, float(abs(b - c).max()) < 1e-3
+    ((3,), True)
+    """
     import cupy
 
     args = (mode, cval, prefilter, precision, channel_axis, batch_axes)
@@ -328,7 +341,20 @@ def affine_transform(
     order). ``matrix`` is ``(ndim, ndim)``, ``(ndim,)`` (diagonal), ``(ndim, ndim + 1)``
     or ``(ndim + 1, ndim + 1)`` (homogeneous; ``offset`` ignored); with
     ``batch_axes=0`` an ``(N, ...)`` stack of these gives one per sample.
-    ``texture_memory`` is accepted and ignored (every call uses textures)."""
+    ``texture_memory`` is accepted and ignored (every call uses textures).
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import cupyx.scipy.ndimage
+    >>> import imagearray.ndimage
+    >>> a = cupy.linspace(0, 1, 64 * 64, dtype=cupy.float32).reshape(64, 64)
+    >>> shear = cupy.array([[1.0, 0.2], [0.0, 1.0]])
+    >>> b = imagearray.ndimage.affine_transform(a, shear, order=1, mode="nearest")
+    >>> c = cupyx.scipy.ndimage.affine_transform(a, shear, order=1, mode="nearest")
+    >>> float(abs(b - c).max()) < 1e-3
+    True
+    """
     import cupy
 
     del texture_memory  # the texture path is the only one here
@@ -414,7 +440,20 @@ def zoom(
 ):
     """Zoom the input (``cupyx.scipy.ndimage.zoom``): the output's spatial shape is
     ``round(n * zoom)`` per axis; ``grid_mode`` as in SciPy. Channels and the batch
-    are not zoomed."""
+    are not zoomed.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import cupyx.scipy.ndimage
+    >>> import imagearray.ndimage
+    >>> a = cupy.linspace(0, 1, 64 * 64, dtype=cupy.float32).reshape(64, 64)
+    >>> b = imagearray.ndimage.zoom(a, 2, order=1)
+    >>> b.shape
+    (128, 128)
+    >>> float(abs(b - cupyx.scipy.ndimage.zoom(a, 2, order=1)).max()) < 1e-3
+    True
+    """
     k = hit = None
     if not grid_mode or mode not in ("constant", "wrap"):  # those warn on every call
         args = (zoom, mode, cval, prefilter, grid_mode, precision, channel_axis, batch_axes)
@@ -477,7 +516,19 @@ def shift(
     batch_axes: Any = None,
 ):
     """Shift the input (``cupyx.scipy.ndimage.shift``): the output at ``o`` is the
-    input at ``o - shift`` (SciPy axis order)."""
+    input at ``o - shift`` (SciPy axis order).
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import cupyx.scipy.ndimage
+    >>> import imagearray.ndimage
+    >>> a = cupy.linspace(0, 1, 64 * 64, dtype=cupy.float32).reshape(64, 64)
+    >>> b = imagearray.ndimage.shift(a, (0.25, -1.5), order=1, mode="nearest")
+    >>> c = cupyx.scipy.ndimage.shift(a, (0.25, -1.5), order=1, mode="nearest")
+    >>> float(abs(b - c).max()) < 1e-3  # the texture unit's 9-bit weights
+    True
+    """
     args = (shift, mode, cval, prefilter, precision, channel_axis, batch_axes)
     k, hit = _planned("shift", input, output, order, args)
     if hit is not None:
@@ -519,7 +570,19 @@ def rotate(
 ):
     """Rotate the input by ``angle`` degrees in the plane of ``axes``
     (``cupyx.scipy.ndimage.rotate``; ``axes`` index the spatial axes). ``reshape``
-    grows the output to hold the whole rotated input."""
+    grows the output to hold the whole rotated input.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> import cupyx.scipy.ndimage
+    >>> import imagearray.ndimage
+    >>> a = cupy.linspace(0, 1, 64 * 64, dtype=cupy.float32).reshape(64, 64)
+    >>> b = imagearray.ndimage.rotate(a, 30, reshape=False, order=1, mode="nearest")
+    >>> c = cupyx.scipy.ndimage.rotate(a, 30, reshape=False, order=1, mode="nearest")
+    >>> b.shape, float(abs(b - c).max()) < 1e-3
+    ((64, 64), True)
+    """
     args = (angle, axes, reshape, mode, cval, prefilter, precision, channel_axis, batch_axes)
     k, hit = _planned("rotate", input, output, order, args)
     if hit is not None:

@@ -372,8 +372,8 @@ def sample(
 
     Examples
     --------
-    >>> img = ia.asimage(numpy.arange(16, dtype=numpy.float32).reshape(4, 4))  # doctest: +SKIP
-    >>> img.sample(cupy.array([[1.0, 0.5]]))  # doctest: +SKIP
+    >>> img = ia.asimage(numpy.arange(16, dtype=numpy.float32).reshape(4, 4))
+    >>> img.sample(cupy.array([[1.0, 0.5]]))
     array([0.5], dtype=float32)
     """
     if level is not None and type(level) is not float and type(level) is not int:

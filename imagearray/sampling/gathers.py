@@ -202,8 +202,8 @@ def gather(
     Examples
     --------
     >>> data = numpy.arange(9, dtype=numpy.float32).reshape(3, 3)  # T(i, j) = 3 j + i
-    >>> img = ia.asimage(data, gather=True)  # doctest: +SKIP
-    >>> img.gather(cupy.array([[1.0, 1.0]]))  # doctest: +SKIP
+    >>> img = ia.asimage(data, gather=True)
+    >>> img.gather(cupy.array([[1.0, 1.0]]))
     array([[3., 4., 1., 0.]], dtype=float32)
     """
     _check_gatherable(view)
