@@ -50,7 +50,8 @@ def render(gpu: bool) -> numpy.ndarray:
     if gpu:
         import cupy
 
-        atlas = ia.empty((len(pictures), SIZE, SIZE), numpy.uint8, 4, layered=True, normalized=True)
+        shape = (len(pictures), SIZE, SIZE, 4)
+        atlas = ia.empty(shape, numpy.uint8, 4, layered=True, normalized=True)
         for k, p in enumerate(pictures):
             atlas.layer(k).set(p)  # one copy into layer k
         values = atlas.sample(cupy.asarray(coords), sampler, layer=cupy.asarray(layers))

@@ -28,6 +28,7 @@ fi
 OUTDIR=${OUT:-}
 REPORT=$(mktemp /tmp/reliability.XXXXXX.jsonl)
 export IMAGEARRAY_RELIABILITY_FULL=1 IMAGEARRAY_RELIABILITY_REPORT=$REPORT IMAGEARRAY_REQUIRE_GPU=1
+export IMAGEARRAY_REL_DEVICE_ALONE=1  # one pytest process: device memory is ours alone
 start=$(date +%s)
 if [ -n "$OUTDIR" ]; then
   timeout -k 10 "$LIMIT" $PY -m pytest -q -p no:cacheprovider tests/reliability "$@" 2>&1 \

@@ -339,7 +339,9 @@ def map_external_image_memory(
 
     Examples
     --------
-    >>> desc = ia.ImageDescriptor(width, height, channel_order="r", channel_type="unsigned_int32")
+    >>> desc = ia.ImageDescriptor(
+    ...     width, height, channel_order="r", channel_type="unsigned_int32"
+    ... )  # doctest: +SKIP
     >>> handle = ia.map_external_image_memory(mem, desc)  # doctest: +SKIP
     >>> surf = ia.create_image(handle, desc)  # doctest: +SKIP
     """

@@ -47,7 +47,10 @@ def _compare(fn, x, mode, channels, keys, src=None):
     assert img.gatherable
     got = ours(fn, img, 1, mode, cval, args, kw, precision="exact")
     want = planes_ref(fn, x, 1, mode, cval, args, kw, channels=channels > 1)
-    check(got, want, span(x), atol=1e-6, what=f"{fn} {x.dtype} x{channels} {mode} gathers")
+    # opencv: cupyx resolves the border with cupy.dot and a float64 offset, so its
+    # coordinates may differ from ours in the last bit (_ndimage_util's docstring)
+    atol = 2e-6 if mode == "opencv" else 1e-6
+    check(got, want, span(x), atol=atol, what=f"{fn} {x.dtype} x{channels} {mode} gathers")
     assert any(k.gather for k in keys), "the gather kernel did not run"
 
 

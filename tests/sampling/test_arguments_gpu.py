@@ -18,7 +18,7 @@ def _layered():
     return data, ia.asimage(data, layered=True)
 
 
-@pytest.mark.parametrize("dtype", [np.int64, np.uint64, np.uint32])
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])  # 2**32 needs 64 bits
 def test_fetch_index_two_to_the_32_is_out_of_range_not_texel_0(dtype):
     import cupy
 
