@@ -25,7 +25,8 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
-WIDE = "imagearray, WIDE_READS=True"
+FUSED = "fused (mipgen.FUSED=True)"
+WIDE = "fused, WIDE_READS=True"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -140,25 +141,26 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
-def _wide_row(img, levels: int, case: str, nbytes: int) -> Row | None:
-    """``generate_mipmaps`` with ``mipgen.WIDE_READS`` (two texels per surface read;
-    off by default until measured): timed where it gives the default's bytes."""
+def _fused_row(img, levels: int, case: str, nbytes: int, wide: bool) -> Row | None:
+    """``generate_mipmaps`` with ``mipgen.FUSED`` (and ``WIDE_READS``, two texels per
+    surface read), both off by default: timed where it gives the default's bytes."""
     import cupy
 
     from imagearray.sampling import mipgen
 
     img.generate_mipmaps()
     want = [img.mip(lv).to_cupy().copy() for lv in range(1, levels)]
-    mipgen.WIDE_READS = True
+    mipgen.FUSED, mipgen.WIDE_READS = True, wide
+    label = WIDE if wide else FUSED
     try:
         img.generate_mipmaps()
         for lv, w in enumerate(want, 1):
             if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
-                print(f"{case}: {WIDE}: level {lv} differs from the default; not timed")
+                print(f"{case}: {label}: level {lv} differs from the default; not timed")
                 return None
-        return measure(case, WIDE, img.generate_mipmaps, nbytes)
+        return measure(case, label, img.generate_mipmaps, nbytes)
     finally:
-        mipgen.WIDE_READS = False
+        mipgen.FUSED = mipgen.WIDE_READS = False
 
 
 def run() -> list[Row]:
@@ -196,9 +198,10 @@ def run() -> list[Row]:
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
         rows.append(measure(case, PER_LEVEL, per_level, nbytes))
-        wide = _wide_row(img, levels, case, nbytes)
-        if wide is not None:
-            rows.append(wide)
+        for wide in (False, True):
+            row = _fused_row(img, levels, case, nbytes, wide)
+            if row is not None:
+                rows.append(row)
         torch = _torch()
         if torch is not None:
             x = torch.from_dlpack(data.astype(cupy.float32))
@@ -249,7 +252,6 @@ def targets(rows: list[Row]) -> list[str]:
         out.append(target_line(rows, case, D2D, 1.0, "faster than the d2d copy (issue 18)"))
         if dtype == numpy.float32:
             out.append(target_line(rows, case, TORCH, 3.0, ">= 3x torch avg_pool2d (issue 18)"))
-        out.append(target_line(rows, case, PER_LEVEL, 1.0, "faster than the per-level path"))
     return out
 
 

@@ -37,6 +37,13 @@ GRAPH_LAUNCHES = 2
 #: benchmarks/mipmaps.py times them.
 WIDE_READS = False
 
+#: Run the default box filter fused (mipkernels' few-launch downsampler) instead of
+#: one launch per level replayed from a CUDA graph. Off: on the H200 the fused chain
+#: took 0.320 ms for 8192^2 RGBA8 and 0.081 ms for 4096^2 float32, the per-level graph
+#: 0.235 and 0.070 ms (benchmarks/mipmaps.py); both give the same bytes
+#: (tests/sampling/test_mipgen_fused_gpu.py).
+FUSED = False
+
 
 def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None) -> None:
     """Fill levels 1.. of a mipmapped image from level 0, on the GPU.
@@ -45,8 +52,9 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     it covers in level l - 1 (for odd sizes, edge texels of the finer level count
     with fractional weights), in float, rounded to nearest for integer and
     normalized integer types, and stored before level l + 1 is made from it. Layers
-    and cubemap faces are filtered separately. It runs fused: a few launches, each
-    making several levels from one read of the level above.
+    and cubemap faces are filtered separately, one launch per level replayed from a
+    CUDA graph (``mipgen.FUSED = True``: a few launches, each making several levels
+    from one read of the level above, the same bytes; slower on the H200 so far).
 
     ``kernel``, optionally, is a ``cupy.RawKernel`` run once per level with
     arguments ``(src, dst, src_w, src_h, src_d, dst_w, dst_h, dst_d, layers,
@@ -67,6 +75,16 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
             f"filter), not {type(kernel).__name__}"
         )
     with Scope(view._handle.device, stream):
+        if kernel is None and not FUSED:
+            box = mk.mipgen_kernel(desc.dtype.name, desc.num_channels, dims, layered)
+            box = getattr(box, "kernel", box)
+            launches = _mipgen_launches(view, layered)
+            graph = _mipgen_graph(view, box, launches, None)
+            if graph is not None:
+                graph.launch()
+                return
+            _launch_all(box, launches)
+            return
         if kernel is None:
             wide = WIDE_READS and mk.wide_reads_apply(desc.dtype, desc.num_channels)
             fused = mk.fused_kernel(desc.dtype.name, desc.num_channels, dims, layered, wide)
@@ -83,10 +101,11 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
         _launch_all(kernel, _mipgen_launches(view, layered))
 
 
-def _mipgen_graph(view: ImageView, kernel: Any, launches: list, wide: bool) -> Any:
-    """``launches`` of the fused filter's compiled ``kernel`` (with ``wide`` reads or
-    not) captured once into a CUDA graph (cached with the launches and the kind of
-    reads it was made from), or None where capture is not worth it or failed. One
+def _mipgen_graph(view: ImageView, kernel: Any, launches: list, wide: bool | None) -> Any:
+    """``launches`` of the box filter's compiled ``kernel`` (fused with ``wide`` reads
+    or not; ``wide`` None: the per-level kernel) captured once into a CUDA graph
+    (cached with the launches and the kind of reads it was made from), or None where
+    capture is not worth it or failed. One
     by one, the H100 spent ~9 us of Python and driver time on each launch, more than
     the small levels take on the GPU."""
     cache = cache_of(view)

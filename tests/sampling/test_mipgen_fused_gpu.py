@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import imagearray as ia
+from imagearray.sampling import mipgen
 from imagearray.sampling import mipkernels as mk
 from imagearray.testing import reference
 
@@ -30,6 +31,12 @@ def _data(rng, shape, dtype):
 def _bits(a: np.ndarray) -> np.ndarray:
     """The stored bytes of ``a`` as unsigned integers: compares -0.0 / NaN exactly."""
     return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
+
+
+@pytest.fixture(autouse=True)
+def _fused(monkeypatch):
+    """These tests are of the fused generator, which is not the default yet."""
+    monkeypatch.setattr(mipgen, "FUSED", True)
 
 
 def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normalized=False):
