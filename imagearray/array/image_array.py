@@ -25,6 +25,7 @@ from imagearray.array.indexing import (
     family_errors,
     normalize,
     plain_box,
+    refuse_inexact,
     relative_key,
     result_shape,
 )
@@ -319,6 +320,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         Linear-backed images give CuPy views of their memory."""
         import cupy
 
+        refuse_inexact(key)
         if self._linear:
             return self._cupy_view()[key]
         if self._sel:
@@ -403,6 +405,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         dtype, Python floats go to float images only."""
         import cupy
 
+        refuse_inexact(key)
         if self._linear or self._sel:
             self._assign(key, value)
             return

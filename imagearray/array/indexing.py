@@ -22,7 +22,15 @@ from imagearray._errors import (
 )
 from imagearray.memory import ImageView, result_shape
 
-__all__ = ["bbox", "family_errors", "normalize", "plain_box", "relative_key", "result_shape"]
+__all__ = [
+    "bbox",
+    "family_errors",
+    "normalize",
+    "plain_box",
+    "refuse_inexact",
+    "relative_key",
+    "result_shape",
+]
 
 
 _FAMILY = (
@@ -49,6 +57,20 @@ def family_errors(method):
             raise family(f"{method.__name__}: {exc}") from exc
 
     return wrapper
+
+
+_INEXACT = (float, complex, numpy.floating, numpy.complexfloating)
+
+
+def refuse_inexact(key: Any) -> None:
+    """Raise ``ImageArrayIndexError`` for a float or complex scalar in ``key``, as
+    NumPy does (CuPy truncates ``a[1.5]`` to ``a[1]``: a silent wrong answer)."""
+    for k in key if isinstance(key, tuple) else (key,):
+        if isinstance(k, _INEXACT):
+            raise ImageArrayIndexError(
+                f"index {k!r} is not an integer: only integers, slices (`:`), ellipsis "
+                "(`...`), None and integer or boolean arrays are valid indices"
+            )
 
 
 def _has_advanced(key: tuple) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 import imagearray as ia
 from imagearray._device import cupy_out_of_memory
-from imagearray.array.indexing import family_errors
+from imagearray.array.indexing import family_errors, refuse_inexact
 from imagearray.sampling.arguments import level_value
 
 
@@ -84,3 +84,17 @@ def test_indexing_wrapper_lets_family_errors_through_unchanged():
 
     with pytest.raises(ia.ReleasedResourceError, match="^freed$"):
         Raises()[0]
+
+
+@pytest.mark.parametrize("key", [1.5, np.float32(0.0), (0, 2.0), (slice(None), 1j), np.float64(3)])
+def test_float_and_complex_index_scalars_are_refused_not_truncated(key):
+    # NumPy refuses them; CuPy would read a[1.5] as a[1].
+    with pytest.raises(IndexError):
+        np.zeros((4, 4))[key]
+    with pytest.raises(ia.ImageArrayIndexError, match="is not an integer"):
+        refuse_inexact(key)
+
+
+@pytest.mark.parametrize("key", [1, np.int64(2), (0, slice(1, 3)), Ellipsis, None, np.array([0.5])])
+def test_integer_slice_and_array_keys_pass_refuse_inexact(key):
+    assert refuse_inexact(key) is None

@@ -195,11 +195,13 @@ def test_bad_arguments():
 
 
 def test_snorm8_gathers_widened_to_16_bits():
-    # Hand-computed from the H200's gathers: 258 m, + 1 for m >= 96 (45 -> 11610,
-    # 64 -> 16512, 122 -> 31477, 125 -> 32251), read as snorm16; -128 as -127.
+    # Hand-copied from a gather of all 256 int8 values on the H200:
+    # 45 -> 11610, 64 -> 16513, 125 -> 32251, -64 -> -16512, -65 -> -16771,
+    # -122 -> -31477, -128 -> -32767, read as snorm16.
     raw = np.array([[45, -122], [125, -128]], np.int8)
-    got64 = gather(np.full((2, 2), -64, np.int8), (1.0, 1.0), EDGE, channel_type="snorm_int8")
-    np.testing.assert_array_equal(got64, np.float32(-16512) / np.float32(32767))
+    for v, q in ((64, 16513), (-64, -16512), (-65, -16771), (63, 16254), (127, 32767)):
+        got = gather(np.full((2, 2), v, np.int8), (1.0, 1.0), EDGE, channel_type="snorm_int8")
+        np.testing.assert_array_equal(got, np.float32(q) / np.float32(32767))
     got = gather(raw, (1.0, 1.0), EDGE, channel_type="snorm_int8")
     # slots T(0,1), T(1,1), T(1,0), T(0,0) (column, row): 125, -128, -122, 45
     q = np.array([32251, -32767, -31477, 11610], np.float32)

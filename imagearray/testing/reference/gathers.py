@@ -55,15 +55,17 @@ def _footprint(x: numpy.ndarray, extent: int, mode: AddressingMode, normalized: 
 
 def _read_gathered(raw: numpy.ndarray, ct: ChannelType) -> numpy.ndarray:
     """The texels as a gather returns them: :func:`read_texels`, except ``snorm_int8``,
-    which the gather widens to 16 bits first: ``q = 258 m + 1`` where the magnitude
-    ``m = min(|v|, 127)`` has its two top bits set (m >= 96), else ``258 m``, read as
-    ``snorm_int16`` (``q / 32767``): 45 reads 11610/32767, 64 16512/32767 and 125
-    32251/32767 (fitted to what an H200 returns; the fetch reads v/127)."""
+    which the gather widens to 16 bits first, by bit replication of the magnitude
+    ``m = |v|``: ``q = 258 m + b`` with ``b`` bit 6 of ``m`` for ``v >= 0`` and of
+    ``m - 1`` for ``v < 0``, at most 32767, read as ``snorm_int16`` (``q / 32767``):
+    45 reads 11610/32767, 64 16513/32767, -64 -16512/32767, -65 -16771/32767 and -128
+    -32767/32767 (all 256 values as an H200 returns them; the fetch reads v/127)."""
     if ct is not ChannelType.SNORM_INT8:
         return read_texels(raw, ct)
     v = raw.astype(numpy.int32)
-    m = numpy.minimum(numpy.abs(v), 127)
-    q = numpy.where(v < 0, -1, 1) * (258 * m + ((m >> 5) == 3))
+    m = numpy.abs(v)
+    b = (numpy.where(v < 0, m - 1, m) >> 6) & 1
+    q = numpy.where(v < 0, -1, 1) * numpy.minimum(258 * m + b, 32767)
     return read_texels(q.astype(numpy.int16), ChannelType.SNORM_INT16)
 
 
