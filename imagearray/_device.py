@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import operator
-import os
 import sys
 from typing import Any
 
@@ -196,8 +195,9 @@ def get_stream(stream: Any = None, device: int | None = None) -> int:
     ``__cuda_stream__`` or in a ``cupy.cuda.ExternalStream``, is a pointer to the
     driver's stream object: the driver dereferences it, and a made-up number crashes
     the process inside the driver (the issue's segfault). It is checked as far as can
-    be done without the driver: 8-byte aligned and pointing into readable memory of
-    this process (:func:`_stream_pointer_ok`), else :class:`ImageArrayValueError`.
+    be done without the driver: 8-byte aligned and pointing into the private
+    read-write memory (heap or anonymous) where the driver keeps its objects
+    (:func:`_stream_pointer_ok`), else :class:`ImageArrayValueError`.
     What passes is, as with ``cupy.cuda.ExternalStream``, a stream the caller vouches
     for: a pointer into live memory that is not a stream, or to a destroyed stream,
     is undefined behaviour that no driver call can detect safely.
@@ -275,21 +275,32 @@ def check_raw_stream(handle: int) -> None:
 
 def _stream_pointer_ok(address: int, size: int = 16) -> bool:
     """Whether ``address`` could be the driver's stream object: 8-byte aligned, and
-    ``size`` bytes there readable in this process (read through ``/proc/self/mem``,
-    which reports unmapped memory as an error instead of faulting). Where that file
+    ``size`` bytes there inside one private read-write mapping of this process that
+    is anonymous or the heap, where the driver's ``malloc`` puts its objects (read
+    from ``/proc/self/maps``). Reading ``/proc/self/mem`` was not enough: it reads
+    ``PROT_NONE`` reservations, such as the CUDA driver's address-space reserve, which
+    then fault in the driver (the H200's bogus-stream segfault). Where the maps
     cannot be read (not Linux, a sandbox) only the alignment is checked."""
     if address % 8:
         return False
     try:
-        fd = os.open("/proc/self/mem", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        with open("/proc/self/maps", "rb") as f:
+            maps = f.read()
     except OSError:
         return True  # cannot tell: the caller vouches, as for ExternalStream
-    try:
-        return len(os.pread(fd, size, address)) == size
-    except (OSError, OverflowError, ValueError):
-        return False
-    finally:
-        os.close(fd)
+    end = address + size
+    for line in maps.splitlines():
+        fields = line.split(maxsplit=5)
+        lo, _, hi = fields[0].partition(b"-")
+        if int(lo, 16) <= address < int(hi, 16):
+            path = fields[5].strip() if len(fields) > 5 else b""
+            return (
+                end <= int(hi, 16)
+                and fields[1].startswith(b"rw")
+                and fields[1].endswith(b"p")
+                and path in (b"", b"[heap]")
+            )
+    return False
 
 
 def device_has(aspect: Aspect | str, device: Any = None) -> bool:

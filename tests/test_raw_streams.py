@@ -5,6 +5,7 @@ dereferences it. The issue: an int, or ``__cuda_stream__`` returning one, segfau
 from __future__ import annotations
 
 import ctypes
+import sys
 
 import numpy as np
 import pytest
@@ -39,6 +40,42 @@ def test_made_up_handles_are_refused_inside_the_family(handle, wrap):
 def test_handles_outside_64_bits_are_refused(handle):
     with pytest.raises(ia.ImageArrayValueError, match="64-bit"):
         get_stream(_Proto(handle))
+
+
+def _mmap(prot: int, flags: int = 0x02 | 0x20) -> int:
+    """Two anonymous private pages (MAP_PRIVATE | MAP_ANONYMOUS), the first mapped with
+    ``prot``, the second PROT_NONE (so the first's mapping ends where it does)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_long,
+    ]
+    address = libc.mmap(None, 8192, prot, flags, -1, 0)
+    assert address not in (None, ctypes.c_void_p(-1).value)
+    assert libc.mprotect(address + 4096, 4096, 0) == 0
+    return address
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+def test_reserved_and_read_only_memory_is_refused():
+    # The H200's segfault: the CUDA driver's address-space reserve is PROT_NONE, which
+    # /proc/self/mem reads (as zeros) and the driver then faults on.
+    reserved = _mmap(0)  # PROT_NONE
+    read_only = _mmap(1)  # PROT_READ
+    for address in (reserved, read_only, reserved + 4096 - 8):
+        _device._STREAMS_CHECKED.discard(address)
+        with pytest.raises(ia.ImageArrayValueError, match="is not a CUDA stream"):
+            check_raw_stream(address)
+    writable = _mmap(3)  # PROT_READ | PROT_WRITE, like the driver's malloc arenas
+    assert get_stream(writable) == writable
+    with pytest.raises(ia.ImageArrayValueError):
+        check_raw_stream(writable + 4096 - 8)  # 16 bytes would cross into the next page
 
 
 def test_a_pointer_into_live_memory_passes_and_is_remembered():
