@@ -39,7 +39,12 @@ otherwise, imagearray at its default ``precision='hardware'``; data are random i
    cupyx's coefficients) and the prefilter alone (imagearray's float32 coefficients,
    one thread per sample, beside cupyx ``spline_filter(output=float32)``, one thread
    per line). Hardware rows are checked within
-   ``CUBIC_HW_ATOL`` (their bound: ndim / 256 of adjacent coefficients' differences).
+   ``CUBIC_HW_ATOL`` (their bound: ndim / 256 of adjacent coefficients' differences);
+8. bicubic (Keys' cubic convolution, a = -0.75: OpenCV's ``INTER_CUBIC``) ``remap`` of
+   4096^2 float32 at the rotation's coordinates, ``interpolation='cubic'``,
+   ``mode='opencv'`` (cval 0 per tap) beside torch ``grid_sample(mode='bicubic')``
+   (zeros padding, ``align_corners=True``: the same taps and weights), checked
+   within 2e-3 (torch's normalized float32 grid moves a point by up to ~2.5e-4 px).
 
 cuCIM's ``warp``/``rotate``/``rescale`` work on float (uint8 -> float64 with
 ``preserve_range=True``, output 0..255 float64) and map ``'constant'`` to ndimage's
@@ -57,7 +62,7 @@ GB/s counts the input read and the output written once in the case's own types (
 the coordinates read, for map_coordinates). Targets: 1 >= 4x cupyx, 2 >= 1.4x cupyx
 (both), 3 >= 8x cupyx's per-channel passes, 4 >= 3x cupyx (ImageArray), 5 each >= 3x
 cupyx, 6 >= 2x cuCIM, 7 >= 3x cupyx in 2D and >= 5x in 3D (prefilter counted); the
-other comparisons are for information.
+other comparisons (8 among them) are for information.
 """
 
 from __future__ import annotations
@@ -103,6 +108,9 @@ CUPYX3 = "cupyx order=3"
 IA_EXACT = "imagearray precision=exact"
 CUBIC_HW_ATOL = 0.1  # on [0, 1): ndim / 256 of adjacent coefficients' differences (~10)
 
+BICUBIC = f"{N}^2 float32 remap interpolation=cubic (a=-0.75), affine coordinates"
+TORCH_BICUBIC = "torch grid_sample bicubic"
+
 CUPYX_AFFINE = "cupyx affine_transform"
 CUPYX_TEX = "cupyx affine_transform texture_memory=True"
 CUPYX_MAP = "cupyx map_coordinates"
@@ -145,9 +153,35 @@ INFO = [
     (GRID_TWICE, CUCIM_RESCALE),
     (ROTATE, CUCIM_ROTATE),
     (BATCH, CUPYX_LOOP),
+    (BICUBIC, TORCH_BICUBIC),
     (PREFILTER_2D, CUPYX3),
     (PREFILTER_3D, CUPYX3),
 ] + [(c + PART_INTERP, CUPYX3) for c in (C2_AFF, C2_MAP, C3_AFF, C3_MAP)]
+
+
+def _run_bicubic(iand, torch) -> list[Row]:
+    """Case 8: remap interpolation='cubic' beside torch's bicubic grid_sample."""
+    import cupy
+
+    if torch is None:
+        return []
+    data = cupy.random.RandomState(0).random_sample((N, N), dtype=cupy.float32)
+    x, y = _coords("affine")
+    g = _grid(torch, y, x, N)
+    img4 = torch.from_dlpack(data).view(1, 1, N, N)
+    paths = [
+        (
+            TORCH_BICUBIC,
+            lambda: torch.nn.functional.grid_sample(
+                img4, g, mode="bicubic", padding_mode="zeros", align_corners=True
+            ),
+        ),
+        ("imagearray", lambda: iand.remap(data, y, x, mode="opencv", interpolation="cubic")),
+    ]
+    want = _as_cupy(paths[0][1](), (N, N))
+    _agree(f"{BICUBIC}: imagearray", paths[1][1](), want, 2e-3, N)
+    del want
+    return [measure(BICUBIC, impl, fn, N * N * 16) for impl, fn in paths]
 
 
 def _rotation(n: int, angle: float) -> numpy.ndarray:
@@ -472,6 +506,8 @@ def run() -> list[Row]:
         rows += _run_3d(ndi, iand, ia)
         pool.free_all_blocks()
         rows += _run_cubic(ndi, iand)
+        pool.free_all_blocks()
+        rows += _run_bicubic(iand, torch)
         pool.free_all_blocks()
     return rows
 

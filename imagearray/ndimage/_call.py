@@ -196,12 +196,15 @@ class Call:
             return _textures.from_image(self.image, hardware)
         return _textures.from_cupy(self.original, self.nshape, self.nstrides, self.ndim, hardware)
 
-    def run(self, coords, spatial, out, dtype, order, mode, cval, hardware, spline=None):
+    def run(
+        self, coords, spatial, out, dtype, order, mode, cval, hardware, spline=None, conv_a=0.0
+    ):
         """Launch on the input's device into ``out`` (written through a C-contiguous
         temporary where ``out`` is not one); returns the :class:`_launch.Launch` that
         a repeat of this call may run again (a plan), or None. Order 3: ``spline`` is
         (cupyx's mode, prefilter, padding), and the texture holds the coefficients
-        (computed on every call: no plan)."""
+        (computed on every call: no plan). Cubic convolution: ``order`` is
+        ``_source.CUBIC_CONV`` and ``conv_a`` its parameter."""
         import cupy
 
         with cupy.cuda.Device(self.device):
@@ -213,7 +216,7 @@ class Call:
             else:
                 src = self.source(hardware)
             plan = _launch.run(
-                src, coords, tuple(spatial), target, order, mode, cval, hardware, pad
+                src, coords, tuple(spatial), target, order, mode, cval, hardware, pad, conv_a
             )
             if not direct:
                 out[...] = target

@@ -48,6 +48,73 @@ __device__ __forceinline__ void cubic_weights(float t, float a, float w[4]) {
 """
 
 
+def saturation(dtype) -> tuple[float, float]:
+    """The float32 range an integer ``dtype`` holds (its bounds, the upper one rounded
+    down to a float32 that still fits)."""
+    info = numpy.iinfo(dtype)
+    hi = numpy.float32(info.max)
+    if int(hi) > info.max:
+        hi = numpy.nextafter(hi, numpy.float32(0))
+    return float(numpy.float32(info.min)), float(hi)
+
+
+def taps(key, point_read, owned, bounds) -> str:
+    """Cubic convolution: per axis the taps ``floor(c) - 1 .. floor(c) + 2``, each
+    folded by the mode's rule (``bnd``: -1 outside in the constant modes, which read
+    ``cval``), Keys' weights (``cubic_weights``), float32 products summed with the
+    first axis outermost; integer outputs saturate to ``bounds`` (OpenCV's
+    ``saturate_cast``; None: a float output). ``point_read(idx, dest)``: statements
+    reading the taps ``idx``; ``owned(idx)``: (tiled) the condition that this tile
+    holds them."""
+    d = key.ndim
+    constant = key.mode in ("constant", "grid-constant")
+    lines = []
+    for j in range(d):
+        lines += [
+            f"const int st{j} = (int)floor(c[{j}]) - 1;",
+            f"float w{j}[4]; int tp{j}[4];",
+            f"cubic_weights((float)(c[{j}] - floor(c[{j}])), {float(key.conv_a)!r}f, w{j});",
+            "#pragma unroll",
+            f"for (int k = 0; k < 4; k++) tp{j}[k] = bnd(st{j} + k, n[{j}]);",
+        ]
+    lines.append("bool any = false;")
+    depth = []
+    for j in range(d):
+        ind = "    " * j
+        lines.append(f"{ind}for (int k{j} = 0; k{j} < 4; k{j}++) {{")
+        depth.append(ind)
+    ind = "    " * d
+    idx = [f"tp{j}[k{j}]" for j in range(d)]
+    lines.append(f"{ind}const float w = {' * '.join(f'w{j}[k{j}]' for j in range(d))};")
+    if constant:
+        lines.append(f"{ind}if ({' || '.join(f'{i} < 0' for i in idx)}) {{")
+        first = "prm.first" if key.tiled else "true"
+        lines.append(f"{ind}    if ({first}) {{ any = true;")
+        lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
+        lines.append(f"{ind}    continue;")
+        lines.append(f"{ind}}}")
+    if key.tiled:
+        lines.append(f"{ind}if (!({owned(idx)})) continue;")
+        idx = [f"{i} - prm.lo{j}" for j, i in enumerate(idx)]
+    lines.append(f"{ind}any = true;")
+    lines.append(f"{ind}float r[NCH];")
+    lines.extend(ind + x for x in point_read(idx, "r"))
+    lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
+    for ind in reversed(depth):
+        lines.append(f"{ind}}}")
+    if key.tiled:  # partial sums; the caller rounds and saturates the total
+        lines.append("if (!any) return;")
+    elif bounds is not None:
+        lo, hi = bounds
+        lines.append("(void)any;")
+        lines.append(
+            f"for (int ch = 0; ch < NCH; ch++) v[ch] = fminf(fmaxf(v[ch], {lo!r}f), {hi!r}f);"
+        )
+    else:
+        lines.append("(void)any;")
+    return "\n".join("        " + x for x in lines)
+
+
 def check_a(a: object) -> float:
     """``a`` as a float if it is a finite real number in [-3, 0), else
     ``ImageArrayValueError`` (Keys' kernel is interpolating for any ``a``; outside

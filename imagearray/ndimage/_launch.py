@@ -12,24 +12,12 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayValueError
+from imagearray.ndimage import _cubicconv, _textures
 from imagearray.ndimage import _source as s
-from imagearray.ndimage import _textures
 from imagearray.ndimage._textures import Source, retire
 
 # output dtype -> CUDA storage type
-_OUT = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "unsigned short /*half*/",
-    "uint8": "unsigned char",
-    "int8": "signed char",
-    "uint16": "unsigned short",
-    "int16": "short",
-    "uint32": "unsigned int",
-    "int32": "int",
-    "uint64": "unsigned long long",
-    "int64": "long long",
-}
+_OUT = s.OUT_TYPES
 OUTPUT_DTYPES = tuple(numpy.dtype(d) for d in _OUT)
 OUTPUT_DTYPE_SET = frozenset(OUTPUT_DTYPES)
 _OUT_OF = {numpy.dtype(d).num: t for d, t in _OUT.items()}  # dtype.num: a cheap key
@@ -167,9 +155,9 @@ def coarsening(kind: str, tiled: bool, order: int = 1) -> int:
     memory latency with every thread resident (H200, raw kernels: 0.062 ms for a
     4096^2 rotation at 1 point per thread, 0.045 ms at 2, 0.045 at 4; a x2 zoom 0.219,
     0.155, 0.146 ms): each thread issues the reads of several points before it uses
-    any. Tiles: one (their partial sums are few). Order 3: one (its 4**ndim or
-    2**ndim reads of a point already overlap)."""
-    if tiled or order == 3:
+    any. Tiles: one (their partial sums are few). Order 3 and cubic
+    convolution: one (their 4**ndim or 2**ndim reads of a point already overlap)."""
+    if tiled or order not in (0, 1):
         return 1
     return 2 if kind in s.LINEAR_KINDS else 4
 
@@ -226,11 +214,13 @@ def run(
     cval: float,
     hardware: bool,
     pad: int = 0,
+    conv_a: float = 0.0,
 ):
     """Resample ``src`` at ``coords`` into ``output`` (a C-contiguous CuPy array of
     shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream.
     Returns the :class:`Launch` where one launch did it all and may be repeated
-    (a plan), else None."""
+    (a plan), else None. ``order`` -1 is cubic convolution with ``conv_a``
+    (:mod:`imagearray.ndimage._cubicconv`)."""
     import cupy
 
     ndim = len(src.shape)
@@ -244,6 +234,7 @@ def run(
         mode=mode,
         order=order,
         hardware=hardware and order in (1, 3) and src.tex_f is not None and not tiled,
+        conv_a=conv_a,
         read=src.read,
         filtered=src.filtered,
         out=_OUT_OF.get(output.dtype.num) or _OUT[output.dtype.name],
@@ -304,6 +295,9 @@ def run(
         kern(grid, block, (_params(*args, lo, hi, int(t == 0), src.scale, cval, m),))
     if output.dtype.kind in "iu":
         cupy.rint(acc, out=acc)
+        if order == s.CUBIC_CONV:  # it overshoots: saturated, as OpenCV's saturate_cast
+            lo, hi = _cubicconv.saturation(output.dtype)
+            cupy.clip(acc, lo, hi, out=acc)
     output[...] = acc.astype(output.dtype, copy=False)
     retire(src)
     return None

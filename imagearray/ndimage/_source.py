@@ -23,7 +23,9 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-from imagearray.ndimage import _cubic
+import numpy
+
+from imagearray.ndimage import _cubic, _cubicconv
 from imagearray.ndimage._modes import MODE_CODES
 from imagearray.ndimage._textures import READS
 
@@ -44,6 +46,23 @@ LINEAR_KINDS = (COORDS, REMAP, REMAP_REL)  # one thread per point, points in C o
 # kinds whose coordinates cupyx computes before its map_coordinates adds the padding
 _LATE_PAD = (HOMOGRAPHY, REMAP, REMAP_REL)
 N_PARAMS = 12  # matrix values passed by value (a 3 x 4 affine is the largest)
+CUBIC_CONV = -1  # the kernels' order for cubic convolution (interpolation="cubic")
+
+# output dtype -> the CUDA type a kernel stores
+OUT_TYPES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "unsigned short /*half*/",
+    "uint8": "unsigned char",
+    "int8": "signed char",
+    "uint16": "unsigned short",
+    "int16": "short",
+    "uint32": "unsigned int",
+    "int32": "int",
+    "uint64": "unsigned long long",
+    "int64": "long long",
+}
+_DTYPE_OF = {t: d for d, t in OUT_TYPES.items()}
 
 
 class KernelKey(NamedTuple):
@@ -51,7 +70,7 @@ class KernelKey(NamedTuple):
     channels: int  # 1, 2 or 4 (a texel of the texture); 3 is read as 3 texels of 1
     kind: str
     mode: str  # a key of MODE_CODES (after the opencv aliases are resolved)
-    order: int  # 0 or 1
+    order: int  # 0, 1, 3 (B-spline) or CUBIC_CONV (Keys' cubic convolution, conv_a)
     hardware: bool  # order 1 interior points by the texture unit's filtering
     read: str  # CUDA type of a point read (element type), e.g. "uchar4", "float"
     filtered: str  # CUDA type of a filtered read ("float", "float2", "float4") or ""
@@ -73,6 +92,7 @@ class KernelKey(NamedTuple):
     # the coordinate as cupyx does) or 1 (the opencv modes' cval border, added last)
     pad: int = 0
     gather: bool = False  # order 1 exact, 2D: interior points by one gather per channel
+    conv_a: float = 0.0  # CUBIC_CONV: the parameter a of Keys' kernel (-0.75: OpenCV)
 
 
 _STORE = {
@@ -407,6 +427,15 @@ def _taps(key: KernelKey) -> str:
     d = key.ndim
     if key.order == 3:
         return _cubic.taps(key, lambda idx, dest: _point_read(key, idx, dest))
+    if key.order == CUBIC_CONV:
+        dt = numpy.dtype(_DTYPE_OF.get(key.out, "float32"))
+        bounds = _cubicconv.saturation(dt) if dt.kind in "iu" else None
+        return _cubicconv.taps(
+            key,
+            lambda idx, dest: _point_read(key, idx, dest),
+            lambda idx: _owned(key, idx),
+            bounds,
+        )
     lines = []
     wrap = key.mode == "wrap"
     grid_constant = key.mode == "grid-constant"
@@ -562,7 +591,9 @@ def source(key: KernelKey) -> str:
             else ""
         ),
     )
-    return common + _cubic.FOLD + body.replace("return;", "return false;")  # the point's returns
+    conv = _cubicconv.CUDA_WEIGHTS if key.order == CUBIC_CONV else ""
+    # the lambda's returns say the point has nothing to write
+    return common + _cubic.FOLD + conv + body.replace("return;", "return false;")
 
 
 @functools.lru_cache(maxsize=256)

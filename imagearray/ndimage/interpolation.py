@@ -68,11 +68,11 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
-from imagearray.ndimage import _plan, _spline
 from imagearray.ndimage import _source as s
-from imagearray.ndimage._call import Call, check_order, check_precision
+from imagearray.ndimage._call import Call, check_order
+from imagearray.ndimage._common import finish, planned, same_memory, sequence, spatial_shape
 from imagearray.ndimage._launch import Coords
-from imagearray.ndimage._modes import check_mode, kernel_mode
+from imagearray.ndimage._modes import check_mode
 
 __all__ = ["affine_transform", "map_coordinates", "rotate", "shift", "zoom"]
 
@@ -81,69 +81,6 @@ def _cupyx():
     import cupyx.scipy.ndimage as ndi
 
     return ndi
-
-
-def _sequence(arg: Any, ndim: int, name: str) -> list:
-    """cupyx's ``_fix_sequence_arg`` with float conversion."""
-    if isinstance(arg, str):
-        raise ImageArrayTypeError(f"{name} must be a number or a sequence of numbers, not {arg!r}")
-    try:
-        items = list(arg)
-    except TypeError:
-        items = [arg] * ndim
-    try:
-        values = [float(x) for x in items]
-    except (TypeError, ValueError):
-        raise ImageArrayTypeError(f"{name} must hold numbers, not {arg!r}") from None
-    if len(values) != ndim:
-        raise ImageArrayValueError(
-            f"{name} has {len(values)} values; the input has {ndim} spatial axes"
-        )
-    return values
-
-
-def _spatial_shape(shape: Any, call: Call, name: str = "output_shape") -> tuple:
-    try:
-        out = tuple(operator.index(n) for n in shape)
-    except TypeError:
-        raise ImageArrayTypeError(f"{name} must be a tuple of ints, not {shape!r}") from None
-    if len(out) != call.ndim or any(n < 0 for n in out):
-        raise ImageArrayValueError(
-            f"{name}={shape!r} must hold {call.ndim} sizes >= 0 (the spatial axes)"
-        )
-    return out
-
-
-def _planned(fn: str, input: Any, output: Any, order: Any, args: tuple, device_args=()):
-    """(the call's plan key or None, the result of its plan or None): see
-    :mod:`imagearray.ndimage._plan`. ``args``: every other argument that decides the
-    result; ``device_args``: those the kernel may read where they are."""
-    if order is None:  # warns on every call
-        return None, None
-    k = _plan.key(fn, input, output, (order,) + args, device_args)
-    return k, (None if k is None else _plan.run(k, input, output))
-
-
-def _finish(
-    call, coords, spatial, output, order, mode, cval, precision, one, plan=None, prefilter=True
-):
-    """The common tail: output, fallback or launch (kept as the plan of key ``plan``
-    where the launch can be repeated)."""
-    hardware = check_precision(precision)
-    out, dtype = call.output(output, spatial)
-    value = call.check_cval(mode, cval, numpy.dtype(dtype))  # before any fallback: our errors
-    reason = call.fallback_reason(order, numpy.dtype(dtype))
-    if reason is not None:
-        return call.fallback(reason, one, out, spatial)
-    coords = coords() if callable(coords) else coords
-    spline = None
-    kmode = kernel_mode(mode)
-    if order == 3:
-        kmode, pad = _spline.layout(mode, bool(prefilter))
-        spline = (mode, bool(prefilter), pad)
-    launch = call.run(coords, spatial, out, dtype, order, kmode, value, hardware, spline)
-    _plan.store(plan, call.image if call.image is not None else call.original, launch)
-    return out
 
 
 def map_coordinates(
@@ -180,7 +117,7 @@ def map_coordinates(
     import cupy
 
     args = (mode, cval, prefilter, precision, channel_axis, batch_axes)
-    k, hit = _planned("map_coordinates", input, output, order, args, (coordinates,))
+    k, hit = planned("map_coordinates", input, output, order, args, (coordinates,))
     if hit is not None:
         return hit
     order = check_order("map_coordinates", order)
@@ -199,19 +136,12 @@ def map_coordinates(
     def coords():
         dt = numpy.float64 if c.dtype == numpy.float64 or c.dtype.kind in "iu" else numpy.float32
         ca = cupy.ascontiguousarray(c, dtype=dt)
-        return Coords(s.COORDS, a=ca, dtype=dt, derived=not _same_memory(ca, coordinates))
+        return Coords(s.COORDS, a=ca, dtype=dt, derived=not same_memory(ca, coordinates))
 
     def one(plane, res, b):
         res[...] = _cupyx().map_coordinates(plane, c, res.dtype, order, mode, cval, prefilter)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
-
-
-def _same_memory(a, caller: Any) -> bool:
-    """Whether kernel argument ``a`` is the caller's own CuPy array (not a copy)."""
-    import cupy
-
-    return isinstance(caller, cupy.ndarray) and a.data.ptr == caller.data.ptr
+    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
 
 
 def _matrix(matrix: Any, offset: Any, nd: int, per_sample: bool, dtype):
@@ -360,7 +290,7 @@ def affine_transform(
     del texture_memory  # the texture path is the only one here
     args = (offset, output_shape, mode, cval, prefilter, float64_coords, precision)
     args += (channel_axis, batch_axes)
-    k, hit = _planned("affine_transform", input, output, order, args, (matrix,))
+    k, hit = planned("affine_transform", input, output, order, args, (matrix,))
     if hit is not None:
         return hit
     order = check_order("affine_transform", order)
@@ -376,10 +306,10 @@ def affine_transform(
         )
     _check_matrix_shape(mshape[1:] if per_sample else mshape, nd)
     if numpy.ndim(offset) <= 1:
-        offset = _sequence(offset, nd, "offset")
+        offset = sequence(offset, nd, "offset")
     elif not per_sample:
         raise ImageArrayValueError("an offset per sample needs a stack of matrices")
-    spatial = call.shape if output_shape is None else _spatial_shape(output_shape, call)
+    spatial = call.shape if output_shape is None else spatial_shape(output_shape, call)
     dtype = numpy.float64 if float64_coords else numpy.float32
 
     def coords():
@@ -413,7 +343,7 @@ def affine_transform(
             float64_coords=float64_coords,
         )
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
+    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
 
 
 def _diag(m):
@@ -457,13 +387,13 @@ def zoom(
     k = hit = None
     if not grid_mode or mode not in ("constant", "wrap"):  # those warn on every call
         args = (zoom, mode, cval, prefilter, grid_mode, precision, channel_axis, batch_axes)
-        k, hit = _planned("zoom", input, output, order, args)
+        k, hit = planned("zoom", input, output, order, args)
     if hit is not None:
         return hit
     order = check_order("zoom", order)
     mode = check_mode(mode)
     call = Call("zoom", input, channel_axis, batch_axes)
-    factors = _sequence(zoom, call.ndim, "zoom")
+    factors = sequence(zoom, call.ndim, "zoom")
     spatial = tuple(int(round(n * z)) for n, z in zip(call.shape, factors))
     kmode = mode
     if mode == "opencv":
@@ -499,7 +429,7 @@ def zoom(
             plane, zoom, res.dtype, order, mode, cval, prefilter, grid_mode=grid_mode
         )
 
-    return _finish(call, coords, spatial, output, order, kmode, cval, precision, one, k, prefilter)
+    return finish(call, coords, spatial, output, order, kmode, cval, precision, one, k, prefilter)
 
 
 def shift(
@@ -530,13 +460,13 @@ def shift(
     True
     """
     args = (shift, mode, cval, prefilter, precision, channel_axis, batch_axes)
-    k, hit = _planned("shift", input, output, order, args)
+    k, hit = planned("shift", input, output, order, args)
     if hit is not None:
         return hit
     order = check_order("shift", order)
     mode = check_mode(mode)
     call = Call("shift", input, channel_axis, batch_axes)
-    values = _sequence(shift, call.ndim, "shift")
+    values = sequence(shift, call.ndim, "shift")
     if mode == "opencv":  # cupyx: affine_transform(identity, -shift, mode='_opencv_edge')
         nd = call.ndim
         eye = numpy.eye(nd, dtype=numpy.float32)
@@ -550,7 +480,7 @@ def shift(
         res[...] = _cupyx().shift(plane, shift, res.dtype, order, mode, cval, prefilter)
 
     spatial = call.shape
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
+    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
 
 
 def rotate(
@@ -584,7 +514,7 @@ def rotate(
     ((64, 64), True)
     """
     args = (angle, axes, reshape, mode, cval, prefilter, precision, channel_axis, batch_axes)
-    k, hit = _planned("rotate", input, output, order, args)
+    k, hit = planned("rotate", input, output, order, args)
     if hit is not None:
         return hit
     order = check_order("rotate", order)
@@ -633,4 +563,4 @@ def rotate(
             plane, angle, tuple(ax), reshape, res.dtype, order, mode, cval, prefilter
         )
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)
+    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k, prefilter)

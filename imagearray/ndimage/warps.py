@@ -10,13 +10,45 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayValueError
+from imagearray.ndimage import _cubicconv
 from imagearray.ndimage import _source as s
 from imagearray.ndimage._call import Call, check_order
+from imagearray.ndimage._common import finish, planned, same_memory, spatial_shape
 from imagearray.ndimage._launch import Coords
 from imagearray.ndimage._modes import check_mode
-from imagearray.ndimage.interpolation import _finish, _planned, _same_memory, _spatial_shape
 
 __all__ = ["remap", "warp_perspective"]
+
+
+_INTERPOLATIONS = {"nearest": 0, "linear": 1, "cubic": None}  # None: cubic convolution
+
+
+def _order(fn: str, order: Any, interpolation: Any, cubic_a: Any):
+    """The spline order (0 or 1 from ``order`` or ``interpolation``), or for
+    ``interpolation="cubic"`` the pair (``_source.CUBIC_CONV``, ``cubic_a``) that
+    ``finish`` takes."""
+    if interpolation is None:
+        default = isinstance(cubic_a, (int, float, numpy.integer, numpy.floating))
+        if not (default and cubic_a == _cubicconv.DEFAULT_A):
+            raise ImageArrayValueError(
+                f"{fn}: cubic_a={cubic_a!r} applies to interpolation='cubic' only"
+            )
+        return check_order(fn, order)
+    if not isinstance(interpolation, str) or interpolation not in _INTERPOLATIONS:
+        raise ImageArrayValueError(
+            f"{fn}: interpolation={interpolation!r} is not one of 'nearest', 'linear', "
+            "'cubic' (OpenCV's INTER_NEAREST, INTER_LINEAR, INTER_CUBIC) or None (order=)"
+        )
+    named = _INTERPOLATIONS[interpolation]
+    if order not in (None, 1) and order != named:
+        raise ImageArrayValueError(
+            f"{fn}: order={order!r} and interpolation={interpolation!r} disagree: give one "
+            "(order=3 is SciPy's cubic B-spline, interpolation='cubic' OpenCV's cubic "
+            "convolution)"
+        )
+    if named is None:
+        return (s.CUBIC_CONV, _cubicconv.check_a(cubic_a))
+    return named
 
 
 def _cupyx_map(plane, c, res, order, mode, cval):
@@ -38,6 +70,8 @@ def warp_perspective(
     precision: str = "hardware",
     channel_axis: int | None = None,
     batch_axes: Any = None,
+    interpolation: str | None = None,
+    cubic_a: float = _cubicconv.DEFAULT_A,
 ):
     """Warp a 2D input by a homography, as OpenCV's ``warpPerspective``.
 
@@ -50,6 +84,7 @@ def warp_perspective(
     ``cval``. ``output_shape`` is (rows, columns), default the input's. Modes, orders
     and ``precision`` as for ``affine_transform`` (default order 1: OpenCV's
     ``INTER_LINEAR``; ``mode='opencv'`` is OpenCV's ``BORDER_CONSTANT``).
+    ``interpolation`` and ``cubic_a`` as for :func:`remap`.
 
     Examples
     --------
@@ -65,10 +100,11 @@ def warp_perspective(
     import cupy
 
     args = (output_shape, mode, cval, inverse_map, precision, channel_axis, batch_axes)
-    k, hit = _planned("warp_perspective", input, output, order, args, (matrix,))
+    args += (interpolation, cubic_a)
+    k, hit = planned("warp_perspective", input, output, order, args, (matrix,))
     if hit is not None:
         return hit
-    order = check_order("warp_perspective", order)
+    order = _order("warp_perspective", order, interpolation, cubic_a)
     mode = check_mode(mode)
     call = Call("warp_perspective", input, channel_axis, batch_axes)
     if call.ndim != 2:
@@ -86,7 +122,7 @@ def warp_perspective(
         )
     if not inverse_map:
         m = xp.linalg.inv(m)
-    spatial = call.shape if output_shape is None else _spatial_shape(output_shape, call)
+    spatial = call.shape if output_shape is None else spatial_shape(output_shape, call)
 
     def coords():
         if xp is numpy and not per_sample:
@@ -105,7 +141,7 @@ def warp_perspective(
         y = (mb[1, 0] * cols + mb[1, 1] * rows + mb[1, 2]) / w
         _cupyx_map(plane, cupy.stack([y, x]), res, order, mode, cval)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
 
 
 def remap(
@@ -121,6 +157,8 @@ def remap(
     precision: str = "hardware",
     channel_axis: int | None = None,
     batch_axes: Any = None,
+    interpolation: str | None = None,
+    cubic_a: float = _cubicconv.DEFAULT_A,
 ):
     """Resample a 2D input at per-pixel maps, as OpenCV's ``remap`` (arguments in
     SciPy order: rows first): the output at (row, column) is the input at
@@ -128,6 +166,18 @@ def remap(
     ``(row + map_y, column + map_x)`` (a displacement field). Both maps have the
     output's spatial shape and are shared by a batch. Modes, orders and ``precision``
     as for ``map_coordinates``.
+
+    ``interpolation`` names the method as OpenCV does instead of ``order``:
+    ``"nearest"`` (order 0), ``"linear"`` (order 1) or ``"cubic"``: Keys' cubic
+    convolution over the 4 x 4 texels around the point with parameter ``cubic_a``
+    (-0.75: OpenCV's ``INTER_CUBIC`` and PyTorch's ``bicubic``; -0.5: Catmull-Rom,
+    Pillow's ``BICUBIC``), each of the 16 texels read through ``mode`` on its own
+    (``'opencv'`` is ``BORDER_CONSTANT``, ``'nearest'`` ``BORDER_REPLICATE``,
+    ``'reflect'`` ``BORDER_REFLECT``, ``'mirror'`` ``BORDER_REFLECT_101``,
+    ``'grid-wrap'`` ``BORDER_WRAP``; ``'wrap'`` is refused), 16 point reads with
+    float32 weights whatever ``precision`` says, integer results rounded and
+    saturated as OpenCV's. It differs from ``cv2.remap`` only where OpenCV rounds a
+    map coordinate to its 1/32-pixel grid (:mod:`imagearray.ndimage._cubicconv`).
 
     Examples
     --------
@@ -144,11 +194,11 @@ def remap(
     """
     import cupy
 
-    args = (mode, cval, relative, precision, channel_axis, batch_axes)
-    k, hit = _planned("remap", input, output, order, args, (map_y, map_x))
+    args = (mode, cval, relative, precision, channel_axis, batch_axes, interpolation, cubic_a)
+    k, hit = planned("remap", input, output, order, args, (map_y, map_x))
     if hit is not None:
         return hit
-    order = check_order("remap", order)
+    order = _order("remap", order, interpolation, cubic_a)
     mode = check_mode(mode)
     call = Call("remap", input, channel_axis, batch_axes)
     if call.ndim != 2:
@@ -168,7 +218,7 @@ def remap(
         kind = s.REMAP_REL if relative else s.REMAP
         a = cupy.ascontiguousarray(my, dtype=dt)
         b = cupy.ascontiguousarray(mx, dtype=dt)
-        derived = not (_same_memory(a, map_y) and _same_memory(b, map_x))
+        derived = not (same_memory(a, map_y) and same_memory(b, map_x))
         return Coords(kind, a=a, b=b, dtype=dt, derived=derived)
 
     def one(plane, res, b):
@@ -178,4 +228,4 @@ def remap(
             y, x = y + rows, x + cols
         _cupyx_map(plane, cupy.stack([y, x]), res, order, mode, cval)
 
-    return _finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k)

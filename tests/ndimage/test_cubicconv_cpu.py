@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _nvrtc import compile_log, needs_nvrtc
 
 from imagearray._errors import ImageArrayValueError
 from imagearray.ndimage import _cubicconv as cc
@@ -68,3 +69,84 @@ def test_bad_arguments():
         with pytest.raises(ImageArrayValueError, match="cubic_a="):
             cc.check_a(bad)
     assert cc.check_a(-0.5) == -0.5
+
+
+# ------------------------------------------------------------ kernel and arguments
+def _conv_keys():
+    """Cubic-convolution kernels: every mode it takes, the warps' coordinate kinds,
+    integer and float outputs (the saturation), 1/2/3/4 channels, tiles."""
+    from imagearray.ndimage import _source
+
+    reads = {1: "uchar", 2: "short2", 3: "float", 4: "uchar4"}
+    outs = ("float", "unsigned char", "short", "unsigned short /*half*/", "unsigned int")
+    kinds = (_source.REMAP, _source.REMAP_REL, _source.HOMOGRAPHY)
+    for i, (mode, kind) in enumerate((m, k) for m in cc.MODES for k in kinds):
+        ch = 1 + i % 4
+        yield _source.KernelKey(
+            2, ch, kind, mode, _source.CUBIC_CONV, False, reads[ch], "", outs[i % 5],
+            "double" if i % 4 == 0 else "float", i % 3 == 1, False, ch == 3, i % 6 == 0,
+            vstore=ch in (2, 4) and i % 2 == 0, coarsen=1, conv_a=(-0.75, -0.5)[i % 2],
+        )  # fmt: skip
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("key", list(_conv_keys()), ids=lambda k: f"{k.kind}-{k.mode}-{k.out}")
+def test_cubic_convolution_sources_compile(key):
+    from imagearray.ndimage import _source
+
+    src = _source.source(key)
+    assert "cubic_weights(" in src and f"{key.conv_a!r}f" in src
+    # integer outputs saturate (untiled: in the kernel), float ones do not
+    saturates = "fminf(fmaxf(v[ch]" in src
+    assert saturates == (key.out in ("unsigned char", "short", "unsigned int") and not key.tiled)
+    log = compile_log(src)
+    assert log is None, log
+
+
+def test_saturation_bounds_fit_the_type():
+    assert cc.saturation(np.uint8) == (0.0, 255.0)
+    assert cc.saturation(np.int16) == (-32768.0, 32767.0)
+    lo, hi = cc.saturation(np.int32)
+    assert lo == -(2.0**31) and hi < 2**31 and np.float32(hi) == hi
+    assert np.nextafter(np.float32(hi), np.float32(np.inf)) >= 2**31
+    lo, hi = cc.saturation(np.uint32)
+    assert lo == 0.0 and hi < 2**32 and np.nextafter(np.float32(hi), np.float32(np.inf)) >= 2**32
+
+
+@pytest.mark.parametrize(
+    ("order", "interpolation", "a", "want"),
+    [
+        (1, None, -0.75, 1),
+        (0, None, -0.75, 0),
+        (1, "nearest", -0.75, 0),
+        (0, "nearest", -0.75, 0),
+        (1, "linear", -0.75, 1),
+        (1, "cubic", -0.75, (-1, -0.75)),
+        (1, "cubic", -0.5, (-1, -0.5)),
+        (None, "cubic", -0.5, (-1, -0.5)),
+    ],
+)
+def test_interpolation_names_resolve_to_orders(order, interpolation, a, want):
+    from imagearray.ndimage import warps
+
+    assert warps._order("remap", order, interpolation, a) == want
+
+
+@pytest.mark.parametrize(
+    ("order", "interpolation", "a", "match"),
+    [
+        (1, "lanczos", -0.75, "interpolation='lanczos' is not one of"),
+        (1, 3, -0.75, "interpolation=3 is not one of"),
+        (3, "cubic", -0.75, "order=3 and interpolation='cubic' disagree"),
+        (0, "linear", -0.75, "order=0 and interpolation='linear' disagree"),
+        (1, None, -0.5, "cubic_a=-0.5 applies to interpolation='cubic' only"),
+        (1, None, np.array([1.0, 2.0]), "applies to interpolation='cubic' only"),
+        (1, "cubic", 0.5, r"cubic_a=0.5 is outside \[-3, 0\)"),
+        (1, "cubic", "x", "cubic_a='x' is not a real number"),
+    ],
+)
+def test_interpolation_argument_errors(order, interpolation, a, match):
+    from imagearray.ndimage import warps
+
+    with pytest.raises(ImageArrayValueError, match=match):
+        warps._order("remap", order, interpolation, a)

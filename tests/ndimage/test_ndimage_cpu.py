@@ -8,9 +8,10 @@ import itertools
 
 import numpy
 import pytest
+from _nvrtc import compile_log, needs_nvrtc
 
 import imagearray as ia
-from imagearray.ndimage import _call, _launch, _modes, _source, interpolation
+from imagearray.ndimage import _call, _common, _launch, _modes, _source, interpolation
 
 scipy_ndimage = pytest.importorskip("scipy.ndimage")
 
@@ -141,12 +142,12 @@ def test_channel_and_batch_axes():
 
 
 def test_sequence_arguments():
-    assert interpolation._sequence(2, 3, "zoom") == [2.0, 2.0, 2.0]
-    assert interpolation._sequence((1, 2), 2, "zoom") == [1.0, 2.0]
+    assert _common.sequence(2, 3, "zoom") == [2.0, 2.0, 2.0]
+    assert _common.sequence((1, 2), 2, "zoom") == [1.0, 2.0]
     with pytest.raises(ia.ImageArrayValueError, match="2 spatial axes"):
-        interpolation._sequence((1, 2, 3), 2, "zoom")
+        _common.sequence((1, 2, 3), 2, "zoom")
     with pytest.raises(ia.ImageArrayTypeError):
-        interpolation._sequence("2", 2, "zoom")
+        _common.sequence("2", 2, "zoom")
 
 
 def test_matrix_forms():
@@ -177,26 +178,6 @@ def test_opencv_matrix_is_inverted_and_swapped():
 
 
 # ---------------------------------------------------------------- kernel sources
-try:
-    from cuda.bindings import nvrtc
-
-    _NVRTC = nvrtc.nvrtcVersion()[0] == nvrtc.nvrtcResult.NVRTC_SUCCESS
-except Exception:  # noqa: BLE001 - no loadable libnvrtc: the compile tests skip
-    _NVRTC = False
-
-needs_nvrtc = pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
-
-
-def _compile(src: str) -> str | None:
-    err, prog = nvrtc.nvrtcCreateProgram(src.encode(), b"k.cu", 0, [], [])
-    opts = [b"-std=c++17", b"--gpu-architecture=compute_90"]
-    (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
-    if err == nvrtc.nvrtcResult.NVRTC_SUCCESS:
-        return None
-    _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-    log = b" " * size
-    nvrtc.nvrtcGetProgramLog(prog, log)
-    return log.decode(errors="replace")
 
 
 def _mlayout(kind, i):
@@ -241,7 +222,7 @@ def _keys():
 @needs_nvrtc
 @pytest.mark.parametrize("key", list(_keys()), ids=lambda k: f"{k.kind}-{k.mode}-o{k.order}")
 def test_kernel_sources_compile(key):
-    log = _compile(_source.source(key))
+    log = compile_log(_source.source(key))
     assert log is None, log
 
 
@@ -276,7 +257,7 @@ static_assert(sizeof(Params) - 12 * sizeof(W) == 136, "m at 136");
 static_assert(sizeof(W) == {w}, "W");
 """
     src = _source.source(key).replace('extern "C" __global__', checks + 'extern "C" __global__', 1)
-    log = _compile(src)
+    log = compile_log(src)
     assert log is None, log
 
 

@@ -9,6 +9,7 @@ import itertools
 
 import numpy
 import pytest
+from _nvrtc import compile_log, needs_nvrtc
 
 from imagearray.ndimage import _call, _cubic, _modes, _source, _spline, _textures
 
@@ -161,24 +162,6 @@ def test_padding_in_the_coordinates():
 
 
 # ---------------------------------------------------------------- NVRTC
-try:
-    from cuda.bindings import nvrtc
-
-    _NVRTC = nvrtc.nvrtcVersion()[0] == nvrtc.nvrtcResult.NVRTC_SUCCESS
-except Exception:  # noqa: BLE001 - no loadable libnvrtc: the compile tests skip
-    _NVRTC = False
-
-
-def _compile(src: str) -> str | None:
-    err, prog = nvrtc.nvrtcCreateProgram(src.encode(), b"k.cu", 0, [], [])
-    opts = [b"-std=c++17", b"--gpu-architecture=compute_90"]
-    (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
-    if err == nvrtc.nvrtcResult.NVRTC_SUCCESS:
-        return None
-    _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-    log = b" " * size
-    nvrtc.nvrtcGetProgramLog(prog, log)
-    return log.decode(errors="replace")
 
 
 def _cubic_keys():
@@ -200,12 +183,12 @@ def _cubic_keys():
         )  # fmt: skip
 
 
-@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@needs_nvrtc
 @pytest.mark.parametrize(
     "key", list(_cubic_keys()), ids=lambda k: f"{k.kind}-{k.mode}-{k.ndim}d-hw{int(k.hardware)}"
 )
 def test_cubic_kernel_sources_compile(key):
-    log = _compile(_source.source(key))
+    log = compile_log(_source.source(key))
     assert log is None, log
 
 
@@ -224,12 +207,12 @@ def _gather_keys():
         )  # fmt: skip
 
 
-@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@needs_nvrtc
 @pytest.mark.parametrize("key", list(_gather_keys()), ids=lambda k: f"{k.kind}-{k.mode}-{k.read}")
 def test_gather_kernel_sources_compile(key):
     src = _source.source(key)
     assert src.count("tex2Dgather<") == 1
-    log = _compile(src)
+    log = compile_log(src)
     assert log is None, log
 
 
@@ -286,10 +269,10 @@ def test_filter_modes_are_cupyxs():
         assert _spline.FILTER_MODE.get(m, "mirror") == want.get(m, "mirror")
 
 
-@pytest.mark.skipif(not _NVRTC, reason="cuda.bindings.nvrtc cannot load libnvrtc")
+@needs_nvrtc
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 def test_prefilter_source_compiles(mode):
-    log = _compile(_spline.fir_source(mode))
+    log = compile_log(_spline.fir_source(mode))
     assert log is None, log
 
 
