@@ -109,9 +109,17 @@ def hardware(key, filtered_at) -> str:
 
 def taps(key, point_read) -> str:
     """The exact ``4**ndim`` point reads (``point_read(idx, dest)``: statements)."""
-    d = key.ndim
     constant = SPLINE_MODE[key.mode] == "grid-constant"
-    lines = []
+    return "\n".join("        " + s for s in tap_loops(key.ndim, point_read, constant))
+
+
+def tap_loops(d: int, point_read, constant: bool, owned=None) -> list[str]:
+    """Statements summing the ``4**d`` taps ``tp{j}[k{j}]`` with weights ``w{j}[k{j}]``
+    (first axis outermost; a tap at -1 reads ``cval`` where ``constant``). ``owned``
+    (tiles): ``owned(idx)`` is the condition that this tile holds taps ``idx``, which
+    are then read at ``idx - lo``; cval is added by the first tile, and a point none
+    of whose taps is this tile's is not written (``any``)."""
+    lines = ["bool any = false;"] if owned else []
     depth = []
     for j in range(d):
         ind = "    " * j
@@ -124,12 +132,22 @@ def taps(key, point_read) -> str:
     if constant:
         outside = " || ".join(f"{i} < 0" for i in idx)
         lines.append(f"{ind}if ({outside}) {{")
-        lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
+        if owned:
+            lines.append(f"{ind}    if (prm.first) {{ any = true;")
+            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
+        else:
+            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
         lines.append(f"{ind}    continue;")
         lines.append(f"{ind}}}")
+    if owned:
+        lines.append(f"{ind}if (!({owned(idx)})) continue;")
+        lines.append(f"{ind}any = true;")
+        idx = [f"{i} - prm.lo{j}" for j, i in enumerate(idx)]
     lines.append(f"{ind}float r[NCH];")
     lines.extend(ind + s for s in point_read(idx, "r"))
     lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
     for ind in reversed(depth):
         lines.append(f"{ind}}}")
-    return "\n".join("        " + s for s in lines)
+    if owned:
+        lines.append("if (!any) return;")
+    return lines

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy
 
 from imagearray._errors import ImageArrayValueError
+from imagearray.ndimage import _cubic
 from imagearray.ndimage._modes import boundary
 
 #: OpenCV's ``INTER_CUBIC`` (and PyTorch's ``bicubic``); -0.5 is Catmull-Rom
@@ -77,41 +78,12 @@ def taps(key, point_read, owned, bounds) -> str:
             "#pragma unroll",
             f"for (int k = 0; k < 4; k++) tp{j}[k] = bnd(st{j} + k, n[{j}]);",
         ]
-    lines.append("bool any = false;")
-    depth = []
-    for j in range(d):
-        ind = "    " * j
-        lines.append(f"{ind}for (int k{j} = 0; k{j} < 4; k{j}++) {{")
-        depth.append(ind)
-    ind = "    " * d
-    idx = [f"tp{j}[k{j}]" for j in range(d)]
-    lines.append(f"{ind}const float w = {' * '.join(f'w{j}[k{j}]' for j in range(d))};")
-    if constant:
-        lines.append(f"{ind}if ({' || '.join(f'{i} < 0' for i in idx)}) {{")
-        first = "prm.first" if key.tiled else "true"
-        lines.append(f"{ind}    if ({first}) {{ any = true;")
-        lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
-        lines.append(f"{ind}    continue;")
-        lines.append(f"{ind}}}")
-    if key.tiled:
-        lines.append(f"{ind}if (!({owned(idx)})) continue;")
-        idx = [f"{i} - prm.lo{j}" for j, i in enumerate(idx)]
-    lines.append(f"{ind}any = true;")
-    lines.append(f"{ind}float r[NCH];")
-    lines.extend(ind + x for x in point_read(idx, "r"))
-    lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
-    for ind in reversed(depth):
-        lines.append(f"{ind}}}")
-    if key.tiled:  # partial sums; the caller rounds and saturates the total
-        lines.append("if (!any) return;")
-    elif bounds is not None:
+    lines += _cubic.tap_loops(d, point_read, constant, owned if key.tiled else None)
+    if bounds is not None and not key.tiled:  # tiles: the caller saturates the total
         lo, hi = bounds
-        lines.append("(void)any;")
         lines.append(
             f"for (int ch = 0; ch < NCH; ch++) v[ch] = fminf(fmaxf(v[ch], {lo!r}f), {hi!r}f);"
         )
-    else:
-        lines.append("(void)any;")
     return "\n".join("        " + x for x in lines)
 
 
