@@ -270,9 +270,12 @@ def test_filter_modes_are_cupyxs():
 
 
 @needs_nvrtc
+@pytest.mark.parametrize("run", [1, 8])
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
-def test_prefilter_source_compiles(mode):
-    log = compile_log(_spline.fir_source(mode))
+def test_prefilter_source_compiles(mode, run):
+    src = _spline.fir_source(mode, run)
+    assert f"#define RUN {run}" in src
+    log = compile_log(src)
     assert log is None, log
 
 

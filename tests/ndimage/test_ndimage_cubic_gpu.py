@@ -213,6 +213,25 @@ def test_prefilter_is_cupyxs(shape, mode):
     assert float(cupy.abs(got - want).max()) <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest"])
+@pytest.mark.parametrize("shape", [(37, 29), (9, 11, 7), (3, 2, 45), (20, 16), (1, 8, 17)])
+def test_prefilter_runs_give_the_same_bits(monkeypatch, shape, mode):
+    """A thread making PREFILTER_RUN samples from its sliding window sums exactly as
+    one sample a thread does (lines shorter than, equal to and not a multiple of the
+    run, and shorter than the filter's half width), three channels in the last axis."""
+    from imagearray.ndimage import _spline
+
+    x = data(shape + (3,), "float32")
+    got = {}
+    for run in (1, 3, 8):
+        monkeypatch.setattr(_spline, "PREFILTER_RUN", run)
+        got[run] = _spline.prefilter_axes(x[None], len(shape), mode)
+    assert bool(cupy.array_equal(got[1], got[8])) and bool(cupy.array_equal(got[1], got[3]))
+    want = ndi.spline_filter(x[..., 1], 3, output=cupy.float32, mode=mode)
+    scale = float(cupy.abs(want).max())
+    assert float(cupy.abs(got[8][0, ..., 1] - want).max()) <= 1e-5 * scale
+
+
 def test_recursive_prefilter_switch(monkeypatch):
     """FAST_PREFILTER=False: cupyx's spline_filter1d on every axis, the same result."""
     from imagearray.ndimage import _spline

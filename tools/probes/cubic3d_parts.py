@@ -1,7 +1,8 @@
 """Where the time of a 256^3 float32 order=3 affine_transform goes (H200): the
-prefilter (imagearray's coefficients), the copy of the coefficients into a 3D CUDA
-array, the whole call with prefilter=False, and the share of points near a border
-that the hardware path leaves to the 64 exact point reads. Prints one line each."""
+prefilter (imagearray's coefficients; one and eight samples a thread), the copy of
+the coefficients into a 3D CUDA array, the whole call with prefilter=False, and the
+share of points near a border that the hardware path leaves to the 64 exact point
+reads. Prints one line each."""
 
 import cupy
 import numpy
@@ -43,7 +44,9 @@ def interp():
     return iand.affine_transform(coef.reshape(n, n, n), M, order=3, prefilter=False)
 
 
-print(f"prefilter {ms(prefilter):.3f} ms")
+for run in (1, 8):
+    _spline.PREFILTER_RUN = run
+    print(f"prefilter, {run} samples a thread {ms(prefilter):.3f} ms")
 print(f"coefficients -> 3D CUDA array (+ texture) {ms(copy):.3f} ms")
 print(f"affine order=3 prefilter=False {ms(interp):.3f} ms")
 idx = numpy.indices((n,) * 3).reshape(3, -1).astype(numpy.float64)
