@@ -108,6 +108,27 @@ class ChannelType(enum.Enum):
         (``CU_TRSF_READ_AS_INTEGER``), which CUDA cannot filter."""
         return self.is_normalized or self in (ChannelType.FP16, ChannelType.FP32)
 
+    @property
+    def filter_twin(self) -> ChannelType | None:
+        """The normalized type an 8/16-bit integer type is linearly filtered through
+        (``unsigned_int8`` -> ``unorm_int8``, ``signed_int16`` -> ``snorm_int16``), None
+        for the others. The driver refuses a linear filter on an integer read
+        (``cudaErrorInvalidFilterSetting``); like DPC++ on CUDA, imagearray makes such
+        a texture with a normalized read, filters, and scales the result back to the
+        image's units. 32-bit integers have no normalized format: they are not
+        filtered."""
+        return _FILTER_TWIN.get(self)
+
+    @property
+    def filter_scale(self) -> int:
+        """What one unit of the normalized read of :attr:`filter_twin` is in the
+        image's units: 255, 127, 65535 or 32767 (0 without a twin)."""
+        twin = _FILTER_TWIN.get(self)
+        if twin is None:
+            return 0
+        bits = 8 * _TYPE_SIZE[self]
+        return 2**bits - 1 if twin.name.startswith("UNORM") else 2 ** (bits - 1) - 1
+
 
 _TYPE_DTYPE = {
     ChannelType.SNORM_INT8: "int8",
@@ -161,3 +182,11 @@ class ImageType(enum.Enum):
     @property
     def is_cubemap(self) -> bool:
         return self in (ImageType.CUBEMAP, ImageType.CUBEMAP_ARRAY, ImageType.MIPMAP_CUBEMAP)
+
+
+_FILTER_TWIN = {
+    ChannelType.SIGNED_INT8: ChannelType.SNORM_INT8,
+    ChannelType.SIGNED_INT16: ChannelType.SNORM_INT16,
+    ChannelType.UNSIGNED_INT8: ChannelType.UNORM_INT8,
+    ChannelType.UNSIGNED_INT16: ChannelType.UNORM_INT16,
+}
