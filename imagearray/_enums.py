@@ -129,6 +129,21 @@ class ChannelType(enum.Enum):
         bits = 8 * _TYPE_SIZE[self]
         return 2**bits - 1 if twin.name.startswith("UNORM") else 2 ** (bits - 1) - 1
 
+    @property
+    def filter_ctype(self) -> str | None:
+        """The C++ channel type of a kernel's ``ia::filtered_integer_image_handle<T>``
+        for a linearly filtered image of this 8/16-bit integer type (``"short"`` for
+        ``signed_int16``), None for the types without a :attr:`filter_twin`.
+
+        Examples
+        --------
+        >>> ChannelType.UNSIGNED_INT16.filter_ctype
+        'unsigned short'
+        >>> ChannelType.FP32.filter_ctype is None
+        True
+        """
+        return _FILTER_CTYPE.get(self)
+
 
 _TYPE_DTYPE = {
     ChannelType.SNORM_INT8: "int8",
@@ -189,4 +204,11 @@ _FILTER_TWIN = {
     ChannelType.SIGNED_INT16: ChannelType.SNORM_INT16,
     ChannelType.UNSIGNED_INT8: ChannelType.UNORM_INT8,
     ChannelType.UNSIGNED_INT16: ChannelType.UNORM_INT16,
+}
+# The C++ names the device header's filtered_integer_image_handle<T> takes.
+_FILTER_CTYPE = {
+    ChannelType.SIGNED_INT8: "signed char",
+    ChannelType.SIGNED_INT16: "short",
+    ChannelType.UNSIGNED_INT8: "unsigned char",
+    ChannelType.UNSIGNED_INT16: "unsigned short",
 }

@@ -52,6 +52,9 @@ class HandlePlan:
     min_level_clamp: float = 0.0
     max_level_clamp: float = 0.0
     border_color: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    #: an 8/16-bit integer image read normalized for a linear filter: kernels declare
+    #: the handle ``ia::filtered_integer_image_handle<T>`` (filtered_integer.cuh)
+    filtered_integer: bool = False
 
 
 def plan_handle(
@@ -118,9 +121,8 @@ def plan_handle(
         # 32-bit integers: the driver cannot filter them (Sampler.sampling_problem).
         # The handle is for fetching, which ignores the filter (spec).
         filter_mode = mip_filter_mode = 0
-    if not ct.reads_as_float and not (
-        kind != LINEAR and sampler.filters and ct.filter_twin is not None
-    ):
+    filtered_integer = kind != LINEAR and sampler.filters and ct.filter_twin is not None
+    if not ct.reads_as_float and not filtered_integer:
         flags |= CU_TRSF_READ_AS_INTEGER
     # else 8/16-bit integers with a linear filter: a normalized read, which the driver
     # filters; sample() and ia::sample_image scale it back to the image's units.
@@ -177,6 +179,7 @@ def plan_handle(
         min_level_clamp=sampler.min_mipmap_level_clamp,
         max_level_clamp=sampler.max_mipmap_level_clamp,
         border_color=sampler.border_color,
+        filtered_integer=filtered_integer,
     )
 
 

@@ -67,6 +67,28 @@ def test_integer_types_read_as_integer_unless_filtered():
             sampler.cuda_filter_mode,
             sampler.cuda_mipmap_filter_mode,
         )
+        assert p.filtered_integer  # kernels declare ia::filtered_integer_image_handle
+    assert not plan_handle(u16, ARRAY, ia.Sampler()).filtered_integer
+    assert not plan_handle(F32_2D, ARRAY, ia.Sampler(filtering="linear")).filtered_integer
+
+
+@pytest.mark.parametrize(
+    "ct, ctype",
+    [
+        ("signed_int8", "signed char"),
+        ("unsigned_int8", "unsigned char"),
+        ("signed_int16", "short"),
+        ("unsigned_int16", "unsigned short"),
+    ],
+)
+def test_filtered_integer_plans_name_the_kernel_handle_type(ct, ctype):
+    d = ia.ImageDescriptor(8, 8, channel_type=ct)
+    assert plan_handle(d, ARRAY, ia.Sampler(filtering="linear")).filtered_integer
+    assert plan_handle(d, PITCH2D, ia.Sampler(filtering="linear"), pitch=512).filtered_integer
+    # 1D USM is read with tex1Dfetch and an integer read, whatever the sampler
+    d1 = ia.ImageDescriptor(64, channel_type=ct)
+    assert not plan_handle(d1, LINEAR, ia.Sampler(filtering="linear")).filtered_integer
+    assert ia.ChannelType(ct).filter_ctype == ctype
 
 
 @pytest.mark.parametrize("ct", ["signed_int32", "unsigned_int32"])
