@@ -6,7 +6,7 @@ import enum
 
 import numpy
 
-__all__ = ["ChannelOrder", "ChannelType", "ImageType"]
+__all__ = ["ChannelOrder", "ChannelType", "ImageMemoryHandleType", "ImageType"]
 
 
 class ChannelOrder(enum.Enum):
@@ -197,6 +197,25 @@ class ImageType(enum.Enum):
     @property
     def is_cubemap(self) -> bool:
         return self in (ImageType.CUBEMAP, ImageType.CUBEMAP_ARRAY, ImageType.MIPMAP_CUBEMAP)
+
+
+class ImageMemoryHandleType(enum.Enum):
+    """``image_memory_handle_type`` of the spec: what memory backs an image.
+
+    ``OPAQUE_HANDLE``: image memory (``alloc_image_mem``, ``ImageMem``; a CUDA array or
+    mipmapped array). ``USM_POINTER``: linear device memory (a CuPy array; 1D, or 2D
+    pitched from ``pitched_alloc_device``). See :func:`get_image_memory_support` and
+    :func:`is_image_handle_supported`.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.ImageMemoryHandleType("usm_pointer")
+    <ImageMemoryHandleType.USM_POINTER: 'usm_pointer'>
+    """
+
+    USM_POINTER = "usm_pointer"
+    OPAQUE_HANDLE = "opaque_handle"
 
 
 _FILTER_TWIN = {
