@@ -89,13 +89,10 @@ class Aspect(enum.Enum):
 
     @classmethod
     def _missing_(cls, value: object) -> Aspect | None:
-        # Issue texts and earlier drafts spell the USM sampling aspects
-        # "bindless_sampled_image_sample_{1,2}d_usm" (after the fetch aspects' names);
-        # DPC++ names them ext_oneapi_bindless_images_sample_{1,2}d_usm.
+        # DPC++'s names are ext_oneapi_bindless_images_sample_{1,2}d_usm; issue 21 spells
+        # them after the fetch aspects, bindless_sampled_image_sample_{1,2}d_usm.
         if isinstance(value, str) and value.startswith("bindless_sampled_image_sample_"):
-            return cls._value2member_map_.get(
-                value.replace("bindless_sampled_image_", "bindless_images_", 1)
-            )
+            return cls._value2member_map_.get(value.replace("sampled_image", "images", 1))
         return None
 
 
@@ -149,14 +146,11 @@ _ASPECT_RULES = {
     Aspect.IMAGE_ARRAY: _cc_at_least(
         3, "MAXIMUM_TEXTURE2D_LAYERED_LAYERS", "MAXIMUM_TEXTURE1D_LAYERED_LAYERS"
     ),
-    # CUtexObject descriptors carry one address mode per dimension (addressMode[3]):
-    # every device with texture objects has them, so does every sampler here.
+    # Texture objects carry one address mode per dimension (addressMode[3]).
     Aspect.UNIQUE_ADDRESSING_PER_DIM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_WIDTH"),
-    # 1D linear memory is read with tex1Dfetch only: CUDA has no filtering, addressing or
-    # normalized coordinates on it (cuTexObjectCreate ignores them for
-    # CU_RESOURCE_TYPE_LINEAR), so a 1D USM image can be fetched but not sampled.
+    # 1D linear memory is read with tex1Dfetch only (no filter, addressing or normalized
+    # coordinates on CU_RESOURCE_TYPE_LINEAR); 2D pitched memory samples as arrays do.
     Aspect.BINDLESS_IMAGES_SAMPLE_1D_USM: lambda dev: False,
-    # 2D pitched linear memory (CU_RESOURCE_TYPE_PITCH2D) samples as a CUDA array does.
     Aspect.BINDLESS_IMAGES_SAMPLE_2D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_LINEAR_WIDTH"),
 }
 
