@@ -84,7 +84,8 @@ def _make_usm(desc: ia.ImageDescriptor, sampler):
     if desc.dimensions == 1:
         a = cupy.zeros(desc.width * desc.num_channels, desc.dtype)
         return ia.create_image(a, desc, sampler)
-    arr, pitch = ia.pitched_alloc_device(desc.width * desc.texel_size, desc.height, desc.texel_size)
+    # the descriptor form: the array is of desc's dtype and shape, as create_image wants
+    arr, pitch = ia.pitched_alloc_device(desc)
     return ia.create_image(arr, desc, sampler, pitch=pitch)
 
 
