@@ -100,6 +100,11 @@ extern "C" __global__ void every(ia::filtered_integer_image_handle<C> h, T *out,
   out[6] = ia::sample_mipmap_array<T>(h, 0.5f, 1u, 0.5f);
   out[7] = ia::sample_mipmap_array<T>(h, p, 1u, d, d);
   out[8] = ia::sample_cubemap<T>(h, make_float3(1.0f, 0.0f, 0.0f));
+  out[11] = ia::sample_mipmap_cubemap<T>(h, make_float3(0.0f, 1.0f, 0.0f), 1.0f);
+  out[12] = ia::sample_mipmap_cubemap<T>(h, make_float3(0.0f, 0.0f, 1.0f),
+                                         make_float3(0.1f, 0.0f, 0.0f),
+                                         make_float3(0.0f, 0.1f, 0.0f));
+  out[13] = ia::sample_cubemap_array<T>(h, make_float3(-1.0f, 0.0f, 0.0f), 2u);
   out[9] = ia::fetch_image<T>(h, make_int2(1, 2));
   out[10] = ia::fetch_image_array<T>(h, 3, 1u);
   f[0] = ia::sample_image<float>(h, p);
@@ -136,6 +141,9 @@ def test_every_function_reads_float_and_rounds(channel, result):
         "tex.level.a1d",
         "tex.grad.a2d",
         "tex.cube",
+        "tex.level.cube",
+        "tex.grad.cube",
+        "tex.acube",
     }, reads
     # ... is scaled in float32 by the channel type's unit, and rounded to nearest even
     scale = {"signed char": 127, "unsigned char": 255, "short": 32767, "unsigned short": 65535}

@@ -23,6 +23,8 @@
 //   DataT sample_mipmap_array(H, float | float2 coords, unsigned int layer, float level)
 //   DataT sample_mipmap_array(H, float | float2 coords, unsigned int layer, dx, dy)
 //   DataT sample_cubemap(H, float3 direction)
+//   DataT sample_mipmap_cubemap(H, float3 direction, float level | float3 dx, float3 dy)
+//   DataT sample_cubemap_array(H, float3 direction, unsigned int cube)
 //   DataT fetch_image(H, int2 | int3 coords)
 //   DataT fetch_image_array(H, int | int2 coords, unsigned int layer)
 //
@@ -271,6 +273,46 @@ IMAGEARRAY_DEVICE_INLINE DataT sample_cubemap(
   if constexpr (detail::check_filtered_types<DataT, HintT, ChannelT>()) {
     return detail::filtered_result<DataT, HintT, ChannelT, false>(
         detail::texture_sample_cubemap<float4>(image.raw_handle, direction));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Samples a filtered integer mipmapped cubemap in `direction` at mip `level`.
+template <typename DataT, typename HintT = DataT, typename ChannelT>
+IMAGEARRAY_DEVICE_INLINE DataT sample_mipmap_cubemap(
+    const filtered_integer_image_handle<ChannelT> &image, const float3 &direction,
+    const float level) {
+  if constexpr (detail::check_filtered_types<DataT, HintT, ChannelT>()) {
+    return detail::filtered_result<DataT, HintT, ChannelT, false>(
+        detail::texture_sample_cubemap_lod<float4>(image.raw_handle, direction, level));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Samples a filtered integer mipmapped cubemap in `direction` with gradients.
+template <typename DataT, typename HintT = DataT, typename ChannelT>
+IMAGEARRAY_DEVICE_INLINE DataT sample_mipmap_cubemap(
+    const filtered_integer_image_handle<ChannelT> &image, const float3 &direction,
+    const float3 &dx, const float3 &dy) {
+  if constexpr (detail::check_filtered_types<DataT, HintT, ChannelT>()) {
+    return detail::filtered_result<DataT, HintT, ChannelT, false>(
+        detail::texture_sample_cubemap_grad<float4>(image.raw_handle, direction, dx, dy));
+  } else {
+    return detail::invalid_result<DataT>();
+  }
+}
+
+/// Samples cubemap `cube` of a filtered integer array of cubemaps in `direction`.
+template <typename DataT, typename HintT = DataT, typename ChannelT>
+IMAGEARRAY_DEVICE_INLINE DataT sample_cubemap_array(
+    const filtered_integer_image_handle<ChannelT> &image, const float3 &direction,
+    const unsigned int cube) {
+  if constexpr (detail::check_filtered_types<DataT, HintT, ChannelT>()) {
+    return detail::filtered_result<DataT, HintT, ChannelT, false>(
+        detail::texture_sample_cubemap_layered<float4>(image.raw_handle, direction,
+                                                       static_cast<int>(cube)));
   } else {
     return detail::invalid_result<DataT>();
   }
