@@ -17,7 +17,7 @@ _require_extensions()
 from imagearray import ndimage as ndimage
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import Aspect, device_has, device_info, get_device, get_stream, is_available
-from imagearray._enums import ChannelOrder, ChannelType, ImageType
+from imagearray._enums import ChannelOrder, ChannelType, ImageMemoryHandleType, ImageType
 from imagearray._errors import (
     CopyError,
     CUDAError,
@@ -70,6 +70,8 @@ from imagearray.handles import (
     UnsampledImageHandle,
     create_image,
     destroy_image_handle,
+    get_image_memory_support,
+    is_image_handle_supported,
 )
 from imagearray.interop import (
     ExportableMemory,
@@ -150,6 +152,9 @@ __all__ = [
     "UnsampledImageHandle",
     "create_image",
     "destroy_image_handle",
+    "get_image_memory_support",
+    "is_image_handle_supported",
+    "ImageMemoryHandleType",
     "AddressingMode",
     "CoordinateNormalizationMode",
     "CubemapFilteringMode",

@@ -82,6 +82,17 @@ class Aspect(enum.Enum):
     INTEROP_SEMAPHORE_IMPORT = "interop_semaphore_import"
     INTEROP_SEMAPHORE_EXPORT = "interop_semaphore_export"
     IMAGE_ARRAY = "image_array"
+    UNIQUE_ADDRESSING_PER_DIM = "unique_addressing_per_dim"
+    BINDLESS_IMAGES_SAMPLE_1D_USM = "bindless_images_sample_1d_usm"
+    BINDLESS_IMAGES_SAMPLE_2D_USM = "bindless_images_sample_2d_usm"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Aspect | None:
+        # DPC++'s names are ext_oneapi_bindless_images_sample_{1,2}d_usm; issue 21 spells
+        # them after the fetch aspects, bindless_sampled_image_sample_{1,2}d_usm.
+        if isinstance(value, str) and value.startswith("bindless_sampled_image_sample_"):
+            return cls._value2member_map_.get(value.replace("sampled_image", "images", 1))
+        return None
 
 
 def _positive(*names: str):
@@ -134,6 +145,12 @@ _ASPECT_RULES = {
     Aspect.IMAGE_ARRAY: _cc_at_least(
         3, "MAXIMUM_TEXTURE2D_LAYERED_LAYERS", "MAXIMUM_TEXTURE1D_LAYERED_LAYERS"
     ),
+    # Texture objects carry one address mode per dimension (addressMode[3]).
+    Aspect.UNIQUE_ADDRESSING_PER_DIM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_WIDTH"),
+    # 1D linear memory is read with tex1Dfetch only (no filter, addressing or normalized
+    # coordinates on CU_RESOURCE_TYPE_LINEAR); 2D pitched memory samples as arrays do.
+    Aspect.BINDLESS_IMAGES_SAMPLE_1D_USM: lambda dev: False,
+    Aspect.BINDLESS_IMAGES_SAMPLE_2D_USM: _cc_at_least(3, "MAXIMUM_TEXTURE2D_LINEAR_WIDTH"),
 }
 
 

@@ -6,7 +6,7 @@ import enum
 
 import numpy
 
-__all__ = ["ChannelOrder", "ChannelType", "ImageType"]
+__all__ = ["ChannelOrder", "ChannelType", "ImageMemoryHandleType", "ImageType"]
 
 
 class ChannelOrder(enum.Enum):
@@ -108,6 +108,42 @@ class ChannelType(enum.Enum):
         (``CU_TRSF_READ_AS_INTEGER``), which CUDA cannot filter."""
         return self.is_normalized or self in (ChannelType.FP16, ChannelType.FP32)
 
+    @property
+    def filter_twin(self) -> ChannelType | None:
+        """The normalized type an 8/16-bit integer type is linearly filtered through
+        (``unsigned_int8`` -> ``unorm_int8``, ``signed_int16`` -> ``snorm_int16``), None
+        for the others. The driver refuses a linear filter on an integer read
+        (``cudaErrorInvalidFilterSetting``); like DPC++ on CUDA, imagearray makes such
+        a texture with a normalized read, filters, and scales the result back to the
+        image's units. 32-bit integers have no normalized format: they are not
+        filtered."""
+        return _FILTER_TWIN.get(self)
+
+    @property
+    def filter_scale(self) -> int:
+        """What one unit of the normalized read of :attr:`filter_twin` is in the
+        image's units: 255, 127, 65535 or 32767 (0 without a twin)."""
+        twin = _FILTER_TWIN.get(self)
+        if twin is None:
+            return 0
+        bits = 8 * _TYPE_SIZE[self]
+        return 2**bits - 1 if twin.name.startswith("UNORM") else 2 ** (bits - 1) - 1
+
+    @property
+    def filter_ctype(self) -> str | None:
+        """The C++ channel type of a kernel's ``ia::filtered_integer_image_handle<T>``
+        for a linearly filtered image of this 8/16-bit integer type (``"short"`` for
+        ``signed_int16``), None for the types without a :attr:`filter_twin`.
+
+        Examples
+        --------
+        >>> ChannelType.UNSIGNED_INT16.filter_ctype
+        'unsigned short'
+        >>> ChannelType.FP32.filter_ctype is None
+        True
+        """
+        return _FILTER_CTYPE.get(self)
+
 
 _TYPE_DTYPE = {
     ChannelType.SNORM_INT8: "int8",
@@ -161,3 +197,37 @@ class ImageType(enum.Enum):
     @property
     def is_cubemap(self) -> bool:
         return self in (ImageType.CUBEMAP, ImageType.CUBEMAP_ARRAY, ImageType.MIPMAP_CUBEMAP)
+
+
+class ImageMemoryHandleType(enum.Enum):
+    """``image_memory_handle_type`` of the spec: what memory backs an image.
+
+    ``OPAQUE_HANDLE``: image memory (``alloc_image_mem``, ``ImageMem``; a CUDA array or
+    mipmapped array). ``USM_POINTER``: linear device memory (a CuPy array; 1D, or 2D
+    pitched from ``pitched_alloc_device``). See :func:`get_image_memory_support` and
+    :func:`is_image_handle_supported`.
+
+    Examples
+    --------
+    >>> import imagearray as ia
+    >>> ia.ImageMemoryHandleType("usm_pointer")
+    <ImageMemoryHandleType.USM_POINTER: 'usm_pointer'>
+    """
+
+    USM_POINTER = "usm_pointer"
+    OPAQUE_HANDLE = "opaque_handle"
+
+
+_FILTER_TWIN = {
+    ChannelType.SIGNED_INT8: ChannelType.SNORM_INT8,
+    ChannelType.SIGNED_INT16: ChannelType.SNORM_INT16,
+    ChannelType.UNSIGNED_INT8: ChannelType.UNORM_INT8,
+    ChannelType.UNSIGNED_INT16: ChannelType.UNORM_INT16,
+}
+# The C++ names the device header's filtered_integer_image_handle<T> takes.
+_FILTER_CTYPE = {
+    ChannelType.SIGNED_INT8: "signed char",
+    ChannelType.SIGNED_INT16: "short",
+    ChannelType.UNSIGNED_INT8: "unsigned char",
+    ChannelType.UNSIGNED_INT16: "unsigned short",
+}

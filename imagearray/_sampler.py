@@ -109,6 +109,14 @@ class CubemapFilteringMode(enum.Enum):
     SEAMLESS = "seamless"
 
 
+#: The driver's answer to a linear filter on an integer read (cuTexObjectCreate, seen
+#: on the H200 for 8, 16 and 32-bit integer formats); 32-bit ones have no way around it.
+INT32_FILTER_REASON = (
+    "CUDA has no normalized read of 32-bit integers and the driver refuses a linear "
+    "filter on an integer read (cudaErrorInvalidFilterSetting: linear filtering not "
+    "supported for non-float type)"
+)
+
 #: CUDA's largest ``maxAnisotropy`` (larger values are silently clamped by CUDA).
 MAX_ANISOTROPY = 16.0
 
@@ -225,10 +233,18 @@ class Sampler:
     ImageArrayTypeError
         If a field has the wrong type (e.g. an int for a mode, a str for a number).
     ImageArrayValueError
-        If a string names no mode; ``REPEAT`` or ``MIRRORED_REPEAT`` is combined with
-        unnormalized coordinates (CUDA would silently clamp instead); ``max_anisotropy``
+        If a string names no mode; ``max_anisotropy``
         is negative or above 16; ``min_mipmap_level_clamp`` is negative or above
         ``max_mipmap_level_clamp``; or a number is NaN.
+
+    Notes
+    -----
+    Every sampler makes a handle: the spec says a sampled image's sampler "has no
+    effect on the returned image data" when it is fetched. Where CUDA cannot sample
+    through a sampler (``REPEAT`` or ``MIRRORED_REPEAT`` with unnormalized
+    coordinates, which CUDA would silently clamp; linear filtering of 32-bit integer
+    channels) the handle is made for fetching, and ``ImageArray.sample`` refuses to
+    sample through it (:meth:`sampling_problem` says why).
 
     See Also
     --------
@@ -283,17 +299,6 @@ class Sampler:
         return h
 
     def _check(self) -> None:
-        if self.coordinates is CoordinateNormalizationMode.UNNORMALIZED:
-            wrapping = (AddressingMode.REPEAT, AddressingMode.MIRRORED_REPEAT)
-            for axis, mode in zip("xyz", self.addressing, strict=True):
-                if mode in wrapping:
-                    raise ImageArrayValueError(
-                        f"addressing {mode.value!r} (dimension {axis}) needs normalized "
-                        "coordinates: CUDA only wraps or mirrors normalized coordinates and "
-                        "would silently clamp unnormalized ones; with coordinates="
-                        "'unnormalized' the allowed modes are 'none', 'clamp_to_edge' and "
-                        "'clamp'"
-                    )
         if not 0.0 <= self.max_anisotropy <= MAX_ANISOTROPY:
             raise ImageArrayValueError(
                 f"max_anisotropy={self.max_anisotropy!r} is out of range; allowed: "
@@ -323,12 +328,14 @@ class Sampler:
         return self.coordinates is CoordinateNormalizationMode.NORMALIZED
 
     def check_channel_type(self, channel_type: ChannelType | str) -> None:
-        """Raise if CUDA cannot sample ``channel_type`` with this sampler.
+        """Raise if CUDA cannot filter ``channel_type`` as this sampler asks.
 
-        CUDA filters only values it returns as float. Non-normalized integer channels
-        (``signed_int*``/``unsigned_int*``) are read as integers, so linear filtering,
-        within a level or between mip levels, is refused for them. Normalized
-        (``unorm``/``snorm``) and floating-point channels can use any filtering.
+        Float and normalized (``unorm``/``snorm``) channels filter as they are. 8- and
+        16-bit integer channels (``signed_int8/16``, ``unsigned_int8/16``) are filtered
+        through a normalized read and scaled back to the image's units (see
+        :attr:`ChannelType.filter_twin`). 32-bit integer channels have no normalized
+        format, and the driver refuses a linear filter on an integer read: linear
+        filtering, within a level or between mip levels, is refused for them.
 
         Parameters
         ----------
@@ -339,27 +346,59 @@ class Sampler:
         ------
         ImageArrayValueError
             If ``filtering`` or ``mipmap_filtering`` is ``LINEAR`` and ``channel_type``
-            is a non-normalized integer type.
+            is ``signed_int32`` or ``unsigned_int32``.
 
         Examples
         --------
-        >>> Sampler(filtering="linear").check_channel_type("unorm_int8")
-        >>> Sampler(filtering="linear").check_channel_type("unsigned_int8")
+        >>> Sampler(filtering="linear").check_channel_type("unsigned_int16")
+        >>> Sampler(filtering="linear").check_channel_type("unsigned_int32")
         Traceback (most recent call last):
         ...
         imagearray._errors.ImageArrayValueError: linear filtering cannot read channel type ...
         """
         ct = _as_enum(ChannelType, "channel_type", channel_type)
-        if ct.reads_as_float:  # CUDA filters only what it returns as float
+        if ct.reads_as_float or ct.filter_twin is not None:
             return
         for what, mode in (("filtering", self.filtering), ("mipmap", self.mipmap_filtering)):
             if mode is FilteringMode.LINEAR:
                 kind = "linear filtering" if what == "filtering" else "linear mipmap filtering"
                 raise ImageArrayValueError(
-                    f"{kind} cannot read channel type {ct.value!r}: CUDA returns "
-                    "non-normalized integer channels as integers and cannot filter them; "
-                    "use a normalized channel type (unorm/snorm) or nearest filtering"
+                    f"{kind} cannot read channel type {ct.value!r}: {INT32_FILTER_REASON}; "
+                    "use nearest filtering, or convert the image to float32 (or to 8/16-bit "
+                    "integers, which imagearray filters through a normalized read)"
                 )
+
+    @property
+    def filters(self) -> bool:
+        """True if the sampler filters linearly within a level or between levels."""
+        return FilteringMode.LINEAR in (self.filtering, self.mipmap_filtering)
+
+    def sampling_problem(self, channel_type: ChannelType | str) -> str | None:
+        """Why CUDA cannot sample an image of ``channel_type`` through this sampler, or
+        None if it can. A handle is made either way (fetches ignore the sampler).
+
+        Examples
+        --------
+        >>> Sampler("repeat").sampling_problem("fp32").split(":")[0]
+        "addressing 'repeat' (dimension x) needs normalized coordinates"
+        >>> Sampler("repeat", "normalized").sampling_problem("fp32") is None
+        True
+        """
+        if not self.normalized:
+            for axis, mode in zip("xyz", self.addressing, strict=True):
+                if mode in (AddressingMode.REPEAT, AddressingMode.MIRRORED_REPEAT):
+                    return (
+                        f"addressing {mode.value!r} (dimension {axis}) needs normalized "
+                        "coordinates: CUDA only wraps or mirrors normalized coordinates and "
+                        "would silently clamp unnormalized ones; with coordinates="
+                        "'unnormalized' the modes that sample are 'none', 'clamp_to_edge' "
+                        "and 'clamp' (a handle with this sampler can still be fetched)"
+                    )
+        try:
+            self.check_channel_type(channel_type)
+        except ImageArrayValueError as e:
+            return str(e)
+        return None
 
     @property
     def cuda_address_modes(self) -> tuple[int, int, int]:
@@ -379,8 +418,15 @@ class Sampler:
         >>> Sampler().cuda_address_modes, Sampler(coordinates="normalized").cuda_address_modes
         ((1, 1, 1), (0, 0, 0))
         """
-        none = CU_TR_ADDRESS_MODE_WRAP if self.normalized else CU_TR_ADDRESS_MODE_CLAMP
-        modes = [_CUDA_ADDRESS_MODE.get(m, none) for m in self.addressing]
+        if not self.normalized:
+            # No wrapping of unnormalized coordinates on CUDA: every mode but border
+            # clamps (what the hardware does with WRAP/MIRROR there; such a sampler is
+            # for fetching, see sampling_problem).
+            return tuple(
+                CU_TR_ADDRESS_MODE_BORDER if m is AddressingMode.CLAMP else CU_TR_ADDRESS_MODE_CLAMP
+                for m in self.addressing
+            )
+        modes = [_CUDA_ADDRESS_MODE.get(m, CU_TR_ADDRESS_MODE_WRAP) for m in self.addressing]
         return (modes[0], modes[1], modes[2])
 
     @property

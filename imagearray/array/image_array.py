@@ -448,7 +448,9 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         one :meth:`sample` uses), cached: the same sampler gives the same handle,
         which stays valid until the memory is freed. A whole mipmapped image gives
         a mipmapped texture, a :meth:`mip` view a texture of that level. Pass it to
-        ``cupy.RawKernel``s (kernel side: ``ia::sampled_image_handle``)."""
+        ``cupy.RawKernel``s (kernel side: ``ia::sampled_image_handle``, or
+        ``ia::filtered_integer_image_handle<T>`` for an 8/16-bit integer image with a
+        linear filter: the handle's ``kernel_type`` says which)."""
         if self._is_view():
             raise ImageArrayValueError(
                 "handles are made for whole images: take texture() of the layered or "

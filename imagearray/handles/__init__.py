@@ -10,6 +10,7 @@ from imagearray.handles.create import (
     live_handles,
 )
 from imagearray.handles.rules import ARRAY, LINEAR, MIPMAP, PITCH2D, HandlePlan, plan_handle
+from imagearray.handles.support import get_image_memory_support, is_image_handle_supported
 
 __all__ = [
     "ARRAY",
@@ -22,6 +23,8 @@ __all__ = [
     "check_usm",
     "create_image",
     "destroy_image_handle",
+    "get_image_memory_support",
+    "is_image_handle_supported",
     "live_handles",
     "plan_handle",
 ]

@@ -139,9 +139,37 @@ class SampledImageHandle(_Handle):
     True
     """
 
+    _filtered_integer = False  # set by create_image from its HandlePlan
+
     @property
     def sampler(self) -> Sampler:
         return self._sampler
+
+    @property
+    def kernel_type(self) -> str:
+        """The C++ type a kernel declares this handle as: ``"ia::sampled_image_handle"``,
+        or ``"ia::filtered_integer_image_handle<T>"`` (T the image's channel type:
+        ``signed char``, ``unsigned char``, ``short``, ``unsigned short``) for an 8/16-bit
+        integer image whose sampler filters linearly. CUDA cannot filter an integer
+        read, so such a texture reads the image normalized; through the filtered handle
+        type, ``ia::sample_image<short>`` and the other sampling functions return the
+        filtered value in the image's units (rounded for integer types, unrounded for
+        float ones; ``imagearray/filtered_integer.cuh``). Both are one uint64 argument.
+
+        Examples
+        --------
+        >>> import numpy
+        >>> import imagearray as ia
+        >>> ct = ia.asimage(numpy.zeros((4, 4, 4), numpy.int16))
+        >>> ct.texture(ia.Sampler(filtering="linear")).kernel_type
+        'ia::filtered_integer_image_handle<short>'
+        >>> ct.texture(ia.Sampler()).kernel_type  # nearest: an integer read
+        'ia::sampled_image_handle'
+        """
+        if self._filtered_integer:
+            ctype = self._desc.channel_type.filter_ctype
+            return f"ia::filtered_integer_image_handle<{ctype}>"
+        return "ia::sampled_image_handle"
 
 
 class UnsampledImageHandle(_Handle):
@@ -394,8 +422,15 @@ def create_image(
         with on_device(device):
             obj = _create(_cy, plan, kind, device, address, owner)
     if plan.sampled:
-        return SampledImageHandle(obj, desc, sampler)
+        return _sampled(obj, desc, sampler, plan.filtered_integer)
     return UnsampledImageHandle(obj, desc, None)
+
+
+def _sampled(obj, desc: ImageDescriptor, sampler, filtered_integer: bool) -> SampledImageHandle:
+    h = SampledImageHandle(obj, desc, sampler)
+    if filtered_integer:
+        h._filtered_integer = True
+    return h
 
 
 def _check_not_freed(owner: Any) -> None:
@@ -426,6 +461,7 @@ class _Recipe:
         "handle_desc",
         "device",
         "sampled",
+        "filtered_integer",
         "create",
         "dependents",
     )
@@ -447,7 +483,7 @@ class _Recipe:
             obj = call_on_device(device, self.create, device, owner)
             self.dependents.add(obj)
         if self.sampled:
-            return SampledImageHandle(obj, handle_desc, sampler)
+            return _sampled(obj, handle_desc, sampler, self.filtered_integer)
         return UnsampledImageHandle(obj, handle_desc, None)
 
 
@@ -479,6 +515,7 @@ def _record(memory, given, sampler, owner, handle_desc, device, plan, kind, addr
         return
     r.device = device
     r.sampled = plan.sampled
+    r.filtered_integer = plan.filtered_integer
     r.create = _creator(_cy, plan, kind, address)
     r.dependents = dependents
     if len(_RECIPES) >= _RECIPES_MAX:

@@ -15,6 +15,7 @@ from imagearray import _handles as _cy  # the Cython owners: their resource code
 from imagearray._coerce import coerce_int
 from imagearray._cuda import (
     CU_TR_ADDRESS_MODE_CLAMP,
+    CU_TRSF_NORMALIZED_COORDINATES,
     CU_TRSF_READ_AS_INTEGER,
     CU_TRSF_SEAMLESS_CUBEMAP,
     cuda_format,
@@ -51,6 +52,9 @@ class HandlePlan:
     min_level_clamp: float = 0.0
     max_level_clamp: float = 0.0
     border_color: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    #: an 8/16-bit integer image read normalized for a linear filter: kernels declare
+    #: the handle ``ia::filtered_integer_image_handle<T>`` (filtered_integer.cuh)
+    filtered_integer: bool = False
 
 
 def plan_handle(
@@ -89,7 +93,6 @@ def plan_handle(
                 "sampled; pass a sampler, or copy the data into image memory"
             )
         return HandlePlan(False, kind)
-    sampler.check_channel_type(desc.channel_type)
     if kind == MIPMAP and not sampler.normalized:
         # cuTexObjectCreate: "for CUDA mipmapped arrays, [CU_TRSF_NORMALIZED_COORDINATES]
         # has to be set"; the driver refuses the texture otherwise.
@@ -104,8 +107,25 @@ def plan_handle(
         # is a CUDA array or a CUDA mipmapped array that was created with the flag
         # CUDA_ARRAY3D_CUBEMAP" (cuTexObjectCreate); it means nothing for other images.
         flags &= ~CU_TRSF_SEAMLESS_CUBEMAP
-    if not desc.channel_type.reads_as_float:
+    filter_mode = sampler.cuda_filter_mode
+    mip_filter_mode = sampler.cuda_mipmap_filter_mode
+    address_modes = sampler.cuda_address_modes
+    ct = desc.channel_type
+    if kind == LINEAR:
+        # CUDA reads 1D linear memory with integer fetches only (tex1Dfetch): its
+        # sampler has no effect on them (spec), so the texture gets a plain one.
+        filter_mode = mip_filter_mode = 0
+        address_modes = (CU_TR_ADDRESS_MODE_CLAMP,) * 3
+        flags &= ~CU_TRSF_NORMALIZED_COORDINATES
+    elif sampler.filters and not ct.reads_as_float and ct.filter_twin is None:
+        # 32-bit integers: the driver cannot filter them (Sampler.sampling_problem).
+        # The handle is for fetching, which ignores the filter (spec).
+        filter_mode = mip_filter_mode = 0
+    filtered_integer = kind != LINEAR and sampler.filters and ct.filter_twin is not None
+    if not ct.reads_as_float and not filtered_integer:
         flags |= CU_TRSF_READ_AS_INTEGER
+    # else 8/16-bit integers with a linear filter: a normalized read, which the driver
+    # filters; sample() and ia::sample_image scale it back to the image's units.
     w = desc.width
     h = max(desc.height, 1)
     size_bytes = 0
@@ -114,12 +134,6 @@ def plan_handle(
         if desc.type is not ImageType.STANDARD or desc.dimensions != 1:
             raise ImageArrayValueError(f"a 1D USM image must be a 1D standard image, not {desc}")
         size_bytes = w * desc.texel_size
-        if sampler.normalized or sampler.filtering.value != "nearest":
-            raise ImageArrayValueError(
-                "a 1D USM image is read with integer fetches only (CUDA has no filtering or "
-                "normalized coordinates on linear memory): use Sampler() with nearest "
-                "filtering and unnormalized coordinates"
-            )
         _check_alignment(address, limits.get("texture_alignment", 1))
         limit = limits.get("max_image_1d_linear_width")
         if limit and w > limit:  # 0: the (deprecated) attribute gave no limit
@@ -157,14 +171,15 @@ def plan_handle(
         height=h,
         pitch=row_pitch,
         size_bytes=size_bytes,
-        address_modes=_clamp_unused_axes(sampler.cuda_address_modes, desc),
-        filter_mode=sampler.cuda_filter_mode,
-        mipmap_filter_mode=sampler.cuda_mipmap_filter_mode,
+        address_modes=_clamp_unused_axes(address_modes, desc),
+        filter_mode=filter_mode,
+        mipmap_filter_mode=mip_filter_mode,
         flags=flags,
         max_anisotropy=sampler.cuda_max_anisotropy,
         min_level_clamp=sampler.min_mipmap_level_clamp,
         max_level_clamp=sampler.max_mipmap_level_clamp,
         border_color=sampler.border_color,
+        filtered_integer=filtered_integer,
     )
 
 

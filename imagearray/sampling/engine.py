@@ -134,6 +134,30 @@ def _check_samplable(view: ImageView) -> None:
         )
 
 
+def _sampling_problem(view: ImageView, sampler: Any, kind: str) -> str | None:
+    """Why CUDA cannot sample ``view`` through ``sampler`` (an ia.Sampler), or None.
+    Cubemaps ignore addressing: only the channel type counts for them."""
+    ct = view._vdesc.channel_type
+    if kind in (k.CUBEMAP, k.CUBEMAP_LAYERED):
+        try:
+            sampler.check_channel_type(ct)
+        except ImageArrayValueError as e:
+            return str(e)
+        return None
+    return sampler.sampling_problem(ct)
+
+
+def _check_sampler(view: ImageView, sampler: Any, kind: str) -> None:
+    if not isinstance(sampler, Sampler):
+        return  # texture() refuses it, naming what is allowed
+    problem = _sampling_problem(view, sampler, kind)
+    if problem is not None:
+        raise ImageArrayValueError(
+            f"this {view.dtype} image cannot be sampled through {sampler}: {problem}. A "
+            "handle with this sampler can still be fetched (ia::fetch_image, img.fetch)"
+        )
+
+
 def _warn_unfiltered(view: ImageView, stacklevel: int = 4) -> None:
     if not view._vdesc.channel_type.reads_as_float:
         warnings.warn(
@@ -196,6 +220,7 @@ def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy,
         sampler = default_sampler(view) if sampler is None else sampler
     else:
         sampler, scale = _units(view, sampler, coordinates)
+    _check_sampler(view, sampler, kind)  # before any texture is made
     tex = texture(view, sampler)
     ncomp = k.coord_count(kind, view._vdesc.dimensions)
     c = points(coords, "coords", cupy.float32, ncomp)
@@ -210,7 +235,9 @@ def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy,
     pts = c.shape[:-1]
     n = math.prod(pts)
     lay, step = layer_arg(view, layer, pts, "layer", count)
-    vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
+    vt, ot, out_dtype, iscale = k.sample_types(
+        view._vdesc.channel_type, view.channels, isinstance(sampler, Sampler) and sampler.filters
+    )
     mode, gx, gy = k.PLAIN, c, c
     if level is not None or view._whole_mipmap:
         mode = k.LEVEL
@@ -219,7 +246,7 @@ def _sample(view: ImageView, kind, coords, sampler, layer, count, level, dx, dy,
         gx = _gradient(dx, "dx", ncomp, c.shape)
         gy = _gradient(dy, "dy", ncomp, c.shape)
     out = cupy.empty(pts + ((view.channels,) if view.channels > 1 else ()), out_dtype)
-    kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode)
+    kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode, iscale)
     args = k.sample_args(
         kind,
         mode,
@@ -286,14 +313,18 @@ def _sample_plan(view: ImageView, sampler: Any, level_given: bool, layer_given: 
     sampler_ = default_sampler(view) if sampler is None else sampler
     if type(sampler_) is not Sampler:
         return None
+    if _sampling_problem(view, sampler_, kind) is not None:
+        return None  # the general path raises
     layered = kind == k.LAYERED
     if layer_given != (layered and not view._is_view()):
         return None
     # What the general path does first, in its order (and with its errors).
     tex = texture(view, sampler_)
     mode = k.LEVEL if level_given or view._whole_mipmap else k.PLAIN
-    vt, ot, out_dtype = k.read_types(view._vdesc.channel_type, view.channels)
-    kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode)
+    vt, ot, out_dtype, iscale = k.sample_types(
+        view._vdesc.channel_type, view.channels, sampler_.filters
+    )
+    kernel = k.sample_kernel(kind, view._vdesc.dimensions, vt, ot, mode, iscale)
     u64, i64 = k.by_value_types()
     fixed: tuple = (u64(int(tex)),)
     if layered and not layer_given:  # a layer view: its layer, for every point
@@ -345,8 +376,16 @@ def sample(
         Unnormalized coordinates are in texels (texel centres at i + 0.5),
         normalized ones in [0, 1].
     sampler : Sampler, optional
-        Default: clamp-to-edge, linear filtering (nearest for integer channel
-        types, which CUDA cannot filter: a :class:`SamplingWarning` says so).
+        Default: clamp-to-edge, linear filtering (nearest for plain integer channel
+        types: a :class:`SamplingWarning` says so). Any sampler makes a handle, but
+        CUDA cannot sample through some: ``repeat`` / ``mirrored_repeat`` with
+        unnormalized coordinates, and linear filtering (within or between levels)
+        of 32-bit integer channels, which the driver refuses; those raise
+        :class:`ImageArrayValueError` (fetch such images instead). 8- and 16-bit
+        integer channels (int8/16, uint8/16) are filtered as DPC++ does on CUDA:
+        read normalized (``v / 255``, ``v / 127``, ``v / 65535``, ``v / 32767``;
+        int8's -128 reads -1.0 like -127, int16's -32768 like -32767), filtered,
+        then multiplied back and rounded to the nearest integer (ties to even).
     coordinates : "unnormalized" or "normalized", optional
         The units of ``coords`` (and ``dx``/``dy``): texels (texel centres at
         i + 0.5) or [0, 1] across the image. Default: the sampler's units when a
@@ -368,7 +407,8 @@ def sample(
     -------
     cupy.ndarray
         Shape ``coords.shape[:-1]`` (+ ``(channels,)``), float32 for float and
-        normalized channel types, the storage type for integer ones.
+        normalized channel types, the storage type for integer ones (filtered
+        values in the image's units, rounded to nearest).
 
     Examples
     --------

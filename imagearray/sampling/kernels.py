@@ -45,6 +45,19 @@ def read_types(channel_type: ChannelType, channels: int) -> tuple[str, str, nump
     return _vector(_CTYPES[name], channels), _CTYPES[name][0], numpy.dtype(name)
 
 
+def sample_types(
+    channel_type: ChannelType, channels: int, filters: bool
+) -> tuple[str, str, numpy.dtype, int]:
+    """:func:`read_types` plus the scale of a filtered integer read: an 8/16-bit
+    integer image sampled with a linear filter is read normalized (its texture is made
+    so, see ``handles.rules``) and the kernel multiplies by ``scale`` (255, 127, 65535
+    or 32767) and rounds to nearest (ties to even) into the storage type. 0: no scale."""
+    vt, ot, dtype = read_types(channel_type, channels)
+    if filters and channel_type.filter_twin is not None:
+        return vt, ot, dtype, channel_type.filter_scale
+    return vt, ot, dtype, 0
+
+
 def fetch_types(texel_size: int, channels: int) -> str:
     """Surface read type: an unsigned integer vector with the texel's bytes."""
     item = _UNSIGNED_OF_SIZE[texel_size // channels]
@@ -189,22 +202,38 @@ def _unpack(n: int) -> str:
 
 
 @functools.cache
-def sample_kernel(kind: str, dims: int, vt: str, ot: str, mode: int):
+def sample_kernel(kind: str, dims: int, vt: str, ot: str, mode: int, scale: int = 0):
     import cupy
 
-    src = sample_source(kind, dims, vt, ot, mode)
+    src = sample_source(kind, dims, vt, ot, mode, scale)
     return cupy.RawKernel(src, "ia_sample", options=("-std=c++17",))
 
 
-def sample_source(kind: str, dims: int, vt: str, ot: str, mode: int) -> str:
+def _scaled(vt: str, scale: int) -> tuple[str, list[str]]:
+    """(typedef of FT, the float read type; the statements turning ``f``, the
+    normalized read of an integer texel, into ``v`` of VT, the image's integer type):
+    ``rint(f * scale)`` per channel, ties to even, in float32 as the reference does."""
+    channels = int(vt[-1]) if vt[-1].isdigit() else 1
+    if channels == 1:
+        return "typedef float FT;", [f"VT v = (VT)__float2int_rn(f * {scale}.0f);"]
+    conv = [f"v.{c} = __float2int_rn(f.{c} * {scale}.0f);" for c in "xyzw"[:channels]]
+    return f"typedef float{channels} FT;", ["VT v;", *conv]
+
+
+def sample_source(kind: str, dims: int, vt: str, ot: str, mode: int, scale: int = 0) -> str:
     params = ",\n                          ".join(
         _SAMPLE_PARAMS[name].format(ot=ot) for name in sample_params(kind, mode)
     )
     body = [
         "int L = layer[i * layer_step];" if kind in (LAYERED, CUBEMAP_LAYERED) else "",
         coord_load(kind, dims),
-        f"VT v = {texture_call(kind, dims, mode)};",
     ]
+    call = texture_call(kind, dims, mode)
+    if scale:
+        typedef, conv = _scaled(vt, scale)
+        body = [typedef, *body, f"const FT f = {call.replace('<VT>', '<FT>')};", *conv]
+    else:
+        body.append(f"VT v = {call};")
     return _SAMPLE.format(
         vt=vt, params=params, body="\n".join("    " + line for line in body if line)
     )

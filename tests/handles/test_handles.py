@@ -53,14 +53,56 @@ def test_sampled_array_flags_and_modes():
     assert p.fmt == int(driver.CUarray_format.CU_AD_FORMAT_UNSIGNED_INT8)
 
 
-def test_integer_types_read_as_integer_and_cannot_be_filtered():
+def test_integer_types_read_as_integer_unless_filtered():
     u16 = ia.ImageDescriptor(8, 8, channel_type="unsigned_int16")
     p = plan_handle(u16, ARRAY, ia.Sampler())
     assert p.flags & 0x01  # CU_TRSF_READ_AS_INTEGER
     assert not plan_handle(F32_2D, ARRAY, ia.Sampler()).flags & 0x01
     assert not plan_handle(RGBA8, ARRAY, ia.Sampler()).flags & 0x01
-    with pytest.raises(ia.ImageArrayValueError, match="nearest"):
-        plan_handle(u16, ARRAY, ia.Sampler(filtering="linear"))
+    # 8/16-bit integers with a linear filter: a normalized read the driver filters
+    for sampler in (ia.Sampler(filtering="linear"), ia.Sampler(mipmap_filtering="linear")):
+        p = plan_handle(u16, ARRAY, sampler)
+        assert not p.flags & 0x01
+        assert (p.filter_mode, p.mipmap_filter_mode) == (
+            sampler.cuda_filter_mode,
+            sampler.cuda_mipmap_filter_mode,
+        )
+        assert p.filtered_integer  # kernels declare ia::filtered_integer_image_handle
+    assert not plan_handle(u16, ARRAY, ia.Sampler()).filtered_integer
+    assert not plan_handle(F32_2D, ARRAY, ia.Sampler(filtering="linear")).filtered_integer
+
+
+@pytest.mark.parametrize(
+    "ct, ctype",
+    [
+        ("signed_int8", "signed char"),
+        ("unsigned_int8", "unsigned char"),
+        ("signed_int16", "short"),
+        ("unsigned_int16", "unsigned short"),
+    ],
+)
+def test_filtered_integer_plans_name_the_kernel_handle_type(ct, ctype):
+    d = ia.ImageDescriptor(8, 8, channel_type=ct)
+    assert plan_handle(d, ARRAY, ia.Sampler(filtering="linear")).filtered_integer
+    assert plan_handle(d, PITCH2D, ia.Sampler(filtering="linear"), pitch=512).filtered_integer
+    # 1D USM is read with tex1Dfetch and an integer read, whatever the sampler
+    d1 = ia.ImageDescriptor(64, channel_type=ct)
+    assert not plan_handle(d1, LINEAR, ia.Sampler(filtering="linear")).filtered_integer
+    assert ia.ChannelType(ct).filter_ctype == ctype
+
+
+@pytest.mark.parametrize("ct", ["signed_int32", "unsigned_int32"])
+def test_32bit_integer_handles_with_linear_samplers_are_for_fetching(ct):
+    # the driver refuses a linear filter on them: the handle is made with point
+    # filtering (fetches ignore the sampler, spec), ImageArray.sample refuses
+    d = ia.ImageDescriptor(8, 8, channel_type=ct)
+    p = plan_handle(d, ARRAY, ia.Sampler(filtering="linear", mipmap_filtering="linear"))
+    assert p.flags & 0x01 and (p.filter_mode, p.mipmap_filter_mode) == (0, 0)
+
+
+def test_wrapping_unnormalized_sampler_makes_a_clamping_handle():
+    p = plan_handle(F32_2D, ARRAY, ia.Sampler(("repeat", "mirrored_repeat")))
+    assert p.address_modes == (1, 1, 1) and not p.flags & 0x02
 
 
 def test_usm_linear_and_pitched():
@@ -77,8 +119,15 @@ def test_usm_linear_and_pitched():
         plan_handle(F32_2D, PITCH2D, ia.Sampler(), pitch=384, limits=LIMITS)
     with pytest.raises(ia.ImageArrayValueError, match="texture alignment of 512"):
         plan_handle(F32_2D, PITCH2D, ia.Sampler(), address=256, pitch=416, limits=LIMITS)
-    with pytest.raises(ia.ImageArrayValueError, match="integer fetches only"):
-        plan_handle(d1, LINEAR, ia.Sampler(filtering="linear"), limits=LIMITS)
+    # a filtering, normalized sampler on 1D USM: made for fetching (tex1Dfetch), with
+    # the sampler's filter, addressing and normalization dropped
+    for ct in ("fp32", "unsigned_int8"):
+        d = ia.ImageDescriptor(1000, channel_type=ct)
+        s = ia.Sampler("repeat", "normalized", "linear", mipmap_filtering="linear")
+        p = plan_handle(d, LINEAR, s, limits=LIMITS)
+        assert (p.filter_mode, p.mipmap_filter_mode, p.address_modes) == (0, 0, (1, 1, 1))
+        assert not p.flags & 0x02
+        assert bool(p.flags & 0x01) == (ct == "unsigned_int8")
     with pytest.raises(ia.ImageArrayValueError, match="1D USM image"):
         plan_handle(F32_2D, LINEAR, ia.Sampler(), limits=LIMITS)
     with pytest.raises(ia.ImageArrayValueError, match="2D USM image"):
@@ -137,10 +186,10 @@ def test_plans_are_reused_for_the_same_descriptor_and_sampler_only():
     # an equal but distinct sampler is planned again (identity key), with equal result
     assert _memo_plan(F32_2D, ARRAY, ia.Sampler(filtering="linear"), 0x100, None) == p1
     # a refused plan is not remembered: it is refused every time
-    int_desc = ia.ImageDescriptor(8, 8, channel_order="r", channel_type="signed_int32")
+    mip = ia.ImageDescriptor(8, 8, type="mipmap", num_levels=2)
     for _ in range(2):
         with pytest.raises(ia.ImageArrayValueError):
-            _memo_plan(int_desc, ARRAY, linear, 0x100, None)
+            _memo_plan(mip, MIPMAP, linear, 0x100, None)
 
 
 def test_mipmap_texture_needs_normalized_coordinates():

@@ -494,11 +494,49 @@ def test_float_linear_block_sum(dtype, ulp):
         assert float(got) == sign * (1 + eps)
 
 
-@pytest.mark.parametrize("channel_type", ["unsigned_int8", "signed_int16", "unsigned_int32"])
-def test_linear_of_integer_channels_refused(channel_type):
+@pytest.mark.parametrize("channel_type", ["signed_int32", "unsigned_int32"])
+def test_linear_of_32bit_integer_channels_refused(channel_type):
     ct = ChannelType(channel_type)
     with pytest.raises(ImageArrayValueError, match="nearest filtering"):
         sample(np.zeros(2, ct.dtype_name), [1.0], Sampler(filtering="linear"), ct, dims=1)
+
+
+def test_linear_of_8bit_unsigned_integers_hand_computed():
+    # uint8 filtered as unorm8: texels 0 and 255 widen to 0 and 65535 (v * 257); at
+    # x = 0.75 (xB = 0.25, weight 64/256) the 16-bit sum is 65535 * 64/256 = 16383.75,
+    # rounded half up to 16384, read 16384/65535; * 255 = 63.75 -> 64 (unrounded:
+    # the float32 of 16384/65535 * 255).
+    data = np.array([0, 255], np.uint8)
+    s = Sampler(filtering="linear")
+    got = sample(data, [0.75], s, dims=1)
+    assert got.dtype == np.uint8 and int(got) == 64
+    raw = sample(data, [0.75], s, dims=1, rounded=False)
+    expected = np.float32(np.float32(16384) / np.float32(65535)) * np.float32(255)
+    assert raw.dtype == np.float32 and raw == expected
+
+
+def test_linear_of_16bit_integers_hand_computed():
+    # uint16 filtered as unorm16 (1.0 = 65535): 100 and 200 at weight 128/256 give
+    # 150 exactly; int16 as snorm16, -32768 read as -32767: halfway to 0 is
+    # -16383.5, rounded half up to -16383, * 32767 / 32767 -> -16383
+    s = Sampler(filtering="linear")
+    assert int(sample(np.array([100, 200], np.uint16), [1.0], s, dims=1)) == 150
+    got = sample(np.array([-32768, 0], np.int16), [1.0], s, dims=1)
+    assert got.dtype == np.int16 and int(got) == -16383
+    # the -128 of int8 reads -1.0 like -127: a weight of 0 on its neighbour gives -127
+    assert int(sample(np.array([-128, 5], np.int8), [0.5], s, dims=1)) == -127
+
+
+def test_linear_of_8bit_signed_integers_hand_computed():
+    # int8 as snorm8: raw values summed in 8.8 fixed point, t = 64 * 256 at weight 0,
+    # k = t + ((t >> 4) * 257 + 1024) >> 11 = 16384 + 2056 // 2 ... -> 16513/32767,
+    # * 127 = 64.0000... -> 64; halfway between 10 and 20: t = 15 * 256 = 3840,
+    # k = 3840 + (240 * 257 + 1024) // 2048 = 3840 + 30 = 3870; 3870/32767 * 127 =
+    # 14.9993... -> 15
+    s = Sampler(filtering="linear")
+    assert int(sample(np.array([64, 0], np.int8), [0.5], s, dims=1)) == 64
+    assert int(sample(np.array([10, 20], np.int8), [1.0], s, dims=1)) == 15
+    assert int(sample(np.array([-10, -20], np.int8), [1.0], s, dims=1)) == -15
 
 
 # --------------------------------------------------------------------------- errors

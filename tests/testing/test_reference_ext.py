@@ -125,7 +125,7 @@ def test_layered_errors():
         sample_layered(LAYERS_2D, [[0.5, 0.5]] * 2, [0, 1, 2], Sampler(), dims=2)
     with pytest.raises(ImageArrayValueError, match="linear filtering cannot read"):
         s = Sampler(filtering="linear")
-        sample_layered(np.zeros((2, 2), np.uint8), [0.5], 0, s, dims=1)
+        sample_layered(np.zeros((2, 2), np.uint32), [0.5], 0, s, dims=1)
 
 
 # --------------------------------------------------------------------------- cubemap faces
@@ -477,8 +477,14 @@ def test_mip_channel_types():
     s = Sampler(coordinates="normalized", mipmap_filtering="linear", max_mipmap_level_clamp=1.0)
     got = sample_mipmap(levels, [0.5], s, "unorm_int8", dims=1, level=0.25)
     assert got.dtype == np.float32 and float(got) == 0.75
+    # uint8 blended between levels as unorm8, back in its units: 0.75 * 255 = 191.25
+    got = sample_mipmap(levels, [0.5], s, dims=1, level=0.25)
+    assert got.dtype == np.uint8 and int(got) == 191
+    raw = sample_mipmap(levels, [0.5], s, dims=1, level=0.25, rounded=False)
+    assert float(raw) == 191.25
+    # 32-bit integers: no normalized read, refused
     with pytest.raises(ImageArrayValueError, match="linear mipmap filtering cannot read"):
-        sample_mipmap(levels, [0.5], s, dims=1, level=0.25)
+        sample_mipmap([lv.astype(np.uint32) for lv in levels], [0.5], s, dims=1, level=0.25)
 
 
 def test_mip_errors():

@@ -28,6 +28,13 @@
 //                    sample_image_array, sample_mipmap_array (level and gradients)
 //   cubemap.cuh      fetch_cubemap, write_cubemap, sample_cubemap, sample_mipmap_cubemap
 //                    (level and gradients), fetch/write/sample_cubemap_array
+//   filtered_integer.cuh  filtered_integer_image_handle<ChannelT>: sample_image,
+//                    sample_mipmap, sample_image_array, sample_mipmap_array,
+//                    sample_cubemap, fetch_image, fetch_image_array of 8/16-bit
+//                    integer images with a linear filter, in the image's units
+//   channel_order.cuh  image_channel_order; fetch_image, sample_image,
+//                    fetch_image_array, write_image, write_image_array with an Order
+//                    template argument (rgba, argb, bgra, abgr)
 //   config.cuh       C++17 check, half detection, surface boundary mode
 //   intrinsics.cuh   internal wrappers over CUDA's texture and surface instructions
 //
@@ -42,5 +49,7 @@
 #include <imagearray/mipmap.cuh>
 #include <imagearray/image_array.cuh>
 #include <imagearray/cubemap.cuh>
+#include <imagearray/filtered_integer.cuh>
+#include <imagearray/channel_order.cuh>
 
 #endif  // IMAGEARRAY_BINDLESS_IMAGES_CUH

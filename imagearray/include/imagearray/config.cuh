@@ -20,7 +20,7 @@
 #error "imagearray: the device headers need C++17 (NVRTC's default; pass -std=c++17)"
 #endif
 
-#define IMAGEARRAY_DEVICE_API_VERSION 3
+#define IMAGEARRAY_DEVICE_API_VERSION 4
 
 // Half precision comes from <cuda_fp16.h>. CuPy's own kernels include it, so it is on the
 // include path wherever CuPy compiles; elsewhere the half overloads simply do not exist.

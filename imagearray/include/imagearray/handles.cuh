@@ -8,6 +8,11 @@
 //
 //   extern "C" __global__ void k(ia::sampled_image_handle img, float *out);
 //   extern "C" __global__ void k(const ia::unsampled_image_handle *imgs, int n, ...);
+//
+// An 8/16-bit integer image sampled through a linear filter is read normalized (CUDA
+// cannot filter integer reads); its sampled handle is declared
+// ia::filtered_integer_image_handle<ChannelT> (filtered_integer.cuh), the same uint64.
+// SampledImageHandle.kernel_type names the type a Python handle is declared as.
 #ifndef IMAGEARRAY_HANDLES_CUH
 #define IMAGEARRAY_HANDLES_CUH
 

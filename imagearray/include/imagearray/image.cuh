@@ -64,6 +64,14 @@ IMAGEARRAY_DEVICE_INLINE DataT fetch_image(const sampled_image_handle &image,
 /// Unnormalized texel centres are at i + 0.5. 1D images backed by linear (USM) memory
 /// cannot be sampled on CUDA; fetch them instead.
 ///
+/// Every sampler makes a handle (the spec: a sampler does not affect fetches), but CUDA
+/// cannot apply some: repeat / mirrored_repeat with unnormalized coordinates (the
+/// texture is made clamping) and a linear filter on 32-bit integers (made with nearest
+/// filtering). Sampling such a handle reads with what the texture was made with;
+/// ImageArray.sample refuses it. An 8/16-bit integer image with a linear filter reads
+/// normalized: declare its handle ia::filtered_integer_image_handle<T>
+/// (filtered_integer.cuh), through which this returns the value in the image's units.
+///
 ///   float4 v = ia::sample_image<float4>(img, make_float2(u, v));
 template <typename DataT, typename HintT = DataT, typename CoordT>
 IMAGEARRAY_DEVICE_INLINE DataT sample_image(const sampled_image_handle &image,

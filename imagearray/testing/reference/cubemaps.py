@@ -24,6 +24,8 @@ from imagearray.testing.reference.texels import (
     _asarray,
     _broadcast_points,
     _channel_type,
+    _filter_read_type,
+    _in_image_units,
     _split_shape,
 )
 
@@ -181,6 +183,7 @@ def sample_cubemap(
     faces = _asarray(faces, "faces")
     ct = _channel_type(faces, channel_type)
     sampler.check_channel_type(ct)
+    read_ct = _filter_read_type(ct, sampler)
     if (
         sampler.cubemap_filtering is CubemapFilteringMode.SEAMLESS
         and sampler.filtering is FilteringMode.LINEAR
@@ -207,5 +210,6 @@ def sample_cubemap(
     layer = 6 * cubes + numpy.broadcast_to(face, cubes.shape)
     face_sampler = Sampler("clamp_to_edge", "normalized", sampler.filtering)
     # the border is never read (clamp to edge)
-    texels, filter_sum, border = _level_input(faces, ct, face_sampler, channels)
-    return numpy.asarray(_sample_level(texels, coords, face_sampler, 2, border, layer, filter_sum))
+    texels, filter_sum, border = _level_input(faces, read_ct, face_sampler, channels)
+    result = _sample_level(texels, coords, face_sampler, 2, border, layer, filter_sum)
+    return numpy.asarray(_in_image_units(result, ct, read_ct))

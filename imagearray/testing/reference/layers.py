@@ -23,6 +23,8 @@ from imagearray.testing.reference.texels import (
     _asarray,
     _broadcast_points,
     _channel_type,
+    _filter_read_type,
+    _in_image_units,
     _is_dims,
     _split_shape,
 )
@@ -125,6 +127,7 @@ def sample_layered(
     data = _asarray(data, "data")
     ct = _channel_type(data, channel_type)
     sampler.check_channel_type(ct)
+    read_ct = _filter_read_type(ct, sampler)
     if data.ndim not in (dims + 1, dims + 2) or data.shape[0] == 0:
         raise ImageArrayValueError(
             f"a layered {dims}D image is an array of a layer axis, {dims} spatial axes "
@@ -135,5 +138,6 @@ def sample_layered(
     coords = _float_coordinates(coords, dims, "coords")
     layer = _layer_indices(layers, data.shape[0], "layers")
     coords, layer = _broadcast_points(coords, layer, "layers")
-    texels, filter_sum, border = _level_input(data, ct, sampler, channels)
-    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, layer, filter_sum))
+    texels, filter_sum, border = _level_input(data, read_ct, sampler, channels)
+    result = _sample_level(texels, coords, sampler, dims, border, layer, filter_sum)
+    return numpy.asarray(_in_image_units(result, ct, read_ct))

@@ -26,7 +26,9 @@ from imagearray.testing.reference.texels import (
     _asarray,
     _broadcast_points,
     _channel_type,
+    _filter_read_type,
     _FilterSum,
+    _in_image_units,
     _is_dims,
     _split_shape,
 )
@@ -100,6 +102,7 @@ def sample_mipmap(
     *,
     dims: int,
     level: Any,
+    rounded: bool = True,
 ) -> numpy.ndarray:
     """Return what ``tex1DLod/tex2DLod/tex3DLod`` (``sample_mipmap`` with a level) reads.
 
@@ -145,6 +148,9 @@ def sample_mipmap(
     level : float or array_like
         The LOD of each point, broadcast against ``coords.shape[:-1]``; cast to float32;
         may be infinite (clamped); keyword only. See :func:`lod_from_gradients`.
+    rounded : bool, optional
+        As for :func:`~imagearray.testing.reference.sample`: 8/16-bit integer channels
+        filtered linearly come back rounded into their dtype (default) or unrounded.
 
     Returns
     -------
@@ -180,6 +186,7 @@ def sample_mipmap(
         )
     arrays, ct, channels = _mip_levels(levels, channel_type, dims)
     sampler.check_channel_type(ct)
+    read_ct = _filter_read_type(ct, sampler)
     coords = _float_coordinates(coords, dims, "coords")
     lod = _asarray(level, "level")
     if lod.dtype == numpy.bool_ or not (
@@ -196,7 +203,7 @@ def sample_mipmap(
         numpy.float32(sampler.max_mipmap_level_clamp),
     )
     lod = numpy.clip(lod, numpy.float32(0), numpy.float32(len(arrays) - 1))
-    levels = [_level_input(array, ct, sampler, channels) for array in arrays]
+    levels = [_level_input(array, read_ct, sampler, channels) for array in arrays]
     texel_levels = [texels for texels, _, _ in levels]
     _, filter_sum, border = levels[0]
 
@@ -207,7 +214,8 @@ def sample_mipmap(
 
     if sampler.mipmap_filtering is FilteringMode.NEAREST:
         # float64: lod + 0.5 in float32 would round 0.49999997 up to 1.0.
-        return at(numpy.floor(lod.astype(numpy.float64) + 0.5).astype(numpy.int64))
+        nearest = at(numpy.floor(lod.astype(numpy.float64) + 0.5).astype(numpy.int64))
+        return _in_image_units(nearest, ct, read_ct, rounded)
     low = numpy.floor(lod).astype(numpy.int64)
     high = numpy.minimum(low + 1, len(arrays) - 1)
     weight = _quantize_weight(lod - numpy.floor(lod))  # 0 where lod is the last level
@@ -215,7 +223,8 @@ def sample_mipmap(
         weight = weight[..., None]
     one = numpy.float32(1)
     first = ((one - weight) * at(low)).astype(numpy.float32)
-    return (first + (weight * at(high)).astype(numpy.float32)).astype(numpy.float32)
+    blend = (first + (weight * at(high)).astype(numpy.float32)).astype(numpy.float32)
+    return _in_image_units(blend, ct, read_ct, rounded)
 
 
 def lod_from_gradients(dx: Any, dy: Any, sizes: Any, *, dims: int) -> numpy.ndarray:

@@ -24,8 +24,10 @@ from imagearray.testing.reference.texels import (
     _channel_type,
     _coordinates,
     _filter_input,
+    _filter_read_type,
     _FilterSum,
     _gather,
+    _in_image_units,
     _is_dims,
     _split_shape,
     read_texels,
@@ -241,6 +243,7 @@ def sample(
     channel_type: ChannelType | str | None = None,
     *,
     dims: int,
+    rounded: bool = True,
 ) -> numpy.ndarray:
     """Return what ``tex1D/tex2D/tex3D`` (``sample_image``) reads at ``coords``.
 
@@ -268,12 +271,18 @@ def sample(
         How ``data`` is read (see :func:`read_texels`); default: by its dtype.
     dims : int
         Number of spatial axes of ``data`` (1, 2 or 3); keyword only.
+    rounded : bool, optional
+        For 8/16-bit integer channels filtered linearly (read normalized and scaled
+        back to the image's units): True (default) rounds to nearest into their dtype,
+        as integer return types get; False returns the unrounded float32, as float
+        return types get. Keyword only.
 
     Returns
     -------
     numpy.ndarray
         Shape ``coords.shape[:-1]`` (+ ``(C,)`` with a channel axis). float32, except
-        nearest sampling of non-normalized integer channels, which keeps their dtype.
+        non-normalized integer channels, which keep their dtype (8/16-bit ones
+        filtered linearly: see ``rounded``).
 
     Raises
     ------
@@ -296,11 +305,13 @@ def sample(
     data = _asarray(data, "data")
     ct = _channel_type(data, channel_type)
     sampler.check_channel_type(ct)
+    read_ct = _filter_read_type(ct, sampler)
     _, channels = _split_shape(data, dims)
     dims = int(dims)
     coords = _float_coordinates(coords, dims, "coords")
-    texels, filter_sum, border = _level_input(data, ct, sampler, channels)
-    return numpy.asarray(_sample_level(texels, coords, sampler, dims, border, None, filter_sum))
+    texels, filter_sum, border = _level_input(data, read_ct, sampler, channels)
+    result = _sample_level(texels, coords, sampler, dims, border, None, filter_sum)
+    return numpy.asarray(_in_image_units(result, ct, read_ct, rounded))
 
 
 def filter_tolerance(

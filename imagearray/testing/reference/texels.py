@@ -235,6 +235,34 @@ def _filter_input(
     raise AssertionError(f"no linear filter for {ct}")
 
 
+def _filter_read_type(ct: ChannelType, sampler: Sampler) -> ChannelType:
+    """The channel type the texture unit reads ``ct`` as under ``sampler``: an 8/16-bit
+    integer type sampled with a linear filter (within or between levels) is read as
+    its normalized twin (``ChannelType.filter_twin``: imagearray makes its texture
+    without ``CU_TRSF_READ_AS_INTEGER``, the driver filters that), ``ct`` otherwise."""
+    twin = ct.filter_twin
+    if twin is not None and sampler.filters:
+        return twin
+    return ct
+
+
+def _in_image_units(
+    result: numpy.ndarray, ct: ChannelType, read_ct: ChannelType, rounded: bool = True
+) -> numpy.ndarray:
+    """A sample read as ``read_ct`` back in the units of ``ct``: the normalized result
+    times ``ct.filter_scale`` in float32 (as imagearray's kernels and ia::sample_image
+    compute it), rounded to nearest with ties to even into ``ct``'s dtype (integer
+    return types) or left unrounded as float32 (``rounded=False``: float return
+    types). Normalized int8 reads -128 as -1.0, like -127, so -128 comes back -127
+    (int16: -32768 as -32767)."""
+    if read_ct is ct:
+        return result
+    scaled = numpy.asarray(result, numpy.float32) * numpy.float32(ct.filter_scale)
+    if not rounded:
+        return scaled.astype(numpy.float32)
+    return numpy.rint(scaled).astype(ct.dtype_name)
+
+
 def _split_shape(data: numpy.ndarray, dims: int) -> tuple[tuple[int, ...], int | None]:
     """Return the extents in texture order (x, y, z) and the channel count (or None)."""
     if not _is_dims(dims, (1, 2, 3)):
