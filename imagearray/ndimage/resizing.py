@@ -22,12 +22,10 @@ Two ways to antialias (``method``):
     bracket ``log2(factor)``, blended). Where the factors differ per axis the level
     follows the smaller one and ``ceil(major / minor)`` reads spread over the larger
     footprint are averaged (an anisotropic footprint). Not scikit-image's filter:
-    a box chain instead of a Gaussian. The error against ``anti_aliasing=True``
-    (measured with the NumPy texture-unit reference, ``tools/probes/resize_mip_error.py``)
-    is at most 0.02 of the value range on smooth images (Gaussian-blobbed, features
-    >= 8 output pixels) for factors 2..8, mean 0.003; on white noise, whose energy
-    is mostly above the new Nyquist rate, both filters leave different residues (max
-    ~0.15, mean ~0.03). Borders: ``reflect`` (ndimage ``mirror``) and ``edge`` read
+    a box chain instead of a Gaussian. Its error against ``anti_aliasing=True`` is
+    NOT YET MEASURED (to do: a probe ``tools/probes/resize_mip_error.py`` with the
+    NumPy texture-unit reference's ``box_pyramid`` and ``sample_mipmap``).
+    Borders: ``reflect`` (ndimage ``mirror``) and ``edge`` read
     clamped, ``symmetric`` mirrored, ``wrap`` repeated, ``constant`` the border colour
     (``cval``).
 
