@@ -44,7 +44,8 @@ class MipPlan(NamedTuple):
 
 
 def plan(in_hw: tuple, out_hw: tuple, mode: str, cval: float) -> MipPlan:
-    """The mip reads of a 2D resize from ``in_hw`` to ``out_hw`` (rows, columns).
+    """The mip reads of a 2D resize from ``in_hw`` to ``out_hw`` (rows, columns);
+    ``cval``: the border colour as the texture reads it (normalized for 8/16-bit).
 
     Output pixel ``(i, j)`` reads at normalized ``((j + 0.5) / ow, (i + 0.5) / oh)``,
     scikit-image's coordinate mapping. The level is ``log2`` of the smaller factor;
@@ -69,6 +70,8 @@ def plan(in_hw: tuple, out_hw: tuple, mode: str, cval: float) -> MipPlan:
         "normalized",
         "linear",
         mipmap_filtering="linear",
+        # the default clamp (0) would pin every read to level 0: no antialiasing at all
+        max_mipmap_level_clamp=float(levels - 1),
         border_color=border,
     )
     return MipPlan(levels, lod, offsets, sampler)
@@ -121,7 +124,11 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
     dt = numpy.dtype(image.dtype)
     if dt.kind not in "uif":
         raise ImageArrayTypeError(f"image of dtype {dt}: use an integer or float dtype")
-    p = plan((h, w), tuple(out_shape[:2]), mode, cval)
+    normalized = dt.name in _NATIVE and dt.kind in "iu"
+    # the border colour is in the units the texture reads: [0, 1] (or [-1, 1]) for
+    # normalized integers, whose preserve_range cval is in the input's units
+    imax = float(numpy.iinfo(dt).max) if normalized else 1.0
+    p = plan((h, w), tuple(out_shape[:2]), mode, cval / imax if preserve_range else cval)
     dev = image.device if isinstance(image, cupy.ndarray) else cupy.cuda.Device()
     with dev:
         a = cupy.asarray(image)
@@ -132,36 +139,46 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
         tex_c = 4 if channels == 3 else channels
         if tex_c != channels:
             a = cupy.concatenate([a, cupy.zeros_like(a[..., :1])], axis=-1)
-        normalized = native and dt.kind in "iu"
         img = empty(a.shape, a.dtype, tex_c, levels=p.levels, normalized=normalized)
-        if p.levels > 1:
-            img.mip(0).set(a)
-            img.generate_mipmaps()
-        else:
-            img.set(a)
-        g = _grid_on_device(tuple(out_shape[:2]), dev.id)
-        out = None
-        for dx, dy in p.offsets:
-            coords = g if dx == 0 and dy == 0 else g + cupy.asarray([dx, dy], numpy.float32)
-            level = p.lod if p.levels > 1 else None
-            v = img.sample(coords, p.sampler, level=level)
-            out = v if out is None else out + v
-        if len(p.offsets) > 1:
-            out *= numpy.float32(1.0 / len(p.offsets))
+        try:
+            out = _read(img, a, p, tuple(out_shape[:2]), dev.id)
+        finally:
+            img.free()
         if tex_c != channels:
             out = out[..., :channels]
         out = cupy.ascontiguousarray(out)
         if normalized and preserve_range:
-            out *= numpy.float32(numpy.iinfo(dt).max)
-        if clip:
+            out *= numpy.float32(imax)
+        # box averages and linear reads blend input values only (and the border colour
+        # for 'constant'): as in the exact method, only 'constant' can need the clip
+        if clip and mode == "constant":
             ref = a[..., :channels] if tex_c != channels else a
             lo, hi = float(cupy.nanmin(ref)), float(cupy.nanmax(ref))
             if normalized and not preserve_range:
-                imax = float(numpy.iinfo(dt).max)
                 lo, hi = max(-1.0, lo / imax), hi / imax
             r.clip_range(lo, hi, out, mode, cval, cupy)
-        img.free()
         return out
+
+
+def _read(img, a, p: MipPlan, out_hw: tuple, device: int):
+    """Level 0 := ``a``, the chain generated, and the plan's reads averaged."""
+    import cupy
+
+    if p.levels > 1:
+        img.mip(0).set(a)
+        img.generate_mipmaps()
+    else:
+        img.set(a)
+    g = _grid_on_device(out_hw, device)
+    level = p.lod if p.levels > 1 else None
+    out = None
+    for dx, dy in p.offsets:
+        coords = g if dx == 0 and dy == 0 else g + cupy.asarray([dx, dy], numpy.float32)
+        v = img.sample(coords, p.sampler, level=level)
+        out = v if out is None else out + v
+    if len(p.offsets) > 1:
+        out *= numpy.float32(1.0 / len(p.offsets))
+    return out
 
 
 def lod_of(factors) -> float:

@@ -13,7 +13,8 @@ import numpy
 
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 
-#: numpy.pad mode names (scikit-image's) -> ndimage's (``_to_ndimage_mode``).
+#: numpy.pad mode names (scikit-image's) -> ndimage's (``_to_ndimage_mode``), as its
+#: Gaussian prefilter gets them (a filter's ``constant``/``wrap`` are the grid ones).
 NDIMAGE_MODES = {
     "constant": "constant",
     "edge": "nearest",
@@ -21,6 +22,10 @@ NDIMAGE_MODES = {
     "reflect": "mirror",
     "wrap": "wrap",
 }
+#: ... and as its ``ndimage.zoom(grid_mode=True)`` gets them (``_fix_ndimage_mode``):
+#: ``constant``/``wrap`` become ``grid-constant``/``grid-wrap``, which differ from the
+#: plain ones where an upscale reads outside ``[0, n - 1]``.
+ZOOM_MODES = NDIMAGE_MODES | {"constant": "grid-constant", "wrap": "grid-wrap"}
 
 
 def ndimage_mode(mode: Any) -> str:
