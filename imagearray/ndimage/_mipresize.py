@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy
 
-from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
+from imagearray._device import on_device
+from imagearray._errors import ImageArrayValueError
 from imagearray._sampler import Sampler
 from imagearray.array import empty
 from imagearray.ndimage import _skimage as r
@@ -103,6 +104,18 @@ def _grid_on_device(out_hw: tuple, device: int):
     return g
 
 
+def check_input(image, out_shape) -> tuple:
+    """(rows, columns, channels or None) of a 2D image with at most 4 channels that
+    ``out_shape`` keeps, else ``ImageArrayValueError``."""
+    h, w, c = _split(image)
+    if c is not None and out_shape[2] != c:
+        raise ImageArrayValueError(
+            f"method='mip' keeps the channel axis: output_shape={tuple(out_shape)} cannot "
+            f"change its {c} channels"
+        )
+    return h, w, c
+
+
 def _split(image) -> tuple:
     """(rows, columns, channels or None) of a 2D image with at most 4 channels."""
     if image.ndim == 2:
@@ -114,23 +127,19 @@ def _split(image) -> tuple:
     )
 
 
-def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_range: bool):
-    """:func:`imagearray.ndimage.resize` with ``method="mip"`` (antialiasing on)."""
+def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_range: bool, dev):
+    """:func:`imagearray.ndimage.resize` with ``method="mip"`` (antialiasing on), on
+    device ``dev``."""
     import cupy
 
-    h, w, c = _split(image)
-    if c is not None and out_shape[2] != c:
-        raise ImageArrayValueError("method='mip' keeps the channel axis: its size cannot change")
+    h, w, c = check_input(image, out_shape)
     dt = numpy.dtype(image.dtype)
-    if dt.kind not in "uif":
-        raise ImageArrayTypeError(f"image of dtype {dt}: use an integer or float dtype")
     normalized = dt.name in _NATIVE and dt.kind in "iu"
     # the border colour is in the units the texture reads: [0, 1] (or [-1, 1]) for
     # normalized integers, whose preserve_range cval is in the input's units
     imax = float(numpy.iinfo(dt).max) if normalized else 1.0
     p = plan((h, w), tuple(out_shape[:2]), mode, cval / imax if preserve_range else cval)
-    dev = image.device if isinstance(image, cupy.ndarray) else cupy.cuda.Device()
-    with dev:
+    with on_device(dev):
         a = cupy.asarray(image)
         native = dt.name in _NATIVE
         if not native:
@@ -141,7 +150,7 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
             a = cupy.concatenate([a, cupy.zeros_like(a[..., :1])], axis=-1)
         img = empty(a.shape, a.dtype, tex_c, levels=p.levels, normalized=normalized)
         try:
-            out = _read(img, a, p, tuple(out_shape[:2]), dev.id)
+            out = _read(img, a, p, tuple(out_shape[:2]), dev)
         finally:
             img.free()
         if tex_c != channels:

@@ -5,6 +5,7 @@ sigma, interpolation order and clipping (``skimage/_shared/utils.py`` and
 
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 from typing import Any
@@ -26,6 +27,16 @@ NDIMAGE_MODES = {
 #: ``constant``/``wrap`` become ``grid-constant``/``grid-wrap``, which differ from the
 #: plain ones where an upscale reads outside ``[0, n - 1]``.
 ZOOM_MODES = NDIMAGE_MODES | {"constant": "grid-constant", "wrap": "grid-wrap"}
+
+
+def number(value: Any, name: str, what: str = "a number") -> float:
+    """``value`` as a float, else ``ImageArrayTypeError`` (bools and strings too)."""
+    if isinstance(value, (bool, numpy.bool_, str)):
+        raise ImageArrayTypeError(f"{name} must be {what}, not {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ImageArrayTypeError(f"{name} must be {what}, not {value!r}") from None
 
 
 def ndimage_mode(mode: Any) -> str:
@@ -96,9 +107,10 @@ def aa_sigma(factors, anti_aliasing_sigma: Any) -> list:
         raise ImageArrayValueError(
             f"anti_aliasing_sigma has {len(given)} values; the image has {len(factors)} axes"
         )
-    if any(v < 0 for v in given):
+    if not all(0 <= v < math.inf for v in given):
         raise ImageArrayValueError(
-            f"anti_aliasing_sigma={anti_aliasing_sigma!r}: standard deviations must be >= 0"
+            f"anti_aliasing_sigma={anti_aliasing_sigma!r}: standard deviations must be >= 0 "
+            "and finite"
         )
     if any(v > 0 and f <= 1 for v, f in zip(given, factors)):
         warnings.warn(

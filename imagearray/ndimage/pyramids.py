@@ -24,7 +24,6 @@ instead of yielding layers.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import operator
 from typing import Any
@@ -42,12 +41,9 @@ PYRAMID_MODES = ("reflect", "constant", "wrap")
 
 
 def _check_factor(factor: Any, name: str) -> float:
-    try:
-        f = float(factor)
-    except (TypeError, ValueError):
-        raise ImageArrayTypeError(f"{name} must be a number, not {factor!r}") from None
-    if not f > 1:
-        raise ImageArrayValueError(f"{name}={factor!r}: the scale factor must be > 1")
+    f = r.number(factor, name)
+    if not 1 < f < math.inf:
+        raise ImageArrayValueError(f"{name}={factor!r}: the scale factor must be > 1 and finite")
     return f
 
 
@@ -63,6 +59,8 @@ def _check_mode(mode: Any) -> str:
 def _check_axis(channel_axis: Any, ndim: int) -> int | None:
     if channel_axis is None:
         return None
+    if isinstance(channel_axis, (bool, numpy.bool_)):
+        raise ImageArrayTypeError(f"channel_axis must be an int or None, not {channel_axis!r}")
     try:
         ax = operator.index(channel_axis)
     except TypeError:
@@ -70,19 +68,21 @@ def _check_axis(channel_axis: Any, ndim: int) -> int | None:
             f"channel_axis must be an int or None, not {channel_axis!r}"
         ) from None
     if not -ndim <= ax < ndim:
-        raise ImageArrayValueError(f"channel_axis={ax} is out of range for {ndim} axes")
+        raise ImageArrayValueError(
+            f"channel_axis={ax} is out of range for an image of {ndim} axes: use "
+            f"{-ndim}..{ndim - 1} or None"
+        )
     return ax % ndim
 
 
 def _check_sigma(sigma: Any) -> float | None:
     if sigma is None:
         return None
-    try:
-        s = float(sigma)
-    except (TypeError, ValueError):
-        raise ImageArrayTypeError(f"sigma must be a number or None, not {sigma!r}") from None
-    if s < 0:
-        raise ImageArrayValueError(f"sigma={sigma!r}: standard deviations must be >= 0")
+    s = r.number(sigma, "sigma", "a number or None")
+    if not 0 <= s < math.inf:
+        raise ImageArrayValueError(
+            f"sigma={sigma!r}: the standard deviation must be >= 0 and finite"
+        )
     return s
 
 
@@ -99,11 +99,8 @@ class _Args:
                 f"order={order!r}: the texture path interpolates with order=1"
             )
         self.mode = _check_mode(mode)
-        try:
-            self.cval = float(cval)
-        except (TypeError, ValueError):
-            raise ImageArrayTypeError(f"cval must be a number, not {cval!r}") from None
-        self.axis = _check_axis(channel_axis, image.ndim)
+        self.cval = r.number(cval, "cval")
+        self.axis = _check_axis(channel_axis, numpy.ndim(image))
         self.ops = ops
 
     def smooth(self, image):
@@ -127,25 +124,6 @@ class _Args:
         return self.resize(self.smooth(image), self.shape(image.shape, False))
 
 
-def _float_input(image, preserve_range: bool, ops):
-    """The input as scikit-image's ``convert_to_float`` makes it, in float32 on the
-    GPU (on the input's device); as scikit-image does on the host ops."""
-    xp = ops.xp()
-    if xp is numpy:
-        return r.to_float(numpy.asarray(image), preserve_range, numpy)
-    a = r.to_float(xp.asarray(image), preserve_range, xp)
-    return a if a.dtype == numpy.float32 else a.astype(numpy.float32)
-
-
-def _scope(image, ops):
-    """The input's device, current while the GPU ops run (nothing for the host ops)."""
-    if ops is not r.GpuOps:
-        return contextlib.nullcontext()
-    import cupy
-
-    return image.device if isinstance(image, cupy.ndarray) else cupy.cuda.Device()
-
-
 def pyramid_reduce(
     image: Any,
     downscale: float = 2,
@@ -163,29 +141,46 @@ def pyramid_reduce(
     Parameters
     ----------
     image : cupy.ndarray or numpy.ndarray
-        SciPy axis order.
+        Any number of axes, SciPy axis order (row, column[, ...]).
     downscale : float
-        > 1.
+        The factor, > 1: each spatial axis becomes ``ceil(n / downscale)``.
     sigma : float, optional
-        Default ``2 * downscale / 6``.
-    order : 1
+        The Gaussian's standard deviation (default ``2 * downscale / 6``).
+    order : {1}
+        Linear interpolation (the texture path has no other order here).
     mode : {'reflect', 'constant', 'wrap'}
-    cval, preserve_range, channel_axis
-        As in scikit-image.
+        scikit-image's name, used as the Gaussian's ndimage mode and as the resize's
+        ``numpy.pad`` mode (so its other names fail there too).
+    cval : float
+        The value outside the image for ``'constant'``.
+    preserve_range : bool
+        Keep integer values as they are instead of ``img_as_float``'s [0, 1] / [-1, 1].
+    channel_axis : int, optional
+        The axis of channels: neither smoothed nor resized.
 
     Returns
     -------
     cupy.ndarray
-        float32, ``ceil(n / downscale)`` per spatial axis.
+        float32, on the input's device.
+
+    Raises
+    ------
+    ImageArrayValueError, ImageArrayTypeError
+        A bad factor, sigma, order, mode, cval or channel axis (before any GPU work).
 
     Examples
     --------
-    >>> ia.ndimage.pyramid_reduce(cupy.ones((5, 8), cupy.float32)).shape  # doctest: +SKIP
-    (3, 4)
+    >>> import skimage.transform
+    >>> a = cupy.random.RandomState(0).rand(37, 50).astype(cupy.float32)
+    >>> small = ia.ndimage.pyramid_reduce(a)
+    >>> small.shape
+    (19, 25)
+    >>> float(abs(small.get() - skimage.transform.pyramid_reduce(a.get())).max()) < 1e-5
+    True
     """
     args = _Args(image, downscale, "downscale", sigma, order, mode, cval, channel_axis, _ops)
-    with _scope(image, _ops):
-        return args.reduce(_float_input(image, preserve_range, _ops))
+    with r.scope(image, _ops):
+        return args.reduce(r.float_input(image, preserve_range, _ops))
 
 
 def pyramid_expand(
@@ -201,17 +196,23 @@ def pyramid_expand(
     _ops: Any = r.GpuOps,
 ):
     """Upsample and then smooth the image (``skimage.transform.pyramid_expand``):
-    ``ceil(n * upscale)`` per spatial axis, float32; arguments as
+    ``ceil(n * upscale)`` per spatial axis, float32; the arguments as
     :func:`pyramid_reduce`'s (``sigma`` defaults to ``2 * upscale / 6``).
 
     Examples
     --------
-    >>> ia.ndimage.pyramid_expand(cupy.ones((3, 4), cupy.float32)).shape  # doctest: +SKIP
-    (6, 8)
+    >>> import skimage.transform
+    >>> a = cupy.random.RandomState(0).rand(37, 50).astype(cupy.float32)
+    >>> big = ia.ndimage.pyramid_expand(a, mode="constant", cval=0.5)
+    >>> big.shape
+    (74, 100)
+    >>> want = skimage.transform.pyramid_expand(a.get(), mode="constant", cval=0.5)
+    >>> float(abs(big.get() - want).max()) < 1e-5
+    True
     """
     args = _Args(image, upscale, "upscale", sigma, order, mode, cval, channel_axis, _ops)
-    with _scope(image, _ops):
-        a = _float_input(image, preserve_range, _ops)
+    with r.scope(image, _ops):
+        a = r.float_input(image, preserve_range, _ops)
         return args.smooth(args.resize(a, args.shape(a.shape, True)))
 
 
@@ -240,21 +241,26 @@ def pyramid_gaussian(
     _ops: Any = r.GpuOps,
 ):
     """The Gaussian pyramid of the image (``skimage.transform.pyramid_gaussian``):
-    a generator of ``max_layer + 1`` float32 layers (all while the shape changes
-    when ``max_layer=-1``), the first the (float) image itself, each next one
-    :func:`pyramid_reduce` of the one before.
+    a generator of ``max_layer + 1`` float32 layers (with ``max_layer=-1``, as long
+    as the shape changes), the first the (float) image itself, each next one
+    :func:`pyramid_reduce` of the one before. The other arguments as
+    :func:`pyramid_reduce`'s.
 
     ``out``: a mipmapped float32 (or float16) ``ImageArray`` whose level ``l`` has
-    the shape of layer ``l`` (downscale 2 and sizes ``2**k``, or any sizes whose
-    ``ceil`` chain is CUDA's ``floor`` one): its levels are filled (as many as it has,
-    up to ``max_layer + 1``) and it is returned instead of a generator.
+    the shape of layer ``l`` (downscale 2 and power-of-two sizes, or any sizes whose
+    ``ceil`` halving is CUDA's ``floor`` one): its levels are filled (as many as it
+    has, up to ``max_layer + 1``) and it is returned instead of a generator.
 
     Examples
     --------
-    >>> a = cupy.ones((8, 8), cupy.float32)  # doctest: +SKIP
-    >>> layers = list(ia.ndimage.pyramid_gaussian(a))  # doctest: +SKIP
-    >>> [a.shape for a in layers]  # doctest: +SKIP
+    >>> a = cupy.ones((8, 8), cupy.float32)
+    >>> [layer.shape for layer in ia.ndimage.pyramid_gaussian(a)]
     [(8, 8), (4, 4), (2, 2), (1, 1)]
+    >>> img = ia.empty((8, 8), numpy.float32, levels=4)
+    >>> ia.ndimage.pyramid_gaussian(a, out=img) is img
+    True
+    >>> img.mip(3).get()
+    array([[1.]], dtype=float32)
     """
     max_layer = _check_max_layer(max_layer)
     args = _Args(image, downscale, "downscale", sigma, order, mode, cval, channel_axis, _ops)
@@ -264,9 +270,9 @@ def pyramid_gaussian(
 
 
 def _gaussian_layers(image, max_layer, preserve_range, args):
-    scope = _scope(image, args.ops)
+    scope = r.scope(image, args.ops)
     with scope:
-        layer = _float_input(image, preserve_range, args.ops)
+        layer = r.float_input(image, preserve_range, args.ops)
     yield layer
     n = 0
     while n != max_layer:
@@ -295,7 +301,7 @@ def _fill(out, image, max_layer, preserve_range, args):
                 f"{made} has {shape}: use downscale=2 and sizes whose halving rounds "
                 "down and up alike (powers of two)"
             )
-        levels[made].set(layer)
+        levels[made].set(layer.astype(out.dtype, copy=False))
         made += 1
     if made < want:
         raise ImageArrayValueError(
@@ -318,16 +324,18 @@ def pyramid_laplacian(
     _ops: Any = r.GpuOps,
 ):
     """The Laplacian pyramid of the image (``skimage.transform.pyramid_laplacian``):
-    a generator of float32 layers ``resize(prev) - smooth(resize(prev))``, the first
-    ``image - smooth(image)``; ``max_layer=-1``: ``ceil(log(max spatial size,
-    downscale))`` layers after the first.
+    a generator of float32 layers, the first ``image - smooth(image)``, then
+    ``resize(prev) - smooth(resize(prev))`` with ``prev`` the smoothed layer before;
+    ``max_layer=-1``: ``ceil(log(max spatial size, downscale))`` layers after the
+    first. The arguments as :func:`pyramid_reduce`'s.
 
     Examples
     --------
-    >>> a = cupy.ones((8, 8), cupy.float32)  # doctest: +SKIP
-    >>> layers = list(ia.ndimage.pyramid_laplacian(a))  # doctest: +SKIP
-    >>> len(layers)  # doctest: +SKIP
-    4
+    >>> layers = list(ia.ndimage.pyramid_laplacian(cupy.ones((8, 8), cupy.float32)))
+    >>> [layer.shape for layer in layers]
+    [(8, 8), (4, 4), (2, 2), (1, 1)]
+    >>> float(abs(layers[0]).max()) < 1e-6  # a constant image has no detail
+    True
     """
     max_layer = _check_max_layer(max_layer)
     args = _Args(image, downscale, "downscale", sigma, order, mode, cval, channel_axis, _ops)
@@ -335,9 +343,9 @@ def pyramid_laplacian(
 
 
 def _laplacian_layers(image, max_layer, preserve_range, args):
-    scope = _scope(image, args.ops)
+    scope = r.scope(image, args.ops)
     with scope:
-        img = _float_input(image, preserve_range, args.ops)
+        img = r.float_input(image, preserve_range, args.ops)
         smoothed = args.smooth(img)
         diff = img - smoothed
     yield diff
