@@ -140,7 +140,7 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
     imax = float(numpy.iinfo(dt).max) if normalized else 1.0
     p = plan((h, w), tuple(out_shape[:2]), mode, cval / imax if preserve_range else cval)
     with on_device(dev):
-        a = cupy.asarray(image)
+        a = cupy.ascontiguousarray(cupy.asarray(image))
         native = dt.name in _NATIVE
         if not native:
             a = r.to_float(a, preserve_range, cupy).astype(numpy.float32)
