@@ -12,12 +12,9 @@ import numpy as np
 from imagearray.ndimage import _mipresize, _skimage
 from imagearray.testing import reference as ref
 
-#: ``method="mip"`` against scikit-image's ``anti_aliasing=True``, on the photographs
-#: of :func:`photo` (max |difference| in [0, 1] units): measured with :func:`mip_model`
-#: (see imagearray.ndimage.resizing's docstring for the derivation of the bound).
-MIP_BOUND = 0.25
-#: ... and the mean |difference| there.
-MIP_MEAN_BOUND = 0.02
+#: ``method="mip"`` against scikit-image's ``anti_aliasing=True`` on the photographs of
+#: :func:`photo`: max and mean |difference| (imagearray.ndimage.resizing derives them)
+MIP_BOUND, MIP_MEAN_BOUND = _mipresize.MIP_BOUND, _mipresize.MIP_MEAN_BOUND
 
 
 def photo(kind: str) -> np.ndarray:
