@@ -323,3 +323,56 @@ def test_mip_model_is_within_the_documented_bound_on_photographs(kind, shape, mo
     d = np.abs(got - want)
     assert d.max() <= MIP_BOUND - 0.015  # room for the hardware's 8-bit weights
     assert d.mean() <= MIP_MEAN_BOUND - 0.001
+
+
+# ------------------------------------------------------------- zoom(antialias=True)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, 0.0])
+def test_zoom_antialias_must_be_a_bool(value):
+    with pytest.raises(ImageArrayTypeError, match="antialias"):
+        iand.zoom(np.zeros((8, 8), np.float32), 0.5, antialias=value)
+
+
+def test_zoom_antialias_leaves_bad_arguments_to_zooms_own_checks():
+    from imagearray.ndimage import _antialias
+
+    img = np.zeros((8, 8), np.float32)
+    with pytest.raises(ImageArrayValueError, match="mode"):
+        iand.zoom(img, 0.5, mode="edge", antialias=True)
+    for bad in ((0.5, 0.5, 0.5), "half", (0.5, float("nan"))):  # nothing smoothed
+        assert _antialias.apply(img, bad, None, "constant", 0.0, None, None) == (img, None)
+
+
+def test_zoom_antialias_sigmas_are_scikit_images():
+    from imagearray.ndimage import _antialias
+
+    # (rows, cols, channels): rows 64 -> 16 (sigma 1.5), cols 30 -> 60 (none)
+    axes = _antialias.spatial_axes(3, -1, None)
+    assert axes == [0, 1]
+    assert _antialias.sigmas((64, 30, 3), axes, [0.25, 2.0]) == [1.5, 0.0, 0.0]
+    # a batch first: 45 -> round(45 * 0.4) = 18, sigma (45 / 18 - 1) / 2
+    axes = _antialias.spatial_axes(3, None, 0)
+    assert axes == [1, 2]
+    assert _antialias.sigmas((4, 45, 52), axes, [0.4, 1.0]) == [0.0, 0.75, 0.0]
+    for mode, want in [("grid-wrap", "wrap"), ("grid-constant", "constant"), ("mirror", "mirror")]:
+        assert _antialias.filter_mode(mode) == want
+
+
+def test_zoom_antialias_sigmas_match_scikit_images_rescale_on_host():
+    """The prefilter (SciPy here) then SciPy's grid-mode zoom is rescale(anti_aliasing)."""
+    from scipy import ndimage as ndi
+
+    from imagearray.ndimage import _antialias
+
+    img = IMAGES["2d-float32"][0].astype(np.float64)
+    for scale in (0.5, 0.3, (0.25, 0.6)):
+        factors = list(scale) if isinstance(scale, tuple) else [scale] * 2
+        sigma = _antialias.sigmas(img.shape, [0, 1], factors)
+        smooth = ndi.gaussian_filter(img, sigma, mode="nearest")
+        out = [round(n * z) for n, z in zip(img.shape, factors)]
+        got = ndi.zoom(
+            smooth, [o / n for o, n in zip(out, img.shape)], order=1, mode="nearest", grid_mode=True
+        )
+        want = transform.rescale(img, scale, order=1, mode="edge", anti_aliasing=True)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)

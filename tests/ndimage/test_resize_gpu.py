@@ -4,6 +4,9 @@
 and float64, down (antialiased by default), up, mixed, every mode, a given
 ``anti_aliasing_sigma``, no antialiasing, no clip, ``preserve_range``: within 1e-4.
 
+``zoom(..., antialias=True)``: scikit-image's ``rescale(anti_aliasing=True)`` within
+1e-4, the dtype kept.
+
 ``method="mip"``: against its NumPy texture-unit model (``_resize_util.mip_model``:
 ``box_pyramid`` + ``sample_mipmap`` with the method's plan) within the texture unit's
 documented tolerance (8-bit weights, 8/16-bit storage of the levels), and against
@@ -27,6 +30,8 @@ from _resize_util import (
 
 import imagearray.ndimage as iand
 from imagearray.testing import reference as ref
+
+transform = pytest.importorskip("skimage.transform")
 
 pytestmark = [pytest.mark.gpu, pytest.mark.filterwarnings("error::imagearray.FallbackWarning")]
 
@@ -183,4 +188,57 @@ def test_mip_method_without_shrinking_is_the_exact_method():
     cupy.testing.assert_array_equal(a, b)
     a = iand.resize(img, (16, 20), anti_aliasing=False, method="mip")
     b = iand.resize(img, (16, 20), anti_aliasing=False)
+    cupy.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------ zoom(antialias=True)
+
+
+@pytest.mark.parametrize("name", ["2d-float32", "rgb-float32", "3d-float32", "2d-uint8"])
+@pytest.mark.parametrize("scale", [0.5, 0.3, (0.25, 0.6)])
+@pytest.mark.parametrize("mode, sk_mode", [("nearest", "edge"), ("mirror", "reflect")])
+def test_antialiased_zoom_is_scikit_images_rescale(name, scale, mode, sk_mode):
+    """zoom(grid_mode=True, antialias=True) is rescale(anti_aliasing=True): the same
+    Gaussian and the same grid-mode zoom (uint8: compared in [0, 1] as rescale's)."""
+    img = IMAGES[name]
+    rgb = name.startswith("rgb")
+    nd = 2 if rgb else img.ndim
+    if isinstance(scale, tuple) and nd == 3:
+        scale = scale + (0.5,)
+    src = img.astype(np.float32) / 255 if img.dtype == np.uint8 else img
+    want = transform.rescale(
+        src, scale, order=1, mode=sk_mode, anti_aliasing=True, channel_axis=-1 if rgb else None
+    )
+    got = iand.zoom(
+        cupy.asarray(src),
+        scale,
+        order=1,
+        mode=mode,
+        grid_mode=True,
+        precision="exact",
+        channel_axis=-1 if rgb else None,
+        antialias=True,
+    )
+    _close(got, want, f"{name} x{scale} {mode}", ATOL)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16])
+def test_antialiased_zoom_keeps_the_dtype_and_is_cupyxs_gaussian_then_zoom(dtype):
+    import cupyx.scipy.ndimage as ndi
+
+    img = cupy.asarray(IMAGES["rgba-uint8"]).astype(dtype)
+    kw = {"order": 1, "mode": "constant", "cval": 3.0}
+    got = iand.zoom(img, 0.4, channel_axis=-1, antialias=True, precision="exact", **kw)
+    assert got.dtype == dtype and got.shape == (18, 21, 4)
+    sigma = [(45 / 18 - 1) / 2, (52 / 21 - 1) / 2, 0]
+    smooth = ndi.gaussian_filter(img, sigma, output=np.float32, mode="constant", cval=3.0)
+    want = ndi.zoom(smooth, (0.4, 0.4, 1), output=dtype, **kw)
+    diff = cupy.abs(got.astype(cupy.float32) - want.astype(cupy.float32))
+    assert float(diff.max()) <= (1 if dtype == np.uint8 else 0.25)  # a rounding step (0..255)
+
+
+def test_antialias_changes_nothing_where_nothing_shrinks():
+    img = cupy.asarray(IMAGES["2d-float32"])
+    a = iand.zoom(img, 2.0, order=1, antialias=True)
+    b = iand.zoom(img, 2.0, order=1)
     cupy.testing.assert_array_equal(a, b)
