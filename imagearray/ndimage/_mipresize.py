@@ -3,8 +3,8 @@ trilinear reads of a mip chain (see :mod:`imagearray.ndimage.resizing` for the f
 and its error against scikit-image).
 
 ``plan`` is pure (testable without a GPU, and shared with the NumPy texture-unit
-model of the probe): the level, the read offsets of the anisotropic footprint and the
-sampler, per output shape and mode.
+model the tests hold the GPU to, ``tests/ndimage/_resize_util.py``): the level, the
+read offsets of the anisotropic footprint and the sampler, per output shape and mode.
 """
 
 from __future__ import annotations
@@ -150,6 +150,8 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
         native = dt.name in _NATIVE
         if not native:
             a = r.to_float(a, preserve_range, cupy).astype(numpy.float32)
+        if c == 1:  # (h, w, 1) would read as a volume: one channel is a 2D image
+            a = a[..., 0]
         channels = 1 if c is None else c
         tex_c = 4 if channels == 3 else channels
         if tex_c != channels:
@@ -161,7 +163,7 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
             img.free()
         if tex_c != channels:
             out = out[..., :channels]
-        out = cupy.ascontiguousarray(out)
+        out = cupy.ascontiguousarray(out if c != 1 else out[..., None])
         if normalized and preserve_range:
             out *= numpy.float32(imax)
         # box averages and linear reads blend input values only (and the border colour

@@ -242,3 +242,11 @@ def test_antialias_changes_nothing_where_nothing_shrinks():
     a = iand.zoom(img, 2.0, order=1, antialias=True)
     b = iand.zoom(img, 2.0, order=1)
     cupy.testing.assert_array_equal(a, b)
+
+
+def test_mip_method_one_channel_last_is_the_grayscale_image():
+    img = photo("gray")
+    gray = iand.resize(cupy.asarray(img), (100, 128), method="mip")
+    one = iand.resize(cupy.asarray(img[..., None]), (100, 128), method="mip")
+    assert one.shape == (100, 128, 1)
+    cupy.testing.assert_array_equal(one[..., 0], gray)
