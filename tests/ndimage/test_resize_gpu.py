@@ -118,7 +118,7 @@ MIP_SHAPES = [(24, 32), (48, 65), (12, 16), (40, 20), (30, 130)]
 MIP_MODES = ["reflect", "constant", "edge", "symmetric", "wrap"]
 
 
-def _mip_tolerance(levels, sampler, dtype, offsets=1) -> float:
+def _mip_tolerance(levels, sampler, dtype) -> float:
     """The texture unit against the model: 8-bit filter weights and level blend
     (``filter_tolerance``), plus, for 8/16-bit data, one storage step per level made
     (the GPU's rounding of a box average may fall on the other side of a tie, and a
