@@ -1,7 +1,8 @@
 """GPU tests of ia.ndimage's pyramids against scikit-image on the CPU: pyramid_reduce,
 pyramid_expand, pyramid_gaussian and pyramid_laplacian of 2D grayscale, 2D RGB
 (channel_axis=-1, and channels first), and 3D images, float32 and uint8, for
-several downscale / sigma / mode / cval values, every layer within 1e-5; the
+several downscale / sigma / mode / cval values, every layer within 1e-5 (even sizes
+at downscale 2: the fused filter-and-decimate kernel); the
 ``out=`` ImageArray whose mip levels are filled; results on the input's device.
 The argument checks and the same math on host ops: test_resize_cpu.py."""
 
@@ -31,6 +32,11 @@ def _images():
         "3d-float32": (rng.random((13, 17, 19)).astype(np.float32), None),
         "3d-uint8": ((rng.random((11, 14, 9)) * 255).astype(np.uint8), None),
         "channels-first": (rng.random((3, 20, 21)).astype(np.float32), 0),
+        # even sizes: downscale 2 runs the fused filter-and-decimate kernel (_decimate)
+        "even-2d-float32": (rng.random((64, 96)).astype(np.float32), None),
+        "even-rgb-uint8": ((rng.random((32, 48, 3)) * 255).astype(np.uint8), -1),
+        "even-rgba-float32": (rng.random((40, 24, 4)).astype(np.float32), -1),
+        "even-3d-float32": (rng.random((16, 12, 20)).astype(np.float32), None),
     }
 
 
@@ -41,6 +47,7 @@ ARGS = [
     {"downscale": 1.5, "mode": "wrap"},
     {"downscale": 2.5, "sigma": 0.0},
     {"downscale": 2, "sigma": 2.0, "mode": "constant", "cval": -0.5},
+    {"downscale": 2, "sigma": 0.0, "mode": "wrap"},
 ]
 
 

@@ -164,9 +164,15 @@ IMAGES = {
     "3d-float32": (RNG.random((13, 17, 19)).astype(np.float32), None),
     "3d-uint8": ((RNG.random((11, 14, 9)) * 255).astype(np.uint8), None),
     "channels-first": (RNG.random((3, 20, 21)).astype(np.float32), 0),
+    # even sizes: downscale 2 takes the fused filter-and-decimate pass (_decimate)
+    "even-2d-float32": (RNG.random((64, 96)).astype(np.float32), None),
+    "even-rgb-uint8": ((RNG.random((32, 48, 3)) * 255).astype(np.uint8), -1),
+    "even-3d-float32": (RNG.random((16, 12, 20)).astype(np.float32), None),
 }
 PYRAMID_ARGS = [
     {"downscale": 2},
+    {"downscale": 2, "sigma": 3.0, "mode": "constant", "cval": 1.7},  # cval off the range
+    {"downscale": 2, "sigma": 0.0, "mode": "wrap"},
     {"downscale": 3, "sigma": 1.3, "mode": "constant", "cval": 0.25},
     {"downscale": 1.5, "mode": "wrap"},
     {"downscale": 2.5, "sigma": 0.0, "mode": "reflect"},
@@ -209,6 +215,42 @@ def test_pyramids_on_host_ops_are_scikit_images(name, kw):
     )
 
 
+def test_fused_reduce_by_two_is_scikit_images_even_where_the_taps_fold_twice():
+    """_decimate's twin of the kernel on a float64 line of 4 with sigma 3 (radius 12:
+    three periods of every boundary rule) equals scikit-image to float64 rounding."""
+    from imagearray.ndimage import _decimate
+
+    img = RNG.random((2, 4))
+    assert _decimate.applies(img.shape, [0, 1], 2.0)
+    assert not _decimate.applies((4, 5), [0, 1], 2.0) and not _decimate.applies((4, 4), [0], 3)
+    for mode in ("reflect", "constant", "wrap"):
+        want = transform.pyramid_reduce(img, 2, 3.0, mode=mode, cval=0.4)
+        got = _decimate.reduce2(img, [0, 1], 3.0, mode, 0.4, np)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-15, err_msg=mode)
+    h = _decimate.taps(2 / 3)  # radius 3: 8 taps, (g[m] + g[m - 1]) / 2, sum 1
+    assert h.size == 8 and h.sum() == pytest.approx(1.0) and np.allclose(h, h[::-1])
+
+
+def test_fused_kernel_source_compiles_with_nvrtc():
+    nvrtc = pytest.importorskip("cuda.bindings.nvrtc")
+    from imagearray.ndimage import _decimate
+
+    try:
+        ok = nvrtc.nvrtcVersion()[0] == nvrtc.nvrtcResult.NVRTC_SUCCESS
+    except Exception:  # noqa: BLE001 - no loadable libnvrtc
+        ok = False
+    if not ok:
+        pytest.skip("cuda.bindings.nvrtc cannot load libnvrtc")
+    err, prog = nvrtc.nvrtcCreateProgram(_decimate.SOURCE.encode(), b"d.cu", 0, [], [])
+    opts = [b"-std=c++17", b"--gpu-architecture=compute_90"]
+    (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
+    if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
+        log = b" " * size
+        nvrtc.nvrtcGetProgramLog(prog, log)
+        pytest.fail(log.decode(errors="replace"))
+
+
 def test_pyramid_preserve_range_and_max_layer():
     img, _ = IMAGES["2d-uint8"]
     kw = {"max_layer": 2, "preserve_range": True}
@@ -231,7 +273,7 @@ RESIZES = [
 
 
 @pytest.mark.filterwarnings("ignore:Anti-aliasing standard deviation")  # as scikit-image
-@pytest.mark.parametrize("name", [n for n in IMAGES if n != "channels-first"])
+@pytest.mark.parametrize("name", [n for n in IMAGES if n[:5] not in ("chann", "even-")])
 @pytest.mark.parametrize("shape, kw", RESIZES, ids=lambda v: str(v))
 def test_resize_on_host_ops_is_scikit_images(name, shape, kw):
     img, axis = IMAGES[name]
