@@ -11,7 +11,16 @@ import traceback
 
 from benchmarks._util import device_meta, require_gpu, rows_json, table, write_json
 
-BENCHMARKS = ["copy", "sample", "linear", "mipmaps", "hostmem", "ndimage", "small_calls"]
+BENCHMARKS = [
+    "copy",
+    "sample",
+    "linear",
+    "mipmaps",
+    "hostmem",
+    "ndimage",
+    "pyramids",
+    "small_calls",
+]
 
 
 def main(argv=None) -> int:

@@ -272,3 +272,31 @@ def test_ndimage_matrices_are_the_same_rotation_in_each_convention():
         assert got[0] == z
         np.testing.assert_allclose(got[1:], ndimage._rotation(512, 0.3) @ p[1:], atol=1e-9)
         np.testing.assert_allclose(m3 @ np.array([z, ctr, ctr, 1.0]), [z, ctr, ctr], atol=1e-9)
+
+
+def test_pyramids_targets_of_issue_18_and_the_exact_methods_line():
+    from benchmarks import pyramids
+
+    def rows_at(factor):
+        rows = []
+        for case, other, minimum, _ in pyramids.TARGETS:
+            rows.append(Row(case, "imagearray", 1.0, 0.1, 1))
+            rows.append(Row(case, other, minimum * factor, 0.1, 1))
+        return rows
+
+    n = len(pyramids.TARGETS)
+    assert n == 2
+    lines = pyramids.targets(rows_at(1.0))
+    assert len(lines) == n + len(pyramids.INFO)
+    assert all(line.endswith("target met") for line in lines[:n])
+    assert all(line.endswith("target NOT met") for line in pyramids.targets(rows_at(0.99))[:n])
+    assert all("not measured" in line for line in lines[n:] if pyramids.CUPYX_CHAIN in line)
+    # the exact method against cuCIM: its own reference, for information
+    rows = rows_at(1.0) + [Row(pyramids.DOWN4, pyramids.EXACT, 2.0, 0.1, 1)]
+    (line,) = [
+        x for x in pyramids.targets(rows) if x.startswith(f"{pyramids.DOWN4}: {pyramids.EXACT}")
+    ]
+    assert "2.50x" in line and line.endswith("target none (for information)")  # 5.0 / 2.0
+    # without cuCIM: the targets say they were not checked
+    bare = [r for r in rows_at(1.0) if not r.impl.startswith("cuCIM")]
+    assert all(x.endswith("target NOT checked") for x in pyramids.targets(bare)[:n])
