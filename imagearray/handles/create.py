@@ -160,7 +160,7 @@ class SampledImageHandle(_Handle):
         --------
         >>> import numpy
         >>> import imagearray as ia
-        >>> ct = ia.asimage(numpy.zeros((4, 4, 4), numpy.int16))
+        >>> ct = ia.asimage(numpy.zeros((4, 4, 4), numpy.int16), channels=1)  # a CT volume
         >>> ct.texture(ia.Sampler(filtering="linear")).kernel_type
         'ia::filtered_integer_image_handle<short>'
         >>> ct.texture(ia.Sampler()).kernel_type  # nearest: an integer read

@@ -74,6 +74,8 @@ def prefilter(input: Any, sigma: list[float], mode: str, cval: float):
             "pass img.to_cupy() for an ImageArray"
         )
     a = cupy.asarray(input)
+    if a.dtype == numpy.float16:  # exactly: cupyx's filter with a cval does not compile
+        a = a.astype(numpy.float32)  # for float16 (NVRTC: ambiguous ?: float / float16)
     with a.device:
         return ndi.gaussian_filter(
             a, sigma, output=numpy.float32, mode=filter_mode(mode), cval=float(cval)

@@ -112,6 +112,8 @@ def test_texture_handles_are_cached_and_kept_alive():
 
 
 def test_handle_lifetime_and_errors():
+    import cupy
+
     mem = ia.ImageMem(ia.ImageDescriptor(16, 16))
     h = ia.create_image(mem, sampler=ia.Sampler())
     del mem  # the handle keeps the memory alive
@@ -125,9 +127,14 @@ def test_handle_lifetime_and_errors():
     level = ia.create_image(mip.get_mip_level_mem_handle(1))  # unsampled level: allowed
     assert isinstance(level, ia.UnsampledImageHandle)
     level.destroy()
-    u32 = ia.ImageMem(ia.ImageDescriptor(4, 4, channel_type="unsigned_int32"))
-    with pytest.raises(ia.ImageArrayValueError, match="nearest"):
-        ia.create_image(u32, sampler=ia.Sampler(filtering="linear"))
+    # a linear sampler on 32-bit integers: the handle is made (its fetches read the
+    # texels, issue 21 item 5), sampling through it is refused with the driver's reason
+    u32 = ia.zeros((4, 4), np.uint32)
+    h32 = ia.create_image(u32, sampler=ia.Sampler(filtering="linear"))
+    assert isinstance(h32, ia.SampledImageHandle)
+    h32.destroy()
+    with pytest.raises(ia.ImageArrayValueError, match="32-bit integers"):
+        u32.sample(cupy.zeros((1, 2), cupy.float32), ia.Sampler(filtering="linear"))
 
 
 _ROUND_TRIP = r"""
