@@ -28,7 +28,7 @@ import numpy
 
 from imagearray._errors import ImageArrayValueError
 from imagearray.ndimage import _cubic
-from imagearray.ndimage._modes import boundary
+from imagearray.ndimage._modes import boundary, sum_taps
 
 #: OpenCV's ``INTER_CUBIC`` (and PyTorch's ``bicubic``); -0.5 is Catmull-Rom
 DEFAULT_A = -0.75
@@ -150,15 +150,5 @@ def interpolate(image, coords, mode: str, cval: float = 0.0, a: float = DEFAULT_
         w = weights(c[j] - f, a)
         fi = f.astype(numpy.int64)
         axes.append([(boundary(mode, fi + k - 1, image.shape[j]), w[:, k]) for k in range(4)])
-    out = numpy.zeros(c.shape[1])
-    for combo in numpy.ndindex(*(4,) * nd):
-        w = numpy.ones(c.shape[1], dtype=numpy.float64)
-        bad = numpy.zeros_like(outside)
-        idx = []
-        for j, k in enumerate(combo):
-            t, wj = axes[j][k]
-            w = w * wj
-            bad |= t < 0
-            idx.append(numpy.clip(t, 0, image.shape[j] - 1))
-        out = out + numpy.where(bad, cval, image[tuple(idx)]) * w
+    out = sum_taps(image, axes, cval, numpy.float64)
     return numpy.where(outside, cval, out).reshape(shape)

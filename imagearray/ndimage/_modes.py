@@ -97,6 +97,26 @@ def wrap_coordinate(c, n: int):
     return numpy.where(c < 0, low, numpy.where(c > p, high, c)).astype(numpy.float32)
 
 
+def sum_taps(image, axes, cval: float, weight_dtype=numpy.float32) -> numpy.ndarray:
+    """The NumPy models' weighted sum over every combination of per-axis taps:
+    ``axes[j]`` lists (taps, weights) of axis ``j`` (int64 taps, -1 outside: reads
+    ``cval``; weights per point), the first axis outermost, each product of weights
+    formed in ``weight_dtype``. Returns float64 sums, one per point."""
+    n = len(axes[0][0][0])
+    out = numpy.zeros(n)
+    for combo in numpy.ndindex(*(len(a) for a in axes)):
+        w = numpy.ones(n, dtype=weight_dtype)
+        bad = numpy.zeros(n, dtype=bool)
+        idx = []
+        for j, k in enumerate(combo):
+            t, wj = axes[j][k]
+            w = w * wj
+            bad |= t < 0
+            idx.append(numpy.clip(t, 0, image.shape[j] - 1))
+        out = out + numpy.where(bad, cval, image[tuple(idx)]) * w
+    return out
+
+
 def interpolate(image, coords, order: int, mode: str, cval: float = 0.0):
     """NumPy model of the ``exact`` kernels: ``image`` (any ndim, one channel) at
     ``coords`` (shape ``(image.ndim, ...)``, SciPy axis order) with spline order 0 or
@@ -146,16 +166,7 @@ def interpolate(image, coords, order: int, mode: str, cval: float = 0.0):
             else:
                 bf, bc = boundary(mode, f, n), boundary(mode, f + 1, n)
             axes.append(((bf, wf), (bc, wc)))
-        for combo in numpy.ndindex(*(2,) * nd):
-            w = numpy.ones(c.shape[1], dtype=numpy.float32)
-            bad = numpy.zeros_like(outside)
-            idx = []
-            for j, s in enumerate(combo):
-                t, wj = axes[j][s]
-                w = w * wj
-                bad |= t < 0
-                idx.append(numpy.clip(t, 0, image.shape[j] - 1))
-            out = out + numpy.where(bad, cval, image[tuple(idx)]) * w
+        out = sum_taps(image, axes, cval)
     else:
         raise ImageArrayValueError(f"order={order}: the model covers orders 0 and 1")
     return numpy.where(outside, cval, out).reshape(shape)

@@ -200,15 +200,5 @@ def model(coef, coords, mode: str, cval: float = 0.0, pad: int = 0):
         st = numpy.floor(dc).astype(numpy.int64) - 1
         taps = [_modes.boundary(smode, st + k, n) for k in range(4)]
         axes.append(list(zip(taps, (w0, w1, w2, w3))))
-    out = numpy.zeros(c.shape[1])
-    for combo in numpy.ndindex(*(4,) * coef.ndim):
-        w = numpy.ones(c.shape[1], dtype=numpy.float32)
-        bad = numpy.zeros(c.shape[1], dtype=bool)
-        idx = []
-        for j, k in enumerate(combo):
-            t, wj = axes[j][k]
-            w = w * wj
-            bad |= t < 0
-            idx.append(numpy.clip(t, 0, coef.shape[j] - 1))
-        out += numpy.where(bad, cval, coef[tuple(idx)]) * w
+    out = _modes.sum_taps(coef, axes, cval)
     return numpy.where(outside, cval, out).reshape(shape)
