@@ -59,17 +59,27 @@ def planned(fn: str, input: Any, output: Any, order: Any, args: tuple, device_ar
 
 
 def finish(
-    call, coords, spatial, output, order, mode, cval, precision, one, plan=None, prefilter=True
+    call,
+    coords,
+    spatial,
+    output,
+    order,
+    mode,
+    cval,
+    precision,
+    one,
+    plan=None,
+    prefilter=True,
+    conv_a=0.0,
 ):
     """The common tail: output, fallback or launch (kept as the plan of key ``plan``
-    where the launch can be repeated)."""
+    where the launch can be repeated). ``conv_a`` nonzero: cubic convolution with
+    that parameter (``order`` is ``_source.CUBIC_CONV``; the warps'
+    ``interpolation="cubic"``)."""
     hardware = check_precision(precision)
-    conv_a = 0.0
-    if isinstance(order, tuple):  # (CUBIC_CONV, a): interpolation="cubic" (warps)
-        order, conv_a = order
-        hardware = False  # point reads only: Keys' weights are not all positive
     kmode = kernel_mode(mode)
     if conv_a:
+        hardware = False  # point reads only: Keys' weights are not all positive
         kmode = _cubicconv.check_mode(kmode)
     out, dtype = call.output(output, spatial)
     value = call.check_cval(mode, cval, numpy.dtype(dtype))  # before any fallback: our errors

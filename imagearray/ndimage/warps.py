@@ -24,16 +24,16 @@ _INTERPOLATIONS = {"nearest": 0, "linear": 1, "cubic": None}  # None: cubic conv
 
 
 def _order(fn: str, order: Any, interpolation: Any, cubic_a: Any):
-    """The spline order (0 or 1 from ``order`` or ``interpolation``), or for
-    ``interpolation="cubic"`` the pair (``_source.CUBIC_CONV``, ``cubic_a``) that
-    ``finish`` takes."""
+    """(the kernels' order, ``finish``'s ``conv_a``): the spline order from ``order``
+    or ``interpolation`` with 0, or for ``interpolation="cubic"``
+    (``_source.CUBIC_CONV``, ``cubic_a``)."""
     if interpolation is None:
         default = isinstance(cubic_a, (int, float, numpy.integer, numpy.floating))
         if not (default and cubic_a == _cubicconv.DEFAULT_A):
             raise ImageArrayValueError(
                 f"{fn}: cubic_a={cubic_a!r} applies to interpolation='cubic' only"
             )
-        return check_order(fn, order)
+        return check_order(fn, order), 0.0
     if not isinstance(interpolation, str) or interpolation not in _INTERPOLATIONS:
         raise ImageArrayValueError(
             f"{fn}: interpolation={interpolation!r} is not one of 'nearest', 'linear', "
@@ -47,8 +47,8 @@ def _order(fn: str, order: Any, interpolation: Any, cubic_a: Any):
             "convolution)"
         )
     if named is None:
-        return (s.CUBIC_CONV, _cubicconv.check_a(cubic_a))
-    return named
+        return s.CUBIC_CONV, _cubicconv.check_a(cubic_a)
+    return named, 0.0
 
 
 def _cupyx_map(plane, c, res, order, mode, cval):
@@ -104,7 +104,7 @@ def warp_perspective(
     k, hit = planned("warp_perspective", input, output, order, args, (matrix,))
     if hit is not None:
         return hit
-    order = _order("warp_perspective", order, interpolation, cubic_a)
+    order, conv_a = _order("warp_perspective", order, interpolation, cubic_a)
     mode = check_mode(mode)
     call = Call("warp_perspective", input, channel_axis, batch_axes)
     if call.ndim != 2:
@@ -141,7 +141,9 @@ def warp_perspective(
         y = (mb[1, 0] * cols + mb[1, 1] * rows + mb[1, 2]) / w
         _cupyx_map(plane, cupy.stack([y, x]), res, order, mode, cval)
 
-    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return finish(
+        call, coords, spatial, output, order, mode, cval, precision, one, k, conv_a=conv_a
+    )
 
 
 def remap(
@@ -198,7 +200,7 @@ def remap(
     k, hit = planned("remap", input, output, order, args, (map_y, map_x))
     if hit is not None:
         return hit
-    order = _order("remap", order, interpolation, cubic_a)
+    order, conv_a = _order("remap", order, interpolation, cubic_a)
     mode = check_mode(mode)
     call = Call("remap", input, channel_axis, batch_axes)
     if call.ndim != 2:
@@ -228,4 +230,6 @@ def remap(
             y, x = y + rows, x + cols
         _cupyx_map(plane, cupy.stack([y, x]), res, order, mode, cval)
 
-    return finish(call, coords, spatial, output, order, mode, cval, precision, one, k)
+    return finish(
+        call, coords, spatial, output, order, mode, cval, precision, one, k, conv_a=conv_a
+    )

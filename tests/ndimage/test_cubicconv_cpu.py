@@ -116,11 +116,11 @@ def test_saturation_bounds_fit_the_type():
 @pytest.mark.parametrize(
     ("order", "interpolation", "a", "want"),
     [
-        (1, None, -0.75, 1),
-        (0, None, -0.75, 0),
-        (1, "nearest", -0.75, 0),
-        (0, "nearest", -0.75, 0),
-        (1, "linear", -0.75, 1),
+        (1, None, -0.75, (1, 0.0)),
+        (0, None, -0.75, (0, 0.0)),
+        (1, "nearest", -0.75, (0, 0.0)),
+        (0, "nearest", -0.75, (0, 0.0)),
+        (1, "linear", -0.75, (1, 0.0)),
         (1, "cubic", -0.75, (-1, -0.75)),
         (1, "cubic", -0.5, (-1, -0.5)),
         (None, "cubic", -0.5, (-1, -0.5)),
