@@ -320,11 +320,9 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         Linear-backed images give CuPy views of their memory."""
         import cupy
 
-        refuse_inexact(key)
-        if self._linear:
-            return self._cupy_view()[key]
-        if self._sel:
-            return self._refine(key)
+        if self._linear or self._sel:  # the other keys: normalize() refuses floats
+            refuse_inexact(key)
+            return self._cupy_view()[key] if self._linear else self._refine(key)
         if type(key) is slice:
             key = (key,)
         if type(key) is tuple and (box := plain_box(self, key)) is not None:
@@ -405,8 +403,8 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         dtype, Python floats go to float images only."""
         import cupy
 
-        refuse_inexact(key)
         if self._linear or self._sel:
+            refuse_inexact(key)  # the other keys: normalize() refuses floats
             self._assign(key, value)
             return
         norm = normalize(self, key)

@@ -125,6 +125,7 @@ def normalize(view: ImageView, key: Any):
     keys that need advanced indexing."""
     if not isinstance(key, tuple):
         key = (key,)
+    refuse_inexact(key)  # before the advanced path, where CuPy would truncate them
     if _has_advanced(key):
         return None
     n_img = len(view._axes)
