@@ -121,6 +121,21 @@ def record(figure: str, **figures) -> None:
         f.write(json.dumps({"figure": figure, **figures}, default=int) + "\n")
 
 
+def record_cases(cases, device: str) -> None:
+    """One ``cases`` figure per group of ``cases`` (a Counter of (group, "ok" or
+    "refused")), run on ``device`` ("cpu" or "gpu"): a crash ends the process before
+    this, so those recorded here had none."""
+    for group in sorted({g for g, _ in cases}):
+        record(
+            "cases",
+            group=group,
+            device=device,
+            cases=cases[group, "ok"] + cases[group, "refused"],
+            refused=cases[group, "refused"],
+            crashes=0,
+        )
+
+
 def run_python(code: str, timeout: float = 120, env: dict | None = None):
     """Run ``code`` in a fresh interpreter (a crash there is counted, not lost):
     ``(returncode, stdout, stderr)``; a timeout reads as returncode None."""

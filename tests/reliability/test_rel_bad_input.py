@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 from _memcpy_sim import HOST, Memcpy3DSim, OutOfBounds
-from _rel import count, record
+from _rel import count, record_cases
 from _strategies import WEIRD, clearly_valid, copy_boxes, plain_int, xy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,15 +34,7 @@ CASES: collections.Counter = collections.Counter()  # (group, outcome) -> cases
 @pytest.fixture(scope="module", autouse=True)
 def _figures():
     yield
-    for group in sorted({g for g, _ in CASES}):
-        record(
-            "cases",
-            group=group,
-            device="cpu",
-            cases=CASES[group, "ok"] + CASES[group, "refused"],
-            refused=CASES[group, "refused"],
-            crashes=0,
-        )
+    record_cases(CASES, "cpu")
 
 
 # ------------------------------------------------------------------ descriptors

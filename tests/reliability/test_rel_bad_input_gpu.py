@@ -20,7 +20,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from _rel import count, record, run_python
+from _rel import count, record, record_cases, run_python
 from _strategies import clearly_valid, copy_boxes, xy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,15 +42,7 @@ CASES: collections.Counter = collections.Counter()
 @pytest.fixture(scope="module", autouse=True)
 def _figures():
     yield
-    for group in sorted({g for g, _ in CASES}):
-        record(
-            "cases",
-            group=group,
-            device="gpu",
-            cases=CASES[group, "ok"] + CASES[group, "refused"],
-            refused=CASES[group, "refused"],
-            crashes=0,
-        )
+    record_cases(CASES, "gpu")
 
 
 @pytest.fixture(scope="module")
