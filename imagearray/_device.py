@@ -577,6 +577,24 @@ def stream_device(handle: int) -> int:
 _CUDA: Any = None  # cupy.cuda, imported on the first event (importing imagearray does not)
 
 
+def current_stream(device: int) -> int:
+    """``get_stream(None, device)`` for hot paths: CuPy's current stream of
+    ``device``. A default stream (0, 1, 2: the current context's) is taken as it is;
+    any other, and a CuPy failure, go through get_stream, which checks the stream's
+    device."""
+    global _CUDA
+    cuda = _CUDA
+    if cuda is None:
+        import cupy
+
+        cuda = _CUDA = cupy.cuda
+    try:
+        handle = int(cuda.get_current_stream(device).ptr)
+    except Exception:
+        handle = -1
+    return handle if 0 <= handle <= 2 else get_stream(None, device)
+
+
 def record_event(stream_handle: int) -> Any:
     """A new ``cupy.cuda.Event`` (no timing) recorded on ``stream_handle`` through the
     driver's checked door; ``.synchronize()`` waits for what was enqueued before."""

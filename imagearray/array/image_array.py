@@ -17,7 +17,7 @@ import numpy
 
 from imagearray._coerce import check_cast
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import Scope, get_device, get_stream
+from imagearray._device import Scope, current_stream, get_device
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
 from imagearray.array.indexing import (
@@ -149,9 +149,12 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         self._check_alive()
         return self._mem.array
 
-    def _region(self, lo, ext, buf, buf_kind: str, to_image: bool, stream) -> Any:
+    def _region(
+        self, lo, ext, buf, buf_kind: str, to_image: bool, stream, record: bool = True
+    ) -> Any:
         """Copy the box ``lo``..``lo+ext`` (x, y, z) between this image and a tightly
-        packed buffer holding exactly that box."""
+        packed buffer holding exactly that box; the event recorded after it (None
+        with ``record=False``: a device buffer the stream orders)."""
         self._check_alive()
         if buf_kind == HOST:
             addr, bdev = buf.ctypes.data, None
@@ -162,16 +165,22 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
         )
         dev = self._handle.device
         with self._on(stream):
-            return execute(plan, get_stream(None, dev), dev)
+            return execute(plan, current_stream(dev), dev, record)
 
     def _read_box(self, stream: Any = None) -> cupy.ndarray:
-        """This view's box (before ``_sel``) as a new CuPy array."""
+        """This view's box (before ``_sel``) as a new CuPy array: allocated from and
+        copied on ``stream`` (one scope), with no event (the stream orders it)."""
         import cupy
 
+        self._check_alive()
         lo, ext = self._whole()
+        dev = self._handle.device
         with self._on(stream):
             buf = cupy.empty(self._box_shape(ext), dtype=self.dtype)
-            self._region(lo, ext, buf, DEVICE, False, stream)
+            plan = plan_region(
+                self._handle, self._vdesc, self._origin, lo, ext, DEVICE, buf.data.ptr, dev, False
+            )
+            execute(plan, current_stream(dev), dev, False)
         return buf
 
     def _select(self, buf: Any) -> Any:
@@ -436,7 +445,7 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
                 buf[rkey] = value
             else:  # read, modify, write the box
                 buf = cupy.empty(box_shape, dtype=self.dtype)
-                self._region(lo, ext, buf, DEVICE, False, None)
+                self._region(lo, ext, buf, DEVICE, False, None, record=False)
                 buf[rkey] = cupy.asarray(value)
         self._write(lo, ext, buf, None)
 

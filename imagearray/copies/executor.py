@@ -24,6 +24,7 @@ from imagearray import _copy as _cy  # the Cython executor
 from imagearray._descriptor import ImageDescriptor
 from imagearray._device import (
     call_on_device,
+    current_stream,
     device_info,
     get_device,
     get_stream,
@@ -163,7 +164,7 @@ def copy(
                 # Validated and planned before for these very values (see _FAST): only
                 # what can change between calls is looked at again.
                 plan, queue_device, host_sides = hit[0], hit[1], hit[2]
-                event = execute(plan, _current_stream(queue_device), queue_device)
+                event = execute(plan, current_stream(queue_device), queue_device)
                 for address, nbytes in host_sides:
                     note_copy(address, nbytes, event)
                 return event
@@ -215,13 +216,17 @@ def copy(
     return event
 
 
-def execute(plan: CopyPlan, stream_handle: int, queue_device: int) -> cupy.cuda.Event:
-    """Run a validated plan on ``stream_handle`` and return an event recorded after it."""
+def execute(
+    plan: CopyPlan, stream_handle: int, queue_device: int, record: bool = True
+) -> cupy.cuda.Event | None:
+    """Run a validated plan on ``stream_handle`` and return an event recorded after it
+    (``record=False``: None, for a caller whose result is ordered by the stream alone,
+    e.g. a new CuPy array; an event costs a create, a record and a destroy)."""
     # With queue_device current in CuPy the driver's current context is that device's
     # primary context, so the Cython layer never switches it behind CuPy's back.
     spans = _host_spans(plan)
     if not spans:
-        return call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device)
+        return call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device, record)
     # Prepared host ranges the copy touches are not unregistered while it is being
     # enqueued, and their releases wait for its event (hostmem.hold_host_ranges).
     held = hold_host_ranges(spans)
@@ -291,7 +296,7 @@ def _shifted(side: tuple, head: int) -> tuple:
     return side[:4] + (side[4] + head,) + side[5:]
 
 
-def _enqueue(plan: CopyPlan, stream_handle: int, queue_device: int):
+def _enqueue(plan: CopyPlan, stream_handle: int, queue_device: int, record: bool = True):
     if plan.is_peer:
         _cy.memcpy3d_peer(
             plan.src_device, plan.dst_device, stream_handle, plan.src, plan.dst, plan.extent
@@ -308,27 +313,7 @@ def _enqueue(plan: CopyPlan, stream_handle: int, queue_device: int):
         _cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, (head, height, depth))
     else:
         _cy.memcpy3d(queue_device, stream_handle, plan.src, plan.dst, plan.extent)
-    return record_event(stream_handle)
-
-
-_CUDA: Any = None  # cupy.cuda, imported on the first copy (importing imagearray does not)
-
-
-def _current_stream(device: int) -> int:
-    """``get_stream(None, device)``: CuPy's current stream of ``device``. A default
-    stream (0, 1, 2: the current context's) is taken as it is; any other, and a CuPy
-    failure, go through get_stream, which checks the stream's device."""
-    global _CUDA
-    cuda = _CUDA
-    if cuda is None:
-        import cupy
-
-        cuda = _CUDA = cupy.cuda
-    try:
-        handle = int(cuda.get_current_stream(device).ptr)
-    except Exception:
-        handle = -1
-    return handle if 0 <= handle <= 2 else get_stream(None, device)
+    return record_event(stream_handle) if record else None
 
 
 # ------------------------------------------------------------------ the fast path

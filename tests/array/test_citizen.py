@@ -553,9 +553,9 @@ def _simulate(mp: pytest.MonkeyPatch) -> Memcpy3DSim:
     s = Memcpy3DSim()
     mp.setattr(cupy.cuda, "Device", lambda *a: contextlib.nullcontext())
     mp.setattr(cupy.cuda.runtime, "getDevice", lambda: 0)
-    mp.setattr(ia_image_array, "get_stream", lambda *a: 0)
+    mp.setattr(ia_image_array, "current_stream", lambda *a: 0)
 
-    def execute(plan, stream, device):
+    def execute(plan, stream, device, record=True):
         assert plan.src_device in (None, device) and plan.dst_device in (None, device)
         s.run(plan)
         return _Done()
@@ -563,10 +563,10 @@ def _simulate(mp: pytest.MonkeyPatch) -> Memcpy3DSim:
     mp.setattr(ia_image_array, "execute", execute)
     region = ImageArray._region
 
-    def spy(self, lo, ext, buf, buf_kind, to_image, stream):
+    def spy(self, lo, ext, buf, buf_kind, to_image, stream, record=True):
         assert buf_kind == "host"  # no CuPy buffer can exist here
         s.add_external(0, buf)
-        return region(self, lo, ext, buf, buf_kind, to_image, stream)
+        return region(self, lo, ext, buf, buf_kind, to_image, stream, record)
 
     mp.setattr(ImageArray, "_region", spy)
     return s

@@ -173,9 +173,9 @@ def sim(monkeypatch):
     s = Memcpy3DSim()
     monkeypatch.setattr(cupy.cuda, "Device", lambda *a: contextlib.nullcontext())
     monkeypatch.setattr(cupy.cuda.runtime, "getDevice", lambda: 0)
-    monkeypatch.setattr(ia_image_array, "get_stream", lambda *a: 0)
+    monkeypatch.setattr(ia_image_array, "current_stream", lambda *a: 0)
 
-    def execute(plan, stream, device):
+    def execute(plan, stream, device, record=True):
         assert plan.src_device in (None, device) and plan.dst_device in (None, device)
         s.run(plan)
         return _Done()
@@ -189,10 +189,10 @@ def _registering(s):
     """ImageArray._region, unchanged, that first shows its host buffer to the model."""
     region = ImageArray._region
 
-    def spy(self, lo, ext, buf, buf_kind, to_image, stream):
+    def spy(self, lo, ext, buf, buf_kind, to_image, stream, record=True):
         if buf_kind == "host":
             s.add_external(0, buf)
-        return region(self, lo, ext, buf, buf_kind, to_image, stream)
+        return region(self, lo, ext, buf, buf_kind, to_image, stream, record)
 
     return spy
 
@@ -246,8 +246,10 @@ def test_setitem_host_values_match_numpy(data):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cupy.cuda, "Device", lambda *a: contextlib.nullcontext())
         mp.setattr(cupy.cuda.runtime, "getDevice", lambda: 0)
-        mp.setattr(ia_image_array, "get_stream", lambda *a: 0)
-        mp.setattr(ia_image_array, "execute", lambda plan, s, d: (sim.run(plan), _Done())[1])
+        mp.setattr(ia_image_array, "current_stream", lambda *a: 0)
+        mp.setattr(
+            ia_image_array, "execute", lambda plan, s, d, r=True: (sim.run(plan), _Done())[1]
+        )
         mp.setattr(ImageArray, "_region", _registering(sim))
         desc = data.draw(st.sampled_from(SIM_DESCS))
         img, mem = sim_image(sim, desc)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import imagearray as ia
+from imagearray import _device
 from imagearray.array import ImageArray
 from imagearray.copies import endpoint, plan_copy
 from imagearray.copies import executor as _copies
@@ -115,6 +116,7 @@ def rec(monkeypatch):
 
     monkeypatch.setattr(_copies, "get_device", get_device)
     monkeypatch.setattr(_copies, "get_stream", get_stream)
+    monkeypatch.setattr(_device, "get_stream", get_stream)  # behind current_stream
     monkeypatch.setattr(cupy.cuda, "get_current_stream", get_current_stream)
     monkeypatch.setattr(_copies, "device_info", device_info)
     monkeypatch.setattr(_copies, "execute", execute)
@@ -295,7 +297,7 @@ def test_the_stream_is_looked_up_and_checked_on_every_hit(rec):
     def mismatched(stream=None, device=None):
         raise ia.DeviceMismatchError("stream belongs to device 1, the operation to 0")
 
-    _copies.get_stream = mismatched  # restored by the fixture's monkeypatch
+    _device.get_stream = mismatched  # restored by the fixture's monkeypatch
     with pytest.raises(ia.DeviceMismatchError):
         ia.copy(dev, img)
     assert len(rec.executed()) == 4
@@ -314,7 +316,7 @@ def test_cupy_failing_on_a_hit_is_reported_as_get_stream_reports_it(rec, monkeyp
         raise ia.CUDAUnavailableError("CuPy cannot use a CUDA device: no device")
 
     monkeypatch.setattr(cupy.cuda, "get_current_stream", broken)
-    monkeypatch.setattr(_copies, "get_stream", unavailable)
+    monkeypatch.setattr(_device, "get_stream", unavailable)
     with pytest.raises(ia.CUDAUnavailableError, match="CuPy cannot use"):
         ia.copy(dev, img)
     assert len(rec.executed()) == 1
