@@ -228,8 +228,12 @@ class Call:
 
         mode, prefilter, pad = spline
         x = cupy.asarray(self.image) if self.image is not None else self.original
-        coef = _spline.coefficients(x, self.nshape, self.ndim, mode, cval, prefilter)
         _textures.collect()
+        coef, image = _spline.coefficients(
+            x, self.nshape, self.ndim, mode, cval, prefilter, to_image=self.ndim == 3
+        )
+        if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
+            return _textures.from_filled(image, hardware), pad
         src = _textures.from_cupy(coef, coef.shape, coef.strides, self.ndim, hardware)
         return src, pad
 

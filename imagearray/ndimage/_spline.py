@@ -24,6 +24,7 @@ import functools
 
 import numpy
 
+from imagearray.array import empty
 from imagearray.ndimage import _cubic, _modes
 
 OPENCV_MODES = ("opencv", "_opencv_edge")
@@ -52,10 +53,16 @@ def layout(mode: str, prefilter: bool) -> tuple[str, int]:
     return _modes.kernel_mode(mode), 0
 
 
-def coefficients(x, nshape: tuple, ndim: int, mode: str, cval: float, prefilter: bool):
-    """float32 coefficients of shape ``(nb, *padded spatial, channels)`` of ``x`` (a
-    CuPy array of ``nshape`` elements; never modified): a new C-contiguous array, or
-    (``prefilter=False`` on float32 data) ``x`` itself, read where it is."""
+def coefficients(
+    x, nshape: tuple, ndim: int, mode: str, cval: float, prefilter: bool, to_image: bool = False
+):
+    """``(coef, image)``: float32 coefficients of shape ``(nb, *padded spatial,
+    channels)`` of ``x`` (a CuPy array of ``nshape`` elements; never modified) as a new
+    C-contiguous array, or (``prefilter=False`` on float32 data) ``x`` itself, read
+    where it is; ``image`` None. With ``to_image``, where :func:`fills_image` allows,
+    ``coef`` is None and ``image`` a new float32 3D ``ImageArray`` of the padded
+    volume, whose last prefilter pass wrote it through a surface (no copy into a CUDA
+    array afterwards)."""
     import cupy
 
     a = x.reshape(nshape)
@@ -72,16 +79,33 @@ def coefficients(x, nshape: tuple, ndim: int, mode: str, cval: float, prefilter:
         kw = {"constant_values": cval} if filter_mode == "grid-constant" else {}
         a = cupy.pad(a, pads, "edge" if filter_mode == "nearest" else "constant", **kw)
         fresh = True
-    if prefilter:
-        return prefilter_axes(a, ndim, filter_mode, fresh)
-    return a if a.dtype == numpy.float32 else a.astype(numpy.float32)  # read, not copied
+    if not prefilter:
+        return (a if a.dtype == numpy.float32 else a.astype(numpy.float32)), None  # read
+    if to_image and fills_image(a.shape, ndim, filter_mode):
+        image = empty(a.shape[1:-1], numpy.float32)
+        prefilter_axes(a, ndim, filter_mode, fresh, into=image)
+        return None, image
+    return prefilter_axes(a, ndim, filter_mode, fresh), None
 
 
-def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
+def fills_image(shape: tuple, ndim: int, mode: str) -> bool:
+    """Whether :func:`prefilter_axes` can write coefficients of ``shape`` (``(nb,
+    *spatial, channels)``) into a 3D CUDA array through a surface: one single-channel
+    volume whose every axis takes the parallel filter (longer than one sample, and
+    not a short reflect axis)."""
+    fmode = FILTER_MODE.get(mode, "mirror")
+    if ndim != 3 or len(shape) != 5 or shape[0] != 1 or shape[-1] != 1 or not FAST_PREFILTER:
+        return False
+    return all(n > 1 and not (fmode == "reflect" and n < SHORT_REFLECT) for n in shape[1:4])
+
+
+def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     """The cubic B-spline coefficients of ``a`` (``(nb, *spatial, channels)``, any
-    float dtype) along spatial axes 1..ndim with cupyx's boundary for ``mode``, as a
-    new float32 C-contiguous array (``a`` is read, never written; ``fresh``: ``a`` is
-    this call's own, so it may be filtered in place)."""
+    float dtype) along spatial axes ndim..1 (the last first) with cupyx's boundary
+    for ``mode``, as a new float32 C-contiguous array (``a`` is read, never written;
+    ``fresh``: ``a`` is this call's own, so it may be filtered in place). ``into``: a
+    float32 3D ``ImageArray`` of the spatial shape (where :func:`fills_image`), which
+    the last pass (along axis 1) writes through its surface; returns None then."""
     import cupy
     import cupyx.scipy.ndimage as ndi
 
@@ -90,7 +114,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
     if cur.dtype != numpy.float32:
         cur, fresh = cur.astype(numpy.float32), True
     spare = None
-    for axis in range(1, ndim + 1):
+    for axis in range(ndim, 0, -1):
         n = cur.shape[axis]
         if n == 1:
             continue  # cupyx: a line of one sample is its own coefficient
@@ -99,15 +123,21 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
                 cur, fresh = cur.copy(), True
             ndi.spline_filter1d(cur, 3, axis, output=cur, mode=mode)
             continue
-        if spare is None:
+        surface = into is not None and axis == 1
+        if spare is None and not surface:
             spare = cupy.empty_like(cur)
         stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
         size = cur.size
         run = max(1, int(PREFILTER_RUN))
         threads = size // n * -(-n // run)  # every line cut into runs of `run` samples
         block = 256
-        args = (cur, spare, numpy.int64(threads), numpy.int64(stride), numpy.int32(n))
-        _fir(fmode, run)(((threads + block - 1) // block,), (block,), args)
+        grid = ((threads + block - 1) // block,)
+        tail = (numpy.int64(threads), numpy.int64(stride), numpy.int32(n))
+        if surface:
+            surf = numpy.uint64(int(into.surface()))
+            _fir(fmode, run, True)(grid, (block,), (cur, surf, *tail, numpy.int32(cur.shape[3])))
+            return None
+        _fir(fmode, run)(grid, (block,), (cur, spare, *tail))
         cur, spare = spare, (cur if fresh else None)
         fresh = True
     if not fresh:
@@ -115,24 +145,34 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False):
     return cur
 
 
-def fir_source(mode: str, run: int = 1) -> str:
+def fir_source(mode: str, run: int = 1, surface: bool = False) -> str:
     """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``: each
     thread makes ``run`` consecutive samples of one line, from a window of the
     ``run + 2 * FIR_HALF`` samples around them held in registers (folded by the mode
     where the window leaves the line), each sum in the same order as one sample a
-    thread (the outermost taps first, the centre last)."""
+    thread (the outermost taps first, the centre last). ``surface``: the pass along
+    the first axis of one single-channel volume ``(n, h, w)`` (``stride = h * w``),
+    writing sample ``(z, y, x)`` through the surface object ``surf`` of a 3D float32
+    CUDA array instead of to ``dst`` (a warp writes 32 neighbouring x of one z)."""
     w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
     codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
     codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
     codes = "\n".join(codes)
     h = FIR_HALF
+    if surface:
+        out, width = "const unsigned long long surf", ", const int width"
+        store = "surf3Dwrite(v, surf, (int)(inner % width) * 4, (int)(inner / width), t0 + r)"
+    else:
+        out, width = "float* __restrict__ dst", ""
+        store = "dst[base + (long long)(t0 + r) * stride] = v"
     return f"""{codes}
 #define H {h}
 #define RUN {run}
+#define STORE(v) {store}
 {_cubic.FOLD}
-extern "C" __global__ void ia_bspline3(const float* __restrict__ src, float* __restrict__ dst,
+extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {out},
                                        const long long threads, const long long stride,
-                                       const int n)
+                                       const int n{width})
 {{
     const float w[H + 1] = {{{w}}};
     const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -159,17 +199,18 @@ extern "C" __global__ void ia_bspline3(const float* __restrict__ src, float* __r
         float acc = 0.f;
 #pragma unroll
         for (int k = H; k >= 1; k--) acc += w[k] * (win[H + r - k] + win[H + r + k]);
-        dst[base + (long long)(t0 + r) * stride] = acc + w[0] * win[H + r];
+        STORE(acc + w[0] * win[H + r]);
     }}
 }}
 """
 
 
 @functools.lru_cache(maxsize=16)
-def _fir(mode: str, run: int = 1):
+def _fir(mode: str, run: int = 1, surface: bool = False):
     import cupy
 
-    return cupy.RawKernel(fir_source(mode, run), "ia_bspline3", options=("-std=c++17",))
+    src = fir_source(mode, run, surface)
+    return cupy.RawKernel(src, "ia_bspline3", options=("-std=c++17",))
 
 
 def model(coef, coords, mode: str, cval: float = 0.0, pad: int = 0):

@@ -290,9 +290,24 @@ def _copied(a, src: Source, want_f: bool) -> None:
     gather = EXACT_GATHER and len(shape) == 2 and src.nb == 1 and _gather_fits(shape, src)
     img = asimage(a.reshape(full), channels=ch, layered=src.nb > 1, gather=gather)
     src.gather = gather
+    _adopt(img, src, want_f)
+
+
+def from_filled(img, filtered: bool) -> Source:
+    """A Source over ``img``, a single-channel float32 3D ``ImageArray`` this call made
+    and filled (order=3's coefficients, written by the prefilter): retired with it."""
+    shape = tuple(reversed(img._vdesc.extent[:3]))
+    src = Source(shape, 1, 1, img.dtype, img._handle.device)
+    _adopt(img, src, filtered and can_filter(img.dtype, 1))
+    return src
+
+
+def _adopt(img, src: Source, want_f: bool) -> None:
+    """Point (and, with ``want_f``, filtered) textures of ``img``, an ImageArray of this
+    call's own holding the whole input: all kept until the launch has finished."""
     src.keep.append(img)
     src.layered = src.nb > 1
-    point, filt = _descs(src.shape, a.dtype, src.channels, src.nb if src.nb > 1 else None)
+    point, filt = _descs(src.shape, img.dtype, src.channels, src.nb if src.nb > 1 else None)
     src.tex_p = create_image(img._handle, point, POINT)
     src.keep.insert(0, src.tex_p)
     if want_f:

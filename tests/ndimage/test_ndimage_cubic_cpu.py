@@ -272,11 +272,31 @@ def test_filter_modes_are_cupyxs():
 @needs_nvrtc
 @pytest.mark.parametrize("run", [1, 8])
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
-def test_prefilter_source_compiles(mode, run):
-    src = _spline.fir_source(mode, run)
+@pytest.mark.parametrize("surface", [False, True])
+def test_prefilter_source_compiles(mode, run, surface):
+    src = _spline.fir_source(mode, run, surface)
     assert f"#define RUN {run}" in src
+    assert ("surf3Dwrite" in src) is surface
     log = compile_log(src)
     assert log is None, log
+
+
+def test_which_coefficients_the_prefilter_writes_into_a_cuda_array(monkeypatch):
+    """One single-channel 3D volume whose axes all take the parallel filter; not a
+    batch, channels, 2D, an axis of one sample, a short reflect axis (cupyx's
+    recursive filter there), nor with the parallel filter switched off."""
+    ok = (1, 20, 18, 17, 1)
+    assert _spline.fills_image(ok, 3, "mirror")
+    assert _spline.fills_image((1, 5, 6, 7, 1), 3, "mirror")  # mirror: any length
+    assert not _spline.fills_image((1, 5, 20, 20, 1), 3, "reflect")  # short reflect
+    assert not _spline.fills_image((1, 5, 20, 20, 1), 3, "nearest")  # nearest: reflect
+    assert _spline.fills_image(ok, 3, "nearest")
+    assert not _spline.fills_image((2, 20, 18, 17, 1), 3, "mirror")  # a batch
+    assert not _spline.fills_image((1, 20, 18, 17, 2), 3, "mirror")  # channels
+    assert not _spline.fills_image((1, 20, 18, 1), 2, "mirror")  # 2D
+    assert not _spline.fills_image((1, 20, 1, 17, 1), 3, "mirror")  # an axis of one
+    monkeypatch.setattr(_spline, "FAST_PREFILTER", False)
+    assert not _spline.fills_image(ok, 3, "mirror")
 
 
 def test_order_3_is_a_texture_order():

@@ -213,6 +213,52 @@ def test_prefilter_is_cupyxs(shape, mode):
     assert float(cupy.abs(got - want).max()) <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
+@pytest.mark.parametrize("shape", [(19, 23, 17), (40, 9, 33), (70, 3, 2)])
+def test_prefilter_into_a_cuda_array_gives_the_same_bits(shape, mode):
+    """The last pass written through a surface into a 3D CUDA array: the coefficients
+    the linear path computes, bit for bit, and every texel written; cupyx's within
+    float32 rounding."""
+    from imagearray.ndimage import _spline
+
+    x = data(shape, "float32")
+    nshape = (1, *shape, 1)
+    args = (x, nshape, 3, mode, 0.0, True)
+    linear, none = _spline.coefficients(*args)
+    other, img = _spline.coefficients(*args, to_image=True)
+    assert none is None
+    if not _spline.fills_image(linear.shape, 3, mode):  # short reflect axes: linear
+        assert img is None
+        assert bool(cupy.array_equal(other, linear))
+        return
+    assert other is None and isinstance(img, ia.ImageArray)
+    assert img.shape == linear.shape[1:-1] and img.dtype == np.float32
+    np.testing.assert_array_equal(img.get(), linear[0, ..., 0].get())
+    if mode != "nearest":  # (nearest: padded by 12 samples first, as cupyx's zoom does)
+        want = ndi.spline_filter(x, 3, output=cupy.float32, mode=mode)
+        scale = float(cupy.abs(want).max())
+        assert float(np.abs(img.get() - want.get()).max()) <= 1e-5 * scale
+
+
+def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
+    """A 3D order=3 call takes the surface path (no copy of the coefficients into a
+    CUDA array), and gives cupyx's result."""
+    from imagearray.ndimage import _spline, _textures
+
+    seen = []
+    fill = _textures.from_filled
+    monkeypatch.setattr(_textures, "from_filled", lambda img, f: seen.append(img) or fill(img, f))
+    x = data((21, 18, 25), "float32")
+    m = np.array([[1, 0.1, 0, 0.5], [0, 0.98, 0.1, -0.2], [0.05, 0, 1, 0.3]])
+    want = ndi.affine_transform(x, cupy.asarray(m), order=3, mode="mirror")
+    got = ia.ndimage.affine_transform(x, m, order=3, mode="mirror", precision="exact")
+    assert len(seen) == 1
+    assert float(cupy.abs(got - want).max()) <= 1e-5 * float(cupy.abs(want).max())
+    monkeypatch.setattr(_spline, "FAST_PREFILTER", False)  # cupyx's filter: the copy path
+    ia.ndimage.affine_transform(x, m, order=3, mode="mirror", precision="exact")
+    assert len(seen) == 1
+
+
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest"])
 @pytest.mark.parametrize("shape", [(37, 29), (9, 11, 7), (3, 2, 45), (20, 16), (1, 8, 17)])
 def test_prefilter_runs_give_the_same_bits(monkeypatch, shape, mode):

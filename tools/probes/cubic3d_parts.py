@@ -17,7 +17,7 @@ M = numpy.zeros((3, 4))
 M[0, 0] = 1.0
 M[1:, 1:3] = [[c, s], [-s, c]]
 M[1:, 3] = [h - c * h - s * h, h + s * h - c * h]
-coef = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True)
+coef = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True)[0]
 
 
 def ms(fn, reps=20):
@@ -40,6 +40,15 @@ def prefilter():
     return _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True)
 
 
+def prefilter_into_array():
+    img = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True, to_image=True)[1]
+    _textures.retire(_textures.from_filled(img, True))
+
+
+def whole():
+    return iand.affine_transform(x, M, order=3)
+
+
 def interp():
     return iand.affine_transform(coef.reshape(n, n, n), M, order=3, prefilter=False)
 
@@ -48,6 +57,8 @@ for run in (1, 8):
     _spline.PREFILTER_RUN = run
     print(f"prefilter, {run} samples a thread {ms(prefilter):.3f} ms")
 print(f"coefficients -> 3D CUDA array (+ texture) {ms(copy):.3f} ms")
+print(f"prefilter, last pass through a surface (+ textures) {ms(prefilter_into_array):.3f} ms")
+print(f"affine order=3, the whole call {ms(whole):.3f} ms")
 print(f"affine order=3 prefilter=False {ms(interp):.3f} ms")
 idx = numpy.indices((n,) * 3).reshape(3, -1).astype(numpy.float64)
 pts = M[:, :3] @ idx + M[:, 3:]
