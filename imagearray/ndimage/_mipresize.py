@@ -17,7 +17,7 @@ import numpy
 from imagearray._device import on_device
 from imagearray._errors import ImageArrayValueError
 from imagearray._sampler import Sampler
-from imagearray.array import empty
+from imagearray.ndimage import _scratch, _textures
 from imagearray.ndimage import _skimage as r
 
 __all__ = ["MIP_BOUND", "MIP_MEAN_BOUND", "MipPlan", "plan", "resize_mip"]
@@ -156,11 +156,11 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
         tex_c = 4 if channels == 3 else channels
         if tex_c != channels:
             a = cupy.concatenate([a, cupy.zeros_like(a[..., :1])], axis=-1)
-        img = empty(a.shape, a.dtype, tex_c, levels=p.levels, normalized=normalized)
+        lease = _scratch.take(a.shape, a.dtype, tex_c, levels=p.levels, normalized=normalized)
         try:
-            out = _read(img, a, p, tuple(out_shape[:2]), dev)
-        finally:
-            img.free()
+            out = _read(lease.image, a, p, tuple(out_shape[:2]), dev)
+        finally:  # back to the pool once the reads have finished
+            _textures.retire_objects([lease])
         if tex_c != channels:
             out = out[..., :channels]
         out = cupy.ascontiguousarray(out if c != 1 else out[..., None])

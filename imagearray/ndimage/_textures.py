@@ -29,6 +29,7 @@ from imagearray._errors import ImageArrayError, ImageArrayValueError
 from imagearray._sampler import Sampler
 from imagearray.array import asimage
 from imagearray.handles import create_image
+from imagearray.ndimage import _scratch
 from imagearray.sampling.cache import cache_of
 
 POINT = Sampler("clamp_to_edge", "unnormalized", "nearest")
@@ -142,17 +143,6 @@ def from_image(img, filtered: bool) -> Source:
         )
     shape = tuple(reversed(img._vdesc.extent[:dims]))
     point, filt = _descs(shape, img.dtype, img.channels, desc.num_layers if layered else None)
-    handles = cache_of(img).handles
-    target = img._mem.array if img._linear else img._handle
-
-    def tex(d, sampler):
-        key = (id(img._handle), "ndimage", d, sampler)
-        h = handles.get(key)
-        if h is None or not h.alive:
-            h = handles[key] = create_image(target, d, sampler)
-        src.deps.append((handles, key, h))
-        return h
-
     src = Source(
         shape,
         desc.num_layers if layered else 1,
@@ -161,11 +151,25 @@ def from_image(img, filtered: bool) -> Source:
         img._handle.device,
         layered=layered,
     )
-    src.tex_p = tex(point, POINT)
+    src.tex_p = _texture_of(img, point, POINT, src.deps)
     src.gather = dims == 2 and not layered and img.gatherable
     if filtered and can_filter(src.dtype, src.channels):
-        src.tex_f = tex(filt, LINEAR)
+        src.tex_f = _texture_of(img, filt, LINEAR, src.deps)
     return src
+
+
+def _texture_of(img, desc: ImageDescriptor, sampler: Sampler, deps: list):
+    """The texture of ``img`` with ``desc`` and ``sampler``, cached with the image (its
+    memory's handle cache: destroyed when the memory is freed); ``deps`` gets the
+    (cache, key, handle) a plan must find unchanged."""
+    handles = cache_of(img).handles
+    key = (id(img._handle), "ndimage", desc, sampler)
+    h = handles.get(key)
+    if h is None or not h.alive:
+        target = img._mem.array if img._linear else img._handle
+        h = handles[key] = create_image(target, desc, sampler)
+    deps.append((handles, key, h))
+    return h
 
 
 def _limits(device: int, ndim: int, layered: bool) -> tuple:
@@ -288,31 +292,34 @@ def _copied(a, src: Source, want_f: bool) -> None:
     ch = 1 if src.split3 else src.channels
     full = ((src.nb,) if src.nb > 1 else ()) + shape + ((ch,) if ch > 1 else ())
     gather = EXACT_GATHER and len(shape) == 2 and src.nb == 1 and _gather_fits(shape, src)
-    img = asimage(a.reshape(full), channels=ch, layered=src.nb > 1, gather=gather)
+    lease = _scratch.take(full, a.dtype, ch, layered=src.nb > 1, gather=gather)
+    lease.image.set(a.reshape(full))
     src.gather = gather
-    _adopt(img, src, want_f)
+    _adopt(lease, src, want_f)
 
 
-def from_filled(img, filtered: bool) -> Source:
-    """A Source over ``img``, a single-channel float32 3D ``ImageArray`` this call made
-    and filled (order=3's coefficients, written by the prefilter): retired with it."""
+def from_filled(lease: _scratch.Lease, filtered: bool) -> Source:
+    """A Source over the image of ``lease``, a single-channel float32 3D image this
+    call filled (order=3's coefficients, written by the prefilter)."""
+    img = lease.image
     shape = tuple(reversed(img._vdesc.extent[:3]))
     src = Source(shape, 1, 1, img.dtype, img._handle.device)
-    _adopt(img, src, filtered and can_filter(img.dtype, 1))
+    _adopt(lease, src, filtered and can_filter(img.dtype, 1))
     return src
 
 
-def _adopt(img, src: Source, want_f: bool) -> None:
-    """Point (and, with ``want_f``, filtered) textures of ``img``, an ImageArray of this
-    call's own holding the whole input: all kept until the launch has finished."""
-    src.keep.append(img)
+def _adopt(lease: _scratch.Lease, src: Source, want_f: bool) -> None:
+    """Point (and, with ``want_f``, filtered) textures of the image of ``lease``, a
+    scratch image holding this call's whole input, given back to the pool when the
+    launch has finished (its textures stay cached with it)."""
+    img = lease.image
+    src.keep.append(lease)
     src.layered = src.nb > 1
     point, filt = _descs(src.shape, img.dtype, src.channels, src.nb if src.nb > 1 else None)
-    src.tex_p = create_image(img._handle, point, POINT)
-    src.keep.insert(0, src.tex_p)
+    unused: list = []  # no plan reads a scratch image: its contents change
+    src.tex_p = _texture_of(img, point, POINT, unused)
     if want_f:
-        src.tex_f = create_image(img._handle, filt, LINEAR)
-        src.keep.insert(0, src.tex_f)
+        src.tex_f = _texture_of(img, filt, LINEAR, unused)
 
 
 def _gather_fits(shape: tuple, src: Source) -> bool:
@@ -369,7 +376,9 @@ def retire_objects(objs: list) -> None:
 
 def _release(objs: list) -> None:
     for o in objs:
-        if hasattr(o, "free"):
+        if isinstance(o, _scratch.Lease):
+            o.give_back()
+        elif hasattr(o, "free"):
             if o._handle.alive:
                 o.free()
         elif o.alive:

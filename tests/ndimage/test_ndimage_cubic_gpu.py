@@ -225,12 +225,13 @@ def test_prefilter_into_a_cuda_array_gives_the_same_bits(shape, mode):
     nshape = (1, *shape, 1)
     args = (x, nshape, 3, mode, 0.0, True)
     linear, none = _spline.coefficients(*args)
-    other, img = _spline.coefficients(*args, to_image=True)
+    other, lease = _spline.coefficients(*args, to_image=True)
     assert none is None
     if not _spline.fills_image(linear.shape, 3, mode):  # short reflect axes: linear
-        assert img is None
+        assert lease is None
         assert bool(cupy.array_equal(other, linear))
         return
+    img = lease.image
     assert other is None and isinstance(img, ia.ImageArray)
     assert img.shape == linear.shape[1:-1] and img.dtype == np.float32
     np.testing.assert_array_equal(img.get(), linear[0, ..., 0].get())
@@ -247,7 +248,7 @@ def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
 
     seen = []
     fill = _textures.from_filled
-    monkeypatch.setattr(_textures, "from_filled", lambda img, f: seen.append(img) or fill(img, f))
+    monkeypatch.setattr(_textures, "from_filled", lambda ls, f: seen.append(ls) or fill(ls, f))
     x = data((21, 18, 25), "float32")
     m = np.array([[1, 0.1, 0, 0.5], [0, 0.98, 0.1, -0.2], [0.05, 0, 1, 0.3]])
     want = ndi.affine_transform(x, cupy.asarray(m), order=3, mode="mirror")

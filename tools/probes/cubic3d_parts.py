@@ -41,8 +41,8 @@ def prefilter():
 
 
 def prefilter_into_array():
-    img = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True, to_image=True)[1]
-    _textures.retire(_textures.from_filled(img, True))
+    lease = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True, to_image=True)[1]
+    _textures.retire(_textures.from_filled(lease, True))
 
 
 def whole():
