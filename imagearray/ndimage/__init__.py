@@ -8,6 +8,7 @@ its pyramids are in
 :mod:`imagearray.ndimage.resizing` and :mod:`imagearray.ndimage.pyramids`."""
 
 from imagearray._errors import FallbackWarning
+from imagearray.ndimage._textures import free_scratch
 from imagearray.ndimage.interpolation import (
     affine_transform,
     map_coordinates,
@@ -27,6 +28,7 @@ from imagearray.ndimage.warps import remap, warp_perspective
 __all__ = [
     "FallbackWarning",
     "affine_transform",
+    "free_scratch",
     "map_coordinates",
     "pyramid_expand",
     "pyramid_gaussian",

@@ -396,3 +396,25 @@ def retire(src: Source) -> None:
     finished (see :func:`retire_objects`)."""
     retire_objects(src.keep)
     src.keep = []
+
+
+def free_scratch() -> int:
+    """Free the CUDA arrays ``imagearray.ndimage`` keeps between calls (copies of CuPy
+    volumes, order-3 coefficients, the mip method's chains: at most
+    ``_scratch.MAX_BYTES`` = 1 GiB idle); the bytes freed. Arrays still read by queued
+    launches are not freed: they return to the pool when those finish.
+
+    Examples
+    --------
+    >>> import cupy
+    >>> _ = ia.ndimage.free_scratch()  # start with none
+    >>> vol = cupy.random.random((32, 32, 32), dtype=cupy.float32)
+    >>> out = ia.ndimage.zoom(vol, 0.5, order=1)  # vol is copied into a CUDA array
+    >>> cupy.cuda.Device().synchronize()
+    >>> ia.ndimage.free_scratch()  # that array: 32**3 float32
+    131072
+    """
+    collect()
+    before = _scratch.idle_bytes()
+    _scratch.clear()
+    return before
