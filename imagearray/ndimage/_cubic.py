@@ -57,14 +57,13 @@ template <int M> __device__ __forceinline__ int fold(int ix, int n) {
 
 
 def weights(key) -> str:
-    """Statements: per axis j, ``st{j}`` (the first tap), ``w{j}[4]`` (cupyx's
-    weights) and ``tp{j}[4]`` (the folded taps; -1 outside in the constant rule)."""
-    smode = MODE_CODES[SPLINE_MODE[key.mode]]
+    """Statements: per axis j, ``st{j}`` (the first tap) and ``w{j}[4]`` (cupyx's
+    weights)."""
     lines = []
     for j in range(key.ndim):
         dc = f"wrapc(c[{j}], n[{j}])" if key.mode == "wrap" else f"c[{j}]"
         lines += [
-            f"W w{j}[4]; int tp{j}[4];",
+            f"W w{j}[4];",
             f"const int st{j} = (int)floor({dc}) - 1;",
             "{",
             f"    const W wx = c[{j}] - floor(c[{j}]), wy = (W)1 - wx;",
@@ -73,10 +72,23 @@ def weights(key) -> str:
             f"    w{j}[0] = wy * wy * wy / (W)6;",
             f"    w{j}[3] = (W)1 - w{j}[0] - w{j}[1] - w{j}[2];",
             "}",
+        ]
+    return "\n".join("        " + s for s in lines)
+
+
+def folds(key) -> list[str]:
+    """Statements: per axis j, ``tp{j}[4]``, the taps folded by the mode's spline rule
+    (-1 outside in the constant rule). Only the exact reads need them: made in their
+    block, so a point the hardware path computed spends no integer division on them."""
+    smode = MODE_CODES[SPLINE_MODE[key.mode]]
+    lines = []
+    for j in range(key.ndim):
+        lines += [
+            f"int tp{j}[4];",
             "#pragma unroll",
             f"for (int k = 0; k < 4; k++) tp{j}[k] = fold<{smode}>(st{j} + k, n[{j}]);",
         ]
-    return "\n".join("        " + s for s in lines)
+    return lines
 
 
 def hardware(key, filtered_at) -> str:
@@ -110,7 +122,8 @@ def hardware(key, filtered_at) -> str:
 def taps(key, point_read) -> str:
     """The exact ``4**ndim`` point reads (``point_read(idx, dest)``: statements)."""
     constant = SPLINE_MODE[key.mode] == "grid-constant"
-    return "\n".join("        " + s for s in tap_loops(key.ndim, point_read, constant))
+    lines = folds(key) + tap_loops(key.ndim, point_read, constant)
+    return "\n".join("        " + s for s in lines)
 
 
 def tap_loops(d: int, point_read, constant: bool, owned=None) -> list[str]:
