@@ -59,7 +59,7 @@ template <int M> __device__ __forceinline__ int fold(int ix, int n) {
 def weights(key) -> str:
     """Statements: per axis j, ``st{j}`` (the first tap) and ``w{j}[4]`` (cupyx's
     weights)."""
-    lines = []
+    lines = ["const W SIXTH = (W)1 / (W)6;"]
     for j in range(key.ndim):
         dc = f"wrapc(c[{j}], n[{j}])" if key.mode == "wrap" else f"c[{j}]"
         lines += [
@@ -67,9 +67,11 @@ def weights(key) -> str:
             f"const int st{j} = (int)floor({dc}) - 1;",
             "{",
             f"    const W wx = c[{j}] - floor(c[{j}]), wy = (W)1 - wx;",
-            f"    w{j}[1] = (wx * wx * (wx - (W)2) * (W)3 + (W)4) / (W)6;",
-            f"    w{j}[2] = (wy * wy * (wy - (W)2) * (W)3 + (W)4) / (W)6;",
-            f"    w{j}[0] = wy * wy * wy / (W)6;",
+            # times 1/6 rather than / 6: a double division is a long instruction
+            # sequence (12 a 3D point), and the weights move by at most an ulp
+            f"    w{j}[1] = (wx * wx * (wx - (W)2) * (W)3 + (W)4) * SIXTH;",
+            f"    w{j}[2] = (wy * wy * (wy - (W)2) * (W)3 + (W)4) * SIXTH;",
+            f"    w{j}[0] = wy * wy * wy * SIXTH;",
             f"    w{j}[3] = (W)1 - w{j}[0] - w{j}[1] - w{j}[2];",
             "}",
         ]
