@@ -5,6 +5,7 @@ Validation happens before this module is reached (``imagearray.copies.plan``): h
 plan is assumed valid, and every driver call is still checked.
 """
 
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBuffer_Release, PyObject_GetBuffer
 from cuda.bindings cimport cydriver
 
 from imagearray._driver cimport as_custream, check, ensure_context, primary_context
@@ -95,3 +96,19 @@ def memcpy3d_peer(int src_device, int dst_device, stream, tuple src, tuple dst, 
     if status != cydriver.CUDA_SUCCESS:
         check(status, f"cuMemcpy3DPeerAsync(device {src_device} -> {dst_device}, "
                       f"{extent[0]} B x {extent[1]} x {extent[2]})")
+
+
+def host_key(obj, tag):
+    """``(tag, address, nbytes, writeable)`` of ``obj``'s memory when it is a
+    C-contiguous buffer (a NumPy array), else None: what ``ndarray.ctypes.data``,
+    ``nbytes`` and ``flags`` say, read through the buffer protocol in one call (the
+    copy fast path's key of host memory; ``ctypes.data`` alone builds an object)."""
+    cdef Py_buffer view
+    try:
+        PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS)
+    except (BufferError, ValueError, TypeError):  # NumPy: ValueError, not C-contiguous
+        return None
+    try:
+        return (tag, <size_t>view.buf, view.len, not view.readonly)
+    finally:
+        PyBuffer_Release(&view)

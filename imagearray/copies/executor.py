@@ -33,7 +33,7 @@ from imagearray._device import (
 )
 from imagearray.copies.endpoints import endpoint
 from imagearray.copies.hostcopy import copy_host_to_host
-from imagearray.copies.hostmem import end_host_copy, hold_host_ranges, is_prepared, note_copy
+from imagearray.copies.hostmem import end_host_copy, hold_host_ranges, is_prepared
 from imagearray.copies.plan import DEVICE, HOST, IMAGE, KIND_CODE, CopyPlan, plan_copy
 from imagearray.memory import ImageView
 
@@ -131,18 +131,7 @@ def copy(
     key = None
     if stream is None:
         key = _fast_key(src, dst)
-        if key is not None and not (
-            desc is None
-            and src_desc is None
-            and dst_desc is None
-            and src_offset is None
-            and dst_offset is None
-            and extent is None
-            and src_extent is None
-            and dst_extent is None
-            and host_extent is None
-            and device_row_pitch is None
-        ):
+        if key is not None:
             args_key = _args_key(
                 (
                     desc,
@@ -162,12 +151,10 @@ def copy(
             hit = _FAST.get(key)
             if hit is not None:
                 # Validated and planned before for these very values (see _FAST): only
-                # what can change between calls is looked at again.
-                plan, queue_device, host_sides = hit[0], hit[1], hit[2]
-                event = execute(plan, current_stream(queue_device), queue_device)
-                for address, nbytes in host_sides:
-                    note_copy(address, nbytes, event)
-                return event
+                # what can change between calls is looked at again (the host ranges
+                # by _run's hold, which also notes the event on prepared ones).
+                plan, queue_device, spans = hit[0], hit[1], hit[2]
+                return _run(plan, spans, current_stream(queue_device), queue_device)
 
     s = endpoint(src, "source")
     d = endpoint(dst, "destination")
@@ -202,17 +189,16 @@ def copy(
         pitch_align=device_info("image_row_pitch_align", queue_device),
         **args,
     )
-    event = execute(plan, handle, queue_device)
-    # Prepared (registered) host memory makes the copy truly asynchronous: the
-    # registry keeps the event so that releasing the memory waits for it.
-    host_sides = tuple((ep.address, ep.nbytes) for ep in (s, d) if ep.kind == HOST)
-    for address, nbytes in host_sides:
-        note_copy(address, nbytes, event)
+    # Prepared (registered) host memory makes the copy truly asynchronous: the hold
+    # that _run takes on the host ranges leaves the event with the registry, so that
+    # releasing the memory waits for it.
+    spans = _host_spans(plan)
+    event = _run(plan, spans, handle, queue_device)
     if key is not None:
         if len(_FAST) >= _FAST_MAX:
             _FAST.clear()
         # The descriptors are held so that the ids in the key stay theirs.
-        _FAST[key] = (plan, queue_device, host_sides, s.desc, d.desc, desc, src_desc, dst_desc)
+        _FAST[key] = (plan, queue_device, spans, s.desc, d.desc, desc, src_desc, dst_desc)
     return event
 
 
@@ -222,9 +208,13 @@ def execute(
     """Run a validated plan on ``stream_handle`` and return an event recorded after it
     (``record=False``: None, for a caller whose result is ordered by the stream alone,
     e.g. a new CuPy array; an event costs a create, a record and a destroy)."""
+    return _run(plan, _host_spans(plan), stream_handle, queue_device, record)
+
+
+def _run(plan: CopyPlan, spans: tuple, stream_handle: int, queue_device: int, record=True):
+    """:func:`execute` with the plan's host spans (:func:`_host_spans`) given."""
     # With queue_device current in CuPy the driver's current context is that device's
     # primary context, so the Cython layer never switches it behind CuPy's back.
-    spans = _host_spans(plan)
     if not spans:
         return call_on_device(queue_device, _enqueue, plan, stream_handle, queue_device, record)
     # Prepared host ranges the copy touches are not unregistered while it is being
@@ -329,9 +319,10 @@ def _enqueue(plan: CopyPlan, stream_handle: int, queue_device: int, record: bool
 # still looked at on each: image memory still alive (else no key: the full path
 # raises ReleasedResourceError), CuPy's current stream of the device and the device
 # it belongs to (get_stream, for any but the default streams), prepared host memory
-# (note_copy). Only exact NumPy and CuPy arrays and ImageArrays have keys; refused
-# copies are never remembered. Keys hold values, never the user's arrays: equal
-# values on new memory (a pool's reused pointer) are the same copy.
+# (_run's hold of the plan's host spans). Only exact NumPy and CuPy arrays and
+# ImageArrays have keys; refused copies are never remembered. Keys hold values,
+# never the user's arrays: equal values on new memory (a pool's reused pointer) are
+# the same copy.
 _FAST: dict[tuple, tuple] = {}
 _FAST_MAX = 256
 _KEYERS: dict[type, Any] = {}
@@ -351,10 +342,8 @@ def _usm_key(arr: Any) -> tuple:
 
 
 def _host_key(arr: numpy.ndarray) -> tuple | None:
-    flags = arr.flags
-    if not flags.c_contiguous:
-        return None
-    return (HOST, arr.ctypes.data, arr.nbytes, flags.writeable)
+    # (HOST, address, nbytes, writeable) of a C-contiguous array, else None
+    return _cy.host_key(arr, HOST)
 
 
 def _args_key(values: tuple) -> tuple | None:
@@ -363,22 +352,35 @@ def _args_key(values: tuple) -> tuple | None:
     Offsets, extents and the pitch are ints or tuples / lists of ints (a list keys as
     the tuple of its values: plan_copy reads both alike); descriptors key by id, the
     entry holding them. Every value is kept as it was given, so the full path's
-    checks of it (types, signs, zeros, bounds) were made for this very key."""
-    out: list = []
+    checks of it (types, signs, zeros, bounds) were made for this very key. The
+    common case (None, ints and tuples of ints only) is ``values`` itself."""
+    plain = True
     for v in values:
+        if v is None:
+            continue
         t = type(v)
-        if v is None or t is int:
-            out.append(v)
-        elif t is tuple or t is list:
+        if t is int:
+            continue
+        if t is tuple or t is list:
             for c in v:
                 if type(c) is not int:
                     return None
-            out.append(tuple(v))
+            if t is list:
+                plain = False
         elif t is ImageDescriptor:
-            out.append((ImageDescriptor, id(v)))  # tagged: no int or int tuple equals it
+            plain = False
         else:
             return None
-    return tuple(out)
+    if plain:
+        return values
+    return tuple(
+        tuple(v)
+        if type(v) is list
+        else (ImageDescriptor, id(v))  # tagged: no int or int tuple equals it
+        if type(v) is ImageDescriptor
+        else v
+        for v in values
+    )
 
 
 def _fast_key(src: Any, dst: Any) -> tuple | None:

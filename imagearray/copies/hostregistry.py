@@ -97,6 +97,17 @@ class Registry:
         # [start, end) of the copies being enqueued on memory that was not (wholly)
         # one prepared range when they began: a prepare of those bytes waits for them.
         self.loose: list[tuple[int, int]] = []
+        # threads in changed.wait(): a hold's end notifies only when there is one (every
+        # copy of host memory ends a hold, and notify_all costs it a microsecond)
+        self.waiters = 0
+
+    def _wait(self) -> None:
+        """``changed.wait()``, counted in ``waiters`` (the lock held, as for wait)."""
+        self.waiters += 1
+        try:
+            self.changed.wait()
+        finally:
+            self.waiters -= 1
 
     def overlapping(self, address: int, nbytes: int) -> Entry | None:
         i = bisect.bisect_left(self.starts, address + nbytes)  # entries starting before the end
@@ -169,7 +180,7 @@ class Registry:
                         loose.append((a, a + n))
                 if all(e.state != RELEASING for e in touched):
                     break
-                self.changed.wait()
+                self._wait()
             for e in touched:
                 e.holds += 1
             self.loose += loose
@@ -186,14 +197,15 @@ class Registry:
                     e.note(event)
             for span in loose:
                 self.loose.remove(span)
-            self.changed.notify_all()
+            if self.waiters:
+                self.changed.notify_all()
 
     def wait_unheld(self, e: Entry) -> list:
         """Wait (releasing the lock) until no copy holds ``e``; then the events of
         its copies in flight."""
         with self.lock:
             while e.holds:
-                self.changed.wait()
+                self._wait()
             return list(e.pending)
 
     def wait_no_loose(self, address: int, nbytes: int) -> None:
@@ -205,4 +217,4 @@ class Registry:
         end = address + nbytes
         with self.lock:
             while any(a < end and address < b for a, b in self.loose):
-                self.changed.wait()
+                self._wait()

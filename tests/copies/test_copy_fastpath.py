@@ -2,8 +2,8 @@
 the plan the full path made, and still checks what can change between calls.
 
 The device pieces copy() calls (get_device, get_stream, CuPy's current stream,
-device_info, execute, note_copy) are replaced by recorders, so these run with or
-without a GPU; the endpoints are real: NumPy arrays,
+device_info, _run: the plan's execution with its host spans) are replaced by
+recorders, so these run with or without a GPU; the endpoints are real: NumPy arrays,
 CuPy arrays over unowned (never touched) pointers, and ImageArrays over a stand-in
 handle. The GPU tests at the end run real copies.
 """
@@ -72,7 +72,10 @@ class Recorder:
         return [c[0] for c in self.calls]
 
     def executed(self):
-        return [c[1:] for c in self.calls if c[0] == "execute"]
+        return [c[1:5] for c in self.calls if c[0] == "execute"]
+
+    def spans(self):
+        return [c[5] for c in self.calls if c[0] == "execute"]
 
 
 @pytest.fixture
@@ -105,22 +108,17 @@ def rec(monkeypatch):
         assert name == "image_row_pitch_align"
         return PITCH_ALIGN
 
-    def execute(plan, handle, device):
+    def run(plan, spans, handle, device, record=True):
         event = _Event()
-        r.calls.append(("execute", plan, handle, device, event))
+        r.calls.append(("execute", plan, handle, device, event, spans))
         return event
-
-    def note_copy(address, nbytes, event):
-        r.calls.append(("note_copy", address, nbytes, event))
-        return False
 
     monkeypatch.setattr(_copies, "get_device", get_device)
     monkeypatch.setattr(_copies, "get_stream", get_stream)
     monkeypatch.setattr(_device, "get_stream", get_stream)  # behind current_stream
     monkeypatch.setattr(cupy.cuda, "get_current_stream", get_current_stream)
     monkeypatch.setattr(_copies, "device_info", device_info)
-    monkeypatch.setattr(_copies, "execute", execute)
-    monkeypatch.setattr(_copies, "note_copy", note_copy)
+    monkeypatch.setattr(_copies, "_run", run)
     monkeypatch.setattr(_copies, "_FAST", {})
     return r
 
@@ -161,7 +159,7 @@ def test_a_hit_replays_the_plan_the_full_path_made(rec, name):
     rec.calls.clear()
     second = ia.copy(src, dst)
     # no planning, no device queries: the stream is still looked up, the copy run
-    assert [c[0] for c in rec.calls if c[0] != "note_copy"] == ["current_stream", "execute"]
+    assert [c[0] for c in rec.calls] == ["current_stream", "execute"]
     assert rec.calls[0] == ("current_stream", 0)
     [(plan2, handle2, device2, event2)] = rec.executed()
     assert plan2 is plan and (handle2, device2) == (0, 0) and event2 is second
@@ -181,18 +179,21 @@ def test_cupy_to_image_plan_values(rec):
     assert (p.src_device, p.dst_device) == (0, 0)
 
 
-def test_host_sides_are_noted_on_every_hit(rec):
+def test_host_sides_are_held_on_every_hit(rec):
+    """Every hit hands _run the host memory's span (its hold leaves the copy's event
+    with a prepared range), as the full path did."""
     host, img = np.zeros((H, W, 4), np.uint8), image()
     out = np.empty_like(host)
     for _ in range(3):
-        e1 = ia.copy(host, img)
-        e2 = ia.copy(img, out)
-        notes = [c for c in rec.calls if c[0] == "note_copy"][-2:]
-        assert notes == [
-            ("note_copy", host.ctypes.data, host.nbytes, e1),
-            ("note_copy", out.ctypes.data, out.nbytes, e2),
-        ]
-    assert len([c for c in rec.calls if c[0] == "note_copy"]) == 6
+        ia.copy(host, img)
+        ia.copy(img, out)
+        spans = rec.spans()[-2:]
+        assert spans == [((host.ctypes.data, host.nbytes),), ((out.ctypes.data, out.nbytes),)]
+    assert len(rec.executed()) == 6
+    dev = cupy_array()
+    ia.copy(dev, img)
+    ia.copy(dev, img)
+    assert rec.spans()[-1] == ()  # no host side: no hold
 
 
 def test_equal_values_on_another_object_hit_and_other_values_miss(rec):

@@ -70,16 +70,22 @@ def test_a_lease_still_read_by_a_launch_is_not_lent(lent):
     that spins for a while) gets another array, and both read their own data."""
     x = cupy.random.RandomState(1).random_sample((16, 18, 20), dtype=cupy.float32)
     m = np.eye(3)
-    cupy.RawKernel(_SPIN, "spin")((1,), (1,), (np.int64(200_000_000),))  # ~0.1 s
+    spin = cupy.RawKernel(_SPIN, "spin")
+    x2 = x * 2
+    ia.ndimage.affine_transform(x, m, order=1)  # compiled now, not while the GPU spins
+    spin((1,), (1,), (np.int64(1000),))
+    _settle()
+    del lent[:]
+    spin((1,), (1,), (np.int64(2_000_000_000),))  # ~1 s at the SM clock
     a = ia.ndimage.affine_transform(x, m, order=1)
-    b = ia.ndimage.affine_transform(x * 2, m, order=1)
+    b = ia.ndimage.affine_transform(x2, m, order=1)
     assert len(lent) == 2 and lent[0] is not lent[1]
     cupy.testing.assert_allclose(a, x, rtol=1e-6)
     cupy.testing.assert_allclose(b, 2 * x, rtol=1e-6)
     _settle()
-    c = ia.ndimage.affine_transform(x * 3, m, order=1)
+    c = ia.ndimage.affine_transform(x2, m, order=1)
     assert lent[2] is lent[1]  # the last given back is lent first
-    cupy.testing.assert_allclose(c, 3 * x, rtol=1e-6)
+    cupy.testing.assert_allclose(c, x2, rtol=1e-6)
 
 
 def test_the_mip_method_reuses_its_chain(lent):
