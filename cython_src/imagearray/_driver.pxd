@@ -2,6 +2,8 @@ from cuda.bindings cimport cydriver
 
 cdef int check(cydriver.CUresult status, what) except -1
 cdef int ensure_context(int device) except -1
+cdef int enter_context(int device) except -1
+cdef void leave_context(int pushed) noexcept
 cdef cydriver.CUcontext primary_context(int device) except? NULL
 cdef cydriver.CUstream as_custream(stream_handle)
 cdef cydriver.CUcontext current_context() except? NULL

@@ -143,6 +143,29 @@ cdef int ensure_context(int device) except -1:
     return 0
 
 
+cdef int enter_context(int device) except -1:
+    """Make ``device``'s primary context current for the driver calls that follow,
+    leaving what the thread had current to come back with :c:func:`leave_context`:
+    returns 1 where it pushed the context (another one, or none, was current), else
+    0. Callers that may be reached with another device current in CuPy (handles made
+    and destroyed on hot paths, without CuPy's device switch) never change what CuPy
+    finds current."""
+    cdef cydriver.CUcontext ctx = primary_context(device)
+    cdef cydriver.CUcontext cur = NULL
+    check(cydriver.cuCtxGetCurrent(&cur), "cuCtxGetCurrent")
+    if cur == ctx:
+        return 0
+    check(cydriver.cuCtxPushCurrent(ctx), "cuCtxPushCurrent")
+    return 1
+
+
+cdef void leave_context(int pushed) noexcept:
+    """End :c:func:`enter_context` (``pushed``: what it returned)."""
+    cdef cydriver.CUcontext popped = NULL
+    if pushed:
+        cydriver.cuCtxPopCurrent(&popped)
+
+
 cdef cydriver.CUcontext current_context() except? NULL:
     """The context current on this thread (NULL if none): recorded by objects that
     must later be destroyed in it."""

@@ -10,7 +10,9 @@ from libc.string cimport memset
 
 from cuda.bindings cimport cydriver
 
-from imagearray._driver cimport check, current_context, ensure_context, pop_context, push_context
+from imagearray._driver cimport (
+    check, current_context, enter_context, leave_context, pop_context, push_context,
+)
 
 from imagearray._errors import ReleasedResourceError
 
@@ -75,8 +77,11 @@ cdef class _CudaObject:
         if self.destroyed:
             raise ReleasedResourceError(f"the {self._name()} image handle was already destroyed")
         self.destroyed = True
-        ensure_context(self.device)
-        check(self._destroy(), "cuSurfObjectDestroy" if self.is_surface else "cuTexObjectDestroy")
+        cdef int pushed = enter_context(self.device)  # CuPy's current device unchanged
+        try:
+            check(self._destroy(), "cuSurfObjectDestroy" if self.is_surface else "cuTexObjectDestroy")
+        finally:
+            leave_context(pushed)
         self.memory = None
 
 
@@ -138,9 +143,12 @@ cdef TextureObject _create_texture(int device, cydriver.CUDA_RESOURCE_DESC* r,
                                    cydriver.CUDA_TEXTURE_DESC* t, memory):
     cdef TextureObject obj = TextureObject.__new__(TextureObject)
     cdef cydriver.CUtexObject tex = 0
-    ensure_context(device)
-    obj.ctx = current_context()
-    check(cydriver.cuTexObjectCreate(&tex, r, t, NULL), "cuTexObjectCreate")
+    cdef int pushed = enter_context(device)  # CuPy's current device unchanged
+    try:
+        obj.ctx = current_context()
+        check(cydriver.cuTexObjectCreate(&tex, r, t, NULL), "cuTexObjectCreate")
+    finally:
+        leave_context(pushed)
     obj.handle = tex
     obj.is_surface = False
     obj.destroyed = False
@@ -220,9 +228,12 @@ def create_surface(int device, size_t cuarray, memory):
     cdef SurfaceObject obj = SurfaceObject.__new__(SurfaceObject)
     cdef cydriver.CUsurfObject surf = 0
     _fill_resource(&r, RES_ARRAY, cuarray, 0, 0, 0, 0, 0, 0)
-    ensure_context(device)
-    obj.ctx = current_context()
-    check(cydriver.cuSurfObjectCreate(&surf, &r), "cuSurfObjectCreate")
+    cdef int pushed = enter_context(device)  # CuPy's current device unchanged
+    try:
+        obj.ctx = current_context()
+        check(cydriver.cuSurfObjectCreate(&surf, &r), "cuSurfObjectCreate")
+    finally:
+        leave_context(pushed)
     obj.handle = surf
     obj.is_surface = True
     obj.destroyed = False

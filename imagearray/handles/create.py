@@ -23,7 +23,7 @@ import numpy
 
 from imagearray import _handles as _cy  # the Cython owners
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import call_on_device, device_info, on_device
+from imagearray._device import device_info, on_device
 from imagearray._errors import (
     ImageArrayTypeError,
     ImageArrayValueError,
@@ -99,8 +99,9 @@ class _Handle(numpy.uint64):
 
     def destroy(self) -> None:
         """Destroy the CUDA object now; a second call raises ``ReleasedResourceError``."""
-        obj = self._obj
-        call_on_device(obj.device, obj.destroy)
+        # in the object's device's context, pushed for the call where another is
+        # current (imagearray._handles): CuPy's current device is never changed
+        self._obj.destroy()
 
     def __enter__(self):
         return self
@@ -474,13 +475,12 @@ class _Recipe:
         alive_of, owner, handle_desc = self.alive_of(), self.owner(), self.handle_desc()
         if alive_of is None or owner is None or handle_desc is None:
             return None
-        if not alive_of.alive or not owner.alive:
-            return None  # the general path raises ReleasedResourceError
-        device = self.device
         with owner.lock:  # as in create_image: never a handle of freed memory
             if not alive_of.alive or not owner.alive:
-                return None
-            obj = call_on_device(device, self.create, device, owner)
+                return None  # the general path raises ReleasedResourceError
+            # the Cython layer makes the device's context current for the call and
+            # restores what was (CuPy's current device is never changed)
+            obj = self.create(self.device, owner)
             self.dependents.add(obj)
         if self.sampled:
             return _sampled(obj, handle_desc, sampler, self.filtered_integer)

@@ -157,6 +157,48 @@ extern "C" __global__ void bytes(ia::unsampled_image_handle src, ia::unsampled_i
 """
 
 
+def test_handles_leave_the_threads_context_as_they_found_it():
+    """Texture and surface objects are made (the recipe path) and destroyed in their
+    device's primary context, pushed for the driver call where the thread had none
+    current and popped after: a thread that never used CUDA still has none current,
+    and on a thread using the device the context stays what it was."""
+    import threading
+
+    from cuda.bindings import driver
+
+    img = ia.zeros((16, 16), np.float32)
+    s = ia.Sampler(filtering="linear")
+    ia.create_image(img.mem, img.descriptor, s).destroy()  # the recipes are made
+    ia.create_image(img.mem, img.descriptor).destroy()
+
+    def current() -> int:
+        err, ctx = driver.cuCtxGetCurrent()
+        assert err == driver.CUresult.CUDA_SUCCESS
+        return int(ctx)
+
+    seen = []
+
+    def worker():
+        seen.append(current())
+        for sampler in (s, None):
+            h = ia.create_image(img.mem, img.descriptor, sampler)
+            seen.append(current())
+            assert h.alive
+            h.destroy()
+            seen.append(current())
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == [0] * 5
+    before = current()
+    assert before != 0  # CuPy's context, on this thread
+    h = ia.create_image(img.mem, img.descriptor, s)
+    assert current() == before
+    h.destroy()
+    assert current() == before and not h.alive
+
+
 def test_surface_fetch_and_write_in_a_user_kernel(rng):
     mod = raw_module(_ROUND_TRIP)
     data = rng.standard_normal((13, 21, 4)).astype(np.float32)
