@@ -17,8 +17,8 @@ import numpy
 from imagearray._device import on_device
 from imagearray._errors import ImageArrayValueError
 from imagearray._sampler import Sampler
-from imagearray.ndimage import _scratch, _textures
 from imagearray.ndimage import _skimage as r
+from imagearray.ndimage import _textures
 
 __all__ = ["MIP_BOUND", "MIP_MEAN_BOUND", "MipPlan", "plan", "resize_mip"]
 
@@ -156,7 +156,9 @@ def resize_mip(image, out_shape, mode: str, cval: float, clip: bool, preserve_ra
         tex_c = 4 if channels == 3 else channels
         if tex_c != channels:
             a = cupy.concatenate([a, cupy.zeros_like(a[..., :1])], axis=-1)
-        lease = _scratch.take(a.shape, a.dtype, tex_c, levels=p.levels, normalized=normalized)
+        lease = _textures.take_scratch(
+            a.shape, a.dtype, tex_c, levels=p.levels, normalized=normalized
+        )
         try:
             out = _read(lease.image, a, p, tuple(out_shape[:2]), dev)
         finally:  # back to the pool once the reads have finished

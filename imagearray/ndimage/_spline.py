@@ -24,7 +24,7 @@ import functools
 
 import numpy
 
-from imagearray.ndimage import _cubic, _modes, _scratch
+from imagearray.ndimage import _cubic, _modes, _textures
 
 OPENCV_MODES = ("opencv", "_opencv_edge")
 NPREPAD = 12  # cupyx's (and SciPy's) padding before filtering nearest / grid-constant
@@ -59,9 +59,9 @@ def coefficients(
     channels)`` of ``x`` (a CuPy array of ``nshape`` elements; never modified) as a new
     C-contiguous array, or (``prefilter=False`` on float32 data) ``x`` itself, read
     where it is; ``image`` None. With ``to_image``, where :func:`fills_image` allows,
-    ``coef`` is None and ``image`` a :class:`_scratch.Lease` of a float32 3D image of
-    the padded volume, whose last prefilter pass wrote it through a surface (no copy
-    into a CUDA array afterwards)."""
+    ``coef`` is None and ``image`` a scratch-image lease (``_scratch.Lease``) of a
+    float32 3D image of the padded volume, whose last prefilter pass wrote it through
+    a surface (no copy into a CUDA array afterwards)."""
     import cupy
 
     a = x.reshape(nshape)
@@ -81,7 +81,7 @@ def coefficients(
     if not prefilter:
         return (a if a.dtype == numpy.float32 else a.astype(numpy.float32)), None  # read
     if to_image and fills_image(a.shape, ndim, filter_mode):
-        lease = _scratch.take(a.shape[1:-1], numpy.float32, 1)
+        lease = _textures.take_scratch(a.shape[1:-1], numpy.float32, 1)
         prefilter_axes(a, ndim, filter_mode, fresh, into=lease.image)
         return None, lease
     return prefilter_axes(a, ndim, filter_mode, fresh), None

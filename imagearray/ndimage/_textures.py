@@ -292,7 +292,7 @@ def _copied(a, src: Source, want_f: bool) -> None:
     ch = 1 if src.split3 else src.channels
     full = ((src.nb,) if src.nb > 1 else ()) + shape + ((ch,) if ch > 1 else ())
     gather = EXACT_GATHER and len(shape) == 2 and src.nb == 1 and _gather_fits(shape, src)
-    lease = _scratch.take(full, a.dtype, ch, layered=src.nb > 1, gather=gather)
+    lease = take_scratch(full, a.dtype, ch, layered=src.nb > 1, gather=gather)
     lease.image.set(a.reshape(full))
     src.gather = gather
     _adopt(lease, src, want_f)
@@ -383,6 +383,25 @@ def _release(objs: list) -> None:
                 o.free()
         elif o.alive:
             o.destroy()
+
+
+def take_scratch(shape: tuple, dtype: Any, channels: int, **kw: Any) -> _scratch.Lease:
+    """A scratch image of this kind (:func:`_scratch.take`), after giving back the
+    leases of finished launches; where the kind is lent out twice already, the
+    oldest queued launches are waited for rather than a third image allocated."""
+    collect()
+    return _scratch.take(shape, dtype, channels, wait=_wait_oldest, **kw)
+
+
+def _wait_oldest() -> bool:
+    """Wait for the oldest retired work and release what it kept; False if none."""
+    try:
+        ev, objs = _PENDING.popleft()
+    except IndexError:
+        return False
+    ev.synchronize()
+    _release(objs)
+    return True
 
 
 def collect() -> None:

@@ -41,6 +41,7 @@ def pool(monkeypatch):
     monkeypatch.setattr(_scratch, "_IDLE", {})
     monkeypatch.setattr(_scratch, "_ORDER", _scratch.collections.OrderedDict())
     monkeypatch.setattr(_scratch, "_BYTES", 0)
+    monkeypatch.setattr(_scratch, "_LENT", {})
     _Image.made = 0
     return _scratch
 
@@ -103,3 +104,38 @@ def test_running_out_of_memory_clears_the_pool_and_tries_once_more(pool, monkeyp
     monkeypatch.setattr(pool, "empty", none_left)
     with pytest.raises(CUDAOutOfMemoryError):  # nothing idle to free: the error stands
         pool.take((64, 64), np.float32, 1)
+
+
+def test_a_kind_lent_twice_waits_for_one_to_come_back(pool):
+    """Double buffering: a third take of a kind lent out twice first calls wait()
+    (which gives the oldest back) and reuses it; where wait() finds nothing queued it
+    allocates. Other kinds never wait."""
+    a, b = pool.take((8, 8), np.float32, 1), pool.take((8, 8), np.float32, 1)
+    waits = []
+
+    def wait():
+        waits.append(1)
+        if a.image is None:
+            return False
+        a.give_back()
+        return True
+
+    img_a = a.image
+    c = pool.take((8, 8), np.float32, 1, wait=wait)
+    assert c.image is img_a and waits == [1] and _Image.made == 2
+    d = pool.take((8, 8), np.float32, 1, wait=wait)  # a is gone: nothing to wait for
+    assert waits == [1, 1] and _Image.made == 3 and d.image is not img_a
+    assert pool._LENT[c.key] == 3
+    pool.take((8, 9), np.float32, 1, wait=wait)  # another kind: lent once, no wait
+    assert waits == [1, 1]
+    for lease in (b, c, d):
+        lease.give_back()
+    assert c.key not in pool._LENT and pool.idle_bytes() == 3 * 256
+
+
+def test_a_lease_dropped_without_give_back_is_no_longer_counted(pool):
+    a = pool.take((4, 4), np.float32, 1)
+    key = a.key
+    assert pool._LENT[key] == 1
+    del a
+    assert key not in pool._LENT and pool.idle_bytes() == 0
