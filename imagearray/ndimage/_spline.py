@@ -41,6 +41,11 @@ FAST_PREFILTER = True
 # of 2 * FIR_HALF + PREFILTER_RUN samples along the line: ~5 loads a sample instead
 # of 33 at 8); 1: one sample a thread. The same sums either way, bit for bit.
 PREFILTER_RUN = 8
+# The pass along a contiguous axis (stride 1) by blocks of ROW_TILE threads that load
+# a segment of the line and its 2 * FIR_HALF neighbours into shared memory, coalesced,
+# one sample a thread from there (the sliding window's reads are 8 samples apart
+# across a warp on such an axis). 0: that pass as the others. The same sums.
+ROW_TILE = 256
 
 
 def layout(mode: str, prefilter: bool) -> tuple[str, int]:
@@ -136,7 +141,11 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
             surf = numpy.uint64(int(into.surface()))
             _fir(fmode, run, True)(grid, (block,), (cur, surf, *tail, numpy.int32(cur.shape[3])))
             return None
-        _fir(fmode, run)(grid, (block,), (cur, spare, *tail))
+        if stride == 1 and ROW_TILE:
+            grid = (size // n * -(-n // ROW_TILE),)
+            _fir_rows(fmode, ROW_TILE)(grid, (ROW_TILE,), (cur, spare, numpy.int32(n)))
+        else:
+            _fir(fmode, run)(grid, (block,), (cur, spare, *tail))
         cur, spare = spare, (cur if fresh else None)
         fresh = True
     if not fresh:
@@ -202,6 +211,52 @@ extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {out},
     }}
 }}
 """
+
+
+def fir_rows_source(mode: str, tile: int) -> str:
+    """CUDA source of the prefilter pass along a contiguous axis (``ia_bspline3_rows``):
+    block b makes samples ``t0 .. t0 + tile - 1`` of line ``b / segs`` (``segs``
+    blocks a line), from the ``tile + 2 * FIR_HALF`` samples around them loaded into
+    shared memory (folded by the mode outside the line) by coalesced reads; each sum
+    in :func:`fir_source`'s order, so the results are its bits."""
+    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
+    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
+    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
+    codes = "\n".join(codes)
+    return f"""{codes}
+#define H {FIR_HALF}
+#define NT {tile}
+{_cubic.FOLD}
+extern "C" __global__ void __launch_bounds__(NT) ia_bspline3_rows(
+    const float* __restrict__ src, float* __restrict__ dst, const int n)
+{{
+    const float w[H + 1] = {{{w}}};
+    __shared__ float s[NT + 2 * H];
+    const long long segs = (n + NT - 1) / NT;
+    const long long base = (long long)(blockIdx.x / segs) * n;
+    const int t0 = (int)(blockIdx.x % segs) * NT;
+    for (int k = threadIdx.x; k < NT + 2 * H; k += NT) {{
+        const int t = t0 - H + k;
+        s[k] = __ldg(src + base + ((t >= 0 && t < n) ? t : fold<FM>(t, n)));
+    }}
+    __syncthreads();
+    const int t = t0 + threadIdx.x;
+    if (t >= n) return;
+    const int c = threadIdx.x + H;
+    float acc = 0.f;
+#pragma unroll
+    for (int k = H; k >= 1; k--) acc += w[k] * (s[c - k] + s[c + k]);
+    dst[base + t] = acc + w[0] * s[c];
+}}
+"""
+
+
+@functools.lru_cache(maxsize=16)
+def _fir_rows(mode: str, tile: int):
+    import cupy
+
+    src = fir_rows_source(mode, tile)
+    return cupy.RawKernel(src, "ia_bspline3_rows", options=("-std=c++17",))
 
 
 @functools.lru_cache(maxsize=16)

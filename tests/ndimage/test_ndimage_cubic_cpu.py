@@ -281,6 +281,15 @@ def test_prefilter_source_compiles(mode, run, surface):
     assert log is None, log
 
 
+@needs_nvrtc
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
+def test_row_prefilter_source_compiles(mode):
+    src = _spline.fir_rows_source(mode, 256)
+    assert "#define NT 256" in src and "__shared__" in src
+    log = compile_log(src)
+    assert log is None, log
+
+
 def test_which_coefficients_the_prefilter_writes_into_a_cuda_array(monkeypatch):
     """One single-channel 3D volume whose axes all take the parallel filter; not a
     batch, channels, 2D, an axis of one sample, a short reflect axis (cupyx's

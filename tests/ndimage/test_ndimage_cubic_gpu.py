@@ -213,6 +213,25 @@ def test_prefilter_is_cupyxs(shape, mode):
     assert float(cupy.abs(got - want).max()) <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
+@pytest.mark.parametrize("shape", [(7, 600), (5, 256), (3, 257), (9, 20), (4, 5, 40), (2, 3)])
+def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
+    """The contiguous axis's pass by shared-memory row tiles (lines longer than, equal
+    to, just over and shorter than a tile, and shorter than the filter's half width)
+    sums exactly as the sliding-window pass does."""
+    from imagearray.ndimage import _spline
+
+    x = data(shape, "float32")[None, ..., None]
+    got = {}
+    for tile in (0, 256, 64):
+        monkeypatch.setattr(_spline, "ROW_TILE", tile)
+        got[tile] = _spline.prefilter_axes(x, len(shape), mode)
+    assert bool(cupy.array_equal(got[0], got[256])) and bool(cupy.array_equal(got[0], got[64]))
+    want = ndi.spline_filter(x[0, ..., 0], 3, output=cupy.float32, mode=mode)
+    scale = float(cupy.abs(want).max())
+    assert float(cupy.abs(got[256][0, ..., 0] - want).max()) <= 1e-5 * scale
+
+
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
 @pytest.mark.parametrize("shape", [(19, 23, 17), (40, 9, 33), (70, 3, 2)])
 def test_prefilter_into_a_cuda_array_gives_the_same_bits(shape, mode):
