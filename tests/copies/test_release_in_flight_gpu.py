@@ -34,13 +34,13 @@ from imagearray.copies import executor
 LOOPS = 200
 widened = sys.argv[1] == "widened"
 if widened:
-    noted = executor.note_copy
+    ended = executor.end_host_copy
 
-    def late_note(address, nbytes, event):
+    def late_end(held, event):
         time.sleep(0.002)  # a thread switch right after the enqueue
-        return noted(address, nbytes, event)
+        return ended(held, event)
 
-    executor.note_copy = late_note
+    executor.end_host_copy = late_end
 
 spin = cupy.RawKernel(r'''
 extern "C" __global__ void spin(unsigned long long ns) {
