@@ -7,52 +7,24 @@ event, the allocation) and CuPy's equivalent, then cProfile of each. Diagnostic 
 
 from __future__ import annotations
 
-import cProfile
-import io
-import pstats
-import statistics
 import sys
-import time
+from pathlib import Path
 
 import cupy
 import numpy
 from cupy.cuda import runtime, texture
+from profile_overhead import profile  # this folder's cProfile helper
 
 import imagearray as ia
 from imagearray import _copy as _cy
 from imagearray._device import record_event
 from imagearray.copies import executor
 
-N, LOOPS = 500, 5
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: benchmarks
+from benchmarks.small_calls import host_us as us  # noqa: E402 - the benchmark's timer
+
+N = 500
 SIZE, TILE, X, Y = 2048, 64, 700, 300
-
-
-def us(fn) -> float:
-    for _ in range(20):
-        fn()
-    cupy.cuda.Device().synchronize()
-    loops = []
-    for _ in range(LOOPS):
-        t = time.perf_counter()
-        for _ in range(N):
-            fn()
-        loops.append((time.perf_counter() - t) / N * 1e6)
-        cupy.cuda.Device().synchronize()
-    return statistics.median(loops)
-
-
-def profile(name, fn, top=25):
-    fn()
-    pr = cProfile.Profile()
-    pr.enable()
-    for _ in range(N):
-        fn()
-    pr.disable()
-    cupy.cuda.Device().synchronize()
-    s = io.StringIO()
-    pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(top)
-    print(f"\n######## {name}: {N} calls, sorted by tottime")
-    print("\n".join(s.getvalue().splitlines()[: top + 12]))
 
 
 def last_plan():
@@ -141,9 +113,9 @@ def main() -> None:
     print("| part | host us per call |\n| --- | --- |")
     for k, v in rows.items():
         print(f"| {k} | {v:.2f} |")
-    profile("h2i ia.copy", h2i)
-    profile("to_cupy of a region", lambda: img[Y : Y + TILE, X : X + TILE].to_cupy())
-    profile("create_image + destroy", ia_tex)
+    profile("h2i ia.copy", h2i, N, 25)
+    profile("to_cupy of a region", lambda: img[Y : Y + TILE, X : X + TILE].to_cupy(), N, 25)
+    profile("create_image + destroy", ia_tex, N, 25)
 
 
 if __name__ == "__main__":
