@@ -153,6 +153,16 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     return cur
 
 
+def _fir_prelude(mode: str) -> tuple[str, str]:
+    """What both prefilter sources start from: the mode codes (``#define`` lines, FM
+    the pass's boundary) and the impulse response's ``FIR_HALF + 1`` weights as a C
+    initializer list."""
+    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
+    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
+    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
+    return "\n".join(codes), w
+
+
 def fir_source(mode: str, run: int = 1, surface: bool = False) -> str:
     """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``: each
     thread makes ``run`` consecutive samples of one line, from a window of the
@@ -162,10 +172,7 @@ def fir_source(mode: str, run: int = 1, surface: bool = False) -> str:
     the first axis of one single-channel volume ``(n, h, w)`` (``stride = h * w``),
     writing sample ``(z, y, x)`` through the surface object ``surf`` of a 3D float32
     CUDA array instead of to ``dst`` (a warp writes 32 neighbouring x of one z)."""
-    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
-    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
-    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
-    codes = "\n".join(codes)
+    codes, w = _fir_prelude(mode)
     h = FIR_HALF
     if surface:
         out, width = "const unsigned long long surf", ", const int width"
@@ -219,10 +226,7 @@ def fir_rows_source(mode: str, tile: int) -> str:
     blocks a line), from the ``tile + 2 * FIR_HALF`` samples around them loaded into
     shared memory (folded by the mode outside the line) by coalesced reads; each sum
     in :func:`fir_source`'s order, so the results are its bits."""
-    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
-    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
-    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
-    codes = "\n".join(codes)
+    codes, w = _fir_prelude(mode)
     return f"""{codes}
 #define H {FIR_HALF}
 #define NT {tile}

@@ -158,17 +158,18 @@ def from_image(img, filtered: bool) -> Source:
     return src
 
 
-def _texture_of(img, desc: ImageDescriptor, sampler: Sampler, deps: list):
+def _texture_of(img, desc: ImageDescriptor, sampler: Sampler, deps: list | None = None):
     """The texture of ``img`` with ``desc`` and ``sampler``, cached with the image (its
-    memory's handle cache: destroyed when the memory is freed); ``deps`` gets the
-    (cache, key, handle) a plan must find unchanged."""
+    memory's handle cache: destroyed when the memory is freed); ``deps``, where given,
+    gets the (cache, key, handle) a plan must find unchanged."""
     handles = cache_of(img).handles
     key = (id(img._handle), "ndimage", desc, sampler)
     h = handles.get(key)
     if h is None or not h.alive:
         target = img._mem.array if img._linear else img._handle
         h = handles[key] = create_image(target, desc, sampler)
-    deps.append((handles, key, h))
+    if deps is not None:
+        deps.append((handles, key, h))
     return h
 
 
@@ -316,10 +317,10 @@ def _adopt(lease: _scratch.Lease, src: Source, want_f: bool) -> None:
     src.keep.append(lease)
     src.layered = src.nb > 1
     point, filt = _descs(src.shape, img.dtype, src.channels, src.nb if src.nb > 1 else None)
-    unused: list = []  # no plan reads a scratch image: its contents change
-    src.tex_p = _texture_of(img, point, POINT, unused)
+    # no deps: no plan reads a scratch image (its contents change from call to call)
+    src.tex_p = _texture_of(img, point, POINT)
     if want_f:
-        src.tex_f = _texture_of(img, filt, LINEAR, unused)
+        src.tex_f = _texture_of(img, filt, LINEAR)
 
 
 def _gather_fits(shape: tuple, src: Source) -> bool:
@@ -368,9 +369,7 @@ def retire_objects(objs: list) -> None:
     ev.record()
     _PENDING.append((ev, list(objs)))
     while len(_PENDING) > _MAX_PENDING:
-        ev, old = _PENDING.popleft()
-        ev.synchronize()
-        _release(old)
+        _wait_oldest()
     collect()
 
 
