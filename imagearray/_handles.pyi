@@ -61,3 +61,29 @@ class TextureRecipe:
     ) -> None: ...
     def create(self, device: int, memory: Any) -> TextureObject: ...
     def fields(self) -> tuple: ...
+
+class SurfaceRecipe:
+    def __init__(self, cuarray: int) -> None: ...
+    def create(self, device: int, memory: Any) -> SurfaceObject: ...
+
+class HandleRecipe:
+    memory: Any
+    desc: Any
+    sampler: Any
+    alive_of: Any
+    owner: Any
+    handle_desc: Any
+    def __init__(
+        self,
+        memory: Any,
+        desc: Any,
+        sampler: Any,
+        alive_of: Any,
+        owner: Any,
+        handle_desc: Any,
+        device: int,
+        create: Any,
+        cls: type,
+        filtered_integer: bool,
+    ) -> None: ...
+    def make(self, memory: Any, desc: Any, sampler: Any) -> Any: ...

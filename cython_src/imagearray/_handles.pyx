@@ -6,6 +6,9 @@ Each class owns one CUDA object, destroys it exactly once (``destroy()`` or
 outlives the handle. Arguments arrive validated from ``imagearray.handles.rules``.
 """
 
+from cpython.ref cimport PyObject
+from cpython.set cimport PySet_Add
+from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
 from libc.string cimport memset
 
 from cuda.bindings cimport cydriver
@@ -14,7 +17,11 @@ from imagearray._driver cimport (
     check, current_context, enter_context, leave_context, pop_context, push_context,
 )
 
+import numpy
+
 from imagearray._errors import ReleasedResourceError
+
+_uint64_new = numpy.uint64.__new__
 
 # Resource kinds, as the plain-Python layer passes them.
 cdef enum:
@@ -222,8 +229,7 @@ cdef class TextureRecipe:
         )
 
 
-def create_surface(int device, size_t cuarray, memory):
-    """``cuSurfObjectCreate`` over a CUDA array (made with SURFACE_LDST)."""
+cdef SurfaceObject _create_surface(int device, size_t cuarray, memory):
     cdef cydriver.CUDA_RESOURCE_DESC r
     cdef SurfaceObject obj = SurfaceObject.__new__(SurfaceObject)
     cdef cydriver.CUsurfObject surf = 0
@@ -240,3 +246,111 @@ def create_surface(int device, size_t cuarray, memory):
     obj.device = device
     obj.memory = memory
     return obj
+
+
+def create_surface(int device, size_t cuarray, memory):
+    """``cuSurfObjectCreate`` over a CUDA array (made with SURFACE_LDST)."""
+    return _create_surface(device, cuarray, memory)
+
+
+cdef class SurfaceRecipe:
+    """``create(device, memory)``: ``create_surface(device, cuarray, memory)``."""
+
+    cdef size_t cuarray
+
+    def __init__(self, size_t cuarray):
+        self.cuarray = cuarray
+
+    def create(self, int device, memory):
+        return _create_surface(device, self.cuarray, memory)
+
+
+cdef inline object _referent(object ref):
+    # what a weak reference points to (None once dead); None stands for "no object"
+    if ref is None:
+        return None
+    return <object>PyWeakref_GetObject(ref)
+
+
+cdef object _weak(object obj):
+    return None if obj is None else PyWeakref_NewRef(obj, None)
+
+
+cdef class HandleRecipe:
+    """What ``create_image(memory, desc, sampler)`` resolved and checked for image
+    memory (no pitch), to make another handle from the same three objects without
+    resolving and checking them again (imagearray.handles.create keeps these).
+
+    Descriptors and samplers are immutable and what memory resolves to is fixed for
+    the object's life, so only liveness is looked at again: every object is held
+    weakly (a recipe keeps nothing alive; a dead one is a miss) and ``alive_of``
+    (the ImageArray's memory handle, else the memory handle) and the owner must still
+    be alive. ``create`` is a TextureRecipe or SurfaceRecipe (called here with no
+    Python in between) or another object with their ``create(device, owner)``. The handle is made
+    as ``cls`` (a numpy.uint64 subclass with the slots ``_obj``, ``_desc``,
+    ``_sampler``, ``_filtered_integer``), registered in the owner's ``dependents``
+    (a weakref.WeakSet) under the owner's lock, as the general path does."""
+
+    cdef readonly object memory, desc, sampler, alive_of, owner, handle_desc
+    cdef int device
+    cdef object create, cls, lock, dependents, remove
+    cdef set data
+    cdef bint filtered_integer
+
+    def __init__(self, memory, desc, sampler, alive_of, owner, handle_desc, int device,
+                 create, cls, bint filtered_integer):
+        # TypeError for an object without weak references: the caller keeps no recipe
+        self.memory = PyWeakref_NewRef(memory, None)
+        self.desc = _weak(desc)
+        self.sampler = _weak(sampler)
+        self.alive_of = PyWeakref_NewRef(alive_of, None)
+        self.owner = PyWeakref_NewRef(owner, None)
+        self.handle_desc = PyWeakref_NewRef(handle_desc, None)
+        self.device = device
+        self.create = create
+        self.cls = cls
+        self.filtered_integer = filtered_integer
+        self.lock = owner.lock
+        self.dependents = owner.dependents
+        # WeakSet.add(x) is data.add(ref(x, _remove)) after committing removals
+        # deferred by an iteration in progress (committed at its next add or when
+        # that iteration ends); the owner's _live reads .data as well
+        self.data = self.dependents.data
+        self.remove = self.dependents._remove
+
+    def make(self, memory, desc, sampler):
+        """The handle, or None where an object differs or died (the general path
+        then runs, and raises its errors)."""
+        if (_referent(self.memory) is not memory or _referent(self.desc) is not desc
+                or _referent(self.sampler) is not sampler):
+            return None
+        alive_of = _referent(self.alive_of)
+        owner = _referent(self.owner)
+        handle_desc = _referent(self.handle_desc)
+        if alive_of is None or owner is None or handle_desc is None:
+            return None
+        cdef _CudaObject cuobj
+        self.lock.acquire()  # as in create_image: never a handle of freed memory
+        try:
+            if not alive_of.alive or not owner.alive:
+                return None
+            if type(self.create) is TextureRecipe:
+                obj = _create_texture(self.device, &(<TextureRecipe>self.create).r,
+                                      &(<TextureRecipe>self.create).t, owner)
+            elif type(self.create) is SurfaceRecipe:
+                obj = _create_surface(self.device, (<SurfaceRecipe>self.create).cuarray, owner)
+            else:
+                obj = self.create.create(self.device, owner)
+            PySet_Add(self.data, PyWeakref_NewRef(obj, self.remove))
+        finally:
+            self.lock.release()
+        if isinstance(obj, _CudaObject):
+            cuobj = <_CudaObject>obj
+            h = _uint64_new(self.cls, cuobj.handle)
+        else:
+            h = _uint64_new(self.cls, obj.raw_handle)
+        h._obj = obj
+        h._desc = handle_desc
+        h._sampler = sampler
+        h._filtered_integer = self.filtered_integer
+        return h

@@ -16,7 +16,6 @@ Cython owner, which holds the handles made from it (``dependents``).
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any
 
 import numpy
@@ -29,6 +28,7 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
+from imagearray._handles import HandleRecipe
 from imagearray._sampler import Sampler
 from imagearray.handles.rules import (
     ARRAY,
@@ -62,6 +62,9 @@ class _Handle(numpy.uint64):
     # A numpy.uint64 rather than an int: CuPy's kernel launcher takes NumPy scalars
     # (and subclasses) as arguments but refuses int subclasses, and handles must go
     # straight into cupy.RawKernel calls (DESIGN.md).
+    # Slots, not a __dict__: a handle is made per call on the hot paths (and
+    # HandleRecipe.make fills these four).
+    __slots__ = ("_obj", "_desc", "_sampler", "_filtered_integer", "__weakref__")
     _kind = "image"
 
     def __new__(cls, obj, desc: ImageDescriptor, sampler: Sampler | None):
@@ -69,6 +72,7 @@ class _Handle(numpy.uint64):
         self._obj = obj
         self._desc = desc
         self._sampler = sampler
+        self._filtered_integer = False
         return self
 
     @property
@@ -140,7 +144,7 @@ class SampledImageHandle(_Handle):
     True
     """
 
-    _filtered_integer = False  # set by create_image from its HandlePlan
+    __slots__ = ()
 
     @property
     def sampler(self) -> Sampler:
@@ -185,6 +189,8 @@ class UnsampledImageHandle(_Handle):
     >>> isinstance(surf, ia.UnsampledImageHandle)
     True
     """
+
+    __slots__ = ()
 
 
 def _resolve_memory(memory: Any, desc: ImageDescriptor | None):
@@ -418,7 +424,7 @@ def create_image(
                 obj = _create(_cy, plan, kind, device, address, owner)
             dependents.add(obj)
         if pitch is None and kind in (ARRAY, MIPMAP):
-            _record(memory, given, sampler, owner, desc, device, plan, kind, address, dependents)
+            _record(memory, given, sampler, owner, desc, device, plan, kind, address)
     else:
         with on_device(device):
             obj = _create(_cy, plan, kind, device, address, owner)
@@ -441,98 +447,43 @@ def _check_not_freed(owner: Any) -> None:
         )
 
 
-class _Recipe:
-    """What create_image(memory, desc, sampler) resolved and checked for image memory
-    (ImageArray, ImageMem or image_mem_handle; no pitch): enough to make another
-    handle from the same three objects without resolving and checking them again.
-
-    Descriptors and samplers are immutable and what memory resolves to is fixed for
-    the object's life, so only liveness is looked at again: every object is held
-    weakly (a recipe keeps nothing alive, and a dead one is a miss), and the memory
-    must still be alive (``alive_of`` is what the general path checks first: the
-    ImageArray's handle, else the memory handle). Anything else goes the general way,
-    which raises its errors."""
-
-    __slots__ = (
-        "memory",
-        "desc",
-        "sampler",
-        "alive_of",
-        "owner",
-        "handle_desc",
-        "device",
-        "sampled",
-        "filtered_integer",
-        "create",
-        "dependents",
-    )
-
-    def make(self, memory, desc, sampler):
-        if self.memory() is not memory or self.desc() is not desc:
-            return None
-        if self.sampler() is not sampler:
-            return None
-        alive_of, owner, handle_desc = self.alive_of(), self.owner(), self.handle_desc()
-        if alive_of is None or owner is None or handle_desc is None:
-            return None
-        with owner.lock:  # as in create_image: never a handle of freed memory
-            if not alive_of.alive or not owner.alive:
-                return None  # the general path raises ReleasedResourceError
-            # the Cython layer makes the device's context current for the call and
-            # restores what was (CuPy's current device is never changed)
-            obj = self.create(self.device, owner)
-            self.dependents.add(obj)
-        if self.sampled:
-            return _sampled(obj, handle_desc, sampler, self.filtered_integer)
-        return UnsampledImageHandle(obj, handle_desc, None)
-
-
-def _none() -> None:
-    return None
-
-
-def _weak(obj: Any):
-    return _none if obj is None else weakref.ref(obj)
-
-
-# (id(memory), id(desc), id(sampler)) -> _Recipe; bounded, emptied when full. Entries
+# (id(memory), id(desc), id(sampler)) -> _cy.HandleRecipe; bounded, emptied when full. Entries
 # hold weak references only: an id reused by a new object finds a dead (or another)
 # object and misses.
-_RECIPES: dict[tuple, _Recipe] = {}
+_RECIPES: dict[tuple, Any] = {}
 _RECIPES_MAX = 256
 
 
-def _record(memory, given, sampler, owner, handle_desc, device, plan, kind, address, dependents):
-    r = _Recipe()
+def _record(memory, given, sampler, owner, handle_desc, device, plan, kind, address):
+    alive_of = memory._handle if isinstance(memory, ImageView) else owner
+    create = _creator(_cy, plan, kind, address)
+    cls = SampledImageHandle if plan.sampled else UnsampledImageHandle
     try:
-        r.memory = weakref.ref(memory)
-        r.desc = _weak(given)
-        r.sampler = _weak(sampler)
-        r.alive_of = weakref.ref(memory._handle if isinstance(memory, ImageView) else owner)
-        r.owner = weakref.ref(owner)
-        r.handle_desc = weakref.ref(handle_desc)
+        r = HandleRecipe(
+            memory,
+            given,
+            sampler,
+            alive_of,
+            owner,
+            handle_desc,
+            device,
+            create,
+            cls,
+            plan.filtered_integer,
+        )
     except TypeError:  # an object without weak references: not remembered
         return
-    r.device = device
-    r.sampled = plan.sampled
-    r.filtered_integer = plan.filtered_integer
-    r.create = _creator(_cy, plan, kind, address)
-    r.dependents = dependents
     if len(_RECIPES) >= _RECIPES_MAX:
         _RECIPES.clear()
     _RECIPES[(id(memory), id(given), id(sampler))] = r
 
 
 def _creator(cy, plan: HandlePlan, kind: str, address: int):
-    """``create(device, owner)``: what _create does for ``plan``, with the driver's
-    descriptors filled once where the Cython layer can hold them (TextureRecipe)."""
+    """What HandleRecipe.make calls ``create(device, owner)`` on: the driver's
+    descriptors for ``plan``, filled once (TextureRecipe, SurfaceRecipe)."""
     if not plan.sampled:
-        return lambda device, owner: cy.create_surface(device, address, owner)
-    args = texture_args(plan, kind, address)
-    recipe = getattr(cy, "TextureRecipe", None)
-    if recipe is not None:
-        return recipe(*args).create
-    return lambda device, owner: cy.create_texture(device, *args, owner)
+        return cy.SurfaceRecipe(address)
+    return cy.TextureRecipe(*texture_args(plan, kind, address))
 
 
 # (id(desc), id(sampler), kind, address, pitch) -> (desc, sampler, plan). Planning is

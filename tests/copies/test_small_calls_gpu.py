@@ -100,3 +100,29 @@ def test_texture_handles_made_again_and_again_read_the_image(rng):
             kernel((2, 1), (16, 16), (tex, out, np.int32(20), np.int32(12)))
             got = out.get()
         same_bytes(got, a)
+
+
+def test_recipe_handles_are_the_general_paths_and_hold_the_memory_alive():
+    """Handles made again from create_image's recipe (HandleRecipe: the driver call
+    and the owner's registration in Cython) have the first handle's type, descriptor
+    and kernel type, and are registered as dependents: the memory refuses to be
+    freed until every one is destroyed."""
+    from imagearray.handles import live_handles
+
+    img = ia.asimage(np.arange(64, dtype=np.uint16).reshape(8, 8))
+    lin = ia.Sampler(filtering="linear")
+    made = [ia.create_image(img.mem, img.descriptor, lin) for _ in range(3)]
+    made += [ia.create_image(img.mem, img.descriptor) for _ in range(3)]
+    for first, again in (made[0:2], made[3:5]):
+        assert type(again) is type(first) and again.descriptor is first.descriptor
+        assert int(again) != int(first) and again.alive
+    assert {type(h).__name__ for h in made[3:]} == {"UnsampledImageHandle"}
+    kinds = {h.kernel_type for h in made[:3]}
+    assert kinds == {"ia::filtered_integer_image_handle<unsigned short>"}
+    assert set(live_handles(img.mem.handle)) == {h._obj for h in made}
+    for h in made:
+        with pytest.raises(ia.ImageArrayValueError, match="still alive"):
+            img.mem.free()
+        h.destroy()
+    assert live_handles(img.mem.handle) == []
+    img.free()

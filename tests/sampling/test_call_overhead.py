@@ -102,6 +102,24 @@ class FakeCy:
         self.calls.append(("surface", device, (address,)))
         return FakeTexture(device, memory)
 
+    def TextureRecipe(self, *args):  # noqa: N802 (the Cython class it stands in for)
+        return FakeRecipe(self, "texture", args)
+
+    def SurfaceRecipe(self, address):  # noqa: N802
+        return FakeRecipe(self, "surface", (address,))
+
+
+class FakeRecipe:
+    """Stand-in for imagearray._handles.TextureRecipe / SurfaceRecipe: records the
+    driver arguments of each ``create`` as FakeCy does."""
+
+    def __init__(self, cy, kind, args):
+        self.cy, self.kind, self.args = cy, kind, args
+
+    def create(self, device, memory):
+        self.cy.calls.append((self.kind, device, self.args))
+        return FakeTexture(device, memory)
+
 
 class Owner:
     """What a wrapped CUDA array follows for .alive / .free() (wrap_array)."""
