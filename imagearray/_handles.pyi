@@ -66,7 +66,10 @@ class SurfaceRecipe:
     def __init__(self, cuarray: int) -> None: ...
     def create(self, device: int, memory: Any) -> SurfaceObject: ...
 
+def register(obj: Any, dependents: Any) -> None: ...
+
 class HandleRecipe:
+    create: Any
     memory: Any
     desc: Any
     sampler: Any

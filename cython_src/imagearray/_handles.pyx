@@ -46,12 +46,22 @@ cdef class _CudaObject:
     cdef bint is_surface
     cdef readonly int device
     cdef readonly object memory
+    # Where register() put this object: the owner's WeakSet's set and the weak
+    # reference in it, taken out when the object is destroyed or collected.
+    cdef set registry
+    cdef object entry
     cdef object __weakref__
 
     def __cinit__(self):
         self.handle = 0
         self.ctx = NULL
         self.destroyed = True
+
+    cdef void _unregister(self):
+        if self.registry is not None:
+            self.registry.discard(self.entry)
+            self.registry = None
+            self.entry = None
 
     cdef cydriver.CUresult _destroy(self) noexcept:
         if self.is_surface:
@@ -66,6 +76,7 @@ cdef class _CudaObject:
             if pushed:
                 pop_context()
             self.destroyed = True
+        self._unregister()
 
     cdef str _name(self):
         return "unsampled" if self.is_surface else "sampled"
@@ -89,6 +100,7 @@ cdef class _CudaObject:
             check(self._destroy(), "cuSurfObjectDestroy" if self.is_surface else "cuTexObjectDestroy")
         finally:
             leave_context(pushed)
+        self._unregister()
         self.memory = None
 
 
@@ -265,6 +277,27 @@ cdef class SurfaceRecipe:
         return _create_surface(device, self.cuarray, memory)
 
 
+def register(obj, dependents):
+    """Add ``obj`` to ``dependents`` (the owner's weakref.WeakSet of the handles made
+    from it). A TextureObject or SurfaceObject goes in by a weak reference without a
+    callback and takes it out itself when destroyed or collected (WeakSet.add's
+    callback is a Python function run at every collection); anything else by
+    ``dependents.add``. The owner's _live reads the set's references either way."""
+    if isinstance(obj, _CudaObject):
+        _register(<_CudaObject>obj, dependents.data)
+    else:
+        dependents.add(obj)
+
+
+cdef inline void _register(_CudaObject obj, set data):
+    # WeakSet.add(x) is data.add(ref(x, _remove)) after committing the removals an
+    # iteration in progress deferred (done at its next add, or when it ends)
+    entry = PyWeakref_NewRef(obj, None)
+    PySet_Add(data, entry)
+    obj.registry = data
+    obj.entry = entry
+
+
 cdef inline object _referent(object ref):
     # what a weak reference points to (None once dead); None stands for "no object"
     if ref is None:
@@ -291,9 +324,9 @@ cdef class HandleRecipe:
     ``_sampler``, ``_filtered_integer``), registered in the owner's ``dependents``
     (a weakref.WeakSet) under the owner's lock, as the general path does."""
 
-    cdef readonly object memory, desc, sampler, alive_of, owner, handle_desc
+    cdef readonly object memory, desc, sampler, alive_of, owner, handle_desc, create
     cdef int device
-    cdef object create, cls, lock, dependents, remove
+    cdef object cls, acquire, release, dependents
     cdef set data
     cdef bint filtered_integer
 
@@ -310,13 +343,9 @@ cdef class HandleRecipe:
         self.create = create
         self.cls = cls
         self.filtered_integer = filtered_integer
-        self.lock = owner.lock
+        self.acquire, self.release = owner.lock.acquire, owner.lock.release
         self.dependents = owner.dependents
-        # WeakSet.add(x) is data.add(ref(x, _remove)) after committing removals
-        # deferred by an iteration in progress (committed at its next add or when
-        # that iteration ends); the owner's _live reads .data as well
-        self.data = self.dependents.data
-        self.remove = self.dependents._remove
+        self.data = self.dependents.data  # see register()
 
     def make(self, memory, desc, sampler):
         """The handle, or None where an object differs or died (the general path
@@ -330,7 +359,7 @@ cdef class HandleRecipe:
         if alive_of is None or owner is None or handle_desc is None:
             return None
         cdef _CudaObject cuobj
-        self.lock.acquire()  # as in create_image: never a handle of freed memory
+        self.acquire()  # as in create_image: never a handle of freed memory
         try:
             if not alive_of.alive or not owner.alive:
                 return None
@@ -341,9 +370,12 @@ cdef class HandleRecipe:
                 obj = _create_surface(self.device, (<SurfaceRecipe>self.create).cuarray, owner)
             else:
                 obj = self.create.create(self.device, owner)
-            PySet_Add(self.data, PyWeakref_NewRef(obj, self.remove))
+            if isinstance(obj, _CudaObject):
+                _register(<_CudaObject>obj, self.data)
+            else:
+                self.dependents.add(obj)
         finally:
-            self.lock.release()
+            self.release()
         if isinstance(obj, _CudaObject):
             cuobj = <_CudaObject>obj
             h = _uint64_new(self.cls, cuobj.handle)

@@ -422,7 +422,7 @@ def create_image(
             _check_not_freed(owner)
             with on_device(device):
                 obj = _create(_cy, plan, kind, device, address, owner)
-            dependents.add(obj)
+            _cy.register(obj, dependents)
         if pitch is None and kind in (ARRAY, MIPMAP):
             _record(memory, given, sampler, owner, desc, device, plan, kind, address)
     else:

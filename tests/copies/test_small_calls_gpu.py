@@ -125,4 +125,10 @@ def test_recipe_handles_are_the_general_paths_and_hold_the_memory_alive():
             img.mem.free()
         h.destroy()
     assert live_handles(img.mem.handle) == []
+    # destroyed or collected, a handle takes its entry out of the owner's set
+    assert len(img.mem.handle.dependents.data) == 0
+    dropped = [ia.create_image(img.mem, img.descriptor, s) for s in (lin, None, lin)]
+    assert len(img.mem.handle.dependents.data) == 3
+    del dropped, h, made, first, again
+    assert len(img.mem.handle.dependents.data) == 0
     img.free()

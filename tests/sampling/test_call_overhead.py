@@ -102,6 +102,11 @@ class FakeCy:
         self.calls.append(("surface", device, (address,)))
         return FakeTexture(device, memory)
 
+    def register(self, obj, dependents):  # the real one (a stand-in goes in by add)
+        from imagearray import _handles
+
+        _handles.register(obj, dependents)
+
     def TextureRecipe(self, *args):  # noqa: N802 (the Cython class it stands in for)
         return FakeRecipe(self, "texture", args)
 

@@ -96,7 +96,7 @@ def main() -> None:
     owner = recipe.owner()
 
     def raw_tex():
-        recipe.create(0, owner).destroy()
+        recipe.create.create(0, owner).destroy()
 
     ch = texture.ChannelFormatDescriptor(32, 32, 32, 32, runtime.cudaChannelFormatKindFloat)
     cuarr = texture.CUDAarray(ch, SIZE, SIZE)
