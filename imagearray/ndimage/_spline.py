@@ -40,12 +40,18 @@ FAST_PREFILTER = True
 # Samples of one line each thread of the parallel prefilter makes (sliding its window
 # of 2 * FIR_HALF + PREFILTER_RUN samples along the line: ~5 loads a sample instead
 # of 33 at 8); 1: one sample a thread. The same sums either way, bit for bit.
-PREFILTER_RUN = 8
-# The pass along a contiguous axis (stride 1) by blocks of ROW_TILE threads that load
-# a segment of the line and its 2 * FIR_HALF neighbours into shared memory, coalesced,
-# one sample a thread from there (the sliding window's reads are 8 samples apart
-# across a warp on such an axis). 0: that pass as the others. The same sums.
+PREFILTER_RUN = 16
+# The pass along a contiguous axis (stride 1) by blocks that load segments of
+# ROW_TILE samples of 2048 / ROW_TILE lines, with their 2 * FIR_HALF neighbours,
+# into shared memory (coalesced; the sliding window's reads would be RUN samples
+# apart across a warp on such an axis), each thread then sliding a window of 8
+# samples along a segment there (rows padded so that a warp's reads hit 32 banks).
+# 32, 64, 128 or 256; 0: that pass as the others. The same sums.
 ROW_TILE = 256
+# The last pass through a surface: a warp makes SURFACE_LANES neighbouring x of
+# 32 / SURFACE_LANES rows (16: a warp's stores cover 64 bytes of 2 rows, within one
+# 64-byte-wide tile of the CUDA array's block-linear layout).
+SURFACE_LANES = 16
 
 
 def layout(mode: str, prefilter: bool) -> tuple[str, int]:
@@ -139,11 +145,18 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
         tail = (numpy.int64(threads), numpy.int64(stride), numpy.int32(n))
         if surface:
             surf = numpy.uint64(int(into.surface()))
-            _fir(fmode, run, True)(grid, (block,), (cur, surf, *tail, numpy.int32(cur.shape[3])))
+            h, w = cur.shape[2], cur.shape[3]
+            lanes = SURFACE_LANES
+            grid = (-(-w // lanes), -(-h // (block // lanes)), -(-n // run))
+            tail = (numpy.int32(h), numpy.int32(w), numpy.int32(n))
+            _fir(fmode, run, True, lanes)(grid, (block,), (cur, surf, *tail))
             return None
         if stride == 1 and ROW_TILE:
-            grid = (size // n * -(-n // ROW_TILE),)
-            _fir_rows(fmode, ROW_TILE)(grid, (ROW_TILE,), (cur, spare, numpy.int32(n)))
+            lines = size // n
+            grid = (-(-lines // (2048 // ROW_TILE)) * -(-n // ROW_TILE),)
+            _fir_rows(fmode, ROW_TILE)(
+                grid, (256,), (cur, spare, numpy.int32(n), numpy.int64(lines))
+            )
         else:
             _fir(fmode, run)(grid, (block,), (cur, spare, *tail))
         cur, spare = spare, (cur if fresh else None)
@@ -163,41 +176,58 @@ def _fir_prelude(mode: str) -> tuple[str, str]:
     return "\n".join(codes), w
 
 
-def fir_source(mode: str, run: int = 1, surface: bool = False) -> str:
+def _fir_sums(out: str) -> str:
+    """The ``RUN`` sums of a thread's window ``win`` (the outermost taps first, the
+    centre last: the same order in every pass), each stored by ``out(v, r)``."""
+    return f"""#pragma unroll
+    for (int r = 0; r < RUN; r++) {{
+        float acc = 0.f;
+#pragma unroll
+        for (int k = H; k >= 1; k--) acc += w[k] * (win[H + r - k] + win[H + r + k]);
+        {out}(acc + w[0] * win[H + r], r);
+    }}"""
+
+
+def fir_source(mode: str, run: int = 1, surface: bool = False, lanes: int = 16) -> str:
     """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``: each
     thread makes ``run`` consecutive samples of one line, from a window of the
     ``run + 2 * FIR_HALF`` samples around them held in registers (folded by the mode
     where the window leaves the line), each sum in the same order as one sample a
-    thread (the outermost taps first, the centre last). ``surface``: the pass along
-    the first axis of one single-channel volume ``(n, h, w)`` (``stride = h * w``),
-    writing sample ``(z, y, x)`` through the surface object ``surf`` of a 3D float32
-    CUDA array instead of to ``dst`` (a warp writes 32 neighbouring x of one z)."""
+    thread (:func:`_fir_sums`). ``surface``: the pass along the first axis of one
+    single-channel volume ``(n, h, w)``, writing sample ``(z, y, x)`` through the
+    surface object ``surf`` of a 3D float32 CUDA array instead of to ``dst``; blocks
+    of 256 threads over (x, y) tiles of ``lanes`` x ``256 / lanes``, grid z the runs."""
     codes, w = _fir_prelude(mode)
-    h = FIR_HALF
     if surface:
-        out, width = "const unsigned long long surf", ", const int width"
-        store = "surf3Dwrite(v, surf, (int)(inner % width) * 4, (int)(inner / width), t0 + r)"
+        head = """const unsigned long long surf, const int h, const int width, const int n)"""
+        where = f"""const int x = blockIdx.x * {lanes} + (int)(threadIdx.x % {lanes});
+    const int y = blockIdx.y * {256 // lanes} + (int)(threadIdx.x / {lanes});
+    if (x >= width || y >= h) return;
+    const long long stride = (long long)h * width;
+    const long long base = (long long)y * width + x;
+    const int t0 = blockIdx.z * RUN;"""
+        store = "if (t0 + r < n) surf3Dwrite(v, surf, x * 4, y, t0 + r)"
     else:
-        out, width = "float* __restrict__ dst", ""
-        store = "dst[base + (long long)(t0 + r) * stride] = v"
-    return f"""{codes}
-#define H {h}
-#define RUN {run}
-#define STORE(v) {store}
-{_cubic.FOLD}
-extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {out},
-                                       const long long threads, const long long stride,
-                                       const int n{width})
-{{
-    const float w[H + 1] = {{{w}}};
-    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+        head = """float* __restrict__ dst, const long long threads,
+                                       const long long stride, const int n)"""
+        where = """const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= threads) return;
     // thread i: line (outer, inner), samples t0 .. t0 + RUN - 1 of it
     const long long runs = (n + RUN - 1) / RUN;
     const long long inner = i % stride;
     const long long rest = i / stride;
     const int t0 = (int)(rest % runs) * RUN;
-    const long long base = (rest / runs) * (long long)n * stride + inner;
+    const long long base = (rest / runs) * (long long)n * stride + inner;"""
+        store = "if (t0 + r < n) dst[base + (long long)(t0 + r) * stride] = v"
+    return f"""{codes}
+#define H {FIR_HALF}
+#define RUN {run}
+#define STORE(v, r) {store}
+{_cubic.FOLD}
+extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {head}
+{{
+    const float w[H + 1] = {{{w}}};
+    {where}
     float win[RUN + 2 * H];
     if (t0 >= H && t0 + RUN - 1 + H < n) {{
 #pragma unroll
@@ -208,49 +238,63 @@ extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {out},
         for (int k = 0; k < RUN + 2 * H; k++)
             win[k] = __ldg(src + base + (long long)fold<FM>(t0 - H + k, n) * stride);
     }}
-#pragma unroll
-    for (int r = 0; r < RUN; r++) {{
-        if (t0 + r >= n) break;
-        float acc = 0.f;
-#pragma unroll
-        for (int k = H; k >= 1; k--) acc += w[k] * (win[H + r - k] + win[H + r + k]);
-        STORE(acc + w[0] * win[H + r]);
-    }}
+    {_fir_sums("STORE")}
 }}
 """
 
 
 def fir_rows_source(mode: str, tile: int) -> str:
-    """CUDA source of the prefilter pass along a contiguous axis (``ia_bspline3_rows``):
-    block b makes samples ``t0 .. t0 + tile - 1`` of line ``b / segs`` (``segs``
-    blocks a line), from the ``tile + 2 * FIR_HALF`` samples around them loaded into
-    shared memory (folded by the mode outside the line) by coalesced reads; each sum
-    in :func:`fir_source`'s order, so the results are its bits."""
+    """CUDA source of the prefilter pass along a contiguous axis (``ia_bspline3_rows``,
+    256 threads a block): block b makes samples ``t0 .. t0 + tile - 1`` of lines
+    ``R * (b / segs) ..`` (``R = 2048 / tile`` lines, ``segs`` blocks a line), from
+    the ``tile + 2 * FIR_HALF`` samples around them loaded into shared memory
+    (folded by the mode outside the line) by coalesced reads; each thread slides a
+    window of 8 samples along one line's segment there (a warp: 8 lines x 4
+    segments, whose reads fall in 32 banks as rows are ``tile + 2 * FIR_HALF + 1``
+    apart), its sums (:func:`_fir_sums`) go back through shared memory and out
+    coalesced: :func:`fir_source`'s bits."""
+    if tile not in (32, 64, 128, 256):
+        raise ValueError(f"ROW_TILE must be 32, 64, 128 or 256, not {tile}")
     codes, w = _fir_prelude(mode)
     return f"""{codes}
 #define H {FIR_HALF}
 #define NT {tile}
+#define R (2048 / NT)
+#define SEGS (NT / 8)
+#define P (NT + 2 * H + 1)
+#define RUN 8
+#define STORE(v, r) o[r] = v
 {_cubic.FOLD}
-extern "C" __global__ void __launch_bounds__(NT) ia_bspline3_rows(
-    const float* __restrict__ src, float* __restrict__ dst, const int n)
+extern "C" __global__ void __launch_bounds__(256) ia_bspline3_rows(
+    const float* __restrict__ src, float* __restrict__ dst, const int n, const long long lines)
 {{
     const float w[H + 1] = {{{w}}};
-    __shared__ float s[NT + 2 * H];
+    __shared__ float s[R * P];
     const long long segs = (n + NT - 1) / NT;
-    const long long base = (long long)(blockIdx.x / segs) * n;
+    const long long line0 = (long long)(blockIdx.x / segs) * R;
     const int t0 = (int)(blockIdx.x % segs) * NT;
-    for (int k = threadIdx.x; k < NT + 2 * H; k += NT) {{
-        const int t = t0 - H + k;
-        s[k] = __ldg(src + base + ((t >= 0 && t < n) ? t : fold<FM>(t, n)));
+    for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {{
+        const int r = k / (NT + 2 * H), c = k - r * (NT + 2 * H);
+        const int t = t0 - H + c;
+        if (line0 + r < lines)
+            s[r * P + c] = __ldg(src + (line0 + r) * n + ((t >= 0 && t < n) ? t : fold<FM>(t, n)));
     }}
     __syncthreads();
-    const int t = t0 + threadIdx.x;
-    if (t >= n) return;
-    const int c = threadIdx.x + H;
-    float acc = 0.f;
+    const int r = (threadIdx.x & 7) + (int)((threadIdx.x >> 3) / SEGS) * 8;
+    const int seg = (threadIdx.x >> 3) % SEGS;
+    float win[RUN + 2 * H];
 #pragma unroll
-    for (int k = H; k >= 1; k--) acc += w[k] * (s[c - k] + s[c + k]);
-    dst[base + t] = acc + w[0] * s[c];
+    for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * P + seg * 8 + k];
+    float o[RUN];
+    {_fir_sums("STORE")}
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < RUN; q++) s[r * P + seg * 8 + q] = o[q];
+    __syncthreads();
+    for (int k = threadIdx.x; k < R * NT; k += 256) {{
+        const int rr = k / NT, c = k - rr * NT;
+        if (line0 + rr < lines && t0 + c < n) dst[(line0 + rr) * n + t0 + c] = s[rr * P + c];
+    }}
 }}
 """
 
@@ -264,10 +308,10 @@ def _fir_rows(mode: str, tile: int):
 
 
 @functools.lru_cache(maxsize=16)
-def _fir(mode: str, run: int = 1, surface: bool = False):
+def _fir(mode: str, run: int = 1, surface: bool = False, lanes: int = 16):
     import cupy
 
-    src = fir_source(mode, run, surface)
+    src = fir_source(mode, run, surface, lanes)
     return cupy.RawKernel(src, "ia_bspline3", options=("-std=c++17",))
 
 

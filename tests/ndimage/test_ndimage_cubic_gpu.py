@@ -223,10 +223,10 @@ def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
 
     x = data(shape, "float32")[None, ..., None]
     got = {}
-    for tile in (0, 256, 64):
+    for tile in (0, 256, 64, 32):
         monkeypatch.setattr(_spline, "ROW_TILE", tile)
         got[tile] = _spline.prefilter_axes(x, len(shape), mode)
-    assert bool(cupy.array_equal(got[0], got[256])) and bool(cupy.array_equal(got[0], got[64]))
+    assert all(bool(cupy.array_equal(got[0], got[t])) for t in (256, 64, 32))
     want = ndi.spline_filter(x[0, ..., 0], 3, output=cupy.float32, mode=mode)
     scale = float(cupy.abs(want).max())
     assert float(cupy.abs(got[256][0, ..., 0] - want).max()) <= 1e-5 * scale
@@ -234,12 +234,14 @@ def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
 
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
 @pytest.mark.parametrize("shape", [(19, 23, 17), (40, 9, 33), (70, 3, 2)])
-def test_prefilter_into_a_cuda_array_gives_the_same_bits(shape, mode):
-    """The last pass written through a surface into a 3D CUDA array: the coefficients
-    the linear path computes, bit for bit, and every texel written; cupyx's within
-    float32 rounding."""
+@pytest.mark.parametrize("lanes", [16, 32, 8])
+def test_prefilter_into_a_cuda_array_gives_the_same_bits(monkeypatch, shape, mode, lanes):
+    """The last pass written through a surface into a 3D CUDA array (warps of
+    ``lanes`` x ``32 / lanes`` texels): the coefficients the linear path computes,
+    bit for bit, and every texel written; cupyx's within float32 rounding."""
     from imagearray.ndimage import _spline
 
+    monkeypatch.setattr(_spline, "SURFACE_LANES", lanes)
     x = data(shape, "float32")
     nshape = (1, *shape, 1)
     args = (x, nshape, 3, mode, 0.0, True)
@@ -253,6 +255,11 @@ def test_prefilter_into_a_cuda_array_gives_the_same_bits(shape, mode):
     img = lease.image
     assert other is None and isinstance(img, ia.ImageArray)
     assert img.shape == linear.shape[1:-1] and img.dtype == np.float32
+    img.set(np.full(img.shape, np.nan, np.float32))  # a texel left unwritten shows
+    a = x[None, ..., None]
+    if mode == "nearest":  # padded by NPREPAD samples first, as coefficients() does
+        a = cupy.pad(a, [(0, 0)] + [(_spline.NPREPAD,) * 2] * 3 + [(0, 0)], "edge")
+    _spline.prefilter_axes(a, 3, mode, into=img)
     np.testing.assert_array_equal(img.get(), linear[0, ..., 0].get())
     if mode != "nearest":  # (nearest: padded by 12 samples first, as cupyx's zoom does)
         want = ndi.spline_filter(x, 3, output=cupy.float32, mode=mode)

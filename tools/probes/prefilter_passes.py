@@ -32,66 +32,24 @@ def row(name, t):
 
 row("d2d copy 64 MiB", ms(lambda: out.__setitem__(Ellipsis, x)))
 mode = "mirror"
-rows = _spline._fir_rows(mode, _spline.ROW_TILE)
-grid_rows = (x.size // n * (n // _spline.ROW_TILE),)
-row("x pass, row tiles", ms(lambda: rows(grid_rows, (_spline.ROW_TILE,), (x, out, numpy.int32(n)))))
-ref = out.copy()
 n32 = numpy.int32(n)
 
 
-def launch(kernel, blocks, *args):
-    return lambda: kernel((blocks,), (256,), args)
+def launch(kernel, grid, *args):
+    return lambda: kernel(grid if isinstance(grid, tuple) else (grid,), (256,), args)
 
 
-CAND = r"""
-#define H 16
-#define NT 256
-#define R 8
-#define P (NT + 2 * H + 1)
-extern "C" __global__ void __launch_bounds__(256) rows8(
-    const float* __restrict__ src, float* __restrict__ dst, const int n)
-{
-    const float w[H + 1] = {WEIGHTS};
-    __shared__ float s[R * P];
-    // block: R lines, samples t0 .. t0 + NT - 1 of each (n a multiple of NT here)
-    const int segs = n / NT;
-    const long long line0 = (long long)(blockIdx.x / segs) * R;
-    const int t0 = (blockIdx.x % segs) * NT;
-    for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {
-        const int r = k / (NT + 2 * H), c = k % (NT + 2 * H);
-        int t = t0 - H + c;
-        if (t < 0) t = -t; else if (t >= n) t = 2 * n - 2 - t;  // mirror
-        s[r * P + c] = __ldg(src + (line0 + r) * n + t);
-    }
-    __syncthreads();
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int r = lane & 7, seg = warp * 4 + (lane >> 3);  // 32 segments of 8
-    float win[8 + 2 * H];
-#pragma unroll
-    for (int k = 0; k < 8 + 2 * H; k++) win[k] = s[r * P + seg * 8 + k];
-    float o[8];
-#pragma unroll
-    for (int q = 0; q < 8; q++) {
-        float acc = 0.f;
-#pragma unroll
-        for (int k = H; k >= 1; k--) acc += w[k] * (win[H + q - k] + win[H + q + k]);
-        o[q] = acc + w[0] * win[H + q];
-    }
-    __syncthreads();
-#pragma unroll
-    for (int q = 0; q < 8; q++) s[r * P + seg * 8 + q] = o[q];
-    __syncthreads();
-    for (int k = threadIdx.x; k < R * NT; k += 256) {
-        const int rr = k / NT, c = k % NT;
-        dst[(line0 + rr) * n + t0 + c] = s[rr * P + c];
-    }
-}
-"""
-w = ", ".join(f"{3.0**0.5 * _spline._POLE**k!r}f" for k in range(_spline.FIR_HALF + 1))
-cand = cupy.RawKernel(CAND.replace("WEIGHTS", w), "rows8")
 lines = x.size // n
-row("x pass, candidate (8 a thread, conflict-free)", ms(launch(cand, lines // 8, x, out, n32)))
-print("candidate bits equal:", bool((out == ref).all()), "max diff", float(abs(out - ref).max()))
+for tile in (64, 256):
+    rows = _spline._fir_rows(mode, tile)
+    blocks = -(-lines // (2048 // tile)) * -(-n // tile)
+    t = ms(launch(rows, blocks, x, out, n32, numpy.int64(lines)))
+    row(f"x pass, shared tiles of {tile}, 8 a thread", t)
+ref = out.copy()
+one = _spline._fir(mode, 1)
+t = ms(launch(one, -(-x.size // 256), x, out, numpy.int64(x.size), numpy.int64(1), n32))
+row("x pass, one sample a thread from global memory", t)
+print("bits equal the row tiles':", bool((out == ref).all()))
 
 for run in (4, 8, 16):
     k = _spline._fir(mode, run)
@@ -103,12 +61,23 @@ for run in (4, 8, 16):
 
 lease = _textures.take_scratch((n, n, n), numpy.float32, 1)
 surf = numpy.uint64(int(lease.image.surface()))
-for run in (4, 8, 16):
-    k = _spline._fir(mode, run, True)
-    threads = x.size // n * -(-n // run)
-    tail = (numpy.int64(threads), numpy.int64(n * n), n32, n32)
-    t = ms(launch(k, (threads + 255) // 256, x, surf, *tail))
-    row(f"axis 1 through a surface, {run} a thread", t)
+for lanes in (32, 16, 8):
+    for run in (8, 16):
+        k = _spline._fir(mode, run, True, lanes)
+        grid = (-(-n // lanes), -(-n // (256 // lanes)), -(-n // run))
+        t = ms(launch(k, grid, x, surf, n32, n32, n32))
+        row(f"axis 1 through a surface, {run} a thread, warp {lanes} x {32 // lanes}", t)
+FILL = r"""
+extern "C" __global__ void fill(const float* __restrict__ src, unsigned long long surf,
+                                int w, int h, int d) {
+    int x = blockIdx.x * 16 + threadIdx.x % 16, y = blockIdx.y * 16 + threadIdx.x / 16;
+    for (int z = blockIdx.z; z < d; z += gridDim.z)
+        surf3Dwrite(__ldg(src + ((long long)z * h + y) * w + x), surf, x * 4, y, z);
+}
+"""
+fill = cupy.RawKernel(FILL, "fill")
+t = ms(launch(fill, (n // 16, n // 16, 64), x, surf, n32, n32, n32))
+row("surface fill alone (linear -> CUDA array, 16 x 2 warps)", t)
 full = lambda: _spline.prefilter_axes(x, 3, mode)  # noqa: E731
 row("prefilter_axes, three passes to linear", ms(full))
 
