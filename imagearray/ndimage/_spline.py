@@ -20,20 +20,17 @@ input dtypes the textures take).
 
 from __future__ import annotations
 
-import functools
-
 import numpy
 
-from imagearray.ndimage import _cubic, _modes, _textures
+from imagearray.ndimage import _cubic, _firsource, _modes, _textures
+from imagearray.ndimage._firsource import fir, fir_planes, fir_rows
 
 OPENCV_MODES = ("opencv", "_opencv_edge")
 NPREPAD = 12  # cupyx's (and SciPy's) padding before filtering nearest / grid-constant
 # cupyx's _get_spline_mode: the boundary of the prefilter for each mode it is given
 FILTER_MODE = {"mirror": "mirror", "reflect": "reflect", "grid-wrap": "grid-wrap"}
 FILTER_MODE |= {"grid-mirror": "reflect", "nearest": "reflect"}
-FIR_HALF = 16  # taps each side of the prefilter's truncated impulse response
 SHORT_REFLECT = 16  # reflect axes shorter than this: cupyx's recursive filter
-_POLE = 3.0**0.5 - 2.0
 # False: every axis by cupyx's recursive spline_filter1d (what cupyx computes, the
 # way it computes it); True: the parallel truncated filter where it is exact
 FAST_PREFILTER = True
@@ -52,6 +49,10 @@ ROW_TILE = 256
 # 32 / SURFACE_LANES rows (16: a warp's stores cover 64 bytes of 2 rows, within one
 # 64-byte-wide tile of the CUDA array's block-linear layout).
 SURFACE_LANES = 16
+# The last two axes of a single-channel signal in one pass where both take the
+# parallel filter (_firsource.fir_planes_source: 64 x 64 tiles, one read and one
+# write of the samples instead of two each). False: a pass an axis. The same sums.
+PLANE_PASS = True
 
 
 def layout(mode: str, prefilter: bool) -> tuple[str, int]:
@@ -124,11 +125,12 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     if cur.dtype != numpy.float32:
         cur, fresh = cur.astype(numpy.float32), True
     spare = None
-    for axis in range(ndim, 0, -1):
+    # (cupyx: a line of one sample is its own coefficient)
+    axes = [axis for axis in range(ndim, 0, -1) if cur.shape[axis] > 1]
+    while axes:
+        axis = axes.pop(0)
         n = cur.shape[axis]
-        if n == 1:
-            continue  # cupyx: a line of one sample is its own coefficient
-        if not FAST_PREFILTER or fmode == "reflect" and n < SHORT_REFLECT:
+        if not _parallel(fmode, n):
             if not fresh:
                 cur, fresh = cur.copy(), True
             ndi.spline_filter1d(cur, 3, axis, output=cur, mode=mode)
@@ -136,29 +138,21 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
         surface = into is not None and axis == 1
         if spare is None and not surface:
             spare = cupy.empty_like(cur)
-        stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
-        size = cur.size
-        run = max(1, int(PREFILTER_RUN))
-        threads = size // n * -(-n // run)  # every line cut into runs of `run` samples
-        block = 256
-        grid = ((threads + block - 1) // block,)
-        tail = (numpy.int64(threads), numpy.int64(stride), numpy.int32(n))
         if surface:
-            surf = numpy.uint64(int(into.surface()))
-            h, w = cur.shape[2], cur.shape[3]
-            lanes = SURFACE_LANES
-            grid = (-(-w // lanes), -(-h // (block // lanes)), -(-n // run))
-            tail = (numpy.int32(h), numpy.int32(w), numpy.int32(n))
-            _fir(fmode, run, True, lanes)(grid, (block,), (cur, surf, *tail))
+            _surface_pass(cur, fmode, into)
             return None
-        if stride == 1 and ROW_TILE:
-            lines = size // n
-            grid = (-(-lines // (2048 // ROW_TILE)) * -(-n // ROW_TILE),)
-            _fir_rows(fmode, ROW_TILE)(
-                grid, (256,), (cur, spare, numpy.int32(n), numpy.int64(lines))
-            )
-        else:
-            _fir(fmode, run)(grid, (block,), (cur, spare, *tail))
+        stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
+        if stride == 1 and PLANE_PASS and axes and axes[0] == axis - 1:
+            if _parallel(fmode, cur.shape[axis - 1]) and not (into is not None and axis == 2):
+                axes.pop(0)  # both last axes in one pass
+                h, planes = cur.shape[axis - 1], cur.size // (n * cur.shape[axis - 1])
+                t = _firsource.PLANE_TILE
+                grid = (-(-n // t), -(-h // t), min(planes, 65535))
+                tail = (numpy.int32(h), numpy.int32(n), numpy.int64(planes))
+                fir_planes(fmode)(grid, (256,), (cur, spare, *tail))
+                cur, spare, fresh = spare, (cur if fresh else None), True
+                continue
+        _line_pass(cur, spare, fmode, n, stride)
         cur, spare = spare, (cur if fresh else None)
         fresh = True
     if not fresh:
@@ -166,153 +160,34 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     return cur
 
 
-def _fir_prelude(mode: str) -> tuple[str, str]:
-    """What both prefilter sources start from: the mode codes (``#define`` lines, FM
-    the pass's boundary) and the impulse response's ``FIR_HALF + 1`` weights as a C
-    initializer list."""
-    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
-    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
-    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
-    return "\n".join(codes), w
+def _parallel(fmode: str, n: int) -> bool:
+    """Whether an axis of ``n`` samples takes the parallel (truncated) filter."""
+    return FAST_PREFILTER and not (fmode == "reflect" and n < SHORT_REFLECT)
 
 
-def _fir_sums(out: str) -> str:
-    """The ``RUN`` sums of a thread's window ``win`` (the outermost taps first, the
-    centre last: the same order in every pass), each stored by ``out(v, r)``."""
-    return f"""#pragma unroll
-    for (int r = 0; r < RUN; r++) {{
-        float acc = 0.f;
-#pragma unroll
-        for (int k = H; k >= 1; k--) acc += w[k] * (win[H + r - k] + win[H + r + k]);
-        {out}(acc + w[0] * win[H + r], r);
-    }}"""
+def _line_pass(cur, out, fmode: str, n: int, stride: int) -> None:
+    """One axis (``n`` samples, ``stride`` apart) of ``cur`` filtered into ``out``."""
+    size = cur.size
+    if stride == 1 and ROW_TILE:
+        lines = size // n
+        grid = (-(-lines // (2048 // ROW_TILE)) * -(-n // ROW_TILE),)
+        fir_rows(fmode, ROW_TILE)(grid, (256,), (cur, out, numpy.int32(n), numpy.int64(lines)))
+        return
+    run = max(1, int(PREFILTER_RUN))
+    threads = size // n * -(-n // run)  # every line cut into runs of `run` samples
+    tail = (numpy.int64(threads), numpy.int64(stride), numpy.int32(n))
+    fir(fmode, run)((-(-threads // 256),), (256,), (cur, out, *tail))
 
 
-def fir_source(mode: str, run: int = 1, surface: bool = False, lanes: int = 16) -> str:
-    """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``: each
-    thread makes ``run`` consecutive samples of one line, from a window of the
-    ``run + 2 * FIR_HALF`` samples around them held in registers (folded by the mode
-    where the window leaves the line), each sum in the same order as one sample a
-    thread (:func:`_fir_sums`). ``surface``: the pass along the first axis of one
-    single-channel volume ``(n, h, w)``, writing sample ``(z, y, x)`` through the
-    surface object ``surf`` of a 3D float32 CUDA array instead of to ``dst``; blocks
-    of 256 threads over (x, y) tiles of ``lanes`` x ``256 / lanes``, grid z the runs."""
-    codes, w = _fir_prelude(mode)
-    if surface:
-        head = """const unsigned long long surf, const int h, const int width, const int n)"""
-        where = f"""const int x = blockIdx.x * {lanes} + (int)(threadIdx.x % {lanes});
-    const int y = blockIdx.y * {256 // lanes} + (int)(threadIdx.x / {lanes});
-    if (x >= width || y >= h) return;
-    const long long stride = (long long)h * width;
-    const long long base = (long long)y * width + x;
-    const int t0 = blockIdx.z * RUN;"""
-        store = "if (t0 + r < n) surf3Dwrite(v, surf, x * 4, y, t0 + r)"
-    else:
-        head = """float* __restrict__ dst, const long long threads,
-                                       const long long stride, const int n)"""
-        where = """const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= threads) return;
-    // thread i: line (outer, inner), samples t0 .. t0 + RUN - 1 of it
-    const long long runs = (n + RUN - 1) / RUN;
-    const long long inner = i % stride;
-    const long long rest = i / stride;
-    const int t0 = (int)(rest % runs) * RUN;
-    const long long base = (rest / runs) * (long long)n * stride + inner;"""
-        store = "if (t0 + r < n) dst[base + (long long)(t0 + r) * stride] = v"
-    return f"""{codes}
-#define H {FIR_HALF}
-#define RUN {run}
-#define STORE(v, r) {store}
-{_cubic.FOLD}
-extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {head}
-{{
-    const float w[H + 1] = {{{w}}};
-    {where}
-    float win[RUN + 2 * H];
-    if (t0 >= H && t0 + RUN - 1 + H < n) {{
-#pragma unroll
-        for (int k = 0; k < RUN + 2 * H; k++)
-            win[k] = __ldg(src + base + (long long)(t0 - H + k) * stride);
-    }} else {{
-#pragma unroll
-        for (int k = 0; k < RUN + 2 * H; k++)
-            win[k] = __ldg(src + base + (long long)fold<FM>(t0 - H + k, n) * stride);
-    }}
-    {_fir_sums("STORE")}
-}}
-"""
-
-
-def fir_rows_source(mode: str, tile: int) -> str:
-    """CUDA source of the prefilter pass along a contiguous axis (``ia_bspline3_rows``,
-    256 threads a block): block b makes samples ``t0 .. t0 + tile - 1`` of lines
-    ``R * (b / segs) ..`` (``R = 2048 / tile`` lines, ``segs`` blocks a line), from
-    the ``tile + 2 * FIR_HALF`` samples around them loaded into shared memory
-    (folded by the mode outside the line) by coalesced reads; each thread slides a
-    window of 8 samples along one line's segment there (a warp: 8 lines x 4
-    segments, whose reads fall in 32 banks as rows are ``tile + 2 * FIR_HALF + 1``
-    apart), its sums (:func:`_fir_sums`) go back through shared memory and out
-    coalesced: :func:`fir_source`'s bits."""
-    if tile not in (32, 64, 128, 256):
-        raise ValueError(f"ROW_TILE must be 32, 64, 128 or 256, not {tile}")
-    codes, w = _fir_prelude(mode)
-    return f"""{codes}
-#define H {FIR_HALF}
-#define NT {tile}
-#define R (2048 / NT)
-#define SEGS (NT / 8)
-#define P (NT + 2 * H + 1)
-#define RUN 8
-#define STORE(v, r) o[r] = v
-{_cubic.FOLD}
-extern "C" __global__ void __launch_bounds__(256) ia_bspline3_rows(
-    const float* __restrict__ src, float* __restrict__ dst, const int n, const long long lines)
-{{
-    const float w[H + 1] = {{{w}}};
-    __shared__ float s[R * P];
-    const long long segs = (n + NT - 1) / NT;
-    const long long line0 = (long long)(blockIdx.x / segs) * R;
-    const int t0 = (int)(blockIdx.x % segs) * NT;
-    for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {{
-        const int r = k / (NT + 2 * H), c = k - r * (NT + 2 * H);
-        const int t = t0 - H + c;
-        if (line0 + r < lines)
-            s[r * P + c] = __ldg(src + (line0 + r) * n + ((t >= 0 && t < n) ? t : fold<FM>(t, n)));
-    }}
-    __syncthreads();
-    const int r = (threadIdx.x & 7) + (int)((threadIdx.x >> 3) / SEGS) * 8;
-    const int seg = (threadIdx.x >> 3) % SEGS;
-    float win[RUN + 2 * H];
-#pragma unroll
-    for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * P + seg * 8 + k];
-    float o[RUN];
-    {_fir_sums("STORE")}
-    __syncthreads();
-#pragma unroll
-    for (int q = 0; q < RUN; q++) s[r * P + seg * 8 + q] = o[q];
-    __syncthreads();
-    for (int k = threadIdx.x; k < R * NT; k += 256) {{
-        const int rr = k / NT, c = k - rr * NT;
-        if (line0 + rr < lines && t0 + c < n) dst[(line0 + rr) * n + t0 + c] = s[rr * P + c];
-    }}
-}}
-"""
-
-
-@functools.lru_cache(maxsize=16)
-def _fir_rows(mode: str, tile: int):
-    import cupy
-
-    src = fir_rows_source(mode, tile)
-    return cupy.RawKernel(src, "ia_bspline3_rows", options=("-std=c++17",))
-
-
-@functools.lru_cache(maxsize=16)
-def _fir(mode: str, run: int = 1, surface: bool = False, lanes: int = 16):
-    import cupy
-
-    src = fir_source(mode, run, surface, lanes)
-    return cupy.RawKernel(src, "ia_bspline3", options=("-std=c++17",))
+def _surface_pass(cur, fmode: str, into) -> None:
+    """The pass along axis 1 of the volume ``cur`` (``(1, n, h, w, 1)``), written
+    through the surface of ``into``."""
+    n, h, w = cur.shape[1:4]
+    run, lanes = max(1, int(PREFILTER_RUN)), SURFACE_LANES
+    grid = (-(-w // lanes), -(-h // (256 // lanes)), -(-n // run))
+    surf = numpy.uint64(int(into.surface()))
+    tail = (numpy.int32(h), numpy.int32(w), numpy.int32(n))
+    fir(fmode, run, True, lanes)(grid, (256,), (cur, surf, *tail))
 
 
 def model(coef, coords, mode: str, cval: float = 0.0, pad: int = 0):

@@ -11,7 +11,7 @@ import numpy
 import pytest
 from _nvrtc import compile_log, needs_nvrtc
 
-from imagearray.ndimage import _call, _cubic, _modes, _source, _spline, _textures
+from imagearray.ndimage import _call, _cubic, _firsource, _modes, _source, _spline, _textures
 
 scipy_ndimage = pytest.importorskip("scipy.ndimage")
 
@@ -238,8 +238,8 @@ def test_gather_only_where_allowed(monkeypatch):
 def _fir(s, mode):
     """NumPy twin of _spline's ia_bspline3 along a 1D signal (float64)."""
     n = len(s)
-    w = 3.0**0.5 * (3.0**0.5 - 2.0) ** numpy.arange(_spline.FIR_HALF + 1)
-    k = numpy.arange(-_spline.FIR_HALF, _spline.FIR_HALF + 1)
+    w = 3.0**0.5 * (3.0**0.5 - 2.0) ** numpy.arange(_firsource.FIR_HALF + 1)
+    k = numpy.arange(-_firsource.FIR_HALF, _firsource.FIR_HALF + 1)
     idx = _modes.boundary(mode, numpy.arange(n)[:, None] + k[None, :], n)
     return (s[idx] * w[numpy.abs(k)]).sum(axis=1)
 
@@ -274,7 +274,7 @@ def test_filter_modes_are_cupyxs():
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 @pytest.mark.parametrize("surface", [False, True])
 def test_prefilter_source_compiles(mode, run, surface):
-    src = _spline.fir_source(mode, run, surface)
+    src = _firsource.fir_source(mode, run, surface)
     assert f"#define RUN {run}" in src
     assert ("surf3Dwrite" in src) is surface
     log = compile_log(src)
@@ -283,8 +283,17 @@ def test_prefilter_source_compiles(mode, run, surface):
 
 @needs_nvrtc
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
+def test_two_axis_prefilter_source_compiles(mode):
+    src = _firsource.fir_planes_source(mode)
+    assert "#define T 64" in src and "__shared__" in src
+    log = compile_log(src)
+    assert log is None, log
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 def test_row_prefilter_source_compiles(mode):
-    src = _spline.fir_rows_source(mode, 256)
+    src = _firsource.fir_rows_source(mode, 256)
     assert "#define NT 256" in src and "__shared__" in src
     log = compile_log(src)
     assert log is None, log

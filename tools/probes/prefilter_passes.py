@@ -8,7 +8,7 @@ each, and whether the candidate's bits equal the library pass's."""
 import cupy
 import numpy
 
-from imagearray.ndimage import _spline, _textures
+from imagearray.ndimage import _firsource, _spline, _textures
 
 n = 256
 x = cupy.random.RandomState(0).random_sample((1, n, n, n, 1), dtype=cupy.float32)
@@ -41,18 +41,30 @@ def launch(kernel, grid, *args):
 
 lines = x.size // n
 for tile in (64, 256):
-    rows = _spline._fir_rows(mode, tile)
+    rows = _firsource.fir_rows(mode, tile)
     blocks = -(-lines // (2048 // tile)) * -(-n // tile)
     t = ms(launch(rows, blocks, x, out, n32, numpy.int64(lines)))
     row(f"x pass, shared tiles of {tile}, 8 a thread", t)
 ref = out.copy()
-one = _spline._fir(mode, 1)
+planes = _firsource.fir_planes(mode)
+t = ms(launch(planes, (n // 64, n // 64, n), x, out, n32, n32, numpy.int64(n)))
+row("x and y in one pass (64 x 64 tiles)", t)
+two = out.copy()
+k16 = _firsource.fir(mode, 16)
+th = x.size // n * -(-n // 16)
+k16((-(-th // 256),), (256,), (ref, out, numpy.int64(th), numpy.int64(n), n32))
+print("bits equal the x pass then the y pass:", bool((out == two).all()))
+x2 = cupy.random.RandomState(1).random_sample((4096, 4096), dtype=cupy.float32)
+o2 = cupy.empty_like(x2)
+t = ms(launch(planes, (64, 64, 1), x2, o2, numpy.int32(4096), numpy.int32(4096), numpy.int64(1)))
+print(f"x and y in one pass, 4096^2                               {t:.4f} ms")
+one = _firsource.fir(mode, 1)
 t = ms(launch(one, -(-x.size // 256), x, out, numpy.int64(x.size), numpy.int64(1), n32))
 row("x pass, one sample a thread from global memory", t)
 print("bits equal the row tiles':", bool((out == ref).all()))
 
 for run in (4, 8, 16):
-    k = _spline._fir(mode, run)
+    k = _firsource.fir(mode, run)
     for axis, stride in ((2, n), (1, n * n)):
         threads = x.size // n * -(-n // run)
         tail = (numpy.int64(threads), numpy.int64(stride), n32)
@@ -63,7 +75,7 @@ lease = _textures.take_scratch((n, n, n), numpy.float32, 1)
 surf = numpy.uint64(int(lease.image.surface()))
 for lanes in (32, 16, 8):
     for run in (8, 16):
-        k = _spline._fir(mode, run, True, lanes)
+        k = _firsource.fir(mode, run, True, lanes)
         grid = (-(-n // lanes), -(-n // (256 // lanes)), -(-n // run))
         t = ms(launch(k, grid, x, surf, n32, n32, n32))
         row(f"axis 1 through a surface, {run} a thread, warp {lanes} x {32 // lanes}", t)

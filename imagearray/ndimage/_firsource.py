@@ -1,0 +1,257 @@
+"""CUDA sources of the order=3 prefilter's passes (:func:`_spline.prefilter_axes`):
+the impulse response of the cubic B-spline's inverse filter, ``sqrt(3) * z**|k|``
+(``z = sqrt(3) - 2``) truncated at ``|k| <= FIR_HALF``, summed along one axis (or
+two) of float32 samples, the signal extended by the boundary rule ``mode``. Every
+source sums a sample's taps in one order (:func:`_fir_sums`), so each pass and each
+way of cutting it into threads gives the same bits."""
+
+from __future__ import annotations
+
+import functools
+
+from imagearray.ndimage import _cubic, _modes
+
+FIR_HALF = 16  # taps each side of the prefilter's truncated impulse response
+_POLE = 3.0**0.5 - 2.0
+
+
+def _fir_prelude(mode: str) -> tuple[str, str]:
+    """What both prefilter sources start from: the mode codes (``#define`` lines, FM
+    the pass's boundary) and the impulse response's ``FIR_HALF + 1`` weights as a C
+    initializer list."""
+    codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
+    codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
+    w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
+    return "\n".join(codes), w
+
+
+def _fir_sums(out: str) -> str:
+    """The ``RUN`` sums of a thread's window ``win`` (the outermost taps first, the
+    centre last: the same order in every pass), each stored by ``out(v, r)``."""
+    return f"""#pragma unroll
+    for (int r = 0; r < RUN; r++) {{
+        float acc = 0.f;
+#pragma unroll
+        for (int k = H; k >= 1; k--) acc += w[k] * (win[H + r - k] + win[H + r + k]);
+        {out}(acc + w[0] * win[H + r], r);
+    }}"""
+
+
+def fir_source(mode: str, run: int = 1, surface: bool = False, lanes: int = 16) -> str:
+    """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``: each
+    thread makes ``run`` consecutive samples of one line, from a window of the
+    ``run + 2 * FIR_HALF`` samples around them held in registers (folded by the mode
+    where the window leaves the line), each sum in the same order as one sample a
+    thread (:func:`_fir_sums`). ``surface``: the pass along the first axis of one
+    single-channel volume ``(n, h, w)``, writing sample ``(z, y, x)`` through the
+    surface object ``surf`` of a 3D float32 CUDA array instead of to ``dst``; blocks
+    of 256 threads over (x, y) tiles of ``lanes`` x ``256 / lanes``, grid z the runs."""
+    codes, w = _fir_prelude(mode)
+    if surface:
+        head = """const unsigned long long surf, const int h, const int width, const int n)"""
+        where = f"""const int x = blockIdx.x * {lanes} + (int)(threadIdx.x % {lanes});
+    const int y = blockIdx.y * {256 // lanes} + (int)(threadIdx.x / {lanes});
+    if (x >= width || y >= h) return;
+    const long long stride = (long long)h * width;
+    const long long base = (long long)y * width + x;
+    const int t0 = blockIdx.z * RUN;"""
+        store = "if (t0 + r < n) surf3Dwrite(v, surf, x * 4, y, t0 + r)"
+    else:
+        head = """float* __restrict__ dst, const long long threads,
+                                       const long long stride, const int n)"""
+        where = """const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= threads) return;
+    // thread i: line (outer, inner), samples t0 .. t0 + RUN - 1 of it
+    const long long runs = (n + RUN - 1) / RUN;
+    const long long inner = i % stride;
+    const long long rest = i / stride;
+    const int t0 = (int)(rest % runs) * RUN;
+    const long long base = (rest / runs) * (long long)n * stride + inner;"""
+        store = "if (t0 + r < n) dst[base + (long long)(t0 + r) * stride] = v"
+    return f"""{codes}
+#define H {FIR_HALF}
+#define RUN {run}
+#define STORE(v, r) {store}
+{_cubic.FOLD}
+extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {head}
+{{
+    const float w[H + 1] = {{{w}}};
+    {where}
+    float win[RUN + 2 * H];
+    if (t0 >= H && t0 + RUN - 1 + H < n) {{
+#pragma unroll
+        for (int k = 0; k < RUN + 2 * H; k++)
+            win[k] = __ldg(src + base + (long long)(t0 - H + k) * stride);
+    }} else {{
+#pragma unroll
+        for (int k = 0; k < RUN + 2 * H; k++)
+            win[k] = __ldg(src + base + (long long)fold<FM>(t0 - H + k, n) * stride);
+    }}
+    {_fir_sums("STORE")}
+}}
+"""
+
+
+def fir_rows_source(mode: str, tile: int) -> str:
+    """CUDA source of the prefilter pass along a contiguous axis (``ia_bspline3_rows``,
+    256 threads a block): block b makes samples ``t0 .. t0 + tile - 1`` of lines
+    ``R * (b / segs) ..`` (``R = 2048 / tile`` lines, ``segs`` blocks a line), from
+    the ``tile + 2 * FIR_HALF`` samples around them loaded into shared memory
+    (folded by the mode outside the line) by coalesced reads; each thread slides a
+    window of 8 samples along one line's segment there (a warp: 8 lines x 4
+    segments, whose reads fall in 32 banks as rows are ``tile + 2 * FIR_HALF + 1``
+    apart), its sums (:func:`_fir_sums`) go back through shared memory and out
+    coalesced: :func:`fir_source`'s bits."""
+    if tile not in (32, 64, 128, 256):
+        raise ValueError(f"ROW_TILE must be 32, 64, 128 or 256, not {tile}")
+    codes, w = _fir_prelude(mode)
+    return f"""{codes}
+#define H {FIR_HALF}
+#define NT {tile}
+#define R (2048 / NT)
+#define SEGS (NT / 8)
+#define P (NT + 2 * H + 1)
+#define RUN 8
+#define STORE(v, r) o[r] = v
+{_cubic.FOLD}
+extern "C" __global__ void __launch_bounds__(256) ia_bspline3_rows(
+    const float* __restrict__ src, float* __restrict__ dst, const int n, const long long lines)
+{{
+    const float w[H + 1] = {{{w}}};
+    __shared__ float s[R * P];
+    const long long segs = (n + NT - 1) / NT;
+    const long long line0 = (long long)(blockIdx.x / segs) * R;
+    const int t0 = (int)(blockIdx.x % segs) * NT;
+    for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {{
+        const int r = k / (NT + 2 * H), c = k - r * (NT + 2 * H);
+        const int t = t0 - H + c;
+        if (line0 + r < lines)
+            s[r * P + c] = __ldg(src + (line0 + r) * n + ((t >= 0 && t < n) ? t : fold<FM>(t, n)));
+    }}
+    __syncthreads();
+    const int r = (threadIdx.x & 7) + (int)((threadIdx.x >> 3) / SEGS) * 8;
+    const int seg = (threadIdx.x >> 3) % SEGS;
+    float win[RUN + 2 * H];
+#pragma unroll
+    for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * P + seg * 8 + k];
+    float o[RUN];
+    {_fir_sums("STORE")}
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < RUN; q++) s[r * P + seg * 8 + q] = o[q];
+    __syncthreads();
+    for (int k = threadIdx.x; k < R * NT; k += 256) {{
+        const int rr = k / NT, c = k - rr * NT;
+        if (line0 + rr < lines && t0 + c < n) dst[(line0 + rr) * n + t0 + c] = s[rr * P + c];
+    }}
+}}
+"""
+
+
+@functools.lru_cache(maxsize=16)
+def fir_rows(mode: str, tile: int):
+    import cupy
+
+    src = fir_rows_source(mode, tile)
+    return cupy.RawKernel(src, "ia_bspline3_rows", options=("-std=c++17",))
+
+
+@functools.lru_cache(maxsize=16)
+def fir(mode: str, run: int = 1, surface: bool = False, lanes: int = 16):
+    import cupy
+
+    src = fir_source(mode, run, surface, lanes)
+    return cupy.RawKernel(src, "ia_bspline3", options=("-std=c++17",))
+
+
+PLANE_TILE = 64  # the fused two-axis pass: output tiles of 64 x 64 samples
+
+
+def fir_planes_source(mode: str) -> str:
+    """CUDA source of the passes along the last two axes of planes ``(planes, h, w)``
+    in one kernel (``ia_bspline3_planes``, 256 threads a block, grid (x tiles, y
+    tiles, planes)): a block loads the 96 x 96 samples around its 64 x 64 tile
+    (folded by the mode) into shared memory, filters the 96 rows along x (register
+    windows of 8, as :func:`fir_rows_source`), keeps those in shared memory, and
+    filters them along y (a thread slides a window of 16 samples down one column),
+    writing the tile once: the bits of the x pass then the y pass through memory,
+    with one read and one write of the planes instead of two of each."""
+    codes, w = _fir_prelude(mode)
+    t = PLANE_TILE
+    return f"""{codes}
+#define H {FIR_HALF}
+#define T {t}
+#define PA (T + 2 * H + 1)
+#define PB (T + 1)
+#define ROWS (T + 2 * H)
+{_cubic.FOLD}
+extern "C" __global__ void __launch_bounds__(256) ia_bspline3_planes(
+    const float* __restrict__ src, float* __restrict__ dst, const int h, const int width,
+    const long long planes)
+{{
+    const float w[H + 1] = {{{w}}};
+    __shared__ float s[ROWS * PA];
+    const int x0 = blockIdx.x * T, y0 = blockIdx.y * T;
+    for (long long p = blockIdx.z; p < planes; p += gridDim.z) {{
+        const float* in = src + p * h * (long long)width;
+        for (int k = threadIdx.x; k < ROWS * ROWS; k += 256) {{
+            const int r = k / ROWS, c = k - r * ROWS;
+            int y = y0 - H + r, x = x0 - H + c;
+            if (y < 0 || y >= h) y = fold<FM>(y, h);
+            if (x < 0 || x >= width) x = fold<FM>(x, width);
+            s[r * PA + c] = __ldg(in + (long long)y * width + x);
+        }}
+        __syncthreads();
+        // along x: ROWS rows x T / 8 segments of 8, three a thread (a warp: 8 rows x 4
+        // segments, in 32 banks)
+        float ox[3][8];
+#pragma unroll
+        for (int j = 0; j < 3; j++) {{
+            const int task = threadIdx.x + 256 * j;
+            const int r = (task & 7) + ((task >> 3) / (T / 8)) * 8;
+            const int seg = (task >> 3) % (T / 8);
+#define RUN 8
+            float win[RUN + 2 * H];
+#pragma unroll
+            for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * PA + seg * 8 + k];
+#define STORE(v, q) ox[j][q] = v
+            {_fir_sums("STORE")}
+#undef STORE
+#undef RUN
+        }}
+        __syncthreads();
+#pragma unroll
+        for (int j = 0; j < 3; j++) {{
+            const int task = threadIdx.x + 256 * j;
+            const int r = (task & 7) + ((task >> 3) / (T / 8)) * 8;
+            const int seg = (task >> 3) % (T / 8);
+#pragma unroll
+            for (int q = 0; q < 8; q++) s[r * PB + seg * 8 + q] = ox[j][q];
+        }}
+        __syncthreads();
+        // along y: column c, rows run * 16 .. + 15 of the tile
+        {{
+            const int c = threadIdx.x % T, run = threadIdx.x / T;
+#define RUN 16
+            float win[RUN + 2 * H];
+#pragma unroll
+            for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[(run * RUN + k) * PB + c];
+            const int x = x0 + c;
+            float* out = dst + p * h * (long long)width;
+#define STORE(v, q) if (x < width && y0 + run * RUN + q < h) \\
+                out[(long long)(y0 + run * RUN + q) * width + x] = v
+            {_fir_sums("STORE")}
+#undef STORE
+#undef RUN
+        }}
+        __syncthreads();
+    }}
+}}
+"""
+
+
+@functools.lru_cache(maxsize=16)
+def fir_planes(mode: str):
+    import cupy
+
+    return cupy.RawKernel(fir_planes_source(mode), "ia_bspline3_planes", options=("-std=c++17",))
