@@ -122,11 +122,17 @@ extern "C" __global__ void __launch_bounds__(256) ia_bspline3_rows(
     const long long segs = (n + NT - 1) / NT;
     const long long line0 = (long long)(blockIdx.x / segs) * R;
     const int t0 = (int)(blockIdx.x % segs) * NT;
-    for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {{
-        const int r = k / (NT + 2 * H), c = k - r * (NT + 2 * H);
-        const int t = t0 - H + c;
-        if (line0 + r < lines)
-            s[r * P + c] = __ldg(src + (line0 + r) * n + ((t >= 0 && t < n) ? t : fold<FM>(t, n)));
+    if (t0 >= H && t0 + NT + H <= n) {{  // the whole window inside the lines: no folds
+        for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {{
+            const int r = k / (NT + 2 * H), c = k - r * (NT + 2 * H);
+            if (line0 + r < lines) s[r * P + c] = __ldg(src + (line0 + r) * n + t0 - H + c);
+        }}
+    }} else {{
+        for (int k = threadIdx.x; k < R * (NT + 2 * H); k += 256) {{
+            const int r = k / (NT + 2 * H), c = k - r * (NT + 2 * H);
+            const int t = t0 - H + c, f = (t >= 0 && t < n) ? t : fold<FM>(t, n);
+            if (line0 + r < lines) s[r * P + c] = __ldg(src + (line0 + r) * n + f);
+        }}
     }}
     __syncthreads();
     const int r = (threadIdx.x & 7) + (int)((threadIdx.x >> 3) / SEGS) * 8;
@@ -162,96 +168,3 @@ def fir(mode: str, run: int = 1, surface: bool = False, lanes: int = 16):
 
     src = fir_source(mode, run, surface, lanes)
     return cupy.RawKernel(src, "ia_bspline3", options=("-std=c++17",))
-
-
-PLANE_TILE = 64  # the fused two-axis pass: output tiles of 64 x 64 samples
-
-
-def fir_planes_source(mode: str) -> str:
-    """CUDA source of the passes along the last two axes of planes ``(planes, h, w)``
-    in one kernel (``ia_bspline3_planes``, 256 threads a block, grid (x tiles, y
-    tiles, planes)): a block loads the 96 x 96 samples around its 64 x 64 tile
-    (folded by the mode) into shared memory, filters the 96 rows along x (register
-    windows of 8, as :func:`fir_rows_source`), keeps those in shared memory, and
-    filters them along y (a thread slides a window of 16 samples down one column),
-    writing the tile once: the bits of the x pass then the y pass through memory,
-    with one read and one write of the planes instead of two of each."""
-    codes, w = _fir_prelude(mode)
-    t = PLANE_TILE
-    return f"""{codes}
-#define H {FIR_HALF}
-#define T {t}
-#define PA (T + 2 * H + 1)
-#define PB (T + 1)
-#define ROWS (T + 2 * H)
-{_cubic.FOLD}
-extern "C" __global__ void __launch_bounds__(256) ia_bspline3_planes(
-    const float* __restrict__ src, float* __restrict__ dst, const int h, const int width,
-    const long long planes)
-{{
-    const float w[H + 1] = {{{w}}};
-    __shared__ float s[ROWS * PA];
-    const int x0 = blockIdx.x * T, y0 = blockIdx.y * T;
-    for (long long p = blockIdx.z; p < planes; p += gridDim.z) {{
-        const float* in = src + p * h * (long long)width;
-        for (int k = threadIdx.x; k < ROWS * ROWS; k += 256) {{
-            const int r = k / ROWS, c = k - r * ROWS;
-            int y = y0 - H + r, x = x0 - H + c;
-            if (y < 0 || y >= h) y = fold<FM>(y, h);
-            if (x < 0 || x >= width) x = fold<FM>(x, width);
-            s[r * PA + c] = __ldg(in + (long long)y * width + x);
-        }}
-        __syncthreads();
-        // along x: ROWS rows x T / 8 segments of 8, three a thread (a warp: 8 rows x 4
-        // segments, in 32 banks)
-        float ox[3][8];
-#pragma unroll
-        for (int j = 0; j < 3; j++) {{
-            const int task = threadIdx.x + 256 * j;
-            const int r = (task & 7) + ((task >> 3) / (T / 8)) * 8;
-            const int seg = (task >> 3) % (T / 8);
-#define RUN 8
-            float win[RUN + 2 * H];
-#pragma unroll
-            for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * PA + seg * 8 + k];
-#define STORE(v, q) ox[j][q] = v
-            {_fir_sums("STORE")}
-#undef STORE
-#undef RUN
-        }}
-        __syncthreads();
-#pragma unroll
-        for (int j = 0; j < 3; j++) {{
-            const int task = threadIdx.x + 256 * j;
-            const int r = (task & 7) + ((task >> 3) / (T / 8)) * 8;
-            const int seg = (task >> 3) % (T / 8);
-#pragma unroll
-            for (int q = 0; q < 8; q++) s[r * PB + seg * 8 + q] = ox[j][q];
-        }}
-        __syncthreads();
-        // along y: column c, rows run * 16 .. + 15 of the tile
-        {{
-            const int c = threadIdx.x % T, run = threadIdx.x / T;
-#define RUN 16
-            float win[RUN + 2 * H];
-#pragma unroll
-            for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[(run * RUN + k) * PB + c];
-            const int x = x0 + c;
-            float* out = dst + p * h * (long long)width;
-#define STORE(v, q) if (x < width && y0 + run * RUN + q < h) \\
-                out[(long long)(y0 + run * RUN + q) * width + x] = v
-            {_fir_sums("STORE")}
-#undef STORE
-#undef RUN
-        }}
-        __syncthreads();
-    }}
-}}
-"""
-
-
-@functools.lru_cache(maxsize=16)
-def fir_planes(mode: str):
-    import cupy
-
-    return cupy.RawKernel(fir_planes_source(mode), "ia_bspline3_planes", options=("-std=c++17",))

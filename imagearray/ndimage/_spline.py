@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy
 
-from imagearray.ndimage import _cubic, _firsource, _modes, _textures
-from imagearray.ndimage._firsource import fir, fir_planes, fir_rows
+from imagearray.ndimage import _cubic, _modes, _textures
+from imagearray.ndimage._firsource import fir, fir_rows
 
 OPENCV_MODES = ("opencv", "_opencv_edge")
 NPREPAD = 12  # cupyx's (and SciPy's) padding before filtering nearest / grid-constant
@@ -49,10 +49,6 @@ ROW_TILE = 256
 # 32 / SURFACE_LANES rows (16: a warp's stores cover 64 bytes of 2 rows, within one
 # 64-byte-wide tile of the CUDA array's block-linear layout).
 SURFACE_LANES = 16
-# The last two axes of a single-channel signal in one pass where both take the
-# parallel filter (_firsource.fir_planes_source: 64 x 64 tiles, one read and one
-# write of the samples instead of two each). False: a pass an axis. The same sums.
-PLANE_PASS = True
 
 
 def layout(mode: str, prefilter: bool) -> tuple[str, int]:
@@ -127,8 +123,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     spare = None
     # (cupyx: a line of one sample is its own coefficient)
     axes = [axis for axis in range(ndim, 0, -1) if cur.shape[axis] > 1]
-    while axes:
-        axis = axes.pop(0)
+    for axis in axes:
         n = cur.shape[axis]
         if not _parallel(fmode, n):
             if not fresh:
@@ -142,16 +137,6 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
             _surface_pass(cur, fmode, into)
             return None
         stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
-        if stride == 1 and PLANE_PASS and axes and axes[0] == axis - 1:
-            if _parallel(fmode, cur.shape[axis - 1]) and not (into is not None and axis == 2):
-                axes.pop(0)  # both last axes in one pass
-                h, planes = cur.shape[axis - 1], cur.size // (n * cur.shape[axis - 1])
-                t = _firsource.PLANE_TILE
-                grid = (-(-n // t), -(-h // t), min(planes, 65535))
-                tail = (numpy.int32(h), numpy.int32(n), numpy.int64(planes))
-                fir_planes(fmode)(grid, (256,), (cur, spare, *tail))
-                cur, spare, fresh = spare, (cur if fresh else None), True
-                continue
         _line_pass(cur, spare, fmode, n, stride)
         cur, spare = spare, (cur if fresh else None)
         fresh = True

@@ -283,15 +283,6 @@ def test_prefilter_source_compiles(mode, run, surface):
 
 @needs_nvrtc
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
-def test_two_axis_prefilter_source_compiles(mode):
-    src = _firsource.fir_planes_source(mode)
-    assert "#define T 64" in src and "__shared__" in src
-    log = compile_log(src)
-    assert log is None, log
-
-
-@needs_nvrtc
-@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 def test_row_prefilter_source_compiles(mode):
     src = _firsource.fir_rows_source(mode, 256)
     assert "#define NT 256" in src and "__shared__" in src
