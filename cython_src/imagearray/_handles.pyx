@@ -23,6 +23,45 @@ from imagearray._errors import ReleasedResourceError
 
 _uint64_new = numpy.uint64.__new__
 
+
+cdef extern from "Python.h":
+    object PyType_GenericAlloc(type t, Py_ssize_t nitems)
+    object PyLong_FromVoidPtr(void* p)
+
+
+# A numpy.uint64 is PyObject_HEAD then the value (numpy's PyULongLongScalarObject), and
+# numpy's own constructor of a subclass is tp_alloc then a store of the value: where
+# that layout is seen here (checked on a probe value), handles are made that way,
+# without the argument parsing of numpy.uint64.__new__.
+cdef Py_ssize_t _VALUE_AT = sizeof(PyObject)
+
+
+cdef bint _layout_seen():
+    probe = numpy.uint64(0x0123456789ABCDEF)
+    if type(probe).__basicsize__ != _VALUE_AT + 8:
+        return False
+    return (<unsigned long long*>((<char*><PyObject*>probe) + _VALUE_AT))[0] == 0x0123456789ABCDEF
+
+
+cdef bint _FAST_UINT64 = _layout_seen()
+
+
+cdef object _uint64_of(type cls, unsigned long long value):
+    """``numpy.uint64.__new__(cls, value)`` for a subclass ``cls`` defined in Python."""
+    if not _FAST_UINT64:
+        return _uint64_new(cls, value)
+    obj = PyType_GenericAlloc(cls, 0)
+    (<unsigned long long*>((<char*><PyObject*>obj) + _VALUE_AT))[0] = value
+    return obj
+
+
+def uint64_of(type cls, unsigned long long value):
+    """A ``cls`` (a numpy.uint64 subclass) of ``value``, made as HandleRecipe does
+    (for tests)."""
+    if not issubclass(cls, numpy.uint64):
+        raise TypeError(f"{cls.__name__} is not a numpy.uint64 subclass")
+    return _uint64_of(cls, value)
+
 # Resource kinds, as the plain-Python layer passes them.
 cdef enum:
     RES_ARRAY = 0
@@ -326,7 +365,8 @@ cdef class HandleRecipe:
 
     cdef readonly object memory, desc, sampler, alive_of, owner, handle_desc, create
     cdef int device
-    cdef object cls, acquire, release, dependents
+    cdef type cls
+    cdef object acquire, release, dependents
     cdef set data
     cdef bint filtered_integer
 
@@ -341,13 +381,15 @@ cdef class HandleRecipe:
         self.handle_desc = PyWeakref_NewRef(handle_desc, None)
         self.device = device
         self.create = create
+        if not issubclass(cls, numpy.uint64):
+            raise TypeError(f"{cls.__name__} is not a numpy.uint64 subclass")
         self.cls = cls
         self.filtered_integer = filtered_integer
         self.acquire, self.release = owner.lock.acquire, owner.lock.release
         self.dependents = owner.dependents
         self.data = self.dependents.data  # see register()
 
-    def make(self, memory, desc, sampler):
+    cpdef make(self, memory, desc, sampler):
         """The handle, or None where an object differs or died (the general path
         then runs, and raises its errors)."""
         if (_referent(self.memory) is not memory or _referent(self.desc) is not desc
@@ -378,11 +420,22 @@ cdef class HandleRecipe:
             self.release()
         if isinstance(obj, _CudaObject):
             cuobj = <_CudaObject>obj
-            h = _uint64_new(self.cls, cuobj.handle)
+            h = _uint64_of(self.cls, cuobj.handle)
         else:
-            h = _uint64_new(self.cls, obj.raw_handle)
+            h = _uint64_of(self.cls, obj.raw_handle)
         h._obj = obj
         h._desc = handle_desc
         h._sampler = sampler
         h._filtered_integer = self.filtered_integer
         return h
+
+
+def from_recipe(dict recipes, memory, desc, sampler):
+    """``recipes[(id(memory), id(desc), id(sampler))].make(memory, desc, sampler)``, or
+    None where there is no such recipe (create_image's first step)."""
+    key = (PyLong_FromVoidPtr(<void*>memory), PyLong_FromVoidPtr(<void*>desc),
+           PyLong_FromVoidPtr(<void*>sampler))
+    r = recipes.get(key)
+    if r is None:
+        return None
+    return (<HandleRecipe?>r).make(memory, desc, sampler)

@@ -28,7 +28,7 @@ from imagearray._errors import (
     ImageArrayValueError,
     ReleasedResourceError,
 )
-from imagearray._handles import HandleRecipe
+from imagearray._handles import HandleRecipe, from_recipe
 from imagearray._sampler import Sampler
 from imagearray.handles.rules import (
     ARRAY,
@@ -371,11 +371,9 @@ def create_image(
     True
     """
     if pitch is None:
-        recipe = _RECIPES.get((id(memory), id(desc), id(sampler)))
-        if recipe is not None:
-            handle = recipe.make(memory, desc, sampler)
-            if handle is not None:
-                return handle
+        handle = from_recipe(_RECIPES, memory, desc, sampler)
+        if handle is not None:
+            return handle
     given = desc
     if desc is not None and not isinstance(desc, ImageDescriptor):
         raise ImageArrayTypeError(f"desc must be an ImageDescriptor, not {type(desc).__name__}")

@@ -272,3 +272,23 @@ def test_default_constructed_image_mem_holds_no_memory():
         pass
     with pytest.raises(ia.ImageArrayValueError, match="nothing to allocate"):
         ia.ImageMem(device=0)
+
+
+def test_handles_are_numpy_uint64s_of_their_value():
+    """HandleRecipe makes a handle as numpy makes a uint64 subclass instance (the
+    allocation, then the value stored): the bytes a kernel argument passes, the value,
+    the hash and comparisons are numpy.uint64's, for the extreme values too."""
+    import numpy
+
+    from imagearray import _handles
+    from imagearray.handles import SampledImageHandle, UnsampledImageHandle
+
+    for cls in (SampledImageHandle, UnsampledImageHandle):
+        for v in (0, 1, 0x1234_5678_9ABC_DEF0, 2**63, 2**64 - 1):
+            h = _handles.uint64_of(cls, v)
+            want = numpy.uint64(v)
+            assert type(h) is cls and int(h) == v and h == want and hash(h) == hash(want)
+            assert h.tobytes() == want.tobytes() and numpy.asarray(h).dtype == numpy.uint64
+            assert not hasattr(h, "__dict__")  # the four slots only
+    with pytest.raises(TypeError, match="not a numpy.uint64 subclass"):
+        _handles.uint64_of(int, 5)
