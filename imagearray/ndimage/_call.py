@@ -265,15 +265,25 @@ class Call:
         return out
 
 
-def _channel_axis(channel_axis: Any, nd: int) -> bool:
+def axis_int(channel_axis: Any) -> int | None:
+    """``channel_axis`` as an int (None stays None); a bool (an int to Python, but
+    never an axis a caller means) or a non-integer raises ImageArrayTypeError."""
     if channel_axis is None:
-        return False
+        return None
+    if isinstance(channel_axis, (bool, numpy.bool_)):
+        raise ImageArrayTypeError(f"channel_axis must be an int or None, not {channel_axis!r}")
     try:
-        ax = operator.index(channel_axis)
+        return operator.index(channel_axis)
     except TypeError:
         raise ImageArrayTypeError(
             f"channel_axis must be an int or None, not {channel_axis!r}"
         ) from None
+
+
+def _channel_axis(channel_axis: Any, nd: int) -> bool:
+    ax = axis_int(channel_axis)
+    if ax is None:
+        return False
     if ax not in (-1, nd - 1):
         raise ImageArrayValueError(
             f"channel_axis={channel_axis!r}: the channels must be the last axis (-1) of the "

@@ -38,6 +38,7 @@ from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.array import ImageArray
 from imagearray.ndimage import _decimate
 from imagearray.ndimage import resizing as r
+from imagearray.ndimage._call import axis_int
 
 __all__ = ["pyramid_expand", "pyramid_gaussian", "pyramid_laplacian", "pyramid_reduce"]
 
@@ -62,16 +63,9 @@ def _check_mode(mode: Any) -> str:
 
 
 def _check_axis(channel_axis: Any, ndim: int) -> int | None:
-    if channel_axis is None:
+    ax = axis_int(channel_axis)
+    if ax is None:
         return None
-    if isinstance(channel_axis, (bool, numpy.bool_)):
-        raise ImageArrayTypeError(f"channel_axis must be an int or None, not {channel_axis!r}")
-    try:
-        ax = operator.index(channel_axis)
-    except TypeError:
-        raise ImageArrayTypeError(
-            f"channel_axis must be an int or None, not {channel_axis!r}"
-        ) from None
     if not -ndim <= ax < ndim:
         raise ImageArrayValueError(
             f"channel_axis={ax} is out of range for an image of {ndim} axes: use "

@@ -134,6 +134,9 @@ def test_channel_and_batch_axes():
         _call._channel_axis(0, 3)
     with pytest.raises(ia.ImageArrayTypeError):
         _call._channel_axis("x", 3)
+    for flag in (True, False, numpy.True_):  # True is 1: the last axis of a 2D input
+        with pytest.raises(ia.ImageArrayTypeError, match="channel_axis must be an int"):
+            _call._channel_axis(flag, 2)
     assert _call._batch_axes(0, 3) and _call._batch_axes((0,), 3)
     assert not _call._batch_axes(None, 3)
     for bad in (1, (0, 1), True):
