@@ -7,6 +7,7 @@ each. ``python3 tools/probes/cubic3d_floor.py``."""
 
 import cupy
 import numpy
+from _timing import ms  # this folder's GPU timer
 from cupy.cuda import runtime
 from cupy.cuda import texture as tx
 
@@ -38,27 +39,13 @@ extern "C" __global__ void fetch(cudaTextureObject_t t, float* out, int n, float
 """
 
 
-def ms(fn, reps=20):
-    fn()
-    a, b = cupy.cuda.Event(), cupy.cuda.Event()
-    a.record()
-    for _ in range(reps):
-        fn()
-    b.record()
-    b.synchronize()
-    return cupy.cuda.get_elapsed_time(a, b) / reps
-
-
 x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
 ch = tx.ChannelFormatDescriptor(32, 0, 0, 0, runtime.cudaChannelFormatKindFloat)
 arr = tx.CUDAarray(ch, n, n, n)
 arr.copy_from(x)
 res = tx.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
-td = tx.TextureDescriptor(
-    (runtime.cudaAddressModeClamp,) * 3,
-    runtime.cudaFilterModeLinear,
-    runtime.cudaReadModeElementType,
-)
+modes = (runtime.cudaAddressModeClamp,) * 3
+td = tx.TextureDescriptor(modes, runtime.cudaFilterModeLinear, runtime.cudaReadModeElementType)
 tex = tx.TextureObject(res, td)
 out = cupy.empty_like(x)
 c, s, h = numpy.cos(0.3), numpy.sin(0.3), (n - 1) / 2

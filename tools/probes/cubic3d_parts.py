@@ -6,6 +6,7 @@ reads. Prints one line each."""
 
 import cupy
 import numpy
+from _timing import ms  # this folder's GPU timer
 
 from imagearray import ndimage as iand
 from imagearray.ndimage import _spline, _textures
@@ -18,17 +19,6 @@ M[0, 0] = 1.0
 M[1:, 1:3] = [[c, s], [-s, c]]
 M[1:, 3] = [h - c * h - s * h, h + s * h - c * h]
 coef = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True)[0]
-
-
-def ms(fn, reps=20):
-    fn()
-    a, b = cupy.cuda.Event(), cupy.cuda.Event()
-    a.record()
-    for _ in range(reps):
-        fn()
-    b.record()
-    b.synchronize()
-    return cupy.cuda.get_elapsed_time(a, b) / reps
 
 
 def copy():

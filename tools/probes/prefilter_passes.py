@@ -7,23 +7,13 @@ each, and whether the candidate's bits equal the library pass's."""
 
 import cupy
 import numpy
+from _timing import ms  # this folder's GPU timer
 
 from imagearray.ndimage import _firsource, _spline, _textures
 
 n = 256
 x = cupy.random.RandomState(0).random_sample((1, n, n, n, 1), dtype=cupy.float32)
 out = cupy.empty_like(x)
-
-
-def ms(fn, reps=20):
-    fn()
-    a, b = cupy.cuda.Event(), cupy.cuda.Event()
-    a.record()
-    for _ in range(reps):
-        fn()
-    b.record()
-    b.synchronize()
-    return cupy.cuda.get_elapsed_time(a, b) / reps
 
 
 def row(name, t):
