@@ -230,9 +230,14 @@ def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
         monkeypatch.setattr(_spline, "ROW_TILE", tile)
         got[tile] = _spline.prefilter_axes(x, len(shape), mode)
     assert all(bool(cupy.array_equal(got[0], got[t])) for t in (256, 64, 32))
-    want = ndi.spline_filter(x[0, ..., 0], 3, output=cupy.float32, mode=mode)
-    scale = float(cupy.abs(want).max())
-    assert float(cupy.abs(got[256][0, ..., 0] - want).max()) <= 1e-5 * scale
+    if x.size > 100_000:  # cupyx's spline_filter fails to launch here (H200): SciPy's
+        import scipy.ndimage as sndi
+
+        want = sndi.spline_filter(x[0, ..., 0].get().astype(np.float64), 3, mode=mode)
+    else:
+        want = ndi.spline_filter(x[0, ..., 0], 3, output=cupy.float32, mode=mode).get()
+    scale = float(np.abs(want).max())
+    assert float(np.abs(got[256][0, ..., 0].get() - want).max()) <= 1e-5 * scale
 
 
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
