@@ -215,7 +215,7 @@ def test_prefilter_is_cupyxs(shape, mode):
 
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 @pytest.mark.parametrize(
-    "shape", [(7, 600), (5, 256), (3, 257), (9, 20), (4, 5, 40), (2, 3), (70000, 2, 3)]
+    "shape", [(7, 600), (5, 256), (3, 257), (9, 20), (4, 5, 40), (2, 3), (4000, 20, 17)]
 )
 def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
     """The contiguous axis's pass by shared-memory row tiles (lines longer than, equal
@@ -230,7 +230,7 @@ def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
         monkeypatch.setattr(_spline, "ROW_TILE", tile)
         got[tile] = _spline.prefilter_axes(x, len(shape), mode)
     assert all(bool(cupy.array_equal(got[0], got[t])) for t in (256, 64, 32))
-    if x.size > 100_000:  # cupyx's spline_filter fails to launch here (H200): SciPy's
+    if x.size > 100_000:  # cupyx fails to launch (70000, 2, 3) on the H200: SciPy
         import scipy.ndimage as sndi
 
         want = sndi.spline_filter(x[0, ..., 0].get().astype(np.float64), 3, mode=mode)
