@@ -55,12 +55,16 @@ cdef object _uint64_of(type cls, unsigned long long value):
     return obj
 
 
+cdef type _uint64_class(type cls):
+    if not issubclass(cls, numpy.uint64):
+        raise TypeError(f"{cls.__name__} is not a numpy.uint64 subclass")
+    return cls
+
+
 def uint64_of(type cls, unsigned long long value):
     """A ``cls`` (a numpy.uint64 subclass) of ``value``, made as HandleRecipe does
     (for tests)."""
-    if not issubclass(cls, numpy.uint64):
-        raise TypeError(f"{cls.__name__} is not a numpy.uint64 subclass")
-    return _uint64_of(cls, value)
+    return _uint64_of(_uint64_class(cls), value)
 
 # Resource kinds, as the plain-Python layer passes them.
 cdef enum:
@@ -322,19 +326,23 @@ def register(obj, dependents):
     callback and takes it out itself when destroyed or collected (WeakSet.add's
     callback is a Python function run at every collection); anything else by
     ``dependents.add``. The owner's _live reads the set's references either way."""
-    if isinstance(obj, _CudaObject):
-        _register(<_CudaObject>obj, dependents.data)
-    else:
+    _register(obj, dependents, dependents.data)
+
+
+cdef inline int _register(obj, dependents, set data) except -1:
+    # ``data``: dependents.data. WeakSet.add(x) is data.add(ref(x, _remove)) after
+    # committing the removals an iteration in progress deferred (done at its next
+    # add, or when it ends).
+    cdef _CudaObject cuobj
+    if not isinstance(obj, _CudaObject):
         dependents.add(obj)
-
-
-cdef inline void _register(_CudaObject obj, set data):
-    # WeakSet.add(x) is data.add(ref(x, _remove)) after committing the removals an
-    # iteration in progress deferred (done at its next add, or when it ends)
-    entry = PyWeakref_NewRef(obj, None)
+        return 0
+    cuobj = <_CudaObject>obj
+    entry = PyWeakref_NewRef(cuobj, None)
     PySet_Add(data, entry)
-    obj.registry = data
-    obj.entry = entry
+    cuobj.registry = data
+    cuobj.entry = entry
+    return 0
 
 
 cdef inline object _referent(object ref):
@@ -358,10 +366,11 @@ cdef class HandleRecipe:
     weakly (a recipe keeps nothing alive; a dead one is a miss) and ``alive_of``
     (the ImageArray's memory handle, else the memory handle) and the owner must still
     be alive. ``create`` is a TextureRecipe or SurfaceRecipe (called here with no
-    Python in between) or another object with their ``create(device, owner)``. The handle is made
-    as ``cls`` (a numpy.uint64 subclass with the slots ``_obj``, ``_desc``,
-    ``_sampler``, ``_filtered_integer``), registered in the owner's ``dependents``
-    (a weakref.WeakSet) under the owner's lock, as the general path does."""
+    Python in between) or another object with their ``create(device, owner)``. The
+    handle is made as ``cls`` (a numpy.uint64 subclass with the slots ``_obj``,
+    ``_desc``, ``_sampler``, ``_filtered_integer``), registered in the owner's
+    ``dependents`` (a weakref.WeakSet) under the owner's lock, as the general path
+    does."""
 
     cdef readonly object memory, desc, sampler, alive_of, owner, handle_desc, create
     cdef int device
@@ -381,9 +390,7 @@ cdef class HandleRecipe:
         self.handle_desc = PyWeakref_NewRef(handle_desc, None)
         self.device = device
         self.create = create
-        if not issubclass(cls, numpy.uint64):
-            raise TypeError(f"{cls.__name__} is not a numpy.uint64 subclass")
-        self.cls = cls
+        self.cls = _uint64_class(cls)
         self.filtered_integer = filtered_integer
         self.acquire, self.release = owner.lock.acquire, owner.lock.release
         self.dependents = owner.dependents
@@ -400,7 +407,6 @@ cdef class HandleRecipe:
         handle_desc = _referent(self.handle_desc)
         if alive_of is None or owner is None or handle_desc is None:
             return None
-        cdef _CudaObject cuobj
         self.acquire()  # as in create_image: never a handle of freed memory
         try:
             if not alive_of.alive or not owner.alive:
@@ -412,15 +418,11 @@ cdef class HandleRecipe:
                 obj = _create_surface(self.device, (<SurfaceRecipe>self.create).cuarray, owner)
             else:
                 obj = self.create.create(self.device, owner)
-            if isinstance(obj, _CudaObject):
-                _register(<_CudaObject>obj, self.data)
-            else:
-                self.dependents.add(obj)
+            _register(obj, self.dependents, self.data)
         finally:
             self.release()
         if isinstance(obj, _CudaObject):
-            cuobj = <_CudaObject>obj
-            h = _uint64_of(self.cls, cuobj.handle)
+            h = _uint64_of(self.cls, (<_CudaObject>obj).handle)
         else:
             h = _uint64_of(self.cls, obj.raw_handle)
         h._obj = obj

@@ -1,7 +1,7 @@
 """CUDA sources of the order=3 prefilter's passes (:func:`_spline.prefilter_axes`):
 the impulse response of the cubic B-spline's inverse filter, ``sqrt(3) * z**|k|``
-(``z = sqrt(3) - 2``) truncated at ``|k| <= FIR_HALF``, summed along one axis (or
-two) of float32 samples, the signal extended by the boundary rule ``mode``. Every
+(``z = sqrt(3) - 2``) truncated at ``|k| <= FIR_HALF``, summed along one axis of
+float32 samples, the signal extended by the boundary rule ``mode``. Every
 source sums a sample's taps in one order (:func:`_fir_sums`), so each pass and each
 way of cutting it into threads gives the same bits."""
 

@@ -35,8 +35,8 @@ SHORT_REFLECT = 16  # reflect axes shorter than this: cupyx's recursive filter
 # way it computes it); True: the parallel truncated filter where it is exact
 FAST_PREFILTER = True
 # Samples of one line each thread of the parallel prefilter makes (sliding its window
-# of 2 * FIR_HALF + PREFILTER_RUN samples along the line: ~5 loads a sample instead
-# of 33 at 8); 1: one sample a thread. The same sums either way, bit for bit.
+# of 2 * FIR_HALF + PREFILTER_RUN samples along the line: 3 loads a sample instead
+# of 33 at 16); 1: one sample a thread. The same sums either way, bit for bit.
 PREFILTER_RUN = 16
 # The pass along a contiguous axis (stride 1) by blocks that load segments of
 # ROW_TILE samples of 2048 / ROW_TILE lines, with their 2 * FIR_HALF neighbours,
