@@ -17,6 +17,7 @@ against scikit-image.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy
@@ -25,44 +26,130 @@ import numpy
 MODE_CODES = {"constant": 0, "reflect": 1, "wrap": 2}
 
 SOURCE = r"""
-extern "C" __global__ void ia_decimate2(
+// A sample index m of a line of n under the mode's boundary rule; -1: outside in
+// constant mode (the sample is cval).
+__device__ __forceinline__ int ia_fold(long long m, long long n, int mode) {
+    if (m >= 0 && m < n) return (int)m;
+    if (mode == 0) return -1;                 // constant: cval outside
+    if (mode == 1) {                          // ndimage reflect: period 2n, edges repeated
+        m %= 2 * n;
+        if (m < 0) m += 2 * n;
+        return (int)(m >= n ? 2 * n - 1 - m : m);
+    }
+    m %= n;                                   // wrap: period n
+    if (m < 0) m += n;
+    return (int)m;
+}
+
+// One axis: y[.., o, ..] = sum_k h[k] x[.., 2 o + k - r, ..], the taps summed in order.
+// I: the index type (int where every index fits).
+template <typename I>
+__device__ __forceinline__ void ia_decimate_axis(
     const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ h,
-    int taps, int r, long long n, long long inner, long long total, int mode, float cval)
+    int taps, int r, I n, I inner, I total, int mode, float cval)
 {
-    const long long half = n / 2;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
-         i += (long long)blockDim.x * gridDim.x) {
-        const long long b = i % inner;
-        const long long t = i / inner;
-        const long long o = t % half;
-        const float* line = x + (t / half) * n * inner + b;
+    const I half = n / 2;
+    for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < total;
+         i += (I)blockDim.x * gridDim.x) {
+        const I b = i % inner;
+        const I t = i / inner;
+        const I o = t % half;
+        const float* line = x + (long long)(t / half) * n * inner + b;
+        const I m0 = 2 * o - r;
         float acc = 0.0f;
-        for (int k = 0; k < taps; ++k) {
-            long long m = 2 * o + k - r;
-            float v;
-            if (m < 0 || m >= n) {
-                if (mode == 0) {          // constant: cval outside
-                    acc += h[k] * cval;
-                    continue;
-                }
-                if (mode == 1) {          // ndimage reflect: period 2n, edges repeated
-                    m %= 2 * n;
-                    if (m < 0) m += 2 * n;
-                    if (m >= n) m = 2 * n - 1 - m;
-                } else {                  // wrap: period n
-                    m %= n;
-                    if (m < 0) m += n;
-                }
+        if (m0 >= 0 && m0 + taps <= n) {      // inside the line: no boundary rule
+            for (int k = 0; k < taps; ++k) acc += h[k] * line[(long long)(m0 + k) * inner];
+        } else {
+            for (int k = 0; k < taps; ++k) {
+                const int m = ia_fold(m0 + k, n, mode);
+                acc += h[k] * (m < 0 ? cval : line[(long long)m * inner]);
             }
-            v = line[m * inner];
-            acc += h[k] * v;
         }
         y[i] = acc;
     }
 }
+
+extern "C" __global__ void ia_decimate2(
+    const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ h,
+    int taps, int r, long long n, long long inner, long long total, int mode, float cval)
+{
+    ia_decimate_axis<long long>(x, y, h, taps, r, n, inner, total, mode, cval);
+}
+
+extern "C" __global__ void ia_decimate2_i32(
+    const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ h,
+    int taps, int r, int n, int inner, int total, int mode, float cval)
+{
+    ia_decimate_axis<int>(x, y, h, taps, r, n, inner, total, mode, cval);
+}
+
+// Two neighbouring axes (H, W) at once, of x as (outer, H, W, inner): the axis pass
+// above on H, then on W, from shared memory. A block of 32 x 8 threads makes a TY x TX
+// tile of the output of one (outer, inner) plane: it loads the (2 TY + taps - 2) x
+// (2 TX + taps - 2) input samples the tile's taps reach (folded by the boundary
+// rule), filters the rows into TY x (2 TX + taps - 2) (the H pass's outputs at those
+// columns; cval at columns outside the image in constant mode, as the W pass would
+// read them), and the columns into the tile: the same taps, in the same order, as
+// the two passes.
+#define IA_TX 32
+#define IA_TY 16
+extern "C" __global__ void __launch_bounds__(256) ia_decimate2x2(
+    const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ h,
+    int taps, int r, int H, int W, int inner, int mode, float cval)
+{
+    extern __shared__ float sm[];
+    const int IW = 2 * IA_TX + taps - 2, IH = 2 * IA_TY + taps - 2;
+    float* tin = sm;
+    float* mid = tin + IH * IW;
+    float* hs = mid + IA_TY * IW;
+    const int tx0 = threadIdx.x, ty0 = threadIdx.y;
+    const int tid = ty0 * 32 + tx0;
+    const int ox0 = blockIdx.x * IA_TX, oy0 = blockIdx.y * IA_TY;
+    const int o = blockIdx.z / inner, c = blockIdx.z - o * inner;
+    const float* src = x + (long long)o * H * W * inner + c;
+    const int H2 = H / 2, W2 = W / 2;
+    float* dst = y + (long long)o * H2 * W2 * inner + c;
+    const int gx0 = 2 * ox0 - r, gy0 = 2 * oy0 - r;
+    for (int k = tid; k < taps; k += 256) hs[k] = h[k];
+    for (int ty = ty0; ty < IH; ty += 8) {
+        const int gy = ia_fold(gy0 + ty, H, mode);
+        for (int tx = tx0; tx < IW; tx += 32) {
+            const int gx = ia_fold(gx0 + tx, W, mode);
+            tin[ty * IW + tx] = (gy < 0 || gx < 0) ? cval : src[((long long)gy * W + gx) * inner];
+        }
+    }
+    __syncthreads();
+    for (int ty = ty0; ty < IA_TY; ty += 8)
+        for (int tx = tx0; tx < IW; tx += 32) {
+            float acc = 0.0f;
+            for (int k = 0; k < taps; ++k) acc += hs[k] * tin[(2 * ty + k) * IW + tx];
+            const bool outside = mode == 0 && (gx0 + tx < 0 || gx0 + tx >= W);
+            mid[ty * IW + tx] = outside ? cval : acc;
+        }
+    __syncthreads();
+    const int ox = ox0 + tx0;
+    for (int ty = ty0; ty < IA_TY; ty += 8) {
+        const int oy = oy0 + ty;
+        if (oy >= H2 || ox >= W2) continue;
+        float acc = 0.0f;
+        for (int k = 0; k < taps; ++k) acc += hs[k] * mid[ty * IW + 2 * tx0 + k];
+        dst[((long long)oy * W2 + ox) * inner] = acc;
+    }
+}
 """
 
-_KERNELS: dict = {}
+#: Output tile of ``ia_decimate2x2`` (rows, columns), as SOURCE defines it.
+TILE = (16, 32)
+#: The most shared memory ``ia_decimate2x2`` may take (bytes); wider Gaussians run
+#: axis by axis.
+SHARED_MAX = 48 * 1024
+
+
+def shared_bytes(taps: int) -> int:
+    """Shared memory of one ``ia_decimate2x2`` block for ``taps`` taps."""
+    ty, tx = TILE
+    iw, ih = 2 * tx + taps - 2, 2 * ty + taps - 2
+    return 4 * (ih * iw + ty * iw + taps)
 
 
 def applies(shape: tuple, axes: list, factor: float) -> bool:
@@ -115,6 +202,30 @@ def decimate_host(x: numpy.ndarray, axis: int, h, r: int, mode: str, cval: float
     return numpy.ascontiguousarray(numpy.moveaxis(acc, 0, axis))
 
 
+_MODULES: dict = {}
+_INT_MAX = 2**31 - 1
+
+
+def _function(name: str):
+    """SOURCE's kernel ``name``, compiled once per device (the current one)."""
+    import cupy
+
+    dev = cupy.cuda.Device().id
+    mod = _MODULES.get(dev)
+    if mod is None:
+        mod = _MODULES[dev] = cupy.RawModule(code=SOURCE, options=("-std=c++17",))
+    return mod.get_function(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _device_taps(sigma: float, device: int):
+    """``taps(sigma)`` in float32 on ``device`` (uploaded once, not per layer)."""
+    import cupy
+
+    with cupy.cuda.Device(device):
+        return cupy.asarray(taps(sigma).astype(numpy.float32))
+
+
 def _decimate_gpu(x, axis: int, h, r: int, mode: str, cval: float):
     import cupy
 
@@ -124,21 +235,51 @@ def _decimate_gpu(x, axis: int, h, r: int, mode: str, cval: float):
     inner = math.prod(shape[axis + 1 :])
     y = cupy.empty(shape[:axis] + (n // 2,) + shape[axis + 1 :], numpy.float32)
     total = y.size
-    dev = x.device.id
-    kernel = _KERNELS.get(dev)
-    if kernel is None:
-        kernel = _KERNELS[dev] = cupy.RawKernel(SOURCE, "ia_decimate2")
     blocks = min((total + 255) // 256, 1 << 20)
-    args = (x, y, h, numpy.int32(h.size), numpy.int32(r), numpy.int64(n), numpy.int64(inner))
-    args += (numpy.int64(total), numpy.int32(MODE_CODES[mode]), numpy.float32(cval))
+    if x.size <= _INT_MAX:
+        kernel, i = _function("ia_decimate2_i32"), numpy.int32
+    else:
+        kernel, i = _function("ia_decimate2"), numpy.int64
+    args = (x, y, h, numpy.int32(h.size), numpy.int32(r), i(n), i(inner), i(total))
+    args += (numpy.int32(MODE_CODES[mode]), numpy.float32(cval))
     kernel((blocks,), (256,), args)
+    return y
+
+
+def _plane_pair(shape: tuple, axes: list, taps_: int):
+    """(outer, H, W, inner) where ``axes`` are two neighbouring axes that
+    ``ia_decimate2x2`` can take at once (grid and shared memory in bounds), else None."""
+    if len(axes) != 2 or axes[1] != axes[0] + 1 or shared_bytes(taps_) > SHARED_MAX:
+        return None
+    a = axes[0]
+    outer, inner = math.prod(shape[:a]), math.prod(shape[a + 2 :])
+    h, w = shape[a], shape[a + 1]
+    if outer * inner > 65535 or math.prod(shape) > _INT_MAX or h // 2 > 65535 * TILE[0]:
+        return None
+    return outer, h, w, inner
+
+
+def _decimate2x2_gpu(x, axes: list, plane: tuple, h, r: int, mode: str, cval: float):
+    import cupy
+
+    outer, hh, ww, inner = plane
+    x = cupy.ascontiguousarray(x, dtype=numpy.float32)
+    shape = list(x.shape)
+    shape[axes[0]], shape[axes[1]] = hh // 2, ww // 2
+    y = cupy.empty(tuple(shape), numpy.float32)
+    ty, tx = TILE
+    grid = (-(-(ww // 2) // tx), -(-(hh // 2) // ty), outer * inner)
+    args = (x, y, h, numpy.int32(h.size), numpy.int32(r), numpy.int32(hh), numpy.int32(ww))
+    args += (numpy.int32(inner), numpy.int32(MODE_CODES[mode]), numpy.float32(cval))
+    _function("ia_decimate2x2")(grid, (32, 8, 1), args, shared_mem=shared_bytes(h.size))
     return y
 
 
 def reduce2(image, axes: list, sigma: float, mode: str, cval: float, xp):
     """scikit-image's ``pyramid_reduce(image, 2, sigma, mode=mode, cval=cval)`` of a
     float image whose spatial ``axes`` are all even (:func:`applies`), with ``xp``
-    (NumPy: :func:`decimate_host`; CuPy: the kernel, float32)."""
+    (NumPy: :func:`decimate_host`; CuPy: the kernels, float32: two neighbouring axes
+    in one pass where they fit, else one pass per axis)."""
     h = taps(sigma)
     r = (h.size - 2) // 2
     out = image
@@ -146,7 +287,10 @@ def reduce2(image, axes: list, sigma: float, mode: str, cval: float, xp):
         for ax in axes:
             out = decimate_host(out, ax, h, r, mode, cval)
         return out
-    h32 = xp.asarray(h.astype(numpy.float32))
+    h32 = _device_taps(float(sigma), xp.cuda.Device().id)
+    plane = _plane_pair(tuple(image.shape), list(axes), h.size)
+    if plane is not None:
+        return _decimate2x2_gpu(out, list(axes), plane, h32, r, mode, cval)
     for ax in axes:
         out = _decimate_gpu(out, ax, h32, r, mode, cval)
     return out
