@@ -1,18 +1,17 @@
 """Mipmap generation: 8192^2 RGBA8 and 4096^2 float32, full chains.
 
-``img.generate_mipmaps()`` (the fused downsampler) in GB/s of level-0 bytes read,
-beside: the per-level box filter it replaced (one launch per level, replayed from a
-captured CUDA graph as ``generate_mipmaps`` did before issue 18; its results are the
-fused ones bit for bit, checked here); the device-to-device copy of the same bytes
+``img.generate_mipmaps()`` (wide-read passes of two levels, then fused passes:
+``mipwide.chain_plan``) in GB/s of level-0 bytes read, beside: the per-level box
+filter it replaced (one launch per level, replayed from a captured CUDA graph as
+``generate_mipmaps`` did before issue 18; its results are the default's bit for bit,
+checked here); the device-to-device copy of the same bytes
 (``cupy.copyto``, GB/s of bytes copied); the same pyramid built with CuPy (a
 reshape-mean per level, the quickest cupyx-style way for power-of-two sizes) and
 with torch ``avg_pool2d(x, 2)`` per level where torch with CUDA is installed (both
 rounded to the storage type per level as imagearray does), all in one run. Every
 level imagearray made is checked against a box filter of the level above it before
 timing. Targets: >= 50 % of the copy's bandwidth and faster than CuPy (issue 5);
-faster than the copy, and >= 3x torch for float32 (issue 18). A row with
-``mipgen.WIDE_READS`` (two texels per surface read, off by default) shows whether
-turning it on pays, where it gives the same bytes.
+faster than the copy, and >= 3x torch for float32 (issue 18).
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
-FUSED = "fused (mipgen.FUSED=True)"
-WIDE = "fused, WIDE_READS=True"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -141,28 +138,6 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
-def _fused_row(img, levels: int, case: str, nbytes: int, wide: bool) -> Row | None:
-    """``generate_mipmaps`` with ``mipgen.FUSED`` (and ``WIDE_READS``, two texels per
-    surface read), both off by default: timed where it gives the default's bytes."""
-    import cupy
-
-    from imagearray.sampling import mipgen
-
-    img.generate_mipmaps()
-    want = [img.mip(lv).to_cupy().copy() for lv in range(1, levels)]
-    mipgen.FUSED, mipgen.WIDE_READS = True, wide
-    label = WIDE if wide else FUSED
-    try:
-        img.generate_mipmaps()
-        for lv, w in enumerate(want, 1):
-            if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
-                print(f"{case}: {label}: level {lv} differs from the default; not timed")
-                return None
-        return measure(case, label, img.generate_mipmaps, nbytes)
-    finally:
-        mipgen.FUSED = mipgen.WIDE_READS = False
-
-
 def run() -> list[Row]:
     require_gpu()
     import cupy
@@ -198,10 +173,6 @@ def run() -> list[Row]:
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
         rows.append(measure(case, PER_LEVEL, per_level, nbytes))
-        for wide in (False, True):
-            row = _fused_row(img, levels, case, nbytes, wide)
-            if row is not None:
-                rows.append(row)
         torch = _torch()
         if torch is not None:
             x = torch.from_dlpack(data.astype(cupy.float32))

@@ -1,14 +1,16 @@
 """Mip generation: ``generate_mipmaps`` fills levels 1.. of a mipmapped image view
 from level 0 on the GPU, with an exact box filter or a user kernel.
 
-The default filter is the fused downsampler of :mod:`~imagearray.sampling.mipkernels`:
-one launch per run of levels that halve evenly (two for a 4096^2 chain), each block
-reading a tile of the level above once and making the levels below it from shared
-memory. Its launches are made once and cached with the surfaces they name
-(:class:`~imagearray.sampling.cache.MemoryCache`); chains of
+The default filter's chain is planned by :func:`~imagearray.sampling.mipwide.chain_plan`:
+for 2D images, wide-read passes (:mod:`~imagearray.sampling.mipwide`: two levels
+from one read of the level above, 16 bytes a read) while the levels are large and
+even, then the fused downsampler of :mod:`~imagearray.sampling.mipkernels` (up to
+six levels a launch from shared memory); for 1D and 3D images one launch per level
+(or fused, :data:`FUSED`). Its launches are made once and cached with the surfaces
+they name (:class:`~imagearray.sampling.cache.MemoryCache`); chains of
 :data:`GRAPH_LAUNCHES` launches or more replay them as one captured CUDA graph. User
 kernels run level by level (the per-level box filter ``mipkernels.mipgen_kernel`` is
-one: it gives the fused filter's results bit for bit).
+one: every path gives its results bit for bit).
 """
 
 from __future__ import annotations
@@ -21,27 +23,19 @@ from imagearray._device import Scope
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView
 from imagearray.sampling import mipkernels as mk
+from imagearray.sampling import mipwide as mw
 from imagearray.sampling.cache import cache_of, surface
 
-__all__ = ["GRAPH_LAUNCHES", "generate_mipmaps"]
+__all__ = ["FUSED", "GRAPH_LAUNCHES", "generate_mipmaps"]
 
-#: Chains of at least this many fused launches replay a captured CUDA graph.
+#: Chains of at least this many launches replay a captured CUDA graph.
 GRAPH_LAUNCHES = 2
 
-#: Read the two texels of a row that an evenly halving level averages with one
-#: surface read of twice the texel's size (up to 16 bytes: half the read
-#: instructions for RGBA8 and float32). Off until measured on a GPU: PTX defines an
-#: unformatted surface read by its operand size and a byte offset, but CUDA does
-#: not document reads wider than the array's element; tests/sampling/
-#: test_mipgen_fused_gpu.py checks that they give the same bytes and
-#: benchmarks/mipmaps.py times them.
-WIDE_READS = False
-
-#: Run the default box filter fused (mipkernels' few-launch downsampler) instead of
-#: one launch per level replayed from a CUDA graph. Off: on the H200 the fused chain
-#: took 0.320 ms for 8192^2 RGBA8 and 0.081 ms for 4096^2 float32, the per-level graph
-#: 0.235 and 0.070 ms (benchmarks/mipmaps.py); both give the same bytes
-#: (tests/sampling/test_mipgen_fused_gpu.py).
+#: 1D and 3D images (which the wide passes do not take): fused passes
+#: (mipkernels' few-launch downsampler) instead of one launch per level. Off: not
+#: measured against the per-level graph for them; 2D images always end their chain
+#: with fused passes, measured faster there (tools/probes/mip_wide.py). Both give the
+#: same bytes (tests/sampling/test_mipgen_fused_gpu.py).
 FUSED = False
 
 
@@ -52,9 +46,12 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     it covers in level l - 1 (for odd sizes, edge texels of the finer level count
     with fractional weights), in float, rounded to nearest for integer and
     normalized integer types, and stored before level l + 1 is made from it. Layers
-    and cubemap faces are filtered separately, one launch per level replayed from a
-    CUDA graph (``mipgen.FUSED = True``: a few launches, each making several levels
-    from one read of the level above, the same bytes; slower on the H200 so far).
+    and cubemap faces are filtered separately. 2D images (layered and cubemaps
+    too) are made by a few launches (``mipwide.chain_plan``): wide-read passes
+    making two levels each from one read of the level above while the levels are
+    large and even, then fused passes making up to six levels each from shared
+    memory; 1D and 3D images one launch per level. The launches are replayed from
+    one captured CUDA graph; every path gives the per-level filter's bytes.
 
     ``kernel``, optionally, is a ``cupy.RawKernel`` run once per level with
     arguments ``(src, dst, src_w, src_h, src_d, dst_w, dst_h, dst_d, layers,
@@ -67,7 +64,6 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
         raise ImageArrayValueError(f"generate_mipmaps() needs a mipmapped image, not {desc}")
     if not view._whole_mipmap:
         raise ImageArrayValueError("generate_mipmaps() works on the whole mipmapped image")
-    dims = desc.dimensions
     layered = desc.type.is_layered or desc.type.is_cubemap
     if kernel is not None and not callable(kernel):
         raise ImageArrayTypeError(
@@ -75,43 +71,27 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
             f"filter), not {type(kernel).__name__}"
         )
     with Scope(view._handle.device, stream):
-        if kernel is None and not FUSED:
-            box = mk.mipgen_kernel(desc.dtype.name, desc.num_channels, dims, layered)
-            box = getattr(box, "kernel", box)
-            launches = _mipgen_launches(view, layered)
-            graph = _mipgen_graph(view, box, launches, None)
-            if graph is not None:
-                graph.launch()
-                return
-            _launch_all(box, launches)
+        if kernel is not None:
+            for grid, block, args in _level_launches(view, layered):
+                kernel(grid, block, args)
             return
-        if kernel is None:
-            wide = WIDE_READS and mk.wide_reads_apply(desc.dtype, desc.num_channels)
-            fused = mk.fused_kernel(desc.dtype.name, desc.num_channels, dims, layered, wide)
-            launches = _fused_launches(view, layered)
-            # The compiled function for the image's device (current here): calling
-            # it skips RawKernel's per-call lookup.
-            fused = getattr(fused, "kernel", fused)
-            graph = _mipgen_graph(view, fused, launches, wide)
-            if graph is not None:
-                graph.launch()  # on the current (the given) stream
-                return
-            _launch_all(fused, launches)
+        launches = _default_launches(view, layered)
+        graph = _mipgen_graph(view, launches)
+        if graph is not None:
+            graph.launch()  # on the current (the given) stream
             return
-        _launch_all(kernel, _mipgen_launches(view, layered))
+        _launch_all(launches)
 
 
-def _mipgen_graph(view: ImageView, kernel: Any, launches: list, wide: bool | None) -> Any:
-    """``launches`` of the box filter's compiled ``kernel`` (fused with ``wide`` reads
-    or not; ``wide`` None: the per-level kernel) captured once into a CUDA graph
-    (cached with the launches and the kind of reads it was made from), or None where
-    capture is not worth it or failed. One
-    by one, the H100 spent ~9 us of Python and driver time on each launch, more than
-    the small levels take on the GPU."""
+def _mipgen_graph(view: ImageView, launches: list) -> Any:
+    """``launches`` captured once into a CUDA graph (cached with the launches it was
+    made from), or None where capture is not worth it or failed. One by one, the H100
+    spent ~9 us of Python and driver time on each launch, more than the small levels
+    take on the GPU."""
     cache = cache_of(view)
     hit = cache.mipgen_graph
-    if hit is not None and hit[0] is launches and hit[1] == wide:
-        return hit[2]
+    if hit is not None and hit[0] is launches:
+        return hit[1]
     graph = None
     if len(launches) >= GRAPH_LAUNCHES:
         import cupy
@@ -121,45 +101,67 @@ def _mipgen_graph(view: ImageView, kernel: Any, launches: list, wide: bool | Non
             side.begin_capture()
             try:
                 with side:
-                    _launch_all(kernel, launches)
+                    _launch_all(launches)
             finally:
                 graph = side.end_capture()
         except Exception:  # no capture here (driver, mode): launch one by one
             graph = None
-    cache.mipgen_graph = (launches, wide, graph)
+    cache.mipgen_graph = (launches, graph)
     return graph
 
 
-def _fused_launches(view: ImageView, layered: bool) -> list:
-    """((grid, block), args) of each launch of the fused filter (``mk.fused_passes``),
-    made once and cached with the surfaces they name."""
+def _default_launches(view: ImageView, layered: bool) -> list:
+    """(compiled kernel, grid, block, args) of each launch of the box filter's chain
+    (``mipwide.chain_plan``), made once and cached with the surfaces they name."""
     cache = cache_of(view)
     hit = cache.mipfused
     if hit is not None and all(h.alive for h in hit[1]):
         return hit[0]
     desc = view.descriptor
-    dims = desc.dimensions
+    dims, name, ch = desc.dimensions, desc.dtype.name, desc.num_channels
     extent = view.mip(0).view_descriptor.extent
-    kmax = mk.fused_tile(dims).kmax
     layers = desc.num_layers if layered else 1
     surfaces = [surface(view.mip(level)) for level in range(desc.num_levels)]
     none = numpy.uint64(0)
+    i32 = numpy.int32
+    kmax = mk.fused_tile(dims).kmax
+    # the compiled function for the image's device (current here): calling it skips
+    # RawKernel's per-call lookup
+    fused = per_level = None
     launches = []
-    for s, k in mk.fused_passes(extent, dims, desc.num_levels):
-        sizes = mk.level_sizes(extent, dims, s + 1)[s] + (1, 1)
-        dst = surfaces[s + 1 : s + 1 + k] + [none] * (kmax - k)
-        args = (surfaces[s], *dst, *map(numpy.int32, (*sizes[:3], k)))
-        launches.append((mk.fused_grid(extent, dims, s, layers), args))
+    for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED):
+        if kind == "wide":
+            fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k == 2))
+            size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
+            grid, block = mw.wide_grid(size[:3], desc.dtype.itemsize * ch, layers, layered)
+            dst2 = surfaces[s + 2] if k == 2 else none
+            args = (surfaces[s], surfaces[s + 1], dst2, *map(i32, size[:3]))
+            launches.append((fn, grid, block, args))
+        elif kind == "fused":
+            fused = fused or _compiled(mk.fused_kernel(name, ch, dims, layered))
+            sizes = mk.level_sizes(extent, dims, s + 1)[s] + (1, 1)
+            dst = surfaces[s + 1 : s + 1 + k] + [none] * (kmax - k)
+            args = (surfaces[s], *dst, *map(i32, (*sizes[:3], k)))
+            launches.append((fused, *mk.fused_grid(extent, dims, s, layers), args))
+        else:
+            per_level = per_level or _compiled(mk.mipgen_kernel(name, ch, dims, layered))
+            launches.append((per_level, *_level_launches(view, layered)[s]))
     cache.mipfused = (launches, surfaces)
     return launches
 
 
-def _mipgen_launches(view: ImageView, layered: bool) -> list:
-    """((grid, block), args) of each level's launch of a user kernel, made once and cached with the
-    surfaces they name (Python work per call is then a loop of launches)."""
+def _compiled(kernel: Any) -> Any:
+    """A ``cupy.RawKernel``'s function for the current device (calls skip its lookup)."""
+    return getattr(kernel, "kernel", kernel)
+
+
+def _level_launches(view: ImageView, layered: bool) -> list:
+    """(grid, block, args) of each level's launch of a per-level kernel (a user's, or
+    the box filter's), made once and cached with the surfaces they name (Python work
+    per call is then a loop of launches)."""
     cache = cache_of(view)
     launches = cache.mipgen
-    if launches is not None and all(a[0].alive and a[1].alive for _, a in launches):
+    if launches is not None and all(a[0].alive and a[1].alive for _, _, a in launches):
         return launches
     desc = view.descriptor
     launches = []
@@ -168,10 +170,9 @@ def _mipgen_launches(view: ImageView, layered: bool) -> list:
         sw, sh, sd = src.view_descriptor.extent
         dw, dh, dd = dst.view_descriptor.extent
         zs = desc.num_layers if layered else dd
-        g = ((-(-dw // 16), -(-dh // 16), zs), (16, 16, 1))
         args = (surface(src), surface(dst), *map(numpy.int32, (sw, sh, sd, dw, dh, dd)))
         args += (numpy.int32(desc.num_layers if layered else 1), numpy.int32(int(layered)))
-        launches.append((g, args))
+        launches.append(((-(-dw // 16), -(-dh // 16), zs), (16, 16, 1), args))
     cache.mipgen = launches
     return launches
 
@@ -179,7 +180,7 @@ def _mipgen_launches(view: ImageView, layered: bool) -> list:
 # ------------------------------------------------------------ lifetime
 
 
-def _launch_all(kernel: Any, launches: list) -> None:
-    """Run ``kernel`` once per ``((grid, block), args)`` of ``launches``, in order."""
-    for grid, args in launches:
-        kernel(*grid, args)
+def _launch_all(launches: list) -> None:
+    """Run each ``(kernel, grid, block, args)`` of ``launches``, in order."""
+    for kernel, grid, block, args in launches:
+        kernel(grid, block, args)

@@ -29,7 +29,6 @@ __all__ = [
     "fused_source",
     "fused_tile",
     "level_sizes",
-    "wide_reads_apply",
     "mipgen_kernel",
     "mipgen_source",
 ]
@@ -240,19 +239,6 @@ extern "C" __global__ void ia_mipgen(unsigned long long src, unsigned long long 
 # (conflict-free) and writes one float (consecutive threads, consecutive words).
 _FUSED = r"""
 #define NT {threads}
-#define WIDE {wide}
-#if WIDE
-typedef {pair} RT2;  // two neighbouring texels of a row
-// Texels x and x + 1 (x even) of a row as 2 * C floats, with one surface read of both.
-__device__ __forceinline__ void rd2(unsigned long long s, int x, int y, int z, int L, float* v) {{
-    (void)y; (void)z; (void)L;
-    RT2 r = {read2};
-    ST t[2 * C];
-    memcpy(t, &r, sizeof(RT2));
-#pragma unroll
-    for (int c = 0; c < 2 * C; ++c) v[c] = load(t[c]);
-}}
-#endif
 #define PX {px}
 #define PY {py}
 #define PZ {pz}
@@ -300,16 +286,6 @@ extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
 #pragma unroll
                     for (int ky = 0; ky < 2; ++ky) {{
                         if (kz >= ez || ky >= ey) continue;
-#if WIDE
-                        if (ex == 2) {{  // the pair (2x, 2x + 1) as one read, x0's taps first
-                            float v[2 * C];
-                            rd2(src, 2 * gx, ey * gy + ky, ez * gz + kz, L, v);
-#pragma unroll
-                            for (int c = 0; c < 2 * C; ++c)
-                                acc[c % C] = __fmaf_rn(we, v[c], acc[c % C]);
-                            continue;
-                        }}
-#endif
 #pragma unroll
                         for (int kx = 0; kx < 2; ++kx)
                             if (kx < ex) {{
@@ -431,43 +407,16 @@ def mipgen_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -
     return _common(dtype, channels, dims, layered) + _PER_LEVEL
 
 
-# two texels' bytes -> (size, channels) of the fetch_types() vector holding them
-_PAIRS = {2: (2, 1), 4: (4, 1), 8: (8, 2), 16: (16, 4)}
-
-
-def wide_reads_apply(dtype: numpy.dtype, channels: int) -> bool:
-    """Whether two texels fit one surface read (at most 16 bytes)."""
-    return 2 * numpy.dtype(dtype).itemsize * channels in _PAIRS
-
-
-def _read2(dims: int, layered: bool) -> str:
-    xb = "x * (int)sizeof(RT)"  # byte offset of texel x: the pair is aligned to its size
-    if layered:
-        return f"surf{dims}DLayeredread<RT2>(s, {xb}{ ({1: '', 2: ', y'}[dims]) }, L)"
-    return f"surf{dims}Dread<RT2>(s, {xb}{ ({1: '', 2: ', y', 3: ', y, z'}[dims]) })"
-
-
-def fused_source(
-    dtype: numpy.dtype, channels: int, dims: int, layered: bool, wide: bool = False
-) -> str:
+def fused_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:
     """The fused downsampler ``ia_mipgen_fused(src, d0 .. d{kmax-1}, sw, sh, sd, nlev)``:
     surfaces of level s and of levels s + 1 .. s + kmax (0 past s + nlev), level s's
-    extent (1 for unused axes) and nlev, the levels this pass makes.
-
-    ``wide``: read the two texels of a row that an evenly halving level averages
-    with one surface read of twice a texel's size (an unformatted read larger than
-    the surface's element; see ``mipgen.WIDE_READS``), where they fit 16 bytes."""
+    extent (1 for unused axes) and nlev, the levels this pass makes."""
     dtype = numpy.dtype(dtype)
-    wide = wide and wide_reads_apply(dtype, channels)
-    pair = fetch_types(*_PAIRS[2 * dtype.itemsize * channels]) if wide else "void"
     tile = fused_tile(dims)
     kmax = tile.kmax
     total = sum(tile.texels >> (dims * j) for j in range(kmax))
     fused = _FUSED.format(
         threads=FUSED_THREADS,
-        wide=int(wide),
-        pair=pair,
-        read2=_read2(dims, layered) if wide else "",
         px=tile.px,
         py=tile.py,
         pz=tile.pz,
@@ -491,8 +440,8 @@ def mipgen_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
 
 
 @functools.cache
-def fused_kernel(dtype_name: str, channels: int, dims: int, layered: bool, wide: bool = False):
+def fused_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
     import cupy
 
-    src = fused_source(numpy.dtype(dtype_name), channels, dims, layered, wide)
+    src = fused_source(numpy.dtype(dtype_name), channels, dims, layered)
     return cupy.RawKernel(src, "ia_mipgen_fused", options=_OPTIONS)

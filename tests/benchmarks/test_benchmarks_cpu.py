@@ -160,7 +160,7 @@ def test_mipmap_targets_of_issue_18_copy_and_torch():
     assert len(copy) == len(torch) == 1
     assert "1.20x" in copy[0] and copy[0].endswith("target met")
     assert "2.80x" in torch[0] and torch[0].endswith("target NOT met")
-    # the per-level path is the default again (mipgen.FUSED): a row, no target
+    # the per-level path (the old default) is a row without a target
     assert not [line for line in lines if mipmaps.PER_LEVEL in line]
     # RGBA8 has no torch target; unmeasured rows say so
     rgba = mipmaps._case(*mipmaps.CASES[0])

@@ -173,3 +173,25 @@ def test_filling_stops_at_max_layer_and_refuses_a_chain_of_other_shapes():
             iand.pyramid_gaussian(a, out=ints)
     finally:
         ints.free()
+
+
+@pytest.mark.parametrize(
+    "shape,axis",
+    [((200, 320), None), ((2, 64, 96), 0), ((70, 66, 3), -1), ((4, 6), None)],
+)
+@pytest.mark.parametrize("mode,cval", [("reflect", 0.0), ("constant", 0.3), ("wrap", 0.0)])
+@pytest.mark.parametrize("sigma", [None, 2.0, 9.0])
+def test_reduce_by_two_in_one_pass_matches_scikit_image(shape, axis, mode, cval, sigma):
+    """Both spatial axes of an even 2D reduce-by-2 in one shared-memory pass
+    (_decimate's ia_decimate2x2: many tiles, channels after or before, taps folding
+    past a small image), and axis by axis where its tile would not fit (sigma 9)."""
+    from imagearray.ndimage import _decimate
+
+    img = np.random.default_rng(5).random(shape).astype(np.float32)
+    axes = [a for a in range(img.ndim) if a != (axis % img.ndim if axis is not None else None)]
+    taps = _decimate.taps(2 / 3 if sigma is None else sigma).size
+    fused = _decimate._plane_pair(img.shape, axes, taps) is not None
+    assert fused == (sigma != 9.0)
+    kw = dict(sigma=sigma, mode=mode, cval=cval, channel_axis=axis)
+    want = transform.pyramid_reduce(img, 2, **kw)
+    _close(iand.pyramid_reduce(cupy.asarray(img), 2, **kw), want, f"{shape} {kw}")

@@ -220,8 +220,8 @@ def test_generate_mipmaps_equals_box_pyramid(shape, dtype, channels, normalized,
 def test_generate_mipmaps_replays_a_captured_graph(rng):
     import cupy
 
-    # 7 levels: the default (per-level) filter's six launches are captured once into
-    # a CUDA graph and replayed; each replay must read level 0 as it is now, on the
+    # 7 levels: the default chain's two fused launches are captured once into a CUDA
+    # graph and replayed; each replay must read level 0 as it is now, on the
     # stream given.
     img = ia.empty((64, 48), np.float32, levels=7)
     stream = cupy.cuda.Stream(non_blocking=True)
@@ -233,9 +233,9 @@ def test_generate_mipmaps_replays_a_captured_graph(rng):
         want = reference.box_pyramid(data, 7, dims=2)
         for level in range(7):
             np.testing.assert_allclose(img.mip(level).get(), want[level], rtol=2e-6)
-    launches, wide, graph = img._mem._cache.mipgen_graph
-    assert graph is not None and wide is None and launches is img._mem._cache.mipgen
-    assert len(launches) == 6
+    launches, graph = img._mem._cache.mipgen_graph
+    assert graph is not None and launches is img._mem._cache.mipfused[0]
+    assert len(launches) == 2  # fused passes: levels 1-4 (level 4 is 3 wide), 5-6
     # a user kernel is launched level by level, never from the graph
     calls = []
 

@@ -18,13 +18,9 @@ VARIANTS = [(1, False), (2, False), (3, False), (1, True), (2, True)]
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("channels", [1, 2, 4])
-@pytest.mark.parametrize("wide", [False, True])
-def test_fused_kernels_compile(dtype, channels, wide):
+def test_fused_kernels_compile(dtype, channels):
     for dims, layered in VARIANTS:  # each has its own includes and macros
-        src = mk.fused_source(np.dtype(dtype), channels, dims, layered, wide)
-        # two texels fit one read up to 16 bytes: float32 x4 reads them one by one
-        fits = 2 * np.dtype(dtype).itemsize * channels <= 16
-        assert ("#define WIDE 1" in src) == (wide and fits)
+        src = mk.fused_source(np.dtype(dtype), channels, dims, layered)
         ok, log = _nvrtc_compile(src)
         if not ok and "cuda_fp16.h" in log:
             pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
@@ -217,3 +213,74 @@ def test_fused_model_equals_per_level_model(extent, rng):
         np.testing.assert_allclose(
             want[lv].reshape(ref[lv].shape), ref[lv], rtol=1e-5, atol=1e-5 * (lv + 1)
         )
+
+
+# ------------------------------------------------------------ the wide-read passes
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("channels", [1, 2, 4])
+def test_wide_kernels_compile(dtype, channels):
+    from imagearray.sampling import mipwide as mw
+
+    tb = np.dtype(dtype).itemsize * channels
+    ox = mw.wide_outputs(tb)
+    # a thread's taps in a row are whole 16-byte reads; it writes WIDE_WRITE bytes or
+    # one texel
+    assert (2 * ox * tb) % 16 == 0 and ox * tb == max(tb, mw.WIDE_WRITE)
+    for dims, layered in VARIANTS:
+        for two in (False, True) if dims == 2 else (False,):
+            src = mw.wide_source(np.dtype(dtype), channels, dims, layered, two=two)
+            assert f"#define TWO {int(two)}" in src and f"#define OX {ox}" in src
+            ok, log = _nvrtc_compile(src)
+            if not ok and "cuda_fp16.h" in log:
+                pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
+            assert ok, log
+            assert not log.strip("\x00 \n"), log
+
+
+@pytest.mark.parametrize(
+    "extent,dims,levels,want",
+    [
+        # 8192^2: wide while the level made is >= 64 wide, two levels a pass
+        (
+            (8192, 8192),
+            2,
+            14,
+            [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("wide", 6, 2), ("fused", 8, 5)],
+        ),
+        ((4096, 4096), 2, 13, [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("fused", 6, 6)]),
+        # level 1 is 65 wide: one wide level, then fused from an odd level
+        ((130, 256), 2, 9, [("wide", 0, 1), ("fused", 1, 6), ("fused", 7, 1)]),
+        # level 1 is 48 wide (< 64): fused only
+        ((96, 64), 2, 7, [("fused", 0, 5), ("fused", 5, 1)]),
+        ((37, 23), 2, 6, [("fused", 0, 1), ("fused", 1, 1), ("fused", 2, 3)]),
+        # an axis of 1 does not halve: fused from there
+        ((512, 2), 2, 10, [("wide", 0, 1), ("fused", 1, 6), ("fused", 7, 2)]),
+        # 1D / 3D: no wide passes; per level without the fused tail
+        ((4096,), 1, 13, [("fused", 0, 11), ("fused", 11, 1)]),
+        ((8, 4, 4), 3, 4, [("fused", 0, 3)]),
+    ],
+)
+def test_chain_plan(extent, dims, levels, want):
+    from imagearray.sampling import mipwide as mw
+
+    plan = mw.chain_plan(extent, dims, levels)
+    assert plan == want
+    # every level 1 .. levels - 1 made once, in order
+    made = [lv for _, s, k in plan for lv in range(s + 1, s + k + 1)]
+    assert made == list(range(1, levels))
+    per_level = mw.chain_plan(extent, dims, levels, fused_tail=False)
+    assert [p for p in per_level if p[0] == "wide"] == [p for p in plan if p[0] == "wide"]
+    assert all(k == 1 for kind, _, k in per_level if kind == "level")
+
+
+def test_wide_grid():
+    from imagearray.sampling import mipwide as mw
+
+    # RGBA8 (2 texels a thread): 4096 wide -> 2048 threads = 64 warps; 8 rows a block
+    assert mw.wide_grid((4096, 4096, 1), 4, 1, False) == ((64, 512, 1), (32, 8, 1))
+    # 1-byte texels: 8 a thread; layers in z
+    assert mw.wide_grid((100, 10, 1), 1, 3, True) == ((1, 2, 3), (32, 8, 1))
+    # 16-byte texels: one a thread
+    assert mw.wide_grid((65, 9, 1), 16, 1, False) == ((3, 2, 1), (32, 8, 1))

@@ -1,8 +1,10 @@
-"""GPU tests of the fused mip generator (the default of ``generate_mipmaps``): every
-level equals the per-level box filter's bit for bit (float) / to 0 LSB (integer),
-for odd and even, non-square and 1-texel sizes, 2D / 3D / 1D / layered / cubemap,
-every channel type and count; and both are the exact box filter of
-``testing.reference`` within its rounding."""
+"""GPU tests of the default mip chain of ``generate_mipmaps`` (2D: the wide-read
+passes of ``mipwide``, then fused passes; 1D and 3D with ``mipgen.FUSED``: fused
+passes): every level equals the per-level box filter's bit for bit (float) / to
+0 LSB (integer), for odd and even, non-square and 1-texel sizes, 2D / 3D / 1D /
+layered / cubemap, every channel type and count, rows whose last texels a wide
+thread makes one by one; and both are the exact box filter of ``testing.reference``
+within its rounding."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def _bits(a: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(autouse=True)
 def _fused(monkeypatch):
-    """These tests are of the fused generator, which is not the default yet."""
+    """1D and 3D images take the fused passes here (off by default for them)."""
     monkeypatch.setattr(mipgen, "FUSED", True)
 
 
@@ -96,7 +98,9 @@ SHAPES_2D = [
     (257, 130),  # partial tiles, odd
     (8, 256),  # height reaches 1 mid-pass
     (600, 1000),  # many blocks, partial tiles, odd late
-    (1024, 1024),  # two full passes
+    (1024, 1024),  # wide passes (two levels each), then fused
+    (140, 292),  # wide: 2 levels, rows ending mid-thread for 1- and 2-byte texels
+    (200, 130),  # wide: 1 level (65 wide next), then fused
 ]
 
 
@@ -157,7 +161,14 @@ def test_fused_layered_equals_per_level(shape, layered, cubemap, dtype, channels
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("channels", [1, 2, 4])
 @pytest.mark.parametrize(
-    "shape,layered", [((45, 70), False), ((5, 9, 12), False), ((2, 33, 16), True)]
+    "shape,layered",
+    [
+        ((45, 70), False),
+        ((5, 9, 12), False),
+        ((2, 33, 16), True),
+        ((140, 292), False),  # wide passes, 2 levels, partial threads at row ends
+        ((2, 132, 200), True),  # wide passes, layered
+    ],
 )
 def test_fused_every_channel_type(dtype, channels, shape, layered, rng):
     normalized = np.dtype(dtype).itemsize <= 2 and np.dtype(dtype).kind in "iu"
@@ -184,27 +195,23 @@ def test_fused_is_few_launches_and_replays(rng):
         for lv in range(13):
             np.testing.assert_allclose(img.mip(lv).get(), want[lv], rtol=2e-6, atol=1e-3)
     launches, _ = img._mem._cache.mipfused
-    assert [a[-1] for _, a in launches] == [11, 1]  # levels per pass
-    graph_of, _, graph = img._mem._cache.mipgen_graph
+    assert [args[-1] for _, _, _, args in launches] == [11, 1]  # levels per pass
+    graph_of, graph = img._mem._cache.mipgen_graph
     assert graph_of is launches and graph is not None
 
 
-@pytest.mark.parametrize(
-    "shape,dtype,channels,layered",
-    [
-        ((64, 64), "uint8", 4, False),
-        ((600, 1000), "float32", 1, False),
-        ((130, 256), "float32", 2, False),
-        ((3, 64, 48), "uint8", 1, True),
-        ((2048,), "int16", 1, False),
-        ((16, 32, 64), "float16", 4, False),
-    ],
-)
-def test_wide_reads_give_the_same_bytes(shape, dtype, channels, layered, rng, monkeypatch):
-    """mipgen.WIDE_READS (two texels per surface read, off by default): if this fails
-    on a GPU, reads wider than the array's element do not work there; keep it off."""
-    from imagearray.sampling import mipgen
+def test_2d_chains_take_the_planned_passes(rng):
+    """A 4096^2 chain is three wide passes of two levels, then one fused pass of six
+    (mipwide.chain_plan), captured as one graph; its levels are the per-level filter's."""
+    from imagearray.sampling import mipwide as mw
 
-    monkeypatch.setattr(mipgen, "WIDE_READS", True)
-    data, got, want = _chains(shape, dtype, channels, rng, layered=layered)
-    _assert_same(got, want, f"wide reads {shape} {dtype} x{channels}")
+    data, got, want = _chains((4096, 4096), "float32", 1, rng)
+    _assert_same(got, want, "4096^2 float32")
+    img = ia.empty((4096, 4096), np.float32, levels=13)
+    img.generate_mipmaps()
+    launches, _ = img._mem._cache.mipfused
+    plan = mw.chain_plan((4096, 4096), 2, 13)
+    assert [kind for kind, _, _ in plan] == ["wide"] * 3 + ["fused"]
+    assert len(launches) == len(plan)
+    wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, True).kernel
+    assert all(fn is wide for fn, _, _, _ in launches[:3])

@@ -1,0 +1,286 @@
+"""The wide-read box filter of ``generate_mipmaps``: one level made from a level above
+that halves evenly on every axis, each thread making ``OX`` neighbouring texels of a
+row from unformatted surface reads of 16 bytes (every texel of the level above read
+once, 16 bytes at a time) and one surface write of ``WB`` bytes.
+
+A level's first pass is bound by the surface-read instructions, not the bytes: the
+per-level kernel issues one 4-byte read per texel of an 8192^2 RGBA8 level 0 (67 M of
+them). Reading 16 bytes at a time issues a quarter of them; the bytes are the same
+(a 32-byte sector of a block-linear CUDA array is 16 bytes of two neighbouring rows,
+which is what one thread's two reads of a row pair take).
+
+Each texel is computed as ``box()`` in ``mipkernels`` computes it for an even level
+(taps z, y, x outermost first, weight 0.5 * 0.5 [* 0.5], one fused multiply-add per
+tap from 0, rounded to the storage type once): the same bits. Texels of a row's end
+that do not fill a thread's ``OX`` are made one by one with ``box()`` itself.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy
+
+from imagearray.sampling import mipkernels as mk
+from imagearray.sampling.mipkernels import _OPTIONS, _common, level_sizes
+
+__all__ = [
+    "WIDE_FLOOR",
+    "WIDE_WRITE",
+    "chain_plan",
+    "wide_grid",
+    "wide_kernel",
+    "wide_outputs",
+    "wide_source",
+]
+
+#: Bytes each thread writes (its texels of the level made, at least one): 8, one 16-byte
+#: read per row of taps. On the H200 an 8192^2 RGBA8 level 1 took 0.1036 ms with 8,
+#: 0.1050 with 16 and 0.137 with 32; 4096^2 float32 0.0243 / 0.0288 / 0.0385 ms, and
+#: two levels at once 0.1010 / 0.0254 ms with 8, 0.1295 / 0.0299 with 16
+#: (tools/probes/mip_wide.py).
+WIDE_WRITE = 8
+
+# Threads of a block: a warp across x, 8 rows.
+BLOCK = (32, 8, 1)
+
+_WIDE = r"""
+#define OX {ox}      // texels of the level made per thread
+#define NR {nr}      // 16-byte reads per row of taps
+#define NWR {nwr}    // writes of WT per thread
+#define TWO {two}    // also make the level below (2D): from shared memory
+typedef {wt} WT;     // one write
+#define TB ((int)sizeof(RT))
+#define BX 32
+#define BY 8
+
+__device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    return {read16};
+}}
+__device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    {writew};
+}}
+
+extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
+    unsigned long long src, unsigned long long dst, unsigned long long dst2,
+    int dw, int dh, int dd)
+{{
+    (void)dst2;
+    const int x = (blockIdx.x * BX + threadIdx.x) * OX;
+    const int y = blockIdx.y * BY + threadIdx.y;
+#if LAYERED
+    const int z = 0, L = blockIdx.z;
+#else
+    const int z = blockIdx.z, L = 0;
+#endif
+    (void)dd;
+#if TWO
+    // the block's (BX * OX) x BY texels of this level, as stored (rounded), channel-major
+    __shared__ __align__(16) float sm[C][BY][BX * OX];
+#define KEEP(i, a) \
+    do {{ for (int c_ = 0; c_ < C; ++c_) \
+        sm[c_][threadIdx.y][threadIdx.x * OX + (i)] = (a)[c_]; }} while (0)
+#else
+#define KEEP(i, a) do {{ }} while (0)
+#endif
+    if (x < dw && y < dh) {{
+        if (x + OX > dw) {{  // the row's last texels: one by one, as box() makes them
+            for (int i = x; i < dw; ++i) {{
+                float acc[C];
+                box(i, y, z, 2 * dw, 2 * dh, 2 * dd, dw, dh, dd,
+                    [&](int a, int b, int c, float* v) {{ rd(src, a, b, c, L, v); }}, acc);
+                wr(dst, i, y, z, L, acc);
+                KEEP(i - x, acc);
+            }}
+        }} else {{
+            const int NZ = DIMS == 3 ? 2 : 1, NY = DIMS >= 2 ? 2 : 1;
+            // every tap row first (NZ * NY * NR reads in flight), then the arithmetic
+            uint4 raw[NZ * NY * NR];
+#pragma unroll
+            for (int kz = 0; kz < NZ; ++kz)
+#pragma unroll
+                for (int ky = 0; ky < NY; ++ky)
+#pragma unroll
+                    for (int r = 0; r < NR; ++r)
+                        raw[(kz * NY + ky) * NR + r] =
+                            rd16(src, 2 * x * TB + 16 * r, NY * y + ky, NZ * z + kz, L);
+            const float w = DIMS == 3 ? 0.125f : DIMS == 2 ? 0.25f : 0.5f;  // box()'s 0.5s
+            ST out[OX * C];
+#pragma unroll
+            for (int i = 0; i < OX; ++i) {{
+                float acc[C];
+#pragma unroll
+                for (int c = 0; c < C; ++c) acc[c] = 0.f;
+#pragma unroll
+                for (int row = 0; row < NZ * NY; ++row) {{
+                    ST t[2 * OX * C];
+                    memcpy(t, &raw[row * NR], sizeof(t));
+#pragma unroll
+                    for (int kx = 0; kx < 2; ++kx)
+#pragma unroll
+                        for (int c = 0; c < C; ++c)
+                            acc[c] = __fmaf_rn(w, load(t[(2 * i + kx) * C + c]), acc[c]);
+                }}
+#pragma unroll
+                for (int c = 0; c < C; ++c) {{
+                    out[i * C + c] = store(acc[c]);
+                    acc[c] = load(out[i * C + c]);
+                }}
+                KEEP(i, acc);
+            }}
+#pragma unroll
+            for (int q = 0; q < NWR; ++q) {{
+                WT v;
+                memcpy(&v, reinterpret_cast<const char*>(out) + q * sizeof(WT), sizeof(WT));
+                wrw(dst, v, x * TB + q * (int)sizeof(WT), y, z, L);
+            }}
+        }}
+    }}
+#if TWO
+    // the level below from the tile: (BX * OX / 2) x (BY / 2) texels, each the 2 x 2
+    // taps of this level with weight 0.25 in box()'s order (rows outer)
+    __syncthreads();
+    const int ew = dw >> 1, eh = dh >> 1;
+    const int t = threadIdx.y * BX + threadIdx.x;
+    const int QX = BX * OX / 2;
+    for (int k = t; k < QX * (BY / 2); k += BX * BY) {{
+        const int qx = k % QX, qy = k / QX;
+        const int gx = blockIdx.x * QX + qx, gy = blockIdx.y * (BY / 2) + qy;
+        if (gx >= ew || gy >= eh) continue;
+        float acc[C];
+#pragma unroll
+        for (int c = 0; c < C; ++c) {{
+            acc[c] = 0.f;
+#pragma unroll
+            for (int ky = 0; ky < 2; ++ky) {{
+                const float2 p = *reinterpret_cast<const float2*>(&sm[c][2 * qy + ky][2 * qx]);
+                acc[c] = __fmaf_rn(0.25f, p.x, acc[c]);
+                acc[c] = __fmaf_rn(0.25f, p.y, acc[c]);
+            }}
+        }}
+        wr(dst2, gx, gy, z, L, acc);
+    }}
+#endif
+}}
+"""
+
+_WRITE_TYPES = {4: "unsigned int", 8: "uint2", 16: "uint4"}
+
+
+def wide_outputs(texel_bytes: int, write: int = WIDE_WRITE) -> int:
+    """Texels of the level made per thread: ``write`` bytes of them (at least one).
+    Their taps in a row, twice as many texels, are whole 16-byte reads for every
+    texel size CUDA arrays have (1 to 16 bytes) with ``write`` 8 or more."""
+    return max(1, write // texel_bytes)
+
+
+def _coords(dims: int, layered: bool) -> str:
+    if layered:
+        return {1: "", 2: ", y"}[dims] + ", L"
+    return {1: "", 2: ", y", 3: ", y, z"}[dims]
+
+
+def wide_source(
+    dtype: numpy.dtype,
+    channels: int,
+    dims: int,
+    layered: bool,
+    write: int = WIDE_WRITE,
+    two: bool = False,
+) -> str:
+    """``ia_mipgen_wide(src, dst, dst2, dw, dh, dd)``: level (dw, dh, dd) (1 for unused
+    axes) from the level above, (2 dw, 2 dh, 2 dd) on the used axes, and with ``two``
+    (2D) the level below it (dw / 2, dh / 2; both even) into ``dst2``; grid
+    ``wide_grid``."""
+    dtype = numpy.dtype(dtype)
+    tb = dtype.itemsize * channels
+    ox = wide_outputs(tb, write)
+    wb = ox * tb
+    nwr, wt = (wb // 16, 16) if wb > 16 else (1, wb)
+    kind = f"surf{dims}DLayered" if layered else f"surf{dims}D"
+    c = _coords(dims, layered)
+    body = _WIDE.format(
+        ox=ox,
+        two=int(two),
+        nr=2 * wb // 16,
+        nwr=nwr,
+        wt=_WRITE_TYPES[wt],
+        read16=f"{kind}read<uint4>(s, xb{c})",
+        writew=f"{kind}write<WT>(v, s, xb{c})",
+    )
+    return _common(dtype, channels, dims, layered) + body
+
+
+def wide_grid(
+    size: tuple[int, int, int],
+    texel_bytes: int,
+    layers: int,
+    layered: bool,
+    write: int = WIDE_WRITE,
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(grid, block) making level ``size`` (w, h, d): a thread per ``OX`` texels of a row."""
+    w, h, d = size
+    ox = wide_outputs(texel_bytes, write)
+    threads = -(-w // ox)
+    gz = layers if layered else d
+    return ((-(-threads // BLOCK[0]), -(-h // BLOCK[1]), gz), BLOCK)
+
+
+@functools.cache
+def wide_kernel(
+    dtype_name: str,
+    channels: int,
+    dims: int,
+    layered: bool,
+    write: int = WIDE_WRITE,
+    two: bool = False,
+):
+    import cupy
+
+    src = wide_source(numpy.dtype(dtype_name), channels, dims, layered, write, two)
+    return cupy.RawKernel(src, "ia_mipgen_wide", options=_OPTIONS)
+
+
+#: Wide passes run while the level they make is at least this many texels wide; the
+#: levels below are the fused kernel's (H200, 8192^2 RGBA8 / 4096^2 float32 chains:
+#: 0.1205 / 0.0370 ms with 64, 0.1215 / 0.0385 ms with 1024; tools/probes/mip_wide.py).
+WIDE_FLOOR = 64
+
+
+def _halves(size: tuple[int, ...]) -> bool:
+    """Every axis of ``size`` is even (the level below is exactly half on each)."""
+    return all(n >= 2 and n % 2 == 0 for n in size)
+
+
+def chain_plan(
+    extent: tuple[int, ...], dims: int, levels: int, fused_tail: bool = True
+) -> list[tuple[str, int, int]]:
+    """``(kind, s, k)`` of each launch making levels 1 .. levels - 1: it reads level
+    ``s`` and makes ``s + 1 .. s + k``.
+
+    ``"wide"`` (2D, layered 2D and cubemaps): ``ia_mipgen_wide`` while the level read
+    halves evenly and the level made is at least :data:`WIDE_FLOOR` wide, two levels
+    at once where the level made halves evenly too; then ``"fused"`` passes
+    (``mipkernels.fused_passes``) for the rest, or with ``fused_tail`` False one
+    ``"level"`` launch of the per-level kernel per level (1D and 3D images, where the
+    wide passes do not apply).
+
+    >>> chain_plan((4096, 4096), 2, 13)
+    [('wide', 0, 2), ('wide', 2, 2), ('wide', 4, 2), ('fused', 6, 6)]
+    >>> chain_plan((130, 256), 2, 9)
+    [('wide', 0, 1), ('fused', 1, 6), ('fused', 7, 1)]
+    >>> chain_plan((8, 4, 4), 3, 4, fused_tail=False)
+    [('level', 0, 1), ('level', 1, 1), ('level', 2, 1)]
+    """
+    sizes = level_sizes(extent, dims, levels)
+    plan, s = [], 0
+    while dims == 2 and s < levels - 1 and _halves(sizes[s]) and sizes[s + 1][0] >= WIDE_FLOOR:
+        k = 2 if s + 2 < levels and _halves(sizes[s + 1]) else 1
+        plan.append(("wide", s, k))
+        s += k
+    if not fused_tail:
+        return plan + [("level", lv, 1) for lv in range(s, levels - 1)]
+    rest = mk.fused_passes(sizes[s] + (1,) * (len(extent) - dims), dims, levels - s)
+    return plan + [("fused", s + a, k) for a, k in rest]
