@@ -2,8 +2,8 @@
 from level 0 on the GPU, with an exact box filter or a user kernel.
 
 The default filter's chain is planned by :func:`~imagearray.sampling.mipwide.chain_plan`:
-for 2D images, wide-read passes (:mod:`~imagearray.sampling.mipwide`: two levels
-from one read of the level above, 16 bytes a read) while the levels are large and
+for 2D images, wide-read passes (:mod:`~imagearray.sampling.mipwide`: up to three
+levels from one read of the level above, 16 bytes a read) while the levels are large and
 even, then the fused downsampler of :mod:`~imagearray.sampling.mipkernels` (up to
 six levels a launch from shared memory); for 1D and 3D images one launch per level
 (or fused, :data:`FUSED`). Its launches are made once and cached with the surfaces
@@ -48,8 +48,8 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     normalized integer types, and stored before level l + 1 is made from it. Layers
     and cubemap faces are filtered separately. 2D images (layered and cubemaps
     too) are made by a few launches (``mipwide.chain_plan``): wide-read passes
-    making two levels each from one read of the level above while the levels are
-    large and even, then fused passes making up to six levels each from shared
+    making up to three levels each from one read of the level above while the levels
+    are large and even, then fused passes making up to six levels each from shared
     memory; 1D and 3D images one launch per level. The launches are replayed from
     one captured CUDA graph; every path gives the per-level filter's bytes.
 
@@ -131,11 +131,11 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     launches = []
     for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED):
         if kind == "wide":
-            fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k == 2))
+            fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
             grid, block = mw.wide_grid(size[:3], desc.dtype.itemsize * ch, layers, layered)
-            dst2 = surfaces[s + 2] if k == 2 else none
-            args = (surfaces[s], surfaces[s + 1], dst2, *map(i32, size[:3]))
+            dst = surfaces[s + 1 : s + 1 + k] + [none] * (mw.WIDE_LEVELS - k)
+            args = (surfaces[s], *dst, *map(i32, size[:3]))
             launches.append((fn, grid, block, args))
         elif kind == "fused":
             fused = fused or _compiled(mk.fused_kernel(name, ch, dims, layered))

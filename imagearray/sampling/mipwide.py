@@ -48,7 +48,7 @@ _WIDE = r"""
 #define OX {ox}      // texels of the level made per thread
 #define NR {nr}      // 16-byte reads per row of taps
 #define NWR {nwr}    // writes of WT per thread
-#define TWO {two}    // also make the level below (2D): from shared memory
+#define LEVELS {levels}  // levels made (2D: the ones below the first from shared memory)
 typedef {wt} WT;     // one write
 #define TB ((int)sizeof(RT))
 #define BX 32
@@ -63,11 +63,46 @@ __device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, i
     {writew};
 }}
 
+#if LEVELS >= 2 && DIMS != 2
+#error "more than one level a wide pass is for 2D images"
+#endif
+#if LEVELS >= 2
+// The level below a tile of H x W texels (per channel) in shared memory: texel (qx, qy)
+// of the block's (W / 2) x (H / 2) is the 2 x 2 taps with weight 0.25 in box()'s
+// order (rows outer); written at (gx0 + qx, gy0 + qy) where inside (ew, eh), and kept
+// in ``out`` (as stored) for the level below it, where given.
+template <int H, int W>
+__device__ __forceinline__ void down(const float (*in)[H][W], float (*out)[H / 2][W / 2],
+                                     unsigned long long dst, int gx0, int gy0, int ew,
+                                     int eh, int z, int L) {{
+    const int t = threadIdx.y * BX + threadIdx.x;
+    for (int k = t; k < (W / 2) * (H / 2); k += BX * BY) {{
+        const int qx = k % (W / 2), qy = k / (W / 2);
+        if (gx0 + qx >= ew || gy0 + qy >= eh) continue;
+        float acc[C];
+#pragma unroll
+        for (int c = 0; c < C; ++c) {{
+            acc[c] = 0.f;
+#pragma unroll
+            for (int ky = 0; ky < 2; ++ky) {{
+                const float2 p = *reinterpret_cast<const float2*>(&in[c][2 * qy + ky][2 * qx]);
+                acc[c] = __fmaf_rn(0.25f, p.x, acc[c]);
+                acc[c] = __fmaf_rn(0.25f, p.y, acc[c]);
+            }}
+        }}
+        wr(dst, gx0 + qx, gy0 + qy, z, L, acc);
+        if (out != nullptr)
+#pragma unroll
+            for (int c = 0; c < C; ++c) out[c][qy][qx] = acc[c];
+    }}
+}}
+#endif
+
 extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
     unsigned long long src, unsigned long long dst, unsigned long long dst2,
-    int dw, int dh, int dd)
+    unsigned long long dst3, int dw, int dh, int dd)
 {{
-    (void)dst2;
+    (void)dst2; (void)dst3;
     const int x = (blockIdx.x * BX + threadIdx.x) * OX;
     const int y = blockIdx.y * BY + threadIdx.y;
 #if LAYERED
@@ -76,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
     const int z = blockIdx.z, L = 0;
 #endif
     (void)dd;
-#if TWO
+#if LEVELS >= 2
     // the block's (BX * OX) x BY texels of this level, as stored (rounded), channel-major
     __shared__ __align__(16) float sm[C][BY][BX * OX];
 #define KEEP(i, a) \
@@ -138,30 +173,21 @@ extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
             }}
         }}
     }}
-#if TWO
-    // the level below from the tile: (BX * OX / 2) x (BY / 2) texels, each the 2 x 2
-    // taps of this level with weight 0.25 in box()'s order (rows outer)
+#if LEVELS >= 2
     __syncthreads();
-    const int ew = dw >> 1, eh = dh >> 1;
-    const int t = threadIdx.y * BX + threadIdx.x;
-    const int QX = BX * OX / 2;
-    for (int k = t; k < QX * (BY / 2); k += BX * BY) {{
-        const int qx = k % QX, qy = k / QX;
-        const int gx = blockIdx.x * QX + qx, gy = blockIdx.y * (BY / 2) + qy;
-        if (gx >= ew || gy >= eh) continue;
-        float acc[C];
-#pragma unroll
-        for (int c = 0; c < C; ++c) {{
-            acc[c] = 0.f;
-#pragma unroll
-            for (int ky = 0; ky < 2; ++ky) {{
-                const float2 p = *reinterpret_cast<const float2*>(&sm[c][2 * qy + ky][2 * qx]);
-                acc[c] = __fmaf_rn(0.25f, p.x, acc[c]);
-                acc[c] = __fmaf_rn(0.25f, p.y, acc[c]);
-            }}
-        }}
-        wr(dst2, gx, gy, z, L, acc);
-    }}
+#if LEVELS >= 3
+    __shared__ __align__(16) float sm2[C][BY / 2][BX * OX / 2];
+    float (*keep2)[BY / 2][BX * OX / 2] = sm2;
+#else
+    float (*keep2)[BY / 2][BX * OX / 2] = nullptr;
+#endif
+    down<BY, BX * OX>(sm, keep2, dst2, blockIdx.x * (BX * OX / 2), blockIdx.y * (BY / 2),
+                      dw >> 1, dh >> 1, z, L);
+#endif
+#if LEVELS >= 3
+    __syncthreads();
+    down<BY / 2, BX * OX / 2>(sm2, nullptr, dst3, blockIdx.x * (BX * OX / 4),
+                              blockIdx.y * (BY / 4), dw >> 2, dh >> 2, z, L);
 #endif
 }}
 """
@@ -188,12 +214,12 @@ def wide_source(
     dims: int,
     layered: bool,
     write: int = WIDE_WRITE,
-    two: bool = False,
+    levels: int = 1,
 ) -> str:
-    """``ia_mipgen_wide(src, dst, dst2, dw, dh, dd)``: level (dw, dh, dd) (1 for unused
-    axes) from the level above, (2 dw, 2 dh, 2 dd) on the used axes, and with ``two``
-    (2D) the level below it (dw / 2, dh / 2; both even) into ``dst2``; grid
-    ``wide_grid``."""
+    """``ia_mipgen_wide(src, dst, dst2, dst3, dw, dh, dd)``: level (dw, dh, dd) (1 for
+    unused axes) from the level above, (2 dw, 2 dh, 2 dd) on the used axes, and (2D)
+    with ``levels`` 2 or 3 the levels below it into ``dst2`` and ``dst3`` (every level
+    but the last even); grid ``wide_grid``."""
     dtype = numpy.dtype(dtype)
     tb = dtype.itemsize * channels
     ox = wide_outputs(tb, write)
@@ -203,7 +229,7 @@ def wide_source(
     c = _coords(dims, layered)
     body = _WIDE.format(
         ox=ox,
-        two=int(two),
+        levels=levels,
         nr=2 * wb // 16,
         nwr=nwr,
         wt=_WRITE_TYPES[wt],
@@ -235,11 +261,11 @@ def wide_kernel(
     dims: int,
     layered: bool,
     write: int = WIDE_WRITE,
-    two: bool = False,
+    levels: int = 1,
 ):
     import cupy
 
-    src = wide_source(numpy.dtype(dtype_name), channels, dims, layered, write, two)
+    src = wide_source(numpy.dtype(dtype_name), channels, dims, layered, write, levels)
     return cupy.RawKernel(src, "ia_mipgen_wide", options=_OPTIONS)
 
 
@@ -247,6 +273,10 @@ def wide_kernel(
 #: levels below are the fused kernel's (H200, 8192^2 RGBA8 / 4096^2 float32 chains:
 #: 0.1205 / 0.0370 ms with 64, 0.1215 / 0.0385 ms with 1024; tools/probes/mip_wide.py).
 WIDE_FLOOR = 64
+
+#: The most levels one wide pass makes (2D): the first from memory, the others from
+#: shared memory (a block's 8 rows of the first are 2 of the third).
+WIDE_LEVELS = 3
 
 
 def _halves(size: tuple[int, ...]) -> bool:
@@ -261,14 +291,15 @@ def chain_plan(
     ``s`` and makes ``s + 1 .. s + k``.
 
     ``"wide"`` (2D, layered 2D and cubemaps): ``ia_mipgen_wide`` while the level read
-    halves evenly and the level made is at least :data:`WIDE_FLOOR` wide, two levels
-    at once where the level made halves evenly too; then ``"fused"`` passes
+    halves evenly and the level made is at least :data:`WIDE_FLOOR` wide, up to
+    :data:`WIDE_LEVELS` levels at once while the levels made halve evenly too; then
+    ``"fused"`` passes
     (``mipkernels.fused_passes``) for the rest, or with ``fused_tail`` False one
     ``"level"`` launch of the per-level kernel per level (1D and 3D images, where the
     wide passes do not apply).
 
     >>> chain_plan((4096, 4096), 2, 13)
-    [('wide', 0, 2), ('wide', 2, 2), ('wide', 4, 2), ('fused', 6, 6)]
+    [('wide', 0, 3), ('wide', 3, 3), ('fused', 6, 6)]
     >>> chain_plan((130, 256), 2, 9)
     [('wide', 0, 1), ('fused', 1, 6), ('fused', 7, 1)]
     >>> chain_plan((8, 4, 4), 3, 4, fused_tail=False)
@@ -277,7 +308,9 @@ def chain_plan(
     sizes = level_sizes(extent, dims, levels)
     plan, s = [], 0
     while dims == 2 and s < levels - 1 and _halves(sizes[s]) and sizes[s + 1][0] >= WIDE_FLOOR:
-        k = 2 if s + 2 < levels and _halves(sizes[s + 1]) else 1
+        k = 1
+        while k < WIDE_LEVELS and s + k < levels - 1 and _halves(sizes[s + k]):
+            k += 1
         plan.append(("wide", s, k))
         s += k
     if not fused_tail:

@@ -229,9 +229,9 @@ def test_wide_kernels_compile(dtype, channels):
     # one texel
     assert (2 * ox * tb) % 16 == 0 and ox * tb == max(tb, mw.WIDE_WRITE)
     for dims, layered in VARIANTS:
-        for two in (False, True) if dims == 2 else (False,):
-            src = mw.wide_source(np.dtype(dtype), channels, dims, layered, two=two)
-            assert f"#define TWO {int(two)}" in src and f"#define OX {ox}" in src
+        for levels in (1, 2, 3) if dims == 2 else (1,):
+            src = mw.wide_source(np.dtype(dtype), channels, dims, layered, levels=levels)
+            assert f"#define LEVELS {levels}" in src and f"#define OX {ox}" in src
             ok, log = _nvrtc_compile(src)
             if not ok and "cuda_fp16.h" in log:
                 pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
@@ -242,14 +242,16 @@ def test_wide_kernels_compile(dtype, channels):
 @pytest.mark.parametrize(
     "extent,dims,levels,want",
     [
-        # 8192^2: wide while the level made is >= 64 wide, two levels a pass
+        # 8192^2: wide while the level made is >= 64 wide, three levels a pass
         (
             (8192, 8192),
             2,
             14,
-            [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("wide", 6, 2), ("fused", 8, 5)],
+            [("wide", 0, 3), ("wide", 3, 3), ("wide", 6, 3), ("fused", 9, 4)],
         ),
-        ((4096, 4096), 2, 13, [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("fused", 6, 6)]),
+        ((4096, 4096), 2, 13, [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]),
+        # level 2 is 73 wide: a pass of two levels, then fused from the odd one
+        ((292, 140), 2, 9, [("wide", 0, 2), ("fused", 2, 1), ("fused", 3, 2), ("fused", 5, 3)]),
         # level 1 is 65 wide: one wide level, then fused from an odd level
         ((130, 256), 2, 9, [("wide", 0, 1), ("fused", 1, 6), ("fused", 7, 1)]),
         # level 1 is 48 wide (< 64): fused only

@@ -100,6 +100,7 @@ SHAPES_2D = [
     (600, 1000),  # many blocks, partial tiles, odd late
     (1024, 1024),  # wide passes (two levels each), then fused
     (140, 292),  # wide: 2 levels, rows ending mid-thread for 1- and 2-byte texels
+    (264, 520),  # wide: 3 levels, then fused
     (200, 130),  # wide: 1 level (65 wide next), then fused
 ]
 
@@ -168,6 +169,7 @@ def test_fused_layered_equals_per_level(shape, layered, cubemap, dtype, channels
         ((2, 33, 16), True),
         ((140, 292), False),  # wide passes, 2 levels, partial threads at row ends
         ((2, 132, 200), True),  # wide passes, layered
+        ((264, 520), False),  # wide: 3 levels, rows ending mid-thread for 1-byte texels
     ],
 )
 def test_fused_every_channel_type(dtype, channels, shape, layered, rng):
@@ -201,7 +203,7 @@ def test_fused_is_few_launches_and_replays(rng):
 
 
 def test_2d_chains_take_the_planned_passes(rng):
-    """A 4096^2 chain is three wide passes of two levels, then one fused pass of six
+    """A 4096^2 chain is two wide passes of three levels, then one fused pass of six
     (mipwide.chain_plan), captured as one graph; its levels are the per-level filter's."""
     from imagearray.sampling import mipwide as mw
 
@@ -211,7 +213,7 @@ def test_2d_chains_take_the_planned_passes(rng):
     img.generate_mipmaps()
     launches, _ = img._mem._cache.mipfused
     plan = mw.chain_plan((4096, 4096), 2, 13)
-    assert [kind for kind, _, _ in plan] == ["wide"] * 3 + ["fused"]
+    assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
     assert len(launches) == len(plan)
-    wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, True).kernel
-    assert all(fn is wide for fn, _, _, _ in launches[:3])
+    wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, 3).kernel
+    assert all(fn is wide for fn, _, _, _ in launches[:2])

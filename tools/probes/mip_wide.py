@@ -1,10 +1,11 @@
 """Where a mip chain's time goes (H200), 8192^2 RGBA8 and 4096^2 float32: level 1
 alone by the per-level kernel and by the wide-read kernel (``sampling.mipwide``,
-8/16/32 bytes written a thread), then whole chains: the default, wide level 1 + the
-per-level graph for the rest, wide for every even level + per-level, wide level 1 +
-fused passes for the rest; next to a d2d copy of level 0. Prints one line each and
-whether the candidate's bits equal the per-level chain's.
-``python3 tools/probes/mip_wide.py``."""
+8/16 bytes written a thread), one wide pass of 2 and of 3 levels, the chain as
+``generate_mipmaps`` plans it with passes of at most 2 and 3 levels, the per-level
+graph; then the default timed call by call (as ``benchmarks/`` does) beside its
+graph's launch alone, which shows the host time before the launch; next to a d2d
+copy of level 0. Prints one line each and whether the candidate's bits equal the
+per-level chain's. ``python3 tools/probes/mip_wide.py``."""
 
 import cupy
 import numpy
@@ -38,12 +39,14 @@ def per_level_launch(kern, img, lv):
     return (kern, g, (16, 16, 1), args)
 
 
-def wide_launch(kern, img, lv, tb, write, two=False):
+def wide_launch(kern, img, lv, tb, write, levels=1):
+    """wide pass reading level lv - 1, making lv .. lv + levels - 1."""
     dst = img.mip(lv)
     dw, dh, dd = dst.view_descriptor.extent
     g, b = mw.wide_grid((dw, dh, dd), tb, 1, False, write)
-    dst2 = surface(img.mip(lv + 1)) if two else numpy.uint64(0)
-    args = (surface(img.mip(lv - 1)), surface(dst), dst2, i32(dw), i32(dh), i32(dd))
+    more = [surface(img.mip(lv + j)) for j in range(1, levels)]
+    more += [numpy.uint64(0)] * (3 - levels)
+    args = (surface(img.mip(lv - 1)), surface(dst), *more, i32(dw), i32(dh), i32(dd))
     return (kern, g, b, args)
 
 
@@ -123,7 +126,7 @@ def run_case(size, dtype, ch):
 
     k0, g0, b0, a0 = pl[0]
     row("level 1, per-level kernel", lambda: k0(g0, b0, a0))
-    for write in (8, 16, 32):
+    for write in (8, 16):
         wk = mw.wide_kernel(dname, ch, 2, False, write).kernel
         k, g, b, a = wide_launch(wk, img, 1, tb, write)
         clear(img, [1])
@@ -132,7 +135,6 @@ def run_case(size, dtype, ch):
             lambda k=k, g=g, b=b, a=a: k(g, b, a),
             check=lambda: same(levels_of(img, 2), want[:1]),
         )
-    wk = mw.wide_kernel(dname, ch, 2, False).kernel
     chain = nbytes * 4 // 3
 
     def chain_row(label, launches):
@@ -141,47 +143,41 @@ def run_case(size, dtype, ch):
         row(label, fn, chain, check=lambda: same(levels_of(img, levels), want))
 
     chain_row("chain, per-level graph", pl)
-    chain_row("chain, wide level 1 + per-level", [wide_launch(wk, img, 1, tb, 16)] + pl[1:])
-    widen = [
-        wide_launch(wk, img, lv, tb, 16) if (size >> lv) >= 64 else pl[lv - 1]
-        for lv in range(1, levels)
-    ]
-    chain_row("chain, wide while >= 64 + per-level", widen)
-    fk = mk.fused_kernel(dname, ch, 2, False).kernel
-    chain_row("chain, fused (the FUSED path)", fused_launches(fk, img, levels, 0)[0])
-    chain_row(
-        "chain, wide level 1 + fused",
-        [wide_launch(wk, img, 1, tb, 16)] + fused_from(fk, img, levels, 1),
-    )
-    chain_row(
-        "chain, wide 1, 2 + fused",
-        [wide_launch(wk, img, lv, tb, 16) for lv in (1, 2)] + fused_from(fk, img, levels, 2),
-    )
-    for write in (8, 16):
-        w2 = mw.wide_kernel(dname, ch, 2, False, write, True).kernel
-        w1 = mw.wide_kernel(dname, ch, 2, False, write).kernel
-        k, g, b, a = wide_launch(w2, img, 1, tb, write, True)
-        clear(img, [1, 2])
+    for nlev in (2, 3):
+        wn = mw.wide_kernel(dname, ch, 2, False, 8, nlev).kernel
+        k, g, b, a = wide_launch(wn, img, 1, tb, 8, nlev)
+        clear(img, range(1, nlev + 1))
         row(
-            f"levels 1+2, wide2, {write} B",
+            f"levels 1..{nlev}, one wide pass",
             lambda k=k, g=g, b=b, a=a: k(g, b, a),
-            check=lambda: same(levels_of(img, 3), want[:2]),
+            check=lambda n=nlev: same(levels_of(img, n + 1), want[:n]),
         )
-        for floor in (64, 256, 1024):
-            plan, lv = [], 1
-            while lv + 1 < levels and (size >> lv) >= floor:
-                plan.append(wide_launch(w2, img, lv, tb, write, True))
-                lv += 2
-            chain_row(
-                f"chain, wide2 while >= {floor} ({write} B) + fused",
-                plan + fused_from(fk, img, levels, lv - 1),
-            )
-        plan = [wide_launch(w2, img, 1, tb, write, True), wide_launch(w1, img, 3, tb, write)]
-        chain_row(
-            f"chain, wide2 + wide1 ({write} B) + fused", plan + fused_from(fk, img, levels, 3)
+    for most in (2, 3):  # the default chain with passes of at most `most` levels
+        mw.WIDE_LEVELS = most
+        fresh = ia.empty(shape, dtype, ch, levels=levels, normalized=dtype == numpy.uint8)
+        fresh.mip(0).set(data)
+        fresh.generate_mipmaps()
+        plan = mw.chain_plan(fresh.mip(0).view_descriptor.extent, 2, levels)
+        row(
+            f"generate_mipmaps(), WIDE_LEVELS={most} ({len(plan)} launches)",
+            fresh.generate_mipmaps,
+            chain,
+            check=lambda f=fresh: same(levels_of(f, levels), want),
         )
+    mw.WIDE_LEVELS = 3
     img.generate_mipmaps()
     row("generate_mipmaps() (the default)", img.generate_mipmaps, chain)
+    # as benchmarks/ times it: each call alone (its host time before the launch shows)
+    from cupyx.profiler import benchmark
+
+    graph = img._mem._cache.mipgen_graph[1]
+    for label, fn in (
+        ("generate_mipmaps()", img.generate_mipmaps),
+        ("its graph.launch()", graph.launch),
+    ):
+        r = benchmark(fn, n_repeat=50, n_warmup=5)
+        gpu, cpu = numpy.median(r.gpu_times[0]) * 1e3, numpy.median(r.cpu_times) * 1e3
+        print(f"{name}: {label:48s} alone: GPU {gpu:.4f} ms, host {cpu * 1e3:.1f} us")
 
 
 for case in ((8192, numpy.uint8, 4), (4096, numpy.float32, 1)):
