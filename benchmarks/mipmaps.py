@@ -24,6 +24,7 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
+WIDE2 = "wide passes of <= 2 levels (mipwide.WIDE_LEVELS=2)"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -138,6 +139,28 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
+def _wide2_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row | None:
+    """The default chain planned with wide passes of at most 2 levels (3 by default),
+    on an image of its own: timed where it gives the default's bytes."""
+    import cupy
+
+    import imagearray as ia
+    from imagearray.sampling import mipwide
+
+    img = ia.empty(shape, dtype, channels, levels=levels, normalized=dtype == numpy.uint8)
+    img.mip(0).set(data)
+    saved, mipwide.WIDE_LEVELS = mipwide.WIDE_LEVELS, 2
+    try:
+        img.generate_mipmaps()  # planned (and cached) with passes of 2
+        for lv, w in enumerate(want[1:], 1):
+            if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
+                print(f"{case}: {WIDE2}: level {lv} differs from the default; not timed")
+                return None
+        return measure(case, WIDE2, img.generate_mipmaps, nbytes)
+    finally:
+        mipwide.WIDE_LEVELS = saved
+
+
 def run() -> list[Row]:
     require_gpu()
     import cupy
@@ -169,9 +192,12 @@ def run() -> list[Row]:
             a, b = fused[lv], img.mip(lv).to_cupy()
             same = bool((a.view(cupy.uint8) == b.view(cupy.uint8)).all())
             assert same, f"{case}: level {lv}: fused and per-level filters differ"
-        del fused
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
+        row = _wide2_row(shape, dtype, channels, levels, data, fused, case, nbytes)
+        if row is not None:
+            rows.append(row)
+        del fused
         rows.append(measure(case, PER_LEVEL, per_level, nbytes))
         torch = _torch()
         if torch is not None:

@@ -134,7 +134,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
             fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
             grid, block = mw.wide_grid(size[:3], desc.dtype.itemsize * ch, layers, layered)
-            dst = surfaces[s + 1 : s + 1 + k] + [none] * (mw.WIDE_LEVELS - k)
+            dst = surfaces[s + 1 : s + 1 + k] + [none] * (mw.DESTINATIONS - k)
             args = (surfaces[s], *dst, *map(i32, size[:3]))
             launches.append((fn, grid, block, args))
         elif kind == "fused":

@@ -25,7 +25,9 @@ from imagearray.sampling import mipkernels as mk
 from imagearray.sampling.mipkernels import _OPTIONS, _common, level_sizes
 
 __all__ = [
+    "DESTINATIONS",
     "WIDE_FLOOR",
+    "WIDE_LEVELS",
     "WIDE_WRITE",
     "chain_plan",
     "wide_grid",
@@ -275,8 +277,13 @@ def wide_kernel(
 WIDE_FLOOR = 64
 
 #: The most levels one wide pass makes (2D): the first from memory, the others from
-#: shared memory (a block's 8 rows of the first are 2 of the third).
+#: shared memory (a block's 8 rows of the first are 2 of the third). At most
+#: :data:`DESTINATIONS`.
 WIDE_LEVELS = 3
+
+#: Surfaces of levels made that ``ia_mipgen_wide`` takes (``dst``, ``dst2``, ``dst3``;
+#: 0 past the levels a pass makes).
+DESTINATIONS = 3
 
 
 def _halves(size: tuple[int, ...]) -> bool:
@@ -309,7 +316,8 @@ def chain_plan(
     plan, s = [], 0
     while dims == 2 and s < levels - 1 and _halves(sizes[s]) and sizes[s + 1][0] >= WIDE_FLOOR:
         k = 1
-        while k < WIDE_LEVELS and s + k < levels - 1 and _halves(sizes[s + k]):
+        most = min(WIDE_LEVELS, DESTINATIONS)
+        while k < most and s + k < levels - 1 and _halves(sizes[s + k]):
             k += 1
         plan.append(("wide", s, k))
         s += k

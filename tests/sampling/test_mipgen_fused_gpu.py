@@ -35,10 +35,15 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
 
 
-@pytest.fixture(autouse=True)
-def _fused(monkeypatch):
-    """1D and 3D images take the fused passes here (off by default for them)."""
+@pytest.fixture(autouse=True, params=[3, 2], ids=["wide3", "wide2"])
+def _fused(request, monkeypatch):
+    """1D and 3D images take the fused passes here (off by default for them); 2D
+    chains are planned with wide passes of at most 3 levels (the default) and 2."""
+    from imagearray.sampling import mipwide
+
     monkeypatch.setattr(mipgen, "FUSED", True)
+    monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param)
+    return request.param
 
 
 def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normalized=False):
@@ -202,7 +207,7 @@ def test_fused_is_few_launches_and_replays(rng):
     assert graph_of is launches and graph is not None
 
 
-def test_2d_chains_take_the_planned_passes(rng):
+def test_2d_chains_take_the_planned_passes(rng, _fused):
     """A 4096^2 chain is two wide passes of three levels, then one fused pass of six
     (mipwide.chain_plan), captured as one graph; its levels are the per-level filter's."""
     from imagearray.sampling import mipwide as mw
@@ -213,7 +218,10 @@ def test_2d_chains_take_the_planned_passes(rng):
     img.generate_mipmaps()
     launches, _ = img._mem._cache.mipfused
     plan = mw.chain_plan((4096, 4096), 2, 13)
-    assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
+    if _fused == 3:
+        assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
+    else:
+        assert plan == [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("fused", 6, 6)]
     assert len(launches) == len(plan)
-    wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, 3).kernel
-    assert all(fn is wide for fn, _, _, _ in launches[:2])
+    wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, _fused).kernel
+    assert all(fn is wide for fn, _, _, _ in launches[:-1])

@@ -39,49 +39,6 @@ def per_level_launch(kern, img, lv):
     return (kern, g, (16, 16, 1), args)
 
 
-def wide_launch(kern, img, lv, tb, write, levels=1):
-    """wide pass reading level lv - 1, making lv .. lv + levels - 1."""
-    dst = img.mip(lv)
-    dw, dh, dd = dst.view_descriptor.extent
-    g, b = mw.wide_grid((dw, dh, dd), tb, 1, False, write)
-    more = [surface(img.mip(lv + j)) for j in range(1, levels)]
-    more += [numpy.uint64(0)] * (3 - levels)
-    args = (surface(img.mip(lv - 1)), surface(dst), *more, i32(dw), i32(dh), i32(dd))
-    return (kern, g, b, args)
-
-
-def fused_launches(fk, img, levels, start):
-    """fused passes making levels start+1.. from level start."""
-    desc = img.descriptor
-    surfs = [surface(img.mip(lv)) for lv in range(levels)]
-    extent = img.mip(0).view_descriptor.extent
-    kmax = mk.fused_tile(2).kmax
-    out = []
-    for s, k in mk.fused_passes(extent, 2, levels):
-        if s < start:
-            continue
-        sizes = mk.level_sizes(extent, 2, s + 1)[s] + (1, 1)
-        dst = surfs[s + 1 : s + 1 + k] + [numpy.uint64(0)] * (kmax - k)
-        g, b = mk.fused_grid(extent, 2, s, 1)
-        out.append((fk, g, b, (surfs[s], *dst, *map(i32, (*sizes[:3], k)))))
-    return out, desc
-
-
-def fused_from(fk, img, levels, start):
-    """fused passes planned on the chain from level ``start``."""
-    surfs = [surface(img.mip(lv)) for lv in range(levels)]
-    ext = img.mip(start).view_descriptor.extent
-    kmax = mk.fused_tile(2).kmax
-    out = []
-    for s, k in mk.fused_passes(ext, 2, levels - start):
-        sizes = mk.level_sizes(ext, 2, s + 1)[s] + (1, 1)
-        s0 = s + start
-        dst = surfs[s0 + 1 : s0 + 1 + k] + [numpy.uint64(0)] * (kmax - k)
-        g, b = mk.fused_grid(ext, 2, s, 1)
-        out.append((fk, g, b, (surfs[s0], *dst, *map(i32, (*sizes[:3], k)))))
-    return out
-
-
 def levels_of(img, levels):
     return [img.mip(lv).to_cupy().copy().view(cupy.uint8) for lv in range(1, levels)]
 
@@ -105,7 +62,6 @@ def run_case(size, dtype, ch):
         data = cupy.random.RandomState(0).standard_normal(shape, dtype=numpy.float32) * 100
     img = ia.empty(shape, dtype, ch, levels=levels, normalized=dtype == numpy.uint8)
     img.mip(0).set(data)
-    tb = numpy.dtype(dtype).itemsize * ch
     dname = numpy.dtype(dtype).name
     nbytes = data.nbytes
     dst = cupy.empty_like(data)
@@ -124,17 +80,6 @@ def run_case(size, dtype, ch):
         ok = "" if check is None else f"  same bits: {check()}"
         print(f"{name}: {label:48s} {t:.4f} ms ({b / t / 1e9:.0f} GB/s){ok}")
 
-    k0, g0, b0, a0 = pl[0]
-    row("level 1, per-level kernel", lambda: k0(g0, b0, a0))
-    for write in (8, 16):
-        wk = mw.wide_kernel(dname, ch, 2, False, write).kernel
-        k, g, b, a = wide_launch(wk, img, 1, tb, write)
-        clear(img, [1])
-        row(
-            f"level 1, wide, {write} B written a thread",
-            lambda k=k, g=g, b=b, a=a: k(g, b, a),
-            check=lambda: same(levels_of(img, 2), want[:1]),
-        )
     chain = nbytes * 4 // 3
 
     def chain_row(label, launches):
@@ -143,15 +88,6 @@ def run_case(size, dtype, ch):
         row(label, fn, chain, check=lambda: same(levels_of(img, levels), want))
 
     chain_row("chain, per-level graph", pl)
-    for nlev in (2, 3):
-        wn = mw.wide_kernel(dname, ch, 2, False, 8, nlev).kernel
-        k, g, b, a = wide_launch(wn, img, 1, tb, 8, nlev)
-        clear(img, range(1, nlev + 1))
-        row(
-            f"levels 1..{nlev}, one wide pass",
-            lambda k=k, g=g, b=b, a=a: k(g, b, a),
-            check=lambda n=nlev: same(levels_of(img, n + 1), want[:n]),
-        )
     for most in (2, 3):  # the default chain with passes of at most `most` levels
         mw.WIDE_LEVELS = most
         fresh = ia.empty(shape, dtype, ch, levels=levels, normalized=dtype == numpy.uint8)
