@@ -202,19 +202,23 @@ def decimate_host(x: numpy.ndarray, axis: int, h, r: int, mode: str, cval: float
     return numpy.ascontiguousarray(numpy.moveaxis(acc, 0, axis))
 
 
-_MODULES: dict = {}
+_FUNCTIONS: dict = {}
 _INT_MAX = 2**31 - 1
 
 
 def _function(name: str):
-    """SOURCE's kernel ``name``, compiled once per device (the current one)."""
+    """SOURCE's kernel ``name`` for the current device (compiled once per device; the
+    function kept, as a pyramid launches one per layer)."""
     import cupy
 
     dev = cupy.cuda.Device().id
-    mod = _MODULES.get(dev)
-    if mod is None:
-        mod = _MODULES[dev] = cupy.RawModule(code=SOURCE, options=("-std=c++17",))
-    return mod.get_function(name)
+    fn = _FUNCTIONS.get((dev, name))
+    if fn is None:
+        mod = _FUNCTIONS.get(dev)
+        if mod is None:
+            mod = _FUNCTIONS[dev] = cupy.RawModule(code=SOURCE, options=("-std=c++17",))
+        fn = _FUNCTIONS[(dev, name)] = mod.get_function(name)
+    return fn
 
 
 @functools.lru_cache(maxsize=64)
@@ -280,15 +284,16 @@ def reduce2(image, axes: list, sigma: float, mode: str, cval: float, xp):
     float image whose spatial ``axes`` are all even (:func:`applies`), with ``xp``
     (NumPy: :func:`decimate_host`; CuPy: the kernels, float32: two neighbouring axes
     in one pass where they fit, else one pass per axis)."""
-    h = taps(sigma)
-    r = (h.size - 2) // 2
     out = image
     if xp is numpy:
+        h = taps(sigma)
+        r = (h.size - 2) // 2
         for ax in axes:
             out = decimate_host(out, ax, h, r, mode, cval)
         return out
-    h32 = _device_taps(float(sigma), xp.cuda.Device().id)
-    plane = _plane_pair(tuple(image.shape), list(axes), h.size)
+    h32 = _device_taps(float(sigma), xp.cuda.Device().id)  # made once per sigma
+    r = (h32.size - 2) // 2
+    plane = _plane_pair(tuple(image.shape), list(axes), h32.size)
     if plane is not None:
         return _decimate2x2_gpu(out, list(axes), plane, h32, r, mode, cval)
     for ax in axes:

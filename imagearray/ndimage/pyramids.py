@@ -11,10 +11,11 @@ coordinates, scikit-image's mode translation, clipped to the input's range). The
 Gaussian is ``cupyx.scipy.ndimage.gaussian_filter`` in float32, the resampling the
 texture-backed :func:`imagearray.ndimage.zoom` with ``precision="exact"``: results
 match scikit-image within 1e-5 (float32 against its float64). A reduction by exactly 2
-of even-sized axes (the usual pyramid of power-of-two images) is one fused
-filter-and-decimate pass per axis instead (:mod:`imagearray.ndimage._decimate`: the
-Gaussian and the zoom's mean of two samples as one filter, evaluated at the even
-samples only), which is the same math.
+of even-sized axes (the usual pyramid of power-of-two images) is a fused
+filter-and-decimate pass instead (:mod:`imagearray.ndimage._decimate`: the Gaussian
+and the zoom's mean of two samples as one filter, evaluated at the even samples
+only; both axes of a 2D image in one shared-memory pass, other images one pass per
+axis), which is the same math.
 
 Because scikit-image hands ``mode`` to both the Gaussian (as an ndimage mode) and the
 resize (as a ``numpy.pad`` mode), only ``'reflect'``, ``'constant'`` and ``'wrap'``
@@ -121,7 +122,7 @@ class _Args:
 
     def reduce(self, image):
         axes = [ax for ax in range(image.ndim) if ax != self.axis]
-        if _decimate.applies(image.shape, axes, self.factor):  # one pass per axis
+        if _decimate.applies(image.shape, axes, self.factor):  # fused filter-and-decimate
             return _decimate.reduce2(image, axes, self.sigma, self.mode, self.cval, self.ops.xp())
         return self.resize(self.smooth(image), self.shape(image.shape, False))
 
