@@ -61,9 +61,10 @@ class MemoryCache:
     retired : handles evicted from ``handles``, destroyed by the next eviction
     plans : view key -> that view's sample() plans (see ``sampling.engine``)
     mipgen : the per-level filter's launches (user kernels), or None
-    mipfused : (launches, surfaces they name) of the fused box filter, or None
-    mipgen_graph : (launches, wide reads, CUDA graph or None) captured from the fused
-        ones, or None
+    mipfused : (launches, the CUDA objects of the surfaces they name) of the default
+        box filter's chain, or None
+    mipgen_graph : (launches, CUDA graph or None) captured from the default chain's
+        launches, or None
     """
 
     __slots__ = (

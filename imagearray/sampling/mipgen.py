@@ -15,6 +15,7 @@ one: every path gives its results bit for bit).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy
@@ -27,6 +28,8 @@ from imagearray.sampling import mipwide as mw
 from imagearray.sampling.cache import cache_of, surface
 
 __all__ = ["FUSED", "GRAPH_LAUNCHES", "generate_mipmaps"]
+
+_ALIVE = operator.attrgetter("alive")  # a CUDA object's liveness, read in C by map()
 
 #: Chains of at least this many launches replay a captured CUDA graph.
 GRAPH_LAUNCHES = 2
@@ -115,7 +118,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     (``mipwide.chain_plan``), made once and cached with the surfaces they name."""
     cache = cache_of(view)
     hit = cache.mipfused
-    if hit is not None and all(h.alive for h in hit[1]):
+    if hit is not None and all(map(_ALIVE, hit[1])):  # the surfaces' CUDA objects
         return hit[0]
     desc = view.descriptor
     dims, name, ch = desc.dimensions, desc.dtype.name, desc.num_channels
@@ -146,7 +149,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
         else:
             per_level = per_level or _compiled(mk.mipgen_kernel(name, ch, dims, layered))
             launches.append((per_level, *_level_launches(view, layered)[s]))
-    cache.mipfused = (launches, surfaces)
+    cache.mipfused = (launches, tuple(h._obj for h in surfaces))
     return launches
 
 
