@@ -1,7 +1,8 @@
 """Mipmap generation: 8192^2 RGBA8 and 4096^2 float32, full chains.
 
-``img.generate_mipmaps()`` (wide-read passes of two levels, then fused passes:
-``mipwide.chain_plan``) in GB/s of level-0 bytes read, beside: the per-level box
+``img.generate_mipmaps()`` (wide-read passes of up to three levels, then fused
+passes: ``mipwide.chain_plan``) in GB/s of level-0 bytes read, beside: the same
+planned with passes of at most two levels (``mipwide.WIDE_LEVELS = 2``); the per-level box
 filter it replaced (one launch per level, replayed from a captured CUDA graph as
 ``generate_mipmaps`` did before issue 18; its results are the default's bit for bit,
 checked here); the device-to-device copy of the same bytes

@@ -25,7 +25,12 @@ import numpy
 #: ndimage filter mode -> the kernel's code (see SOURCE)
 MODE_CODES = {"constant": 0, "reflect": 1, "wrap": 2}
 
-SOURCE = r"""
+#: Output tile of ``ia_decimate2x2`` (rows, columns): SOURCE's IA_TY x IA_TX.
+TILE = (16, 32)
+
+SOURCE = (
+    f"#define IA_TY {TILE[0]}\n#define IA_TX {TILE[1]}\n"
+    + r"""
 // A sample index m of a line of n under the mode's boundary rule; -1: outside in
 // constant mode (the sample is cval).
 __device__ __forceinline__ int ia_fold(long long m, long long n, int mode) {
@@ -91,8 +96,6 @@ extern "C" __global__ void ia_decimate2_i32(
 // columns; cval at columns outside the image in constant mode, as the W pass would
 // read them), and the columns into the tile: the same taps, in the same order, as
 // the two passes.
-#define IA_TX 32
-#define IA_TY 16
 extern "C" __global__ void __launch_bounds__(256) ia_decimate2x2(
     const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ h,
     int taps, int r, int H, int W, int inner, int mode, float cval)
@@ -137,9 +140,8 @@ extern "C" __global__ void __launch_bounds__(256) ia_decimate2x2(
     }
 }
 """
+)
 
-#: Output tile of ``ia_decimate2x2`` (rows, columns), as SOURCE defines it.
-TILE = (16, 32)
 #: The most shared memory ``ia_decimate2x2`` may take (bytes); wider Gaussians run
 #: axis by axis.
 SHARED_MAX = 48 * 1024

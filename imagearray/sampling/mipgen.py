@@ -125,9 +125,13 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     extent = view.mip(0).view_descriptor.extent
     layers = desc.num_layers if layered else 1
     surfaces = [surface(view.mip(level)) for level in range(desc.num_levels)]
-    none = numpy.uint64(0)
     i32 = numpy.int32
     kmax = mk.fused_tile(dims).kmax
+
+    def made(s: int, k: int, n: int) -> list:
+        """The surfaces of levels s + 1 .. s + k, then 0s to a kernel's n destinations."""
+        return surfaces[s + 1 : s + 1 + k] + [numpy.uint64(0)] * (n - k)
+
     # the compiled function for the image's device (current here): calling it skips
     # RawKernel's per-call lookup
     fused = per_level = None
@@ -137,14 +141,12 @@ def _default_launches(view: ImageView, layered: bool) -> list:
             fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
             grid, block = mw.wide_grid(size[:3], desc.dtype.itemsize * ch, layers, layered)
-            dst = surfaces[s + 1 : s + 1 + k] + [none] * (mw.DESTINATIONS - k)
-            args = (surfaces[s], *dst, *map(i32, size[:3]))
+            args = (surfaces[s], *made(s, k, mw.DESTINATIONS), *map(i32, size[:3]))
             launches.append((fn, grid, block, args))
         elif kind == "fused":
             fused = fused or _compiled(mk.fused_kernel(name, ch, dims, layered))
             sizes = mk.level_sizes(extent, dims, s + 1)[s] + (1, 1)
-            dst = surfaces[s + 1 : s + 1 + k] + [none] * (kmax - k)
-            args = (surfaces[s], *dst, *map(i32, (*sizes[:3], k)))
+            args = (surfaces[s], *made(s, k, kmax), *map(i32, (*sizes[:3], k)))
             launches.append((fused, *mk.fused_grid(extent, dims, s, layers), args))
         else:
             per_level = per_level or _compiled(mk.mipgen_kernel(name, ch, dims, layered))

@@ -316,9 +316,9 @@ def chain_plan(
     """
     sizes = level_sizes(extent, dims, levels)
     plan, s = [], 0
+    most = min(WIDE_LEVELS, DESTINATIONS)
     while dims == 2 and s < levels - 1 and _halves(sizes[s]) and sizes[s + 1][0] >= WIDE_FLOOR:
         k = 1
-        most = min(WIDE_LEVELS, DESTINATIONS)
         while k < most and s + k < levels - 1 and _halves(sizes[s + k]):
             k += 1
         plan.append(("wide", s, k))

@@ -1,11 +1,10 @@
-"""Where a mip chain's time goes (H200), 8192^2 RGBA8 and 4096^2 float32: level 1
-alone by the per-level kernel and by the wide-read kernel (``sampling.mipwide``,
-8/16 bytes written a thread), one wide pass of 2 and of 3 levels, the chain as
-``generate_mipmaps`` plans it with passes of at most 2 and 3 levels, the per-level
-graph; then the default timed call by call (as ``benchmarks/`` does) beside its
-graph's launch alone, which shows the host time before the launch; next to a d2d
-copy of level 0. Prints one line each and whether the candidate's bits equal the
-per-level chain's. ``python3 tools/probes/mip_wide.py``."""
+"""Where a mip chain's time goes (H200), 8192^2 RGBA8 and 4096^2 float32: the
+per-level graph, the chain as ``generate_mipmaps`` plans it with wide passes
+(``sampling.mipwide``) of at most 2 and 3 levels, the default; then the default
+timed call by call (as ``benchmarks/`` does) beside its graph's launch alone, which
+shows the host time before the launch; next to a d2d copy of level 0. Prints one
+line each and whether the candidate's bits equal the per-level chain's.
+``python3 tools/probes/mip_wide.py``."""
 
 import cupy
 import numpy

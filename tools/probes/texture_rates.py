@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import cupy
 import numpy
+from _timing import ms as gpu_ms  # this folder's GPU timer
 from cupy.cuda import runtime
 from cupy.cuda import texture as tx
 
@@ -156,17 +157,6 @@ def _tex(arr, filt, gather):
     return ca, tx.TextureObject(res, td)
 
 
-def _time(fn, n=50):
-    fn()
-    a, b = cupy.cuda.Event(), cupy.cuda.Event()
-    a.record()
-    for _ in range(n):
-        fn()
-    b.record()
-    b.synchronize()
-    return cupy.cuda.get_elapsed_time(a, b) / n
-
-
 def main():
     mod = cupy.RawModule(code=SRC, options=("-std=c++17",))
     x = cupy.random.RandomState(0).random_sample((N, N), dtype=cupy.float32)
@@ -195,7 +185,7 @@ def main():
             def go(k=k, arg=arg, out=out, grid=grid, on=on, p=p):
                 k(grid, (32, 8), (arg, out, numpy.int32(N), numpy.int32(on), p))
 
-            ms = _time(go)
+            ms = gpu_ms(go, 50)
             mod.get_function("k_ldg")(grid, (32, 8), (x, ref, numpy.int32(N), numpy.int32(on), p))
             go()
             diffs.append(float(cupy.abs(out - ref).max()))
