@@ -1,8 +1,9 @@
 """Mipmap generation: 8192^2 RGBA8 and 4096^2 float32, full chains.
 
-``img.generate_mipmaps()`` (wide-read passes of up to three levels, then fused
-passes: ``mipwide.chain_plan``) in GB/s of level-0 bytes read, beside: the same
-planned with passes of at most two levels (``mipwide.WIDE_LEVELS = 2``); the per-level box
+``img.generate_mipmaps()`` (one launch: a wide-read pass of three levels, then fused
+stages run by the blocks that finish last, ``mipchain``) in GB/s of level-0 bytes read,
+beside: the same chain as separate launches (``mipchain.ONE_LAUNCH = False``: wide
+passes, then fused passes, ``mipwide.chain_plan``); the per-level box
 filter it replaced (one launch per level, replayed from a captured CUDA graph as
 ``generate_mipmaps`` did before issue 18; its results are the default's bit for bit,
 checked here); the device-to-device copy of the same bytes
@@ -25,7 +26,7 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
-WIDE2 = "wide passes of <= 2 levels (mipwide.WIDE_LEVELS=2)"
+APART = "separate launches (mipchain.ONE_LAUNCH=False)"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -140,26 +141,26 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
-def _wide2_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row | None:
-    """The default chain planned with wide passes of at most 2 levels (3 by default),
-    on an image of its own: timed where it gives the default's bytes."""
+def _apart_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row | None:
+    """The default chain as separate launches (one by default), on an image of its
+    own: timed where it gives the default's bytes."""
     import cupy
 
     import imagearray as ia
-    from imagearray.sampling import mipwide
+    from imagearray.sampling import mipchain
 
     img = ia.empty(shape, dtype, channels, levels=levels, normalized=dtype == numpy.uint8)
     img.mip(0).set(data)
-    saved, mipwide.WIDE_LEVELS = mipwide.WIDE_LEVELS, 2
+    saved, mipchain.ONE_LAUNCH = mipchain.ONE_LAUNCH, False
     try:
-        img.generate_mipmaps()  # planned (and cached) with passes of 2
+        img.generate_mipmaps()  # planned (and cached) as separate launches
         for lv, w in enumerate(want[1:], 1):
             if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
-                print(f"{case}: {WIDE2}: level {lv} differs from the default; not timed")
+                print(f"{case}: {APART}: level {lv} differs from the default; not timed")
                 return None
-        return measure(case, WIDE2, img.generate_mipmaps, nbytes)
+        return measure(case, APART, img.generate_mipmaps, nbytes)
     finally:
-        mipwide.WIDE_LEVELS = saved
+        mipchain.ONE_LAUNCH = saved
 
 
 def run() -> list[Row]:
@@ -195,7 +196,7 @@ def run() -> list[Row]:
             assert same, f"{case}: level {lv}: fused and per-level filters differ"
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
-        row = _wide2_row(shape, dtype, channels, levels, data, fused, case, nbytes)
+        row = _apart_row(shape, dtype, channels, levels, data, fused, case, nbytes)
         if row is not None:
             rows.append(row)
         del fused

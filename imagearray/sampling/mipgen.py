@@ -1,11 +1,14 @@
 """Mip generation: ``generate_mipmaps`` fills levels 1.. of a mipmapped image view
 from level 0 on the GPU, with an exact box filter or a user kernel.
 
-The default filter's chain is planned by :func:`~imagearray.sampling.mipwide.chain_plan`:
-for 2D images, wide-read passes (:mod:`~imagearray.sampling.mipwide`: up to three
-levels from one read of the level above, 16 bytes a read) while the levels are large and
-even, then the fused downsampler of :mod:`~imagearray.sampling.mipkernels` (up to
-six levels a launch from shared memory); for 1D and 3D images one launch per level
+The default filter's chain is, for most 2D images whose levels halve evenly, one
+launch (:mod:`~imagearray.sampling.mipchain`: a wide-read pass, then fused stages run
+by the blocks that finish last); otherwise it is planned by
+:func:`~imagearray.sampling.mipwide.chain_plan`: for 2D images, wide-read passes
+(:mod:`~imagearray.sampling.mipwide`: up to three levels from one read of the level
+above, 16 bytes a read) while the levels are large and even, then the fused
+downsampler of :mod:`~imagearray.sampling.mipkernels` (up to six levels a launch from
+shared memory); for 1D and 3D images one launch per level
 (or fused, :data:`FUSED`). Its launches are made once and cached with the surfaces
 they name (:class:`~imagearray.sampling.cache.MemoryCache`); chains of
 :data:`GRAPH_LAUNCHES` launches or more replay them as one captured CUDA graph. User
@@ -23,6 +26,7 @@ import numpy
 from imagearray._device import Scope
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView
+from imagearray.sampling import mipchain as mc
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
 from imagearray.sampling.cache import cache_of, surface
@@ -31,8 +35,9 @@ __all__ = ["FUSED", "GRAPH_LAUNCHES", "generate_mipmaps"]
 
 _ALIVE = operator.attrgetter("alive")  # a CUDA object's liveness, read in C by map()
 
-#: Chains of at least this many launches replay a captured CUDA graph.
-GRAPH_LAUNCHES = 2
+#: Chains of at least this many launches replay a captured CUDA graph: all (the
+#: one-launch chain's ~20 arguments are packed once, at capture, not per call).
+GRAPH_LAUNCHES = 1
 
 #: 1D and 3D images (which the wide passes do not take): fused passes
 #: (mipkernels' few-launch downsampler) instead of one launch per level. Off: not
@@ -50,7 +55,8 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     with fractional weights), in float, rounded to nearest for integer and
     normalized integer types, and stored before level l + 1 is made from it. Layers
     and cubemap faces are filtered separately. 2D images (layered and cubemaps
-    too) are made by a few launches (``mipwide.chain_plan``): wide-read passes
+    too) whose levels halve evenly are made by one launch (``mipchain``); others by
+    a few launches (``mipwide.chain_plan``): wide-read passes
     making up to three levels each from one read of the level above while the levels
     are large and even, then fused passes making up to six levels each from shared
     memory; 1D and 3D images one launch per level. The launches are replayed from
@@ -132,6 +138,18 @@ def _default_launches(view: ImageView, layered: bool) -> list:
         """The surfaces of levels s + 1 .. s + k, then 0s to a kernel's n destinations."""
         return surfaces[s + 1 : s + 1 + k] + [numpy.uint64(0)] * (n - k)
 
+    texel = desc.dtype.itemsize * ch
+    one = mc.plan(extent[:2], desc.num_levels, texel, layers, layered) if dims == 2 else None
+    if one is not None:
+        import cupy
+
+        fn = _compiled(mc.chain_kernel(name, ch, layered, one.head, len(one.stages)))
+        size = mk.level_sizes(extent, dims, 2)[1] + (1,)
+        counters = cupy.zeros(one.counters, numpy.int32)  # kept alive by the args
+        args = (surfaces[0], *made(0, one.head, mw.DESTINATIONS), *map(i32, size), counters)
+        launches = [(fn, one.grid, mw.BLOCK, args + mc.stage_args(one, surfaces))]
+        cache.mipfused = (launches, tuple(h._obj for h in surfaces))
+        return launches
     # the compiled function for the image's device (current here): calling it skips
     # RawKernel's per-call lookup
     fused = per_level = None

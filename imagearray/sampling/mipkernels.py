@@ -26,6 +26,7 @@ __all__ = [
     "fused_grid",
     "fused_kernel",
     "fused_passes",
+    "fused_pass_source",
     "fused_source",
     "fused_tile",
     "level_sizes",
@@ -248,20 +249,21 @@ _FUSED = r"""
 
 __device__ __forceinline__ int half_of(int n) {{ return n > 1 ? n >> 1 : 1; }}
 
-extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
-    unsigned long long src, {dst_params}, int sw, int sh, int sd, int nlev)
+// One block's pass (block (bx, by, bzl): bzl is the layer of layered images; thread tid
+// of NT), into ``sm`` (C * SMS floats of shared memory): also the tail stages of the
+// one-launch chain (mipchain), which run it for a block index of their own.
+__device__ __forceinline__ void fused_pass(float* sm, unsigned long long src,
+                                           const unsigned long long* dst, int sw, int sh,
+                                           int sd, int nlev, int bx, int by, int bzl, int tid)
 {{
-    __shared__ __align__(16) float sm[C * SMS];
-    const unsigned long long dst[KMAX] = {{{dst_names}}};
-    const int tid = threadIdx.x;
 #if LAYERED
-    const int L = blockIdx.z, bz = 0;
+    const int L = bzl, bz = 0;
 #else
-    const int L = 0, bz = blockIdx.z;
+    const int L = 0, bz = bzl;
 #endif
     // level s + 1, and the block's region of it: origin (ox, oy, oz), extent (rx, ry, rz)
     int nw = half_of(sw), nh = half_of(sh), nd = half_of(sd);
-    int ox = blockIdx.x * PX, oy = blockIdx.y * PY, oz = bz * PZ;
+    int ox = bx * PX, oy = by * PY, oz = bz * PZ;
     int rx = min(PX, nw - ox), ry = min(PY, nh - oy), rz = min(PZ, nd - oz);
 
     // level s + 1 from level s in memory. Where level s halves evenly (the usual
@@ -350,6 +352,16 @@ extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
 }}
 """
 
+_FUSED_KERNEL = r"""
+extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
+    unsigned long long src, {dst_params}, int sw, int sh, int sd, int nlev)
+{{
+    __shared__ __align__(16) float sm[C * SMS];
+    const unsigned long long dst[KMAX] = {{{dst_names}}};
+    fused_pass(sm, src, dst, sw, sh, sd, nlev, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
+}}
+"""
+
 _LOADS = {
     "float32": ("float", "s", "f"),
     "float16": (
@@ -407,25 +419,31 @@ def mipgen_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -
     return _common(dtype, channels, dims, layered) + _PER_LEVEL
 
 
-def fused_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:
-    """The fused downsampler ``ia_mipgen_fused(src, d0 .. d{kmax-1}, sw, sh, sd, nlev)``:
-    surfaces of level s and of levels s + 1 .. s + kmax (0 past s + nlev), level s's
-    extent (1 for unused axes) and nlev, the levels this pass makes."""
-    dtype = numpy.dtype(dtype)
+def fused_pass_source(dims: int) -> str:
+    """The fused downsampler's block, ``fused_pass`` (and its defines), after
+    ``_common``: the kernel below and the one-launch chain (``mipchain``) run it."""
     tile = fused_tile(dims)
-    kmax = tile.kmax
-    total = sum(tile.texels >> (dims * j) for j in range(kmax))
-    fused = _FUSED.format(
+    total = sum(tile.texels >> (dims * j) for j in range(tile.kmax))
+    return _FUSED.format(
         threads=FUSED_THREADS,
         px=tile.px,
         py=tile.py,
         pz=tile.pz,
-        kmax=kmax,
+        kmax=tile.kmax,
         sms=-(-total // 32) * 32,
+    )
+
+
+def fused_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:
+    """The fused downsampler ``ia_mipgen_fused(src, d0 .. d{kmax-1}, sw, sh, sd, nlev)``:
+    surfaces of level s and of levels s + 1 .. s + kmax (0 past s + nlev), level s's
+    extent (1 for unused axes) and nlev, the levels this pass makes."""
+    kmax = fused_tile(dims).kmax
+    kernel = _FUSED_KERNEL.format(
         dst_params=", ".join(f"unsigned long long d{j}" for j in range(kmax)),
         dst_names=", ".join(f"d{j}" for j in range(kmax)),
     )
-    return _common(dtype, channels, dims, layered) + fused
+    return _common(numpy.dtype(dtype), channels, dims, layered) + fused_pass_source(dims) + kernel
 
 
 _OPTIONS = ("-std=c++17",)

@@ -102,7 +102,7 @@ __device__ __forceinline__ void down(const float (*in)[H][W], float (*out)[H / 2
 
 extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
     unsigned long long src, unsigned long long dst, unsigned long long dst2,
-    unsigned long long dst3, int dw, int dh, int dd)
+    unsigned long long dst3, int dw, int dh, int dd{tail_params})
 {{
     (void)dst2; (void)dst3;
     const int x = (blockIdx.x * BX + threadIdx.x) * OX;
@@ -191,6 +191,7 @@ extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
     down<BY / 2, BX * OX / 2>(sm2, nullptr, dst3, blockIdx.x * (BX * OX / 4),
                               blockIdx.y * (BY / 4), dw >> 2, dh >> 2, z, L);
 #endif
+{tail}
 }}
 """
 
@@ -217,11 +218,13 @@ def wide_source(
     layered: bool,
     write: int = WIDE_WRITE,
     levels: int = 1,
+    tail: tuple[str, str, str] = ("", "", ""),
 ) -> str:
     """``ia_mipgen_wide(src, dst, dst2, dst3, dw, dh, dd)``: level (dw, dh, dd) (1 for
     unused axes) from the level above, (2 dw, 2 dh, 2 dd) on the used axes, and (2D)
     with ``levels`` 2 or 3 the levels below it into ``dst2`` and ``dst3`` (every level
-    but the last even); grid ``wide_grid``."""
+    but the last even); grid ``wide_grid``. ``tail``: (code after ``_common``, more
+    parameters, code at the kernel's end) of the one-launch chain (``mipchain``)."""
     dtype = numpy.dtype(dtype)
     tb = dtype.itemsize * channels
     ox = wide_outputs(tb, write)
@@ -237,8 +240,10 @@ def wide_source(
         wt=_WRITE_TYPES[wt],
         read16=f"{kind}read<uint4>(s, xb{c})",
         writew=f"{kind}write<WT>(v, s, xb{c})",
+        tail_params=tail[1],
+        tail=tail[2],
     )
-    return _common(dtype, channels, dims, layered) + body
+    return _common(dtype, channels, dims, layered) + tail[0] + body
 
 
 def wide_grid(

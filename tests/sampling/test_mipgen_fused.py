@@ -286,3 +286,110 @@ def test_wide_grid():
     assert mw.wide_grid((100, 10, 1), 1, 3, True) == ((1, 2, 3), (32, 8, 1))
     # 16-byte texels: one a thread
     assert mw.wide_grid((65, 9, 1), 16, 1, False) == ((3, 2, 1), (32, 8, 1))
+
+
+# ------------------------------------------------------------ the one-launch chain
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("channels", [1, 2, 4])
+def test_chain_kernels_compile(dtype, channels):
+    from imagearray.sampling import mipchain as mc
+
+    for layered in (False, True):
+        for head, tails in ((3, 2), (2, 3), (1, 1)):
+            src = mc.chain_source(np.dtype(dtype), channels, layered, head, tails)
+            assert f"#define LEVELS {head}" in src and src.count("// stage ") == tails
+            ok, log = _nvrtc_compile(src)
+            if not ok and "cuda_fp16.h" in log:
+                pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
+            assert ok, log
+
+
+def _blocks_of(extent, levels, texel, plan):
+    """Model of the kernel's counting: for each stage, the blocks of the stage before
+    that each group counts (its counter's size), from the level regions the blocks
+    make; and the texels of the level a stage reads that each group covers."""
+    from imagearray.sampling import mipkernels as mk
+    from imagearray.sampling import mipwide as mw
+
+    sizes = mk.level_sizes(extent, 2, levels)
+    ox = mw.wide_outputs(texel)
+    stride = ((32 * ox) >> (plan.head - 1), 8 >> (plan.head - 1))
+    blocks = [(bx, by) for bx in range(plan.grid[0]) for by in range(plan.grid[1])]
+    for t in plan.stages:
+        w, h = sizes[t.s]
+        # every texel of level s is made by exactly one block of the stage before
+        owner = {}
+        for bx, by in blocks:
+            for x in range(bx * stride[0], min(w, (bx + 1) * stride[0])):
+                for y in range(by * stride[1], min(h, (by + 1) * stride[1])):
+                    assert (x, y) not in owner
+                    owner[x, y] = (bx, by)
+        assert len(owner) == w * h
+        # the texels group (gx, gy) reads (fused: 64 x 64 at 64 * g, or the axis of 1)
+        for gx in range(t.ngx):
+            for gy in range(t.ngy):
+                reads = {
+                    owner[x, y]
+                    for x in range(64 * gx, min(w, 64 * gx + 64))
+                    for y in range(64 * gy, min(h, 64 * gy + 64))
+                }
+                counted = {(bx, by) for bx, by in blocks if bx // t.gx == gx and by // t.gy == gy}
+                assert reads == counted, (t, gx, gy)
+                need = min(t.gx, t.pbx - gx * t.gx) * min(t.gy, t.pby - gy * t.gy)
+                assert need == len(counted)
+        assert (t.pbx, t.pby) == (max(b[0] for b in blocks) + 1, max(b[1] for b in blocks) + 1)
+        blocks = [(gx, gy) for gx in range(t.ngx) for gy in range(t.ngy)]
+        # a fused block's stride at its last level: 32 halved where the level halves
+        sx, sy = 32, 32
+        for lv in range(t.s + 1, t.s + t.k):
+            sx >>= sizes[lv][0] > 1
+            sy >>= sizes[lv][1] > 1
+        stride = (sx, sy)
+    # every level made once, in order, the last one texel
+    made = list(range(1, plan.head + 1)) + [
+        lv for t in plan.stages for lv in range(t.s + 1, t.s + t.k + 1)
+    ]
+    assert made == list(range(1, levels)) and sizes[-1] == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "extent,texel",
+    [
+        ((4096, 4096), 4),
+        ((4096, 4096), 1),
+        ((8192, 8192), 16),
+        ((2048, 512), 2),
+        ((1024, 256), 4),
+        ((256, 4096), 8),
+        ((4096, 64), 4),
+        ((128, 128), 4),
+    ],
+)
+def test_one_launch_plan_counts_each_group_s_blocks(extent, texel):
+    from imagearray.sampling import mipchain as mc
+
+    levels = max(extent).bit_length()
+    plan = mc.plan(extent, levels, texel, 1, False)
+    assert plan is not None
+    _blocks_of(extent, levels, texel, plan)
+    layered = mc.plan(extent, levels, texel, 3, True)
+    assert layered.counters == 3 * plan.counters and layered.grid[2] == 3
+
+
+@pytest.mark.parametrize(
+    "extent,texel",
+    [
+        ((4096, 4000), 4),  # level 5 is 125 high: its taps cross groups
+        ((96, 64), 4),  # no wide pass (level 1 is 48 wide)
+        ((1024, 1024), 1),  # 8 texels a thread with a first pass of 1 level: 256 wide
+    ],
+)
+def test_one_launch_plan_declines(extent, texel, monkeypatch):
+    from imagearray.sampling import mipchain as mc
+    from imagearray.sampling import mipwide as mw
+
+    if extent == (1024, 1024):
+        monkeypatch.setattr(mw, "WIDE_LEVELS", 1)
+    assert mc.plan(extent, max(extent).bit_length(), texel, 1, False) is None

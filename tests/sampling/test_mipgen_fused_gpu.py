@@ -35,15 +35,20 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
 
 
-@pytest.fixture(autouse=True, params=[3, 2], ids=["wide3", "wide2"])
+@pytest.fixture(
+    autouse=True, params=[(3, True), (2, True), (3, False)], ids=["one3", "one2", "apart3"]
+)
 def _fused(request, monkeypatch):
     """1D and 3D images take the fused passes here (off by default for them); 2D
-    chains are planned with wide passes of at most 3 levels (the default) and 2."""
-    from imagearray.sampling import mipwide
+    chains are planned with wide passes of at most 3 levels (the default) and 2, as
+    one launch where ``mipchain.plan`` takes them (the default) and as separate
+    launches. Returns the most levels a wide pass makes."""
+    from imagearray.sampling import mipchain, mipwide
 
     monkeypatch.setattr(mipgen, "FUSED", True)
-    monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param)
-    return request.param
+    monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param[0])
+    monkeypatch.setattr(mipchain, "ONE_LAUNCH", request.param[1])
+    return request.param[0]
 
 
 def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normalized=False):
@@ -208,8 +213,11 @@ def test_fused_is_few_launches_and_replays(rng):
 
 
 def test_2d_chains_take_the_planned_passes(rng, _fused):
-    """A 4096^2 chain is two wide passes of three levels, then one fused pass of six
-    (mipwide.chain_plan), captured as one graph; its levels are the per-level filter's."""
+    """A 4096^2 chain is one launch (mipchain: the wide pass, then two fused stages in
+    the blocks that finish last), or apart two wide passes of three levels, then one
+    fused pass of six (mipwide.chain_plan); captured as one graph; its levels are the
+    per-level filter's."""
+    from imagearray.sampling import mipchain as mc
     from imagearray.sampling import mipwide as mw
 
     data, got, want = _chains((4096, 4096), "float32", 1, rng)
@@ -217,6 +225,15 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     img = ia.empty((4096, 4096), np.float32, levels=13)
     img.generate_mipmaps()
     launches, _ = img._mem._cache.mipfused
+    assert img._mem._cache.mipgen_graph[1] is not None
+    one = mc.plan((4096, 4096), 13, 4, 1, False)
+    if mc.ONE_LAUNCH:
+        assert [(t.s, t.k) for t in one.stages] == [(_fused, 9 - _fused), (9, 3)]
+        assert len(launches) == 1
+        fn = mc.chain_kernel("float32", 1, False, _fused, 2).kernel
+        assert launches[0][0] is fn and launches[0][1] == one.grid
+        return
+    assert one is None
     plan = mw.chain_plan((4096, 4096), 2, 13)
     if _fused == 3:
         assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
@@ -225,3 +242,52 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     assert len(launches) == len(plan)
     wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, _fused).kernel
     assert all(fn is wide for fn, _, _, _ in launches[:-1])
+
+
+# shapes the one-launch chain takes (mipchain.plan): groups cut at the image's edges,
+# one and several stages, layers counted apart; (layers, cubemap) where layered
+ONE_LAUNCH_SHAPES = [
+    ((128, 128), 0, False),  # one group, one stage
+    ((512, 2048), 0, False),  # 4 x 1 groups; 2-byte texels: 4 a thread
+    ((1024, 256), 0, False),  # one row of groups, the last stage 2 x 1
+    ((256, 4096), 0, False),  # tall: one column of groups
+    ((4096, 64), 0, False),  # wide and low: the stage's groups 1 high
+    ((2048, 2048), 0, False),
+    ((3, 512, 768), 3, False),  # layered
+    ((6, 256, 256), 6, True),  # cubemap faces
+]
+
+
+@pytest.mark.parametrize("shape,layers,cubemap", ONE_LAUNCH_SHAPES)
+@pytest.mark.parametrize(
+    "dtype,channels",
+    [("float32", 1), ("uint8", 4), ("uint8", 1), ("float16", 2), ("float32", 4), ("int16", 1)],
+)
+def test_one_launch_chain_equals_per_level_on_every_replay(
+    shape, layers, cubemap, dtype, channels, rng, _fused
+):
+    """The one-launch chain's levels are the per-level filter's bits, on a first call
+    and on replays over new level-0 data (its group counters are back to 0 after
+    every launch); it is one launch where ``mipchain.plan`` takes the shape."""
+    from imagearray.sampling import mipchain as mc
+
+    spatial = shape[1:] if layers else shape
+    levels = max(spatial).bit_length()
+    full = tuple(shape) + ((channels,) if channels > 1 else ())
+    normalized = np.dtype(dtype).kind in "iu"
+    kw = dict(layered=bool(layers) and not cubemap, cubemap=cubemap, levels=levels)
+    img = ia.empty(full, dtype, channels, normalized=normalized, **kw)
+    ref = ia.empty(full, dtype, channels, normalized=normalized, **kw)
+    texel = np.dtype(dtype).itemsize * channels
+    one = mc.plan(spatial[::-1], levels, texel, max(layers, 1), bool(layers))
+    assert (one is not None) == mc.ONE_LAUNCH
+    for call in range(3):
+        data = _data(rng, full, dtype)
+        img.mip(0).set(data)
+        ref.mip(0).set(data)
+        img.generate_mipmaps()
+        ref.generate_mipmaps(mk.mipgen_kernel(dtype, channels, 2, bool(layers)))
+        got = [img.mip(lv).get() for lv in range(levels)]
+        want = [ref.mip(lv).get() for lv in range(levels)]
+        _assert_same(got, want, f"{shape} {dtype} x{channels}, call {call}")
+    assert len(img._mem._cache.mipfused[0]) == 1 or not mc.ONE_LAUNCH
