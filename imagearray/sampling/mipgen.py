@@ -68,6 +68,20 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     levels l - 1 and l, over a grid of 16 x 16 blocks covering (dst_w, dst_h)
     and ``dst_d`` (or ``layers``) blocks in z.
     """
+    if kernel is None and stream is None:  # a replay: its checks passed when it was made
+        fast = view.__dict__.get("_mipgen_replay")
+        if fast is not None:
+            graph, objs, device, cache = fast
+            hit = cache.mipgen_graph
+            if (
+                hit is not None
+                and hit[1] is graph
+                and view._mem._cache is cache
+                and all(map(_ALIVE, objs))
+                and _current_device() == device
+            ):
+                graph.launch()  # on the current stream
+                return
     desc = view.descriptor
     if not desc.type.is_mipmapped:
         raise ImageArrayValueError(f"generate_mipmaps() needs a mipmapped image, not {desc}")
@@ -88,8 +102,19 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
         graph = _mipgen_graph(view, launches)
         if graph is not None:
             graph.launch()  # on the current (the given) stream
+            cache = cache_of(view)
+            objs = cache.mipfused[1] if cache.mipfused[0] is launches else None
+            if objs is not None:  # the next call on this view replays it at once
+                replay = (graph, objs, view._handle.device, cache)
+                view.__dict__["_mipgen_replay"] = replay
             return
         _launch_all(launches)
+
+
+def _current_device() -> int:
+    import cupy
+
+    return cupy.cuda.runtime.getDevice()
 
 
 def _mipgen_graph(view: ImageView, launches: list) -> Any:
