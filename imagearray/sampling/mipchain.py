@@ -175,6 +175,7 @@ def chain_source(dtype: numpy.dtype, channels: int, layered: bool, head: int, ta
     for i in range(tails):
         params += f", unsigned long long s{i}, IaU64x6 d{i}_, IaI3 n{i}_, IaI7 g{i}_"
     body = [
+        '    static_assert(BX * BY == NT, "the fused pass takes the wide block\'s threads");',
         "    __shared__ __align__(16) float smf[C * SMS];",
         "    __shared__ int last;",
         "    const int tid = threadIdx.y * BX + threadIdx.x, Lz = blockIdx.z;",
