@@ -45,8 +45,12 @@ __all__ = [
 ]
 
 #: Chains that :func:`plan` takes run as one launch (off: the separate launches of
-#: ``mipwide.chain_plan``; both give the per-level filter's bytes).
-ONE_LAUNCH = True
+#: ``mipwide.chain_plan``; both give the per-level filter's bytes). Off by default: on
+#: the H100 the one launch took 94.7 us for a 4096^2 float32 chain against 34.4 + 6.9
+#: + 9.0 us for the three separate launches, and 344 us against 122 + 6.7 + 6.6 + 8.2
+#: us for 8192^2 RGBA8 (tools/probes/mip_parts.py): the wide pass itself ran about 2.8x
+#: slower with the stages' code and fences in it (not yet profiled).
+ONE_LAUNCH = False
 
 #: The most stages after the wide pass one launch makes (each up to six levels): a
 #: 32768^2 RGBA8 chain needs 2.
@@ -110,8 +114,6 @@ def plan(extent: tuple, levels: int, texel_bytes: int, layers: int, layered: boo
     >>> plan((4096, 4000), 13, 4, 1, False) is None  # level 5 is 125 high
     True
     """
-    if not ONE_LAUNCH:
-        return None
     steps = mw.chain_plan(extent, 2, levels)
     if len(steps) < 2 or steps[0][0] != "wide":
         return None

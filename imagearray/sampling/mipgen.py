@@ -1,10 +1,10 @@
 """Mip generation: ``generate_mipmaps`` fills levels 1.. of a mipmapped image view
 from level 0 on the GPU, with an exact box filter or a user kernel.
 
-The default filter's chain is, for most 2D images whose levels halve evenly, one
-launch (:mod:`~imagearray.sampling.mipchain`: a wide-read pass, then fused stages run
-by the blocks that finish last); otherwise it is planned by
-:func:`~imagearray.sampling.mipwide.chain_plan`: for 2D images, wide-read passes
+The default filter's chain is planned by
+:func:`~imagearray.sampling.mipwide.chain_plan` (or, with ``mipchain.ONE_LAUNCH``, made
+in one launch where :mod:`~imagearray.sampling.mipchain` takes it: measured slower, off
+by default): for 2D images, wide-read passes
 (:mod:`~imagearray.sampling.mipwide`: up to three levels from one read of the level
 above, 16 bytes a read) while the levels are large and even, then the fused
 downsampler of :mod:`~imagearray.sampling.mipkernels` (up to six levels a launch from
@@ -55,8 +55,7 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
     with fractional weights), in float, rounded to nearest for integer and
     normalized integer types, and stored before level l + 1 is made from it. Layers
     and cubemap faces are filtered separately. 2D images (layered and cubemaps
-    too) whose levels halve evenly are made by one launch (``mipchain``); others by
-    a few launches (``mipwide.chain_plan``): wide-read passes
+    too) are made by a few launches (``mipwide.chain_plan``): wide-read passes
     making up to three levels each from one read of the level above while the levels
     are large and even, then fused passes making up to six levels each from shared
     memory; 1D and 3D images one launch per level. The launches are replayed from
@@ -164,8 +163,10 @@ def _default_launches(view: ImageView, layered: bool) -> list:
         return surfaces[s + 1 : s + 1 + k] + [numpy.uint64(0)] * (n - k)
 
     texel = desc.dtype.itemsize * ch
-    one = mc.plan(extent[:2], desc.num_levels, texel, layers, layered) if dims == 2 else None
-    if one is not None:
+    one = (
+        mc.ONE_LAUNCH and dims == 2 and mc.plan(extent[:2], desc.num_levels, texel, layers, layered)
+    )
+    if one:
         import cupy
 
         fn = _compiled(mc.chain_kernel(name, ch, layered, one.head, len(one.stages)))
