@@ -7,6 +7,7 @@ each. ``python3 tools/probes/cubic3d_floor.py``."""
 
 import cupy
 import numpy
+from _cases import rotation_3d  # this folder's shared cases
 from _timing import ms  # this folder's GPU timer
 from cupy.cuda import runtime
 from cupy.cuda import texture as tx
@@ -57,10 +58,7 @@ for taps in (1, 8):
         f"raw kernel, {taps} trilinear fetch(es) a point  {t:.3f} ms"
         f"  ({n**3 * taps / t / 1e6:.0f} G fetches/s)"
     )
-M = numpy.zeros((3, 4))
-M[0, 0] = 1.0
-M[1:, 1:3] = [[c, s], [-s, c]]
-M[1:, 3] = [h - c * h - s * h, h + s * h - c * h]
+M = rotation_3d(n)
 img = ia.asimage(x)
 t = ms(lambda: iand.affine_transform(img, M, order=3, prefilter=False))
 print(f"imagearray order=3 prefilter=False, ImageArray input  {t:.3f} ms")

@@ -6,6 +6,7 @@ reads. Prints one line each."""
 
 import cupy
 import numpy
+from _cases import rotation_3d  # this folder's shared cases
 from _timing import ms  # this folder's GPU timer
 
 from imagearray import ndimage as iand
@@ -13,11 +14,7 @@ from imagearray.ndimage import _spline, _textures
 
 n = 256
 x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
-c, s, h = numpy.cos(0.3), numpy.sin(0.3), (n - 1) / 2
-M = numpy.zeros((3, 4))
-M[0, 0] = 1.0
-M[1:, 1:3] = [[c, s], [-s, c]]
-M[1:, 3] = [h - c * h - s * h, h + s * h - c * h]
+M = rotation_3d(n)
 coef = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True)[0]
 
 

@@ -11,17 +11,14 @@ import pstats
 import cupy
 import cupyx.scipy.ndimage as ndi
 import numpy
+from _cases import rotation_3d  # this folder's shared cases
 from cupyx.profiler import benchmark
 
 from imagearray import ndimage as iand
 
 n = 256
 x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
-c, s, h = numpy.cos(0.3), numpy.sin(0.3), (n - 1) / 2
-M = numpy.zeros((3, 4))
-M[0, 0] = 1.0
-M[1:, 1:3] = [[c, s], [-s, c]]
-M[1:, 3] = [h - c * h - s * h, h + s * h - c * h]
+M = rotation_3d(n)
 m = cupy.asarray(M)
 coef = ndi.spline_filter(x, 3, output=cupy.float32, mode="constant")
 SPIN = r"""extern "C" __global__ void spin(long long t) {
