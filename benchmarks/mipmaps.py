@@ -26,7 +26,7 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
-APART = "one launch (mipchain.ONE_LAUNCH=True)"
+ONE = "one launch (mipchain.ONE_LAUNCH=True)"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -141,7 +141,7 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
-def _apart_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row | None:
+def _one_launch_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row | None:
     """The default chain as one launch (separate launches by default), on an image of
     its own: timed where it gives the default's bytes."""
     import cupy
@@ -156,9 +156,9 @@ def _apart_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row 
         img.generate_mipmaps()  # planned (and cached) as one launch
         for lv, w in enumerate(want[1:], 1):
             if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
-                print(f"{case}: {APART}: level {lv} differs from the default; not timed")
+                print(f"{case}: {ONE}: level {lv} differs from the default; not timed")
                 return None
-        return measure(case, APART, img.generate_mipmaps, nbytes)
+        return measure(case, ONE, img.generate_mipmaps, nbytes)
     finally:
         mipchain.ONE_LAUNCH = saved
 
@@ -196,7 +196,7 @@ def run() -> list[Row]:
             assert same, f"{case}: level {lv}: fused and per-level filters differ"
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
-        row = _apart_row(shape, dtype, channels, levels, data, fused, case, nbytes)
+        row = _one_launch_row(shape, dtype, channels, levels, data, fused, case, nbytes)
         if row is not None:
             rows.append(row)
         del fused

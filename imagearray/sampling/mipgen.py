@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy
 
-from imagearray._device import Scope
+from imagearray._device import Scope, current_device
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView
 from imagearray.sampling import mipchain as mc
@@ -77,7 +77,7 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
                 and hit[1] is graph
                 and view._mem._cache is cache
                 and all(map(_ALIVE, objs))
-                and _current_device() == device
+                and current_device() == device
             ):
                 graph.launch()  # on the current stream
                 return
@@ -101,19 +101,13 @@ def generate_mipmaps(view: ImageView, kernel: Any = None, *, stream: Any = None)
         graph = _mipgen_graph(view, launches)
         if graph is not None:
             graph.launch()  # on the current (the given) stream
+            # the next call on this view replays it at once (mipfused: what
+            # _default_launches just cached, with the surfaces' CUDA objects)
             cache = cache_of(view)
-            objs = cache.mipfused[1] if cache.mipfused[0] is launches else None
-            if objs is not None:  # the next call on this view replays it at once
-                replay = (graph, objs, view._handle.device, cache)
-                view.__dict__["_mipgen_replay"] = replay
+            replay = (graph, cache.mipfused[1], view._handle.device, cache)
+            view.__dict__["_mipgen_replay"] = replay
             return
         _launch_all(launches)
-
-
-def _current_device() -> int:
-    import cupy
-
-    return cupy.cuda.runtime.getDevice()
 
 
 def _mipgen_graph(view: ImageView, launches: list) -> Any:
