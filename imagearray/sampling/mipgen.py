@@ -27,6 +27,7 @@ from imagearray._device import Scope, current_device
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.memory import ImageView
 from imagearray.sampling import mipchain as mc
+from imagearray.sampling import mipdeep as md
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
 from imagearray.sampling.cache import cache_of, surface
@@ -174,8 +175,15 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     # RawKernel's per-call lookup
     fused = per_level = None
     launches = []
-    for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED):
-        if kind == "wide":
+    deep = md.deep_levels(texel) if dims == 2 else 0
+    for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED, deep):
+        if kind == "deep":
+            fn = _compiled(md.deep_kernel(name, ch, layered))
+            size = mk.level_sizes(extent, dims, s + 2)[s + 1]
+            grid, block = md.deep_grid(size, texel, layers)
+            dst = md.destinations(surfaces[s + 1 : s + 1 + k])
+            launches.append((fn, grid, block, (surfaces[s], dst, *map(i32, (*size, k)))))
+        elif kind == "wide":
             fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
             grid, block = mw.wide_grid(size[:3], desc.dtype.itemsize * ch, layers, layered)

@@ -273,16 +273,22 @@ __device__ __forceinline__ void fused_pass(float* sm, unsigned long long src,
     const int ex = sw > 1 ? 2 : 1, ey = sh > 1 ? 2 : 1, ez = sd > 1 ? 2 : 1;
     const bool even = sw % ex == 0 && sh % ey == 0 && sd % ez == 0;
     const float we = (ex == 2 ? 0.5f : 1.f) * (ey == 2 ? 0.5f : 1.f) * (ez == 2 ? 0.5f : 1.f);
+    // every texel's reads first, then the writes: a surface write keeps the surface
+    // reads after it waiting behind it, so reads and writes in turn would wait for
+    // memory TILE / NT times over (a pass over a few blocks, the chain's last, is that
+    // latency)
+    float acc[TILE / NT][C];
+    bool mine[TILE / NT];
 #pragma unroll
     for (int k = 0; k < TILE / NT; ++k) {{
         const int t = tid + k * NT;
         const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
-        if (x < rx && y < ry && z < rz) {{
-            float acc[C];
+        mine[k] = x < rx && y < ry && z < rz;
+        if (mine[k]) {{
             const int gx = ox + x, gy = oy + y, gz = oz + z;
             if (even) {{
 #pragma unroll
-                for (int c = 0; c < C; ++c) acc[c] = 0.f;
+                for (int c = 0; c < C; ++c) acc[k][c] = 0.f;
 #pragma unroll
                 for (int kz = 0; kz < 2; ++kz)
 #pragma unroll
@@ -294,17 +300,25 @@ __device__ __forceinline__ void fused_pass(float* sm, unsigned long long src,
                                 float v[C];
                                 rd(src, ex * gx + kx, ey * gy + ky, ez * gz + kz, L, v);
 #pragma unroll
-                                for (int c = 0; c < C; ++c) acc[c] = __fmaf_rn(we, v[c], acc[c]);
+                                for (int c = 0; c < C; ++c)
+                                    acc[k][c] = __fmaf_rn(we, v[c], acc[k][c]);
                             }}
                     }}
             }} else {{
                 box(gx, gy, gz, sw, sh, sd, nw, nh, nd,
-                    [&](int i, int j, int q, float* v) {{ rd(src, i, j, q, L, v); }}, acc);
+                    [&](int i, int j, int q, float* v) {{ rd(src, i, j, q, L, v); }}, acc[k]);
             }}
-            wr(dst[0], gx, gy, gz, L, acc);
+        }}
+    }}
+#pragma unroll
+    for (int k = 0; k < TILE / NT; ++k) {{
+        const int t = tid + k * NT;
+        const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
+        if (mine[k]) {{
+            wr(dst[0], ox + x, oy + y, oz + z, L, acc[k]);
             const int o = (z * ry + y) * rx + x;
 #pragma unroll
-            for (int c = 0; c < C; ++c) sm[c * SMS + o] = acc[c];
+            for (int c = 0; c < C; ++c) sm[c * SMS + o] = acc[k][c];
         }}
     }}
 

@@ -299,15 +299,16 @@ def _halves(size: tuple[int, ...]) -> bool:
 
 
 def chain_plan(
-    extent: tuple[int, ...], dims: int, levels: int, fused_tail: bool = True
+    extent: tuple[int, ...], dims: int, levels: int, fused_tail: bool = True, deep: int = 0
 ) -> list[tuple[str, int, int]]:
     """``(kind, s, k)`` of each launch making levels 1 .. levels - 1: it reads level
     ``s`` and makes ``s + 1 .. s + k``.
 
     ``"wide"`` (2D, layered 2D and cubemaps): ``ia_mipgen_wide`` while the level read
     halves evenly and the level made is at least :data:`WIDE_FLOOR` wide, up to
-    :data:`WIDE_LEVELS` levels at once while the levels made halve evenly too; then
-    ``"fused"`` passes
+    :data:`WIDE_LEVELS` levels at once while the levels made halve evenly too (with
+    ``deep`` nonzero: ``"deep"`` passes of ``mipdeep``, up to ``deep`` levels at
+    once, instead); then ``"fused"`` passes
     (``mipkernels.fused_passes``) for the rest, or with ``fused_tail`` False one
     ``"level"`` launch of the per-level kernel per level (1D and 3D images, where the
     wide passes do not apply).
@@ -318,15 +319,17 @@ def chain_plan(
     [('wide', 0, 1), ('fused', 1, 6), ('fused', 7, 1)]
     >>> chain_plan((8, 4, 4), 3, 4, fused_tail=False)
     [('level', 0, 1), ('level', 1, 1), ('level', 2, 1)]
+    >>> chain_plan((4096, 4096), 2, 13, deep=7)
+    [('deep', 0, 7), ('fused', 7, 5)]
     """
     sizes = level_sizes(extent, dims, levels)
     plan, s = [], 0
-    most = min(WIDE_LEVELS, DESTINATIONS)
+    most = deep or min(WIDE_LEVELS, DESTINATIONS)
     while dims == 2 and s < levels - 1 and _halves(sizes[s]) and sizes[s + 1][0] >= WIDE_FLOOR:
         k = 1
         while k < most and s + k < levels - 1 and _halves(sizes[s + k]):
             k += 1
-        plan.append(("wide", s, k))
+        plan.append(("deep" if deep else "wide", s, k))
         s += k
     if not fused_tail:
         return plan + [("level", lv, 1) for lv in range(s, levels - 1)]

@@ -35,20 +35,28 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
 
 
-@pytest.fixture(
-    autouse=True, params=[(3, True), (2, True), (3, False)], ids=["one3", "one2", "apart3"]
-)
+# (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS) of each way a 2D chain runs
+CHAINS = {
+    "deep8": (3, False, 8),  # the default: deep first passes (mipdeep), then fused
+    "deep4": (3, False, 4),
+    "one3": (3, True, 8),  # one launch where mipchain.plan takes the chain
+    "wide3": (3, False, 0),  # wide passes (mipwide) of at most 3 levels
+    "wide2": (2, False, 0),
+}
+
+
+@pytest.fixture(autouse=True, params=list(CHAINS.values()), ids=list(CHAINS))
 def _fused(request, monkeypatch):
     """1D and 3D images take the fused passes here (off by default for them); 2D
-    chains are planned with wide passes of at most 3 levels (the default) and 2, as
-    one launch where ``mipchain.plan`` takes them (the default) and as separate
-    launches. Returns the most levels a wide pass makes."""
-    from imagearray.sampling import mipchain, mipwide
+    chains run each way of :data:`CHAINS`. Returns its (WIDE_LEVELS, ONE_LAUNCH,
+    ROWS)."""
+    from imagearray.sampling import mipchain, mipdeep, mipwide
 
     monkeypatch.setattr(mipgen, "FUSED", True)
     monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param[0])
     monkeypatch.setattr(mipchain, "ONE_LAUNCH", request.param[1])
-    return request.param[0]
+    monkeypatch.setattr(mipdeep, "ROWS", request.param[2])
+    return request.param
 
 
 def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normalized=False):
@@ -213,35 +221,43 @@ def test_fused_is_few_launches_and_replays(rng):
 
 
 def test_2d_chains_take_the_planned_passes(rng, _fused):
-    """A 4096^2 chain is one launch (mipchain: the wide pass, then two fused stages in
-    the blocks that finish last), or apart two wide passes of three levels, then one
-    fused pass of six (mipwide.chain_plan); captured as one graph; its levels are the
-    per-level filter's."""
+    """A 4096^2 chain is one deep pass of 7 levels (6 with ROWS=4) and one fused pass;
+    one launch with ONE_LAUNCH (mipchain: the wide pass, then two fused stages in the
+    blocks that finish last); or two wide passes of three levels (three of two), then
+    one fused pass of six (mipwide.chain_plan); captured as one graph; its levels are
+    the per-level filter's."""
     from imagearray.sampling import mipchain as mc
+    from imagearray.sampling import mipdeep as md
     from imagearray.sampling import mipwide as mw
 
+    wide_levels, one_launch, rows = _fused
     data, got, want = _chains((4096, 4096), "float32", 1, rng)
     _assert_same(got, want, "4096^2 float32")
     img = ia.empty((4096, 4096), np.float32, levels=13)
     img.generate_mipmaps()
     launches, _ = img._mem._cache.mipfused
     assert img._mem._cache.mipgen_graph[1] is not None
-    one = mc.plan((4096, 4096), 13, 4, 1, False)
-    if mc.ONE_LAUNCH:
-        want = [(3, 6), (9, 3)] if _fused == 3 else [(2, 6), (8, 4)]
-        assert [(t.s, t.k) for t in one.stages] == want
+    if one_launch:
+        one = mc.plan((4096, 4096), 13, 4, 1, False)
+        assert [(t.s, t.k) for t in one.stages] == [(3, 6), (9, 3)]
         assert len(launches) == 1
-        fn = mc.chain_kernel("float32", 1, False, _fused, 2).kernel
+        fn = mc.chain_kernel("float32", 1, False, wide_levels, 2).kernel
         assert launches[0][0] is fn and launches[0][1] == one.grid
         return
-    plan = mw.chain_plan((4096, 4096), 2, 13)
-    if _fused == 3:
+    plan = mw.chain_plan((4096, 4096), 2, 13, deep=md.deep_levels(4))
+    if rows:
+        k = {8: 7, 4: 6}[rows]
+        assert plan == [("deep", 0, k), ("fused", k, 12 - k)]
+        first = md.deep_kernel("float32", 1, False).kernel
+        assert launches[0][0] is first and launches[0][1] == ((32, 2048 // (8 * rows), 1))
+    elif wide_levels == 3:
         assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
     else:
         assert plan == [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("fused", 6, 6)]
     assert len(launches) == len(plan)
-    wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, _fused).kernel
-    assert all(fn is wide for fn, _, _, _ in launches[:-1])
+    if not rows:
+        wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, wide_levels).kernel
+        assert all(fn is wide for fn, _, _, _ in launches[:-1])
 
 
 # shapes the one-launch chain takes (mipchain.plan): groups cut at the image's edges,
