@@ -23,6 +23,8 @@ OUTPUT_DTYPE_SET = frozenset(OUTPUT_DTYPES)
 _OUT_OF = {numpy.dtype(d).num: t for d, t in _OUT.items()}  # dtype.num: a cheap key
 _ZERO3 = (0, 0, 0)
 BLOCK = (32, 8)  # threads per block of the matrix kinds (x along the output's last axis)
+# 3D outputs: (x, y, z) threads of a block, z along the output's first axis
+BLOCK_3D = (32, 8, 1)
 
 
 class Coords:
@@ -189,13 +191,13 @@ def _geometry(kind: str, ndim: int, out_shape: tuple, nb: int, co: int):
         block = (256, 1, 1)
         grid = ((npts + 256 * co - 1) // (256 * co), nb, 1)
     else:
-        bx, by = BLOCK
-        block = (bx, by, 1)
+        bx, by, bz = BLOCK_3D if ndim == 3 else (*BLOCK, 1)
+        block = (bx, by, bz)
         rows = by * co
         if ndim == 2:
             grid = ((o[1] + bx - 1) // bx, (o[0] + rows - 1) // rows, nb)
         else:
-            grid = ((o[2] + bx - 1) // bx, (o[1] + rows - 1) // rows, o[0] * nb)
+            grid = ((o[2] + bx - 1) // bx, (o[1] + rows - 1) // rows, -(-o[0] // bz) * nb)
     if grid[1] > 65535 or grid[2] > 65535:
         raise ImageArrayValueError(
             f"this launch needs a grid of {grid} blocks; CUDA allows 65535 in y and z: "

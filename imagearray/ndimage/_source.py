@@ -307,9 +307,10 @@ def _index(key: KernelKey) -> str:
     return """
     const unsigned int i2 = blockIdx.x * blockDim.x + threadIdx.x;
     const unsigned int i1 = (blockIdx.y * CO + k) * blockDim.y + threadIdx.y;
-    const unsigned int i0 = blockIdx.z % o0;
-    const int b = blockIdx.z / o0;
-    if (i2 >= (unsigned)o2 || i1 >= (unsigned)o1) return;
+    const unsigned int zb = (o0 + blockDim.z - 1) / blockDim.z;  // blocks a sample, in z
+    const unsigned int i0 = (blockIdx.z % zb) * blockDim.z + threadIdx.z;
+    const int b = blockIdx.z / zb;
+    if (i2 >= (unsigned)o2 || i1 >= (unsigned)o1 || i0 >= (unsigned)o0) return;
     const long long p = (((long long)b * o0 + i0) * o1 + i1) * o2 + i2;"""
 
 

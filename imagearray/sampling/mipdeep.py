@@ -28,7 +28,7 @@ import numpy
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
 
-__all__ = ["MAX_LEVELS", "ROWS", "deep_grid", "deep_kernel", "deep_levels", "deep_source"]
+__all__ = ["MAX_LEVELS", "ROWS", "deep_grid", "deep_kernel", "deep_levels", "deep_source", "destinations"]
 
 #: Rows of the first level each thread makes (the block's tile is 8 * ROWS rows);
 #: 0: no deep pass (the chain starts with wide passes).
@@ -260,7 +260,8 @@ def deep_source(dtype: numpy.dtype, channels: int, layered: bool, rows: int = 0)
 
 
 @functools.cache
-def deep_kernel(dtype_name: str, channels: int, layered: bool, rows: int = 0):
+def deep_kernel(dtype_name: str, channels: int, layered: bool, rows: int):
+    """The compiled :func:`deep_source` (``rows`` given: a cache entry per value)."""
     import cupy
 
     src = deep_source(numpy.dtype(dtype_name), channels, layered, rows)

@@ -178,7 +178,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     deep = md.deep_levels(texel) if dims == 2 else 0
     for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED, deep):
         if kind == "deep":
-            fn = _compiled(md.deep_kernel(name, ch, layered))
+            fn = _compiled(md.deep_kernel(name, ch, layered, md.ROWS))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1]
             grid, block = md.deep_grid(size, texel, layers)
             dst = md.destinations(surfaces[s + 1 : s + 1 + k])

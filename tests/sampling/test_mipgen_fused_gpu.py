@@ -248,7 +248,7 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     if rows:
         k = {8: 7, 4: 6}[rows]
         assert plan == [("deep", 0, k), ("fused", k, 12 - k)]
-        first = md.deep_kernel("float32", 1, False).kernel
+        first = md.deep_kernel("float32", 1, False, rows).kernel
         assert launches[0][0] is first and launches[0][1] == ((32, 2048 // (8 * rows), 1))
     elif wide_levels == 3:
         assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
