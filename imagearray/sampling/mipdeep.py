@@ -28,7 +28,15 @@ import numpy
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
 
-__all__ = ["MAX_LEVELS", "ROWS", "deep_grid", "deep_kernel", "deep_levels", "deep_source", "destinations"]
+__all__ = [
+    "MAX_LEVELS",
+    "ROWS",
+    "deep_grid",
+    "deep_kernel",
+    "deep_levels",
+    "deep_source",
+    "destinations",
+]
 
 #: Rows of the first level each thread makes (the block's tile is 8 * ROWS rows);
 #: 0: no deep pass (the chain starts with wide passes).
