@@ -1,9 +1,10 @@
 """Mipmap generation: 8192^2 RGBA8 and 4096^2 float32, full chains.
 
-``img.generate_mipmaps()`` (wide-read passes, then fused passes:
+``img.generate_mipmaps()`` (a deep or wide-read first pass, then fused passes:
 ``mipwide.chain_plan``) in GB/s of level-0 bytes read, beside: the same chain as one
 launch (``mipchain.ONE_LAUNCH = True``: a wide-read pass, then fused stages run by the
-blocks that finish last); the per-level box
+blocks that finish last); the chain with the other first pass (``mipdeep.ROWS``: 0,
+wide-read passes of up to 3 levels, or 8, a deep pass of up to 7); the per-level box
 filter it replaced (one launch per level, replayed from a captured CUDA graph as
 ``generate_mipmaps`` did before issue 18; its results are the default's bit for bit,
 checked here); the device-to-device copy of the same bytes
@@ -141,26 +142,40 @@ def _per_level_graph(img, dtype, channels: int):
     return graph.launch
 
 
-def _one_launch_row(shape, dtype, channels, levels, data, want, case, nbytes) -> Row | None:
-    """The default chain as one launch (separate launches by default), on an image of
-    its own: timed where it gives the default's bytes."""
+def _settings():
+    """(row name, module, attribute, value) of each other way the chain can run, timed
+    beside the default: one launch, and the other first pass (deep or wide)."""
+    from imagearray.sampling import mipchain, mipdeep
+
+    first = 0 if mipdeep.ROWS else 8
+    what = "wide passes" if mipdeep.ROWS else "deep first pass"
+    return (
+        (ONE, mipchain, "ONE_LAUNCH", True),
+        (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),
+    )
+
+
+def _setting_row(setting, shape, dtype, channels, levels, data, want, case, nbytes):
+    """The chain with one module setting changed, on an image of its own: timed where
+    it gives the default's bytes (else None)."""
     import cupy
 
     import imagearray as ia
-    from imagearray.sampling import mipchain
 
+    name, module, attr, value = setting
     img = ia.empty(shape, dtype, channels, levels=levels, normalized=dtype == numpy.uint8)
     img.mip(0).set(data)
-    saved, mipchain.ONE_LAUNCH = mipchain.ONE_LAUNCH, True
+    saved = getattr(module, attr)
+    setattr(module, attr, value)
     try:
-        img.generate_mipmaps()  # planned (and cached) as one launch
+        img.generate_mipmaps()  # planned (and cached) with the setting
         for lv, w in enumerate(want[1:], 1):
             if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
-                print(f"{case}: {ONE}: level {lv} differs from the default; not timed")
+                print(f"{case}: {name}: level {lv} differs from the default; not timed")
                 return None
-        return measure(case, ONE, img.generate_mipmaps, nbytes)
+        return measure(case, name, img.generate_mipmaps, nbytes)
     finally:
-        mipchain.ONE_LAUNCH = saved
+        setattr(module, attr, saved)
 
 
 def run() -> list[Row]:
@@ -196,9 +211,10 @@ def run() -> list[Row]:
             assert same, f"{case}: level {lv}: fused and per-level filters differ"
 
         rows.append(measure(case, "imagearray", img.generate_mipmaps, nbytes))
-        row = _one_launch_row(shape, dtype, channels, levels, data, fused, case, nbytes)
-        if row is not None:
-            rows.append(row)
+        for setting in _settings():
+            row = _setting_row(setting, shape, dtype, channels, levels, data, fused, case, nbytes)
+            if row is not None:
+                rows.append(row)
         del fused
         rows.append(measure(case, PER_LEVEL, per_level, nbytes))
         torch = _torch()
