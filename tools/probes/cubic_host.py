@@ -3,7 +3,8 @@
 call to one after it, so the host's time between launches counts), and queued behind
 a busy kernel (the host has enqueued everything before the GPU reaches the first
 event: the GPU's work alone), for a NumPy and a CuPy matrix, prefilter=False, and
-cupyx; then a host profile of the call. ``python3 tools/probes/cubic_host.py``."""
+cupyx; then a host profile of calls made with the GPU idle (the host's own time).
+``python3 tools/probes/cubic_host.py``."""
 
 import cProfile
 import pstats
@@ -52,11 +53,14 @@ for label, fn in cases:
     r = benchmark(fn, n_repeat=30, n_warmup=3)
     gpu, cpu = numpy.median(r.gpu_times[0]) * 1e3, numpy.median(r.cpu_times) * 1e3
     print(f"{label:28s} alone: GPU {gpu:.3f} ms, host {cpu:.3f} ms; queued {queued(fn):.3f} ms")
+# the host's own time: each call after the GPU is idle (no waits on earlier work)
+dev = cupy.cuda.Device()
 pr = cProfile.Profile()
-pr.enable()
 for _ in range(50):
+    dev.synchronize()
+    pr.enable()
     iand.affine_transform(x, m, order=3)
-pr.disable()
-cupy.cuda.Device().synchronize()
+    pr.disable()
+dev.synchronize()
 pstats.Stats(pr).sort_stats("tottime").print_stats(25)
-pstats.Stats(pr).sort_stats("cumulative").print_stats(30)
+pstats.Stats(pr).sort_stats("cumulative").print_stats(40)
