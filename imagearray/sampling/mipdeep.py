@@ -40,7 +40,7 @@ __all__ = [
 
 #: Rows of the first level each thread makes (the block's tile is 8 * ROWS rows);
 #: 0: no deep pass (the chain starts with wide passes).
-ROWS = 0
+ROWS = 8
 
 #: The most levels one deep pass makes (the size of its destination list).
 MAX_LEVELS = 8
