@@ -7,10 +7,8 @@ each. ``python3 tools/probes/cubic3d_floor.py``."""
 
 import cupy
 import numpy
-from _cases import rotation_3d  # this folder's shared cases
+from _cases import linear_texture_3d, rotation_3d  # this folder's shared cases
 from _timing import ms  # this folder's GPU timer
-from cupy.cuda import runtime
-from cupy.cuda import texture as tx
 
 import imagearray as ia
 from imagearray import ndimage as iand
@@ -41,13 +39,7 @@ extern "C" __global__ void fetch(cudaTextureObject_t t, float* out, int n, float
 
 
 x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
-ch = tx.ChannelFormatDescriptor(32, 0, 0, 0, runtime.cudaChannelFormatKindFloat)
-arr = tx.CUDAarray(ch, n, n, n)
-arr.copy_from(x)
-res = tx.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
-modes = (runtime.cudaAddressModeClamp,) * 3
-td = tx.TextureDescriptor(modes, runtime.cudaFilterModeLinear, runtime.cudaReadModeElementType)
-tex = tx.TextureObject(res, td)
+tex, arr = linear_texture_3d(x)
 out = cupy.empty_like(x)
 c, s, h = numpy.cos(0.3), numpy.sin(0.3), (n - 1) / 2
 args = (tex, out, numpy.int32(n), numpy.float32(c), numpy.float32(s), numpy.float32(h))

@@ -6,9 +6,12 @@ line each. ``python3 tools/probes/cubic3d_rates.py``."""
 
 import cupy
 import numpy
+from _cases import linear_texture_3d, rotation_3d  # this folder's shared cases
 from _timing import ms  # this folder's GPU timer
-from cupy.cuda import runtime
-from cupy.cuda import texture as tx
+
+import imagearray as ia
+from imagearray import ndimage as iand
+from imagearray.ndimage import _launch
 
 n = 256
 SRC = r"""
@@ -34,13 +37,7 @@ x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
 out = cupy.empty_like(x)
 c, s, h = numpy.cos(0.3), numpy.sin(0.3), (n - 1) / 2
 for bits, data in ((32, x), (16, x.astype(cupy.float16))):
-    ch = tx.ChannelFormatDescriptor(bits, 0, 0, 0, runtime.cudaChannelFormatKindFloat)
-    arr = tx.CUDAarray(ch, n, n, n)
-    arr.copy_from(data)
-    res = tx.ResourceDescriptor(runtime.cudaResourceTypeArray, cuArr=arr)
-    modes = (runtime.cudaAddressModeClamp,) * 3
-    td = tx.TextureDescriptor(modes, runtime.cudaFilterModeLinear, runtime.cudaReadModeElementType)
-    tex = tx.TextureObject(res, td)
+    tex, arr = linear_texture_3d(data, bits)
     args = (tex, out, numpy.int32(n), numpy.float32(c), numpy.float32(s), numpy.float32(h))
     for block in ((32, 8, 1), (32, 4, 2), (16, 8, 2), (16, 4, 4), (8, 8, 4), (32, 2, 4)):
         grid = tuple(-(-n // b) for b in block)
@@ -51,11 +48,7 @@ for bits, data in ((32, x), (16, x.astype(cupy.float16))):
         )
 
 # imagearray's 3D launches with each block shape (ndimage._launch.BLOCK_3D)
-from _cases import rotation_3d  # noqa: E402 - this folder's shared cases
 
-import imagearray as ia  # noqa: E402
-from imagearray import ndimage as iand  # noqa: E402
-from imagearray.ndimage import _launch  # noqa: E402
 
 M = rotation_3d(n)
 first = None
