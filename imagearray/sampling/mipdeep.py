@@ -11,7 +11,8 @@ tile one texel high or wide.
 A 4096^2 float32 chain is then two launches (this pass to 32 x 32, then one fused
 block for the rest) instead of three, and the levels below the first are made while
 level 0 is still being read by other blocks: the separate passes of 512^2 and 64^2
-texels, which ran on a nearly idle GPU for ~11 us of a 46 us chain (H100), are gone.
+texels, which ran on a nearly idle GPU for ~11 us of a 46 us chain (H100), would be
+gone. Not yet measured (:data:`ROWS`).
 
 Every texel is computed as the wide pass and ``down()`` compute it (box() of
 ``mipkernels`` for even levels: taps rows outer, x inner, weight 0.25, one fused
@@ -39,8 +40,11 @@ __all__ = [
 ]
 
 #: Rows of the first level each thread makes (the block's tile is 8 * ROWS rows);
-#: 0: no deep pass (the chain starts with wide passes).
-ROWS = 8
+#: 0: no deep pass (the chain starts with wide passes). Off by default until it has
+#: run on a GPU: its GPU tests (``test_mipgen_fused_gpu``, ways ``deep8`` and
+#: ``deep4``) and its timing (``benchmarks/mipmaps.py`` times ROWS=8 beside the
+#: default; ``tools/probes/mip_variants.py``) have not yet run.
+ROWS = 0
 
 #: The most levels one deep pass makes (the size of its destination list).
 MAX_LEVELS = 8

@@ -37,10 +37,10 @@ def _bits(a: np.ndarray) -> np.ndarray:
 
 # (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS) of each way a 2D chain runs
 CHAINS = {
-    "deep8": (3, False, 8),  # the default: deep first passes (mipdeep), then fused
+    "deep8": (3, False, 8),  # deep first passes (mipdeep), then fused
     "deep4": (3, False, 4),
     "one3": (3, True, 8),  # one launch where mipchain.plan takes the chain
-    "wide3": (3, False, 0),  # wide passes (mipwide) of at most 3 levels
+    "wide3": (3, False, 0),  # the default: wide passes (mipwide) of at most 3 levels
     "wide2": (2, False, 0),
 }
 

@@ -1,6 +1,6 @@
 """The cases the 3D probes here share (the benchmark's): the (3, 4) matrix that keeps
 axis 0 and rotates axes 1, 2 by ``angle`` about the centre of an ``n``^3 volume, and
-a raw CuPy 3D texture of a volume with linear filtering."""
+a raw CuPy 3D texture of a volume with linear filtering; torch's mip chain."""
 
 import numpy
 
@@ -28,3 +28,18 @@ def linear_texture_3d(data, bits: int = 32):
     modes = (runtime.cudaAddressModeClamp,) * 3
     td = tx.TextureDescriptor(modes, runtime.cudaFilterModeLinear, runtime.cudaReadModeElementType)
     return tx.TextureObject(res, td), arr
+
+
+def torch_pool_chain(size: int):
+    """A callable making torch ``avg_pool2d``'s chain of a ``size``^2 float32 image
+    (on the GPU, zeros) down to one texel, as the mipmaps benchmark times torch."""
+    import torch
+
+    t = torch.zeros((1, 1, size, size), device="cuda")
+
+    def pool(t=t):
+        y = t
+        while y.shape[-1] > 1:
+            y = torch.nn.functional.avg_pool2d(y, 2)
+
+    return pool

@@ -9,6 +9,7 @@ import pstats
 
 import cupy
 import numpy
+from _cases import torch_pool_chain  # this folder's shared cases
 from _timing import ms  # this folder's GPU timer
 from cupyx.profiler import benchmark
 
@@ -39,16 +40,7 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
         print(f"{name} one={one}: back to back {ms(img.generate_mipmaps, 200) * 1e3:.2f} us")
     mipchain.ONE_LAUNCH = True
     if ch == 1:
-        import torch
-
-        t = torch.zeros((1, 1, size, size), device="cuda")
-
-        def pool(t=t):
-            y = t
-            while y.shape[-1] > 1:
-                y = torch.nn.functional.avg_pool2d(y, 2)
-
-        gpu, cpu = alone(pool, 100)
+        gpu, cpu = alone(torch_pool_chain(size), 100)
         print(f"{name}: torch avg_pool2d chain alone GPU {gpu:.2f} us, host {cpu:.2f} us")
 pr = cProfile.Profile()
 pr.enable()
