@@ -209,14 +209,8 @@ def stage_args(p: ChainPlan, surfaces: list) -> tuple:
     """The stages' kernel arguments (after ``cnt``) for the levels' ``surfaces``."""
     args = []
     for t in p.stages:
-        dst = numpy.zeros(mk.fused_tile(2).kmax, numpy.uint64)
-        dst[: t.k] = [int(h) for h in surfaces[t.s + 1 : t.s + 1 + t.k]]
+        dst = mk.handles(surfaces[t.s + 1 : t.s + 1 + t.k], mk.fused_tile(2).kmax)
         geometry = (t.gx, t.gy, t.pbx, t.pby, t.ngx, t.ngy, t.offset)
-        args += [surfaces[t.s], _struct(dst), _struct(numpy.array((t.sw, t.sh, t.k), "i4"))]
-        args.append(_struct(numpy.array(geometry, "i4")))
+        args += [surfaces[t.s], dst, mk.by_value(numpy.array((t.sw, t.sh, t.k), "i4"))]
+        args.append(mk.by_value(numpy.array(geometry, "i4")))
     return tuple(args)
-
-
-def _struct(a: numpy.ndarray) -> numpy.ndarray:
-    """``a``'s bytes as one NumPy void scalar array, which CuPy passes by value."""
-    return numpy.frombuffer(a.tobytes(), numpy.dtype(f"V{a.nbytes}"))

@@ -36,7 +36,6 @@ __all__ = [
     "deep_kernel",
     "deep_levels",
     "deep_source",
-    "destinations",
 ]
 
 #: Rows of the first level each thread makes (the block's tile is 8 * ROWS rows);
@@ -68,15 +67,7 @@ _DEEP = r"""
 typedef {wt} WT;     // one write
 struct IaDeepDst {{ unsigned long long v[MAXLV]; }};
 
-__device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int L) {{
-    (void)L;
-    return {read16};
-}}
-__device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int L) {{
-    (void)L;
-    {writew};
-}}
-__device__ __forceinline__ void wrt(unsigned long long s, RT r, int x, int y, int L) {{
+{io16}__device__ __forceinline__ void wrt(unsigned long long s, RT r, int x, int y, int L) {{
     (void)L;
     {writet};
 }}
@@ -118,7 +109,7 @@ extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_deep(
                 for (int ky = 0; ky < 2; ++ky)
 #pragma unroll
                     for (int q = 0; q < NR; ++q)
-                        raw[r][ky * NR + q] = rd16(src, 2 * x * TB + 16 * q, 2 * y + ky, L);
+                        raw[r][ky * NR + q] = rd16(src, 2 * x * TB + 16 * q, 2 * y + ky, 0, L);
         }}
 #pragma unroll
         for (int r = 0; r < CHUNK; ++r) {{
@@ -165,7 +156,7 @@ extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_deep(
             for (int q = 0; q < NWR; ++q) {{
                 WT v;
                 memcpy(&v, reinterpret_cast<const char*>(row) + q * sizeof(WT), sizeof(WT));
-                wrw(dst.v[0], v, x * TB + q * (int)sizeof(WT), y, L);
+                wrw(dst.v[0], v, x * TB + q * (int)sizeof(WT), y, 0, L);
             }}
         }} else {{
             for (int i = x; i < dw; ++i) wrt(dst.v[0], row[i - x], i, y, L);
@@ -232,7 +223,7 @@ def deep_levels(texel_bytes: int, rows: int = 0) -> int:
     if not (rows or ROWS):
         return 0
     tw, th = _tile(texel_bytes, rows)
-    return min(MAX_LEVELS, 1 + min(tw, th).bit_length() - 1)
+    return min(MAX_LEVELS, min(tw, th).bit_length())  # 1 + log2 of the shorter side
 
 
 def deep_grid(
@@ -246,27 +237,19 @@ def deep_grid(
 def deep_source(dtype: numpy.dtype, channels: int, layered: bool, rows: int = 0) -> str:
     """``ia_mipgen_deep(src, dst, dw, dh, nlev)``: levels s + 1 .. s + nlev from level
     s (``src``) into the surfaces ``dst`` (a struct of :data:`MAX_LEVELS` handles, 0
-    past nlev), the first made (dw, dh), every level made but the last even; grid
-    :func:`deep_grid`, layers (cubemap faces) in z."""
+    past nlev: ``mipkernels.handles``), the first made (dw, dh), every level made but
+    the last even; grid :func:`deep_grid`, layers (cubemap faces) in z."""
     dtype = numpy.dtype(dtype)
     tb = dtype.itemsize * channels
     rows = _rows(tb, rows)
-    ox = mw.wide_outputs(tb)
-    wb = ox * tb
-    nwr, wt = (wb // 16, 16) if wb > 16 else (1, wb)
     kind = "surf2DLayered" if layered else "surf2D"
     c = ", y, L" if layered else ", y"
     body = _DEEP.format(
-        ox=ox,
-        nr=2 * wb // 16,
-        nwr=nwr,
         rows=rows,
         chunk=min(_CHUNK, rows),
         maxlv=MAX_LEVELS,
-        wt=mw._WRITE_TYPES[wt],
-        read16=f"{kind}read<uint4>(s, xb{c})",
-        writew=f"{kind}write<WT>(v, s, xb{c})",
         writet=f"{kind}write<RT>(r, s, x * TB{c})",
+        **mw.io_fields(tb, 2, layered),
     )
     return mk._common(dtype, channels, 2, layered) + body
 
@@ -278,10 +261,3 @@ def deep_kernel(dtype_name: str, channels: int, layered: bool, rows: int):
 
     src = deep_source(numpy.dtype(dtype_name), channels, layered, rows)
     return cupy.RawKernel(src, "ia_mipgen_deep", options=mk._OPTIONS)
-
-
-def destinations(surfaces: list) -> numpy.ndarray:
-    """The ``dst`` argument: the handles of the levels made, then 0s, by value."""
-    dst = numpy.zeros(MAX_LEVELS, numpy.uint64)
-    dst[: len(surfaces)] = [int(h) for h in surfaces]
-    return numpy.frombuffer(dst.tobytes(), numpy.dtype(f"V{dst.nbytes}"))

@@ -181,7 +181,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
             fn = _compiled(md.deep_kernel(name, ch, layered, md.ROWS))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1]
             grid, block = md.deep_grid(size, texel, layers)
-            dst = md.destinations(surfaces[s + 1 : s + 1 + k])
+            dst = mk.handles(surfaces[s + 1 : s + 1 + k], md.MAX_LEVELS)
             launches.append((fn, grid, block, (surfaces[s], dst, *map(i32, (*size, k)))))
         elif kind == "wide":
             fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))

@@ -23,12 +23,14 @@ from imagearray.sampling.kernels import _CTYPES, fetch_types
 __all__ = [
     "FUSED_THREADS",
     "FusedTile",
+    "by_value",
     "fused_grid",
     "fused_kernel",
     "fused_passes",
     "fused_pass_source",
     "fused_source",
     "fused_tile",
+    "handles",
     "level_sizes",
     "mipgen_kernel",
     "mipgen_source",
@@ -461,6 +463,19 @@ def fused_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) ->
 
 
 _OPTIONS = ("-std=c++17",)
+
+
+def by_value(a: numpy.ndarray) -> numpy.ndarray:
+    """``a``'s bytes as one NumPy void scalar array, which CuPy passes by value (a
+    kernel's struct argument)."""
+    return numpy.frombuffer(a.tobytes(), numpy.dtype(f"V{a.nbytes}"))
+
+
+def handles(surfaces: list, n: int) -> numpy.ndarray:
+    """The surface handles ``surfaces``, then 0s, as a struct of ``n`` by value."""
+    dst = numpy.zeros(n, numpy.uint64)
+    dst[: len(surfaces)] = [int(h) for h in surfaces]
+    return by_value(dst)
 
 
 @functools.cache

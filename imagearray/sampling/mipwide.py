@@ -56,15 +56,7 @@ typedef {wt} WT;     // one write
 #define BX 32
 #define BY 8
 
-__device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int z, int L) {{
-    (void)y; (void)z; (void)L;
-    return {read16};
-}}
-__device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int z, int L) {{
-    (void)y; (void)z; (void)L;
-    {writew};
-}}
-
+{io16}
 #if LEVELS >= 2 && DIMS != 2
 #error "more than one level a wide pass is for 2D images"
 #endif
@@ -197,6 +189,18 @@ extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
 
 _WRITE_TYPES = {4: "unsigned int", 8: "uint2", 16: "uint4"}
 
+# A 16-byte surface read and a write of WT at byte xb of a row (after WT's typedef)
+_IO16 = r"""
+__device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    return {kind}read<uint4>(s, xb{c});
+}}
+__device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    {kind}write<WT>(v, s, xb{c});
+}}
+"""[1:]
+
 
 def wide_outputs(texel_bytes: int, write: int = WIDE_WRITE) -> int:
     """Texels of the level made per thread: ``write`` bytes of them (at least one).
@@ -226,24 +230,22 @@ def wide_source(
     but the last even); grid ``wide_grid``. ``tail``: (code after ``_common``, more
     parameters, code at the kernel's end) of the one-launch chain (``mipchain``)."""
     dtype = numpy.dtype(dtype)
-    tb = dtype.itemsize * channels
-    ox = wide_outputs(tb, write)
-    wb = ox * tb
+    io = io_fields(dtype.itemsize * channels, dims, layered, write)
+    body = _WIDE.format(levels=levels, tail_params=tail[1], tail=tail[2], **io)
+    return _common(dtype, channels, dims, layered) + tail[0] + body
+
+
+def io_fields(texel_bytes: int, dims: int, layered: bool, write: int = WIDE_WRITE) -> dict:
+    """The fields of a wide-read kernel's template (this module's and ``mipdeep``'s):
+    ``ox`` texels made per thread and row, ``nr`` 16-byte reads per row of taps, ``nwr``
+    writes of ``wt`` (the write type) each, and ``io16``, the read and write helpers
+    ``rd16(s, xb, y, z, L)`` and ``wrw(s, v, xb, y, z, L)``."""
+    ox = wide_outputs(texel_bytes, write)
+    wb = ox * texel_bytes
     nwr, wt = (wb // 16, 16) if wb > 16 else (1, wb)
     kind = f"surf{dims}DLayered" if layered else f"surf{dims}D"
-    c = _coords(dims, layered)
-    body = _WIDE.format(
-        ox=ox,
-        levels=levels,
-        nr=2 * wb // 16,
-        nwr=nwr,
-        wt=_WRITE_TYPES[wt],
-        read16=f"{kind}read<uint4>(s, xb{c})",
-        writew=f"{kind}write<WT>(v, s, xb{c})",
-        tail_params=tail[1],
-        tail=tail[2],
-    )
-    return _common(dtype, channels, dims, layered) + tail[0] + body
+    io16 = _IO16.format(kind=kind, c=_coords(dims, layered))
+    return dict(ox=ox, nr=2 * wb // 16, nwr=nwr, wt=_WRITE_TYPES[wt], io16=io16)
 
 
 def wide_grid(
