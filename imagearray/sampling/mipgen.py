@@ -186,7 +186,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
         elif kind == "wide":
             fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
-            grid, block = mw.wide_grid(size[:3], desc.dtype.itemsize * ch, layers, layered)
+            grid, block = mw.wide_grid(size[:3], texel, layers, layered)
             args = (surfaces[s], *made(s, k, mw.DESTINATIONS), *map(i32, size[:3]))
             launches.append((fn, grid, block, args))
         elif kind == "fused":
