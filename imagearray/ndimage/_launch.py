@@ -23,8 +23,11 @@ OUTPUT_DTYPE_SET = frozenset(OUTPUT_DTYPES)
 _OUT_OF = {numpy.dtype(d).num: t for d, t in _OUT.items()}  # dtype.num: a cheap key
 _ZERO3 = (0, 0, 0)
 BLOCK = (32, 8)  # threads per block of the matrix kinds (x along the output's last axis)
-# 3D outputs: (x, y, z) threads of a block, z along the output's first axis
-BLOCK_3D = (32, 8, 1)
+# 3D outputs: (x, y, z) threads of a block, z along the output's first axis. A cube
+# of 8 x 8 x 4 points keeps a rotated volume's fetches within fewer cache lines than a
+# 32 x 8 x 1 slab: tools/probes/cubic3d_rates.py, H100, 256^3 float32 rotated,
+# order=3 prefilter=False 0.503 ms against 0.592 ms (order=1 unchanged, 0.084 ms)
+BLOCK_3D = (8, 8, 4)
 
 
 class Coords:
