@@ -1,8 +1,9 @@
 """What could lower the texture unit's floor under a 256^3 order=3 affine_transform:
 raw kernels making 8 trilinear fetches a point (the cubic footprint's offsets, fixed
 weights, the benchmark's rotation) from a float32 and a float16 3D CUDA array, with
-blocks of 32 x 8 x 1 (one plane, as imagearray launches) and 3D blocks. GPU ms, one
-line each. ``python3 tools/probes/cubic3d_rates.py``."""
+blocks of 32 x 8 x 1 (one plane) and 3D blocks; then imagearray's own calls with
+each block as ``ndimage._launch.BLOCK_3D`` (put back afterwards). GPU ms, one line
+each. ``python3 tools/probes/cubic3d_rates.py``."""
 
 import cupy
 import numpy
@@ -52,10 +53,11 @@ for bits, data in ((32, x), (16, x.astype(cupy.float16))):
 
 M = rotation_3d(n)
 first = None
+default = _launch.BLOCK_3D
 for block in ((32, 8, 1), (32, 4, 2), (16, 8, 2), (16, 4, 4), (8, 8, 4)):
     _launch.BLOCK_3D = block
     img = ia.asimage(x)
-    got = iand.affine_transform(ia.asimage(x), M, order=3, prefilter=False)
+    got = iand.affine_transform(img, M, order=3, prefilter=False)
     first = got if first is None else first
     same = bool((got == first).all())
     t = ms(lambda img=img: iand.affine_transform(img, M, order=3, prefilter=False), reps=30)
@@ -65,4 +67,4 @@ for block in ((32, 8, 1), (32, 4, 2), (16, 8, 2), (16, 4, 4), (8, 8, 4)):
         f"imagearray block {block}: order=3 prefilter=False {t:.3f} ms, order=1 {t1:.3f} ms,"
         f" the whole order=3 call {tw:.3f} ms (values as the first: {same})"
     )
-_launch.BLOCK_3D = (32, 8, 1)
+_launch.BLOCK_3D = default
