@@ -202,19 +202,15 @@ class Call:
         """Launch on the input's device into ``out`` (written through a C-contiguous
         temporary where ``out`` is not one); returns the :class:`_launch.Launch` that
         a repeat of this call may run again (a plan), or None. Order 3: ``spline`` is
-        (cupyx's mode, prefilter, padding), and the texture holds the coefficients
-        (computed on every call: no plan). Cubic convolution: ``order`` is
+        what :meth:`cubic_source` returned (the texture holds the coefficients,
+        computed on every call: no plan). Cubic convolution: ``order`` is
         ``_source.CUBIC_CONV`` and ``conv_a`` its parameter."""
         import cupy
 
         with cupy.cuda.Device(self.device):
             direct = out.flags.c_contiguous and out.device.id == self.device
             target = out if direct else cupy.empty(out.shape, dtype)
-            pad = 0
-            if spline is not None:
-                src, pad = self._cubic_source(spline, cval, hardware)
-            else:
-                src = self.source(hardware)
+            src, pad = spline if spline is not None else (self.source(hardware), 0)
             plan = _launch.run(
                 src, coords, tuple(spatial), target, order, mode, cval, hardware, pad, conv_a
             )
@@ -222,19 +218,22 @@ class Call:
                 out[...] = target
         return plan if direct and spline is None else None
 
-    def _cubic_source(self, spline, cval: float, hardware: bool):
-        """(a Source over this call's B-spline coefficients, their padding)."""
+    def cubic_source(self, spline, cval: float, hardware: bool):
+        """(a Source over this call's B-spline coefficients, their padding), the
+        prefilter launched on the input's device; ``spline`` is (cupyx's mode,
+        prefilter, padding)."""
         import cupy
 
         mode, prefilter, pad = spline
-        x = cupy.asarray(self.image) if self.image is not None else self.original
-        _textures.collect()
-        coef, image = _spline.coefficients(
-            x, self.nshape, self.ndim, mode, cval, prefilter, to_image=self.ndim == 3
-        )
-        if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
-            return _textures.from_filled(image, hardware), pad
-        src = _textures.from_cupy(coef, coef.shape, coef.strides, self.ndim, hardware)
+        with cupy.cuda.Device(self.device):
+            x = cupy.asarray(self.image) if self.image is not None else self.original
+            _textures.collect()
+            coef, image = _spline.coefficients(
+                x, self.nshape, self.ndim, mode, cval, prefilter, to_image=self.ndim == 3
+            )
+            if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
+                return _textures.from_filled(image, hardware), pad
+            src = _textures.from_cupy(coef, coef.shape, coef.strides, self.ndim, hardware)
         return src, pad
 
     # ------------------------------------------------------------ fallback

@@ -10,7 +10,7 @@ from typing import Any
 import numpy
 
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
-from imagearray.ndimage import _cubicconv, _plan, _spline
+from imagearray.ndimage import _cubicconv, _plan, _spline, _textures
 from imagearray.ndimage._call import Call, check_precision
 from imagearray.ndimage._modes import kernel_mode
 
@@ -54,6 +54,8 @@ def planned(fn: str, input: Any, output: Any, order: Any, args: tuple, device_ar
     result; ``device_args``: those the kernel may read where they are."""
     if order is None:  # warns on every call
         return None, None
+    if isinstance(order, (int, numpy.integer)) and order == 3:  # order 3 makes no plan
+        return None, None
     k = _plan.key(fn, input, output, (order,) + args, device_args)
     return k, (None if k is None else _plan.run(k, input, output))
 
@@ -91,11 +93,16 @@ def finish(
                 f"cannot: {reason}"
             )
         return call.fallback(reason, one, out, spatial)
-    coords = coords() if callable(coords) else coords
     spline = None
-    if order == 3:
+    if order == 3:  # the prefilter's launches first: the GPU starts while the host goes on
         kmode, pad = _spline.layout(mode, bool(prefilter))
-        spline = (mode, bool(prefilter), pad)
+        spline = call.cubic_source((mode, bool(prefilter), pad), value, hardware)
+    try:
+        coords = coords() if callable(coords) else coords
+    except BaseException:
+        if spline is not None:
+            _textures.retire(spline[0])  # its coefficients: freed once the prefilter ran
+        raise
     launch = call.run(
         coords, spatial, out, dtype, order, kmode, value, hardware, spline, conv_a=conv_a
     )

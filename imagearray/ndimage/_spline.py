@@ -20,6 +20,8 @@ input dtypes the textures take).
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from imagearray.ndimage import _cubic, _modes, _textures
@@ -114,7 +116,6 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     float32 3D ``ImageArray`` of the spatial shape (where :func:`fills_image`), which
     the last pass (along axis 1) writes through its surface; returns None then."""
     import cupy
-    import cupyx.scipy.ndimage as ndi
 
     fmode = FILTER_MODE.get(mode, "mirror")
     cur = cupy.ascontiguousarray(a)
@@ -126,6 +127,8 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     for axis in axes:
         n = cur.shape[axis]
         if not _parallel(fmode, n):
+            import cupyx.scipy.ndimage as ndi
+
             if not fresh:
                 cur, fresh = cur.copy(), True
             ndi.spline_filter1d(cur, 3, axis, output=cur, mode=mode)
@@ -136,7 +139,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
         if surface:
             _surface_pass(cur, fmode, into)
             return None
-        stride = int(numpy.prod(cur.shape[axis + 1 :], dtype=numpy.int64))
+        stride = math.prod(cur.shape[axis + 1 :])
         _line_pass(cur, spare, fmode, n, stride)
         cur, spare = spare, (cur if fresh else None)
         fresh = True
