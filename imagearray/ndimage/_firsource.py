@@ -154,6 +154,97 @@ extern "C" __global__ void __launch_bounds__(256) ia_bspline3_rows(
 """
 
 
+def fir_plane_source(mode: str, tile: int) -> str:
+    """CUDA source of the prefilter's passes along the last two axes at once
+    (``ia_bspline3_plane``, 256 threads a block) of float32 samples ``(planes, h, w)``,
+    C-contiguous: block (bx, by, plane) makes the ``tile`` x ``tile`` outputs from
+    row ``by * tile`` and column ``bx * tile`` of its plane. It loads the
+    ``tile + 2 * FIR_HALF`` square around them (rows and columns folded by the mode
+    outside the plane) into shared memory by coalesced reads, filters each of its
+    rows along x there (a window of 8 samples a thread, as :func:`fir_rows_source`;
+    rows ``tile + 2 * FIR_HALF + 1`` apart: a warp's reads in 32 banks), then each
+    column of those along y (8 a thread, a warp on 32 neighbouring columns) and
+    stores the outputs coalesced. Every sum is :func:`_fir_sums`' of the same
+    floats as the pass along x followed by the pass along y: their bits, with one
+    read and one write of the volume instead of two each."""
+    if tile not in (32, 64):
+        raise ValueError(f"PLANE_TILE must be 32 or 64, not {tile}")
+    codes, w = _fir_prelude(mode)
+    return f"""{codes}
+#define H {FIR_HALF}
+#define NT {tile}
+#define E (NT + 2 * H)
+#define P (E + 1)
+#define RUN 8
+{_cubic.FOLD}
+__device__ __forceinline__ int at(int t, int n) {{ return (t >= 0 && t < n) ? t : fold<FM>(t, n); }}
+extern "C" __global__ void __launch_bounds__(256) ia_bspline3_plane(
+    const float* __restrict__ src, float* __restrict__ dst, const int h, const int width)
+{{
+    const float w[H + 1] = {{{w}}};
+    __shared__ float s[E * P];  // the input square, then its rows filtered along x
+    const int x0 = blockIdx.x * NT, y0 = blockIdx.y * NT;
+    const long long plane = (long long)blockIdx.z * h * width;
+    for (int k = threadIdx.x; k < E * E; k += 256) {{
+        const int r = k / E, c = k - r * E;
+        const long long row = plane + (long long)at(y0 - H + r, h) * width;
+        s[r * P + c] = __ldg(src + row + at(x0 - H + c, width));
+    }}
+    __syncthreads();
+    // along x: task q = (row, segment of 8 outputs); a warp: 8 rows x 4 segments
+    float xo[(E * (NT / 8) + 255) / 256][RUN];
+#pragma unroll
+    for (int q = 0; q < (E * (NT / 8) + 255) / 256; q++) {{
+        const int task = threadIdx.x + 256 * q;
+        if (task < E * (NT / 8)) {{
+            const int lane = task & 31, grp = task >> 5;
+            const int seg = (lane >> 3) + 4 * (grp % (NT / 32));
+            const int r = (lane & 7) + 8 * (grp / (NT / 32));
+            float win[RUN + 2 * H];
+#pragma unroll
+            for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * P + seg * 8 + k];
+#define STORE(v, i) xo[q][i] = v
+            {_fir_sums("STORE")}
+#undef STORE
+        }}
+    }}
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < (E * (NT / 8) + 255) / 256; q++) {{
+        const int task = threadIdx.x + 256 * q;
+        if (task < E * (NT / 8)) {{
+            const int lane = task & 31, grp = task >> 5;
+            const int seg = (lane >> 3) + 4 * (grp % (NT / 32));
+            const int r = (lane & 7) + 8 * (grp / (NT / 32));
+#pragma unroll
+            for (int i = 0; i < RUN; i++) s[r * P + seg * 8 + i] = xo[q][i];
+        }}
+    }}
+    __syncthreads();
+    // along y: task = (column, segment of 8 outputs); a warp: 32 neighbouring columns
+    for (int task = threadIdx.x; task < NT * (NT / 8); task += 256) {{
+        const int c = task % NT, seg = task / NT;
+        float win[RUN + 2 * H];
+#pragma unroll
+        for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[(seg * 8 + k) * P + c];
+        const int x = x0 + c;
+        float* out = dst + plane + (long long)(y0 + seg * 8) * width + x;
+#define STORE(v, i) if (x < width && y0 + seg * 8 + i < h) out[(long long)(i) * width] = v
+        {_fir_sums("STORE")}
+#undef STORE
+    }}
+}}
+"""
+
+
+@functools.lru_cache(maxsize=16)
+def fir_plane(mode: str, tile: int):
+    import cupy
+
+    src = fir_plane_source(mode, tile)
+    return cupy.RawKernel(src, "ia_bspline3_plane", options=("-std=c++17",))
+
+
 @functools.lru_cache(maxsize=16)
 def fir_rows(mode: str, tile: int):
     import cupy

@@ -25,7 +25,7 @@ import math
 import numpy
 
 from imagearray.ndimage import _cubic, _modes, _textures
-from imagearray.ndimage._firsource import fir, fir_rows
+from imagearray.ndimage._firsource import fir, fir_plane, fir_rows
 
 OPENCV_MODES = ("opencv", "_opencv_edge")
 NPREPAD = 12  # cupyx's (and SciPy's) padding before filtering nearest / grid-constant
@@ -47,6 +47,10 @@ PREFILTER_RUN = 16
 # samples along a segment there (rows padded so that a warp's reads hit 32 banks).
 # 32, 64, 128 or 256; 0: that pass as the others. The same sums.
 ROW_TILE = 256
+# The passes along the last two spatial axes as one (one read and one write of the
+# samples instead of two each) by blocks of PLANE_TILE x PLANE_TILE outputs (32 or
+# 64; 0: the two passes). The same sums.
+PLANE_TILE = 64
 # The last pass through a surface: a warp makes SURFACE_LANES neighbouring x of
 # 32 / SURFACE_LANES rows (16: a warp's stores cover 64 bytes of 2 rows, within one
 # 64-byte-wide tile of the CUDA array's block-linear layout).
@@ -124,6 +128,11 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     spare = None
     # (cupyx: a line of one sample is its own coefficient)
     axes = [axis for axis in range(ndim, 0, -1) if cur.shape[axis] > 1]
+    if _fuses(cur.shape, ndim, fmode, axes, into):
+        spare = cupy.empty_like(cur)
+        _plane_pass(cur, spare, fmode)
+        cur, spare, fresh = spare, (cur if fresh else None), True
+        axes = axes[2:]
     for axis in axes:
         n = cur.shape[axis]
         if not _parallel(fmode, n):
@@ -146,6 +155,27 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
     if not fresh:
         cur = cur.copy()
     return cur
+
+
+def _fuses(shape: tuple, ndim: int, fmode: str, axes: list, into) -> bool:
+    """Whether the passes along the last two spatial axes of ``shape`` (``(nb,
+    *spatial, channels)``) run as one (:func:`_plane_pass`): one channel, both axes
+    filtered by the parallel filter, at most 65535 planes (a grid's z), and the
+    plane pass is not the last one of a surface fill."""
+    if not PLANE_TILE or shape[-1] != 1 or axes[:2] != [ndim, ndim - 1]:
+        return False
+    if not all(_parallel(fmode, shape[a]) for a in axes[:2]):
+        return False
+    planes = math.prod(shape[: ndim - 1])
+    return planes <= 65535 and not (into is not None and ndim == 2)
+
+
+def _plane_pass(cur, out, fmode: str) -> None:
+    """The last two spatial axes of ``cur`` (one channel) filtered into ``out``."""
+    h, w = cur.shape[-3], cur.shape[-2]
+    t = PLANE_TILE
+    grid = (-(-w // t), -(-h // t), cur.size // (h * w))
+    fir_plane(fmode, t)(grid, (256,), (cur, out, numpy.int32(h), numpy.int32(w)))
 
 
 def _parallel(fmode: str, n: int) -> bool:

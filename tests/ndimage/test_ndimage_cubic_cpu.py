@@ -290,6 +290,36 @@ def test_row_prefilter_source_compiles(mode):
     assert log is None, log
 
 
+@needs_nvrtc
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
+@pytest.mark.parametrize("tile", [32, 64])
+def test_plane_prefilter_source_compiles(mode, tile):
+    src = _firsource.fir_plane_source(mode, tile)
+    assert f"#define NT {tile}" in src and "__shared__" in src
+    log = compile_log(src)
+    assert log is None, log
+
+
+def test_plane_prefilter_tile_is_checked():
+    with pytest.raises(ValueError, match="PLANE_TILE must be 32 or 64, not 48"):
+        _firsource.fir_plane_source("mirror", 48)
+
+
+def test_which_prefilter_passes_run_as_one(monkeypatch):
+    """The last two spatial axes in one pass: one channel, both filtered in parallel
+    (not an axis of one sample, not a short reflect axis), not 2D into a CUDA array."""
+    monkeypatch.setattr(_spline, "PLANE_TILE", 64)
+    assert _spline._fuses((1, 8, 9, 10, 1), 3, "mirror", [3, 2, 1], None)
+    assert _spline._fuses((4, 9, 10, 1), 2, "mirror", [2, 1], None)
+    assert not _spline._fuses((4, 9, 10, 2), 2, "mirror", [2, 1], None)  # channels
+    assert not _spline._fuses((1, 8, 1, 10, 1), 3, "mirror", [3, 1], None)  # one sample
+    assert not _spline._fuses((1, 8, 9, 10, 1), 3, "reflect", [3, 2, 1], None)  # short
+    assert _spline._fuses((1, 8, 19, 20, 1), 3, "reflect", [3, 2, 1], None)
+    assert not _spline._fuses((70000, 9, 10, 1), 2, "mirror", [2, 1], None)  # grid z
+    monkeypatch.setattr(_spline, "PLANE_TILE", 0)
+    assert not _spline._fuses((1, 8, 9, 10, 1), 3, "mirror", [3, 2, 1], None)
+
+
 def test_which_coefficients_the_prefilter_writes_into_a_cuda_array(monkeypatch):
     """One single-channel 3D volume whose axes all take the parallel filter; not a
     batch, channels, 2D, an axis of one sample, a short reflect axis (cupyx's
