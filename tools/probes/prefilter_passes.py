@@ -2,7 +2,7 @@
 contiguous-axis pass (shared-memory row tiles, and a candidate that slides a
 register window of 8 samples over a conflict-free shared tile), the two strided
 passes at several samples a thread, the last pass into linear memory and through
-a surface, next to a device-to-device copy of the same 64 MiB. Prints one line
+a surface, the x and y passes as one kernel, next to a device-to-device copy of the same 64 MiB. Prints one line
 each, and whether the candidate's bits equal the library pass's."""
 
 import cupy
@@ -68,8 +68,11 @@ extern "C" __global__ void fill(const float* __restrict__ src, unsigned long lon
 fill = cupy.RawKernel(FILL, "fill")
 t = ms(launch(fill, (n // 16, n // 16, 64), x, surf, n32, n32, n32))
 row("surface fill alone (linear -> CUDA array, 16 x 2 warps)", t)
+for tile in (64, 32):
+    k = _firsource.fir_plane(mode, tile)
+    t = ms(launch(k, (-(-n // tile), -(-n // tile), n), x, out, n32, n32))
+    row(f"x and y passes as one, tiles of {tile}", t)
 full = lambda: _spline.prefilter_axes(x, 3, mode)  # noqa: E731
-row("prefilter_axes, three passes to linear", ms(full))
 
 
 def to_surface():
@@ -78,4 +81,9 @@ def to_surface():
     _textures.retire(_textures.from_filled(le, True))
 
 
-row("prefilter_axes, last pass through a surface", ms(to_surface))
+default = _spline.PLANE_TILE
+for tile in (0, default):
+    _spline.PLANE_TILE = tile
+    row(f"prefilter_axes, to linear (PLANE_TILE={tile})", ms(full))
+    row(f"prefilter_axes, last pass through a surface (PLANE_TILE={tile})", ms(to_surface))
+_spline.PLANE_TILE = default
