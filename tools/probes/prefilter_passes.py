@@ -2,8 +2,9 @@
 contiguous-axis pass (shared-memory row tiles, and a candidate that slides a
 register window of 8 samples over a conflict-free shared tile), the two strided
 passes at several samples a thread, the last pass into linear memory and through
-a surface, the x and y passes as one kernel, next to a device-to-device copy of the same 64 MiB. Prints one line
-each, and whether the candidate's bits equal the library pass's."""
+a surface, the x and y passes as one kernel, next to a device-to-device copy of the
+same 64 MiB. Prints one line each, and whether the candidate's bits equal the
+library pass's."""
 
 import cupy
 import numpy
