@@ -175,8 +175,10 @@ def _texture_of(img, desc: ImageDescriptor, sampler: Sampler, deps: list | None 
     return h
 
 
+@functools.lru_cache(maxsize=64)
 def _limits(device: int, ndim: int, layered: bool) -> tuple:
-    """Largest CUDA array per axis (SciPy order) for this kind of texture."""
+    """Largest CUDA array per axis (SciPy order) for this kind of texture (a device's
+    limits do not change: cached, as the driver queries cost the host ~10 us)."""
     if ndim == 3:
         w, h, d = device_info("max_image_3d", device)
         return (d, h, w)

@@ -264,6 +264,23 @@ def test_plane_pass_gives_the_same_bits(monkeypatch, shape, mode):
     assert float(cupy.abs(got[64][0, ..., 0] - want).max()) <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_plane_pass_reads_any_address(offset):
+    """Inner tiles of the plane pass read rows as float4 where the samples start on
+    16 bytes: a contiguous view starting 4 or 8 bytes later (read a float at a time)
+    gives the bits of an aligned copy of the same samples."""
+    from imagearray.ndimage import _spline
+
+    n = 160  # 64 x 64 tiles with a whole border inside the plane
+    base = data((n * n + offset,), "float32")
+    view = base[offset:].reshape(1, n, n, 1)
+    got = _spline.prefilter_axes(view, 2, "mirror")
+    want = _spline.prefilter_axes(view.copy(), 2, "mirror")
+    assert bool(cupy.array_equal(got, want))
+    ref = ndi.spline_filter(view[0, ..., 0], 3, output=cupy.float32, mode="mirror")
+    assert float(cupy.abs(got[0, ..., 0] - ref).max()) <= 1e-5 * float(cupy.abs(ref).max())
+
+
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
 @pytest.mark.parametrize("shape", [(19, 23, 17), (40, 9, 33), (70, 3, 2)])
 @pytest.mark.parametrize("lanes", [16, 32, 8])
