@@ -155,28 +155,35 @@ class Call:
             + ((self.channels,) if self.has_channels else ())
         )
 
-    def output(self, output: Any, spatial: tuple):
-        """cupyx's ``_get_output``: (the array to return, its dtype)."""
+    def output_dtype(self, output: Any, spatial: tuple) -> numpy.dtype:
+        """The dtype :meth:`output` will return (its checks, nothing allocated)."""
         import cupy
 
-        shape = self.out_shape(spatial)
         if output is None:
-            dtype = numpy.dtype(self.dtype)
-        elif isinstance(output, cupy.ndarray):
+            return numpy.dtype(self.dtype)
+        if isinstance(output, cupy.ndarray):
+            shape = self.out_shape(spatial)
             if output.shape != shape:
                 raise ImageArrayValueError(
                     f"output has shape {output.shape}; this call writes shape {shape}"
                 )
-            return output, output.dtype
-        else:
-            try:
-                dtype = numpy.dtype(output)
-            except TypeError:
-                raise ImageArrayTypeError(
-                    f"output must be None, a dtype or a CuPy array, not {output!r}"
-                ) from None
+            return output.dtype
+        try:
+            return numpy.dtype(output)
+        except TypeError:
+            raise ImageArrayTypeError(
+                f"output must be None, a dtype or a CuPy array, not {output!r}"
+            ) from None
+
+    def output(self, output: Any, spatial: tuple):
+        """cupyx's ``_get_output``: (the array to return, its dtype)."""
+        import cupy
+
+        dtype = self.output_dtype(output, spatial)
+        if isinstance(output, cupy.ndarray):
+            return output, dtype
         with cupy.cuda.Device(self.device):
-            return cupy.empty(shape, dtype=dtype), dtype
+            return cupy.empty(self.out_shape(spatial), dtype=dtype), dtype
 
     def check_cval(self, mode: str, cval: Any, dtype: numpy.dtype) -> float:
         try:

@@ -83,21 +83,22 @@ def finish(
     if conv_a:
         hardware = False  # point reads only: Keys' weights are not all positive
         kmode = _cubicconv.check_mode(kmode)
-    out, dtype = call.output(output, spatial)
-    value = call.check_cval(mode, cval, numpy.dtype(dtype))  # before any fallback: our errors
-    reason = call.fallback_reason(order, numpy.dtype(dtype))
+    dtype = call.output_dtype(output, spatial)
+    value = call.check_cval(mode, cval, dtype)  # before any fallback: our errors
+    reason = call.fallback_reason(order, dtype)
     if reason is not None:
         if conv_a:  # cupyx has no cubic convolution
             raise ImageArrayValueError(
                 f"{call.fn}: interpolation='cubic' runs on textures only, and this call "
                 f"cannot: {reason}"
             )
-        return call.fallback(reason, one, out, spatial)
+        return call.fallback(reason, one, call.output(output, spatial)[0], spatial)
     spline = None
     if order == 3:  # the prefilter's launches first: the GPU starts while the host goes on
         kmode, pad = _spline.layout(mode, bool(prefilter))
         spline = call.cubic_source((mode, bool(prefilter), pad), value, hardware)
-    try:
+    try:  # (the output allocated after the prefilter's launches, as the coordinates)
+        out = call.output(output, spatial)[0]
         coords = coords() if callable(coords) else coords
     except BaseException:
         if spline is not None:
