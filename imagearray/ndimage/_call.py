@@ -239,7 +239,7 @@ class Call:
                 x, self.nshape, self.ndim, mode, cval, prefilter, to_image=self.ndim == 3
             )
             if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
-                return _textures.from_filled(image, hardware), pad
+                return _textures.from_filled(*image, hardware), pad
             src = _textures.from_cupy(coef, coef.shape, coef.strides, self.ndim, hardware)
         return src, pad
 

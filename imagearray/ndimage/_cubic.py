@@ -14,6 +14,10 @@ type ``W``), and each tap is folded by the *spline* boundary rule of the mode
   ``g1 = w2 + w3`` at ``t2 + w3 / g1``, so ``2**ndim`` linear fetches (4 in 2D, 8 in
   3D) weighted by products of the ``g``; the texture unit quantizes each fetch's
   fraction to 8 bits. Points nearer a border are computed exactly.
+- ``key.halo`` (3D coefficients a prefilter wrote into a CUDA array): the texture
+  has that many texels of border each side of each axis, holding the folded taps
+  (``_spline.border``), so "inside" reaches ``halo`` taps past each edge, and every
+  read is shifted by ``halo`` texels.
 """
 
 from __future__ import annotations
@@ -97,17 +101,17 @@ def hardware(key, filtered_at) -> str:
     """The Sigg-Hadwiger block (``#if HW``): sets ``done`` where it computed the point.
     ``filtered_at(pos)``: a filtered read at texel positions ``pos`` (SciPy order, the
     texel centres at integers)."""
-    d = key.ndim
+    d, b = key.ndim, key.halo
     lines = ["bool inside3 = !done;"]
     for j in range(d):
-        lines.append(f"inside3 = inside3 && st{j} >= 0 && st{j} + 3 <= n[{j}] - 1;")
+        lines.append(f"inside3 = inside3 && st{j} >= -{b} && st{j} + 3 <= n[{j}] - 1 + {b};")
     lines.append("if (inside3) {")
     for j in range(d):
         lines += [
             f"    const float g0_{j} = (float)(w{j}[0] + w{j}[1]);",
             f"    const float g1_{j} = (float)(w{j}[2] + w{j}[3]);",
-            f"    const float h0_{j} = (float)st{j} + (float)w{j}[1] / g0_{j};",
-            f"    const float h1_{j} = (float)(st{j} + 2) + (float)w{j}[3] / g1_{j};",
+            f"    const float h0_{j} = (float)(st{j} + {b}) + (float)w{j}[1] / g0_{j};",
+            f"    const float h1_{j} = (float)(st{j} + {b + 2}) + (float)w{j}[3] / g1_{j};",
         ]
     lines.append("    float r[NCH];")
     for combo in range(2**d):
@@ -124,6 +128,9 @@ def hardware(key, filtered_at) -> str:
 def taps(key, point_read) -> str:
     """The exact ``4**ndim`` point reads (``point_read(idx, dest)``: statements)."""
     constant = SPLINE_MODE[key.mode] == "grid-constant"
+    if key.halo:  # the folded taps' texels, past the border
+        shifted = point_read
+        point_read = lambda idx, dest: shifted([f"{i} + {key.halo}" for i in idx], dest)  # noqa: E731
     lines = folds(key) + tap_loops(key.ndim, point_read, constant)
     return "\n".join("        " + s for s in lines)
 

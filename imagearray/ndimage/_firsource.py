@@ -37,7 +37,9 @@ def _fir_sums(out: str) -> str:
     }}"""
 
 
-def fir_source(mode: str, run: int = 1, surface: bool = False, lanes: int = 16) -> str:
+def fir_source(
+    mode: str, run: int = 1, surface: bool = False, lanes: int = 16, halo: int = 0, hmode: str = ""
+) -> str:
     """CUDA source of one prefilter pass (``ia_bspline3``) with boundary ``mode``: each
     thread makes ``run`` consecutive samples of one line, from a window of the
     ``run + 2 * FIR_HALF`` samples around them held in registers (folded by the mode
@@ -45,17 +47,34 @@ def fir_source(mode: str, run: int = 1, surface: bool = False, lanes: int = 16) 
     thread (:func:`_fir_sums`). ``surface``: the pass along the first axis of one
     single-channel volume ``(n, h, w)``, writing sample ``(z, y, x)`` through the
     surface object ``surf`` of a 3D float32 CUDA array instead of to ``dst``; blocks
-    of 256 threads over (x, y) tiles of ``lanes`` x ``256 / lanes``, grid z the runs."""
+    of 256 threads over (x, y) tiles of ``lanes`` x ``256 / lanes``, grid z the runs.
+    ``halo`` (surface only): the CUDA array is ``halo`` texels larger on each side of
+    each axis, and texel ``i + halo`` of an axis holds coefficient ``fold(i)`` by the
+    rule ``hmode`` (the order-3 kernels' spline boundary) for ``-halo <= i < n +
+    halo``: the grid covers the x and y of the border too (each such thread makes its
+    folded line), and a thread writes each of its samples also to the border planes
+    that fold to it."""
     codes, w = _fir_prelude(mode)
     if surface:
         head = """const unsigned long long surf, const int h, const int width, const int n)"""
-        where = f"""const int x = blockIdx.x * {lanes} + (int)(threadIdx.x % {lanes});
-    const int y = blockIdx.y * {256 // lanes} + (int)(threadIdx.x / {lanes});
-    if (x >= width || y >= h) return;
+        where = f"""const int xo = blockIdx.x * {lanes} + (int)(threadIdx.x % {lanes}) - HALO;
+    const int yo = blockIdx.y * {256 // lanes} + (int)(threadIdx.x / {lanes}) - HALO;
+    if (xo >= width + HALO || yo >= h + HALO) return;
+    const int x = HALO ? fold<HM>(xo, width) : xo, y = HALO ? fold<HM>(yo, h) : yo;
     const long long stride = (long long)h * width;
     const long long base = (long long)y * width + x;
-    const int t0 = blockIdx.z * RUN;"""
-        store = "if (t0 + r < n) surf3Dwrite(v, surf, x * 4, y, t0 + r)"
+    const int t0 = blockIdx.z * RUN;
+    int border[2 * HALO + 1];  // the sample each border plane holds
+#pragma unroll
+    for (int j = 0; j < HALO; j++) {{
+        border[j] = fold<HM>(j - HALO, n);
+        border[HALO + j] = fold<HM>(n + j, n);
+    }}"""
+        store = """if (t0 + r < n) { \\
+        surf3Dwrite(v, surf, (xo + HALO) * 4, yo + HALO, t0 + r + HALO); \\
+        for (int j = 0; j < 2 * HALO; j++) if (border[j] == t0 + r) \\
+            surf3Dwrite(v, surf, (xo + HALO) * 4, yo + HALO, j < HALO ? j : n + j); \\
+    }"""
     else:
         head = """float* __restrict__ dst, const long long threads,
                                        const long long stride, const int n)"""
@@ -68,9 +87,12 @@ def fir_source(mode: str, run: int = 1, surface: bool = False, lanes: int = 16) 
     const int t0 = (int)(rest % runs) * RUN;
     const long long base = (rest / runs) * (long long)n * stride + inner;"""
         store = "if (t0 + r < n) dst[base + (long long)(t0 + r) * stride] = v"
+    hm = _modes.MODE_CODES[hmode] if halo else 0
+    rule = f"#define HALO {halo}\n#define HM {hm}"
     return f"""{codes}
 #define H {FIR_HALF}
 #define RUN {run}
+{rule if surface else ""}
 #define STORE(v, r) {store}
 {_cubic.FOLD}
 extern "C" __global__ void ia_bspline3(const float* __restrict__ src, {head}
@@ -283,8 +305,8 @@ def fir_rows(mode: str, tile: int):
 
 
 @functools.lru_cache(maxsize=16)
-def fir(mode: str, run: int = 1, surface: bool = False, lanes: int = 16):
+def fir(mode: str, run: int = 1, surface: bool = False, lanes: int = 16, halo=0, hmode=""):
     import cupy
 
-    src = fir_source(mode, run, surface, lanes)
+    src = fir_source(mode, run, surface, lanes, halo, hmode)
     return cupy.RawKernel(src, "ia_bspline3", options=("-std=c++17",))

@@ -253,6 +253,7 @@ def run(
         vstore=align != 0,
         coarsen=coarsening(coords.kind, tiled, order),
         pad=pad,
+        halo=src.halo,
         gather=_gathers(src, order, hardware, ndim, tiled),
     )
     npts = math.prod(out_shape)

@@ -91,6 +91,7 @@ class KernelKey(NamedTuple):
     # coefficients (cupyx's ``nprepad``: 12 for nearest and grid-constant, added to
     # the coordinate as cupyx does) or 1 (the opencv modes' cval border, added last)
     pad: int = 0
+    halo: int = 0  # order 3: texels of border each side of each axis (_spline.border)
     gather: bool = False  # order 1 exact, 2D: interior points by one gather per channel
     conv_a: float = 0.0  # CUBIC_CONV: the parameter a of Keys' kernel (-0.75: OpenCV)
 

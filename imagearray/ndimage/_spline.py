@@ -51,6 +51,11 @@ ROW_TILE = 256
 # samples instead of two each) by blocks of PLANE_TILE x PLANE_TILE outputs (32 or
 # 64; 0: the two passes). The same sums.
 PLANE_TILE = 64
+# Texels of border on each side of each axis of a 3D CUDA array the prefilter fills
+# through a surface, holding the coefficients the order-3 kernels' spline rule folds
+# there, so that a point near the edge takes the 8 filtered fetches too (0: no
+# border; those points take the 64 point reads)
+HALO = 2
 # The last pass through a surface: a warp makes SURFACE_LANES neighbouring x of
 # 32 / SURFACE_LANES rows (16: a warp's stores cover 64 bytes of 2 rows, within one
 # 64-byte-wide tile of the CUDA array's block-linear layout).
@@ -73,9 +78,10 @@ def coefficients(
     channels)`` of ``x`` (a CuPy array of ``nshape`` elements; never modified) as a new
     C-contiguous array, or (``prefilter=False`` on float32 data) ``x`` itself, read
     where it is; ``image`` None. With ``to_image``, where :func:`fills_image` allows,
-    ``coef`` is None and ``image`` a scratch-image lease (``_scratch.Lease``) of a
-    float32 3D image of the padded volume, whose last prefilter pass wrote it through
-    a surface (no copy into a CUDA array afterwards)."""
+    ``coef`` is None and ``image`` is ``(lease, halo)``: a scratch-image lease
+    (``_scratch.Lease``) of a float32 3D image of the padded volume with ``halo``
+    texels of border per side (:func:`border`), whose last prefilter pass wrote it
+    through a surface (no copy into a CUDA array afterwards)."""
     import cupy
 
     a = x.reshape(nshape)
@@ -95,10 +101,25 @@ def coefficients(
     if not prefilter:
         return (a if a.dtype == numpy.float32 else a.astype(numpy.float32)), None  # read
     if to_image and fills_image(a.shape, ndim, filter_mode):
-        lease = _textures.take_scratch(a.shape[1:-1], numpy.float32, 1)
-        prefilter_axes(a, ndim, filter_mode, fresh, into=lease.image)
-        return None, lease
+        halo, rule = border(mode, a.shape[1:-1], x.device.id)
+        lease = _textures.take_scratch(tuple(n + 2 * halo for n in a.shape[1:-1]), numpy.float32, 1)
+        prefilter_axes(a, ndim, filter_mode, fresh, into=lease.image, halo=(halo, rule))
+        return None, (lease, halo)
     return prefilter_axes(a, ndim, filter_mode, fresh), None
+
+
+def border(mode: str, shape: tuple, device: int) -> tuple[int, str]:
+    """(texels of border, its rule) of the CUDA array a surface fill writes for
+    cupyx's ``mode`` and the coefficients' ``shape``: :data:`HALO` where the order-3
+    kernels' spline rule folds every tap into the coefficients (all but
+    ``grid-constant``'s) and the array still fits the device's limits, else 0."""
+    rule = _cubic.SPLINE_MODE[layout(mode, True)[0]]
+    limits = _textures._limits(device, 3, False)
+    if not HALO or rule == "grid-constant":
+        return 0, rule
+    if any(n + 2 * HALO > m for n, m in zip(shape, limits)):
+        return 0, rule
+    return HALO, rule
 
 
 def fills_image(shape: tuple, ndim: int, mode: str) -> bool:
@@ -112,13 +133,15 @@ def fills_image(shape: tuple, ndim: int, mode: str) -> bool:
     return all(n > 1 and not (fmode == "reflect" and n < SHORT_REFLECT) for n in shape[1:4])
 
 
-def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
+def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None, halo=(0, "")):
     """The cubic B-spline coefficients of ``a`` (``(nb, *spatial, channels)``, any
     float dtype) along spatial axes ndim..1 (the last first) with cupyx's boundary
     for ``mode``, as a new float32 C-contiguous array (``a`` is read, never written;
     ``fresh``: ``a`` is this call's own, so it may be filtered in place). ``into``: a
-    float32 3D ``ImageArray`` of the spatial shape (where :func:`fills_image`), which
-    the last pass (along axis 1) writes through its surface; returns None then."""
+    float32 3D ``ImageArray`` of the spatial shape (where :func:`fills_image`) with
+    ``halo[0]`` texels more each side, which the last pass (along axis 1) writes
+    through its surface, the border folded by the rule ``halo[1]``; returns None
+    then."""
     import cupy
 
     fmode = FILTER_MODE.get(mode, "mirror")
@@ -146,7 +169,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None):
         if spare is None and not surface:
             spare = cupy.empty_like(cur)
         if surface:
-            _surface_pass(cur, fmode, into)
+            _surface_pass(cur, fmode, into, *halo)
             return None
         stride = math.prod(cur.shape[axis + 1 :])
         _line_pass(cur, spare, fmode, n, stride)
@@ -197,15 +220,16 @@ def _line_pass(cur, out, fmode: str, n: int, stride: int) -> None:
     fir(fmode, run)((-(-threads // 256),), (256,), (cur, out, *tail))
 
 
-def _surface_pass(cur, fmode: str, into) -> None:
+def _surface_pass(cur, fmode: str, into, halo: int = 0, rule: str = "") -> None:
     """The pass along axis 1 of the volume ``cur`` (``(1, n, h, w, 1)``), written
-    through the surface of ``into``."""
+    through the surface of ``into`` (with ``halo`` texels of border by ``rule``)."""
     n, h, w = cur.shape[1:4]
     run, lanes = max(1, int(PREFILTER_RUN)), SURFACE_LANES
-    grid = (-(-w // lanes), -(-h // (256 // lanes)), -(-n // run))
+    grid = (-(-(w + 2 * halo) // lanes), -(-(h + 2 * halo) // (256 // lanes)), -(-n // run))
     surf = numpy.uint64(int(into.surface()))
     tail = (numpy.int32(h), numpy.int32(w), numpy.int32(n))
-    fir(fmode, run, True, lanes)(grid, (256,), (cur, surf, *tail))
+    kernel = fir(fmode, run, True, lanes, halo, rule if halo else "")
+    kernel(grid, (256,), (cur, surf, *tail))
 
 
 def model(coef, coords, mode: str, cval: float = 0.0, pad: int = 0):

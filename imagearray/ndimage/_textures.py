@@ -81,6 +81,7 @@ class Source:
     keep: list = dataclasses.field(default_factory=list)  # retired after the launch
     tiles: list | None = None  # [(lo, hi, tex_p)] (SciPy order) when tiled
     gather: bool = False  # tex_p is a 2D CUDA array allocated for gather
+    halo: int = 0  # texels of border each side of each axis (order 3's coefficients)
     # (cache, key, value): the caches that own the textures, as they must still be
     # for a repeat of this launch (a plan) to read live textures
     deps: list = dataclasses.field(default_factory=list)
@@ -303,12 +304,13 @@ def _copied(a, src: Source, want_f: bool) -> None:
     _adopt(lease, src, want_f)
 
 
-def from_filled(lease: _scratch.Lease, filtered: bool) -> Source:
+def from_filled(lease: _scratch.Lease, halo: int, filtered: bool) -> Source:
     """A Source over the image of ``lease``, a single-channel float32 3D image this
-    call filled (order=3's coefficients, written by the prefilter)."""
+    call filled (order=3's coefficients, written by the prefilter) with ``halo``
+    texels of border on each side of each axis (the Source's shape is without)."""
     img = lease.image
-    shape = tuple(reversed(img._vdesc.extent[:3]))
-    src = Source(shape, 1, 1, img.dtype, img._handle.device)
+    shape = tuple(n - 2 * halo for n in reversed(img._vdesc.extent[:3]))
+    src = Source(shape, 1, 1, img.dtype, img._handle.device, halo=halo)
     _adopt(lease, src, filtered and can_filter(img.dtype, 1))
     return src
 
@@ -320,7 +322,8 @@ def _adopt(lease: _scratch.Lease, src: Source, want_f: bool) -> None:
     img = lease.image
     src.keep.append(lease)
     src.layered = src.nb > 1
-    point, filt = _descs(src.shape, img.dtype, src.channels, src.nb if src.nb > 1 else None)
+    shape = tuple(n + 2 * src.halo for n in src.shape)
+    point, filt = _descs(shape, img.dtype, src.channels, src.nb if src.nb > 1 else None)
     # no deps: no plan reads a scratch image (its contents change from call to call)
     src.tex_p = _texture_of(img, point, POINT)
     if want_f:

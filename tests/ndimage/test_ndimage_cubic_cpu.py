@@ -148,6 +148,31 @@ def test_cubic_sources_read_as_documented():
         assert "prm.tex_f" not in exact.split("#if ORDER == 3")[1]
 
 
+def test_a_border_shifts_every_read_of_order_3():
+    """3D coefficients with a border of 2 texels: "inside" reaches 2 taps past each
+    edge, the filtered fetches and the exact point reads are 2 texels further in."""
+    key = _source.KernelKey(
+        3, 1, "affine", "mirror", 3, True, "float", "float", "float", "float",
+        False, False, False, False,
+    )  # fmt: skip
+    plain, border = _source.source(key), _source.source(key._replace(halo=2))
+    assert "st0 >= -0 && st0 + 3 <= n[0] - 1 + 0;" in plain
+    assert "st0 >= -2 && st0 + 3 <= n[0] - 1 + 2;" in border
+    assert "(float)(st2 + 2) + (float)w2[1] / g0_2" in border
+    assert "(float)(st2 + 4) + (float)w2[3] / g1_2" in border
+    assert "tp0[k0] + 2" in border and "tp0[k0] + 2" not in plain
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("halo", [0, 2])
+@pytest.mark.parametrize("rule", ["mirror", "reflect", "nearest", "grid-wrap"])
+def test_surface_prefilter_with_a_border_compiles(halo, rule):
+    src = _firsource.fir_source("mirror", 16, True, 16, halo, rule if halo else "")
+    assert f"#define HALO {halo}" in src
+    log = compile_log(src)
+    assert log is None, log
+
+
 def test_padding_in_the_coordinates():
     key = _source.KernelKey(
         2, 1, "affine", "nearest", 3, False, "float", "", "float", "float",
@@ -180,6 +205,7 @@ def _cubic_keys():
             kind == "affine" and mlayout == 0 and i % 2 == 0, ch == 3, False,
             mlayout=mlayout, mdouble=bool(mlayout) and i % 4 >= 2,
             vstore=ch in (2, 4) and i % 3 != 1, coarsen=1, pad=pad,
+            halo=2 if ndim == 3 and ch == 1 and i % 2 == 0 else 0,
         )  # fmt: skip
 
 

@@ -186,6 +186,40 @@ def test_orders_2_4_5_fall_back(order):
     check(got, ndi.zoom(x, 1.5, order=order, mode="mirror"), span(x))
 
 
+@pytest.mark.parametrize(
+    "mode", ["constant", "mirror", "reflect", "nearest", "grid-wrap", "wrap", "grid-constant"]
+)
+def test_3d_border_points_read_the_cuda_arrays_border(monkeypatch, mode):
+    """3D coefficients filled through a surface carry a border of folded taps
+    (_spline.HALO): the exact results keep their bits with and without it, and with
+    it the hardware path computes the points near the edges too (their values move
+    by its 8-bit fractions: not the exact ones any more, but within its bound of
+    cupyx's)."""
+    from imagearray.ndimage import _spline
+
+    x = data((20, 22, 18), "float32")
+    m = np.array([[0.98, 0.1, 0, 0.4], [-0.1, 0.97, 0.05, -0.3], [0.02, -0.05, 1.01, 0.2]])
+    kw = dict(order=3, mode=mode, cval=0.5)
+    got = {}
+    for halo in (0, 2):
+        monkeypatch.setattr(_spline, "HALO", halo)
+        for p in ("exact", "hardware"):
+            got[halo, p] = ia.ndimage.affine_transform(x, m, precision=p, **kw)
+    assert bool(cupy.array_equal(got[0, "exact"], got[2, "exact"]))
+    edge = np.zeros(x.shape, bool)  # output points whose taps cross an edge
+    idx = np.indices(x.shape).reshape(3, -1)
+    c = (m[:, :3] @ idx + m[:, 3:]).reshape((3,) + x.shape)
+    for j, n in enumerate(x.shape):
+        edge |= (np.floor(c[j]) - 1 < 0) | (np.floor(c[j]) + 2 > n - 1)
+    moved = cupy.asnumpy(got[0, "hardware"] != got[2, "hardware"])
+    assert not moved[~edge].any()  # inside: the same fetches either way
+    # nearest and grid-constant: padded by 12 samples first, no tap here crosses an edge
+    assert bool(moved[edge].any()) == (mode not in ("nearest", "grid-constant"))
+    want = ndi.affine_transform(x, cupy.asarray(m), **kw)
+    bound = 3 / 256 * coef_step(x, mode, True, 0.5, 3) + 1e-5 * span(x)
+    assert float(cupy.abs(got[2, "hardware"] - want).max()) <= bound
+
+
 def test_hardware_differs_from_exact_inside():
     """precision='hardware' really takes the linear fetches (its 8-bit fractions show)
     and stays within its bound of the exact result."""
@@ -284,36 +318,47 @@ def test_plane_pass_reads_any_address(offset):
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
 @pytest.mark.parametrize("shape", [(19, 23, 17), (40, 9, 33), (70, 3, 2)])
 @pytest.mark.parametrize("lanes", [16, 32, 8])
-def test_prefilter_into_a_cuda_array_gives_the_same_bits(monkeypatch, shape, mode, lanes):
+@pytest.mark.parametrize("halo", [2, 0])
+def test_prefilter_into_a_cuda_array_gives_the_same_bits(monkeypatch, shape, mode, lanes, halo):
     """The last pass written through a surface into a 3D CUDA array (warps of
-    ``lanes`` x ``32 / lanes`` texels): the coefficients the linear path computes,
-    bit for bit, and every texel written; cupyx's within float32 rounding."""
-    from imagearray.ndimage import _spline
+    ``lanes`` x ``32 / lanes`` texels), with ``halo`` texels of border each side: the
+    coefficients the linear path computes, bit for bit, the border holding those the
+    spline rule of the mode folds there (NumPy's fold of the indices), and every
+    texel written; cupyx's within float32 rounding."""
+    from imagearray.ndimage import _modes, _spline
 
     monkeypatch.setattr(_spline, "SURFACE_LANES", lanes)
+    monkeypatch.setattr(_spline, "HALO", halo)
     x = data(shape, "float32")
     nshape = (1, *shape, 1)
     args = (x, nshape, 3, mode, 0.0, True)
     linear, none = _spline.coefficients(*args)
-    other, lease = _spline.coefficients(*args, to_image=True)
+    other, filled = _spline.coefficients(*args, to_image=True)
     assert none is None
     if not _spline.fills_image(linear.shape, 3, mode):  # short reflect axes: linear
-        assert lease is None
+        assert filled is None
         assert bool(cupy.array_equal(other, linear))
         return
+    lease, got_halo = filled
+    assert got_halo == halo
     img = lease.image
+    inner = linear.shape[1:-1]
     assert other is None and isinstance(img, ia.ImageArray)
-    assert img.shape == linear.shape[1:-1] and img.dtype == np.float32
+    assert img.shape == tuple(n + 2 * halo for n in inner) and img.dtype == np.float32
     img.set(np.full(img.shape, np.nan, np.float32))  # a texel left unwritten shows
     a = x[None, ..., None]
     if mode == "nearest":  # padded by NPREPAD samples first, as coefficients() does
         a = cupy.pad(a, [(0, 0)] + [(_spline.NPREPAD,) * 2] * 3 + [(0, 0)], "edge")
-    _spline.prefilter_axes(a, 3, mode, into=img)
-    np.testing.assert_array_equal(img.get(), linear[0, ..., 0].get())
+    rule = _spline.border(mode, inner, x.device.id)[1]
+    _spline.prefilter_axes(a, 3, mode, into=img, halo=(halo, rule))
+    idx = [_modes.boundary(rule, np.arange(-halo, n + halo), n) for n in inner]
+    want_img = linear[0, ..., 0].get()[np.ix_(*idx)]
+    np.testing.assert_array_equal(img.get(), want_img)
     if mode != "nearest":  # (nearest: padded by 12 samples first, as cupyx's zoom does)
         want = ndi.spline_filter(x, 3, output=cupy.float32, mode=mode)
         scale = float(cupy.abs(want).max())
-        assert float(np.abs(img.get() - want.get()).max()) <= 1e-5 * scale
+        core = img.get()[tuple(slice(halo, halo + n) for n in inner)]
+        assert float(np.abs(core - want.get()).max()) <= 1e-5 * scale
 
 
 def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
@@ -323,7 +368,9 @@ def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
 
     seen = []
     fill = _textures.from_filled
-    monkeypatch.setattr(_textures, "from_filled", lambda ls, f: seen.append(ls) or fill(ls, f))
+    monkeypatch.setattr(
+        _textures, "from_filled", lambda ls, b, f: seen.append(ls) or fill(ls, b, f)
+    )
     x = data((21, 18, 25), "float32")
     m = np.array([[1, 0.1, 0, 0.5], [0, 0.98, 0.1, -0.2], [0.05, 0, 1, 0.3]])
     want = ndi.affine_transform(x, cupy.asarray(m), order=3, mode="mirror")

@@ -71,7 +71,7 @@ if NO_BORDER:
 
 def into_image():
     lease = _spline.coefficients(x, SHAPE, 3, "constant", 0.0, True, to_image=True)[1]
-    _textures.retire(_textures.from_filled(lease, True))
+    _textures.retire(_textures.from_filled(*lease, True))
 
 
 both("whole call (numpy matrix)", lambda: iand.affine_transform(x, M, order=3))

@@ -29,7 +29,7 @@ def prefilter():
 
 def prefilter_into_array():
     lease = _spline.coefficients(x, (1, n, n, n, 1), 3, "constant", 0.0, True, to_image=True)[1]
-    _textures.retire(_textures.from_filled(lease, True))
+    _textures.retire(_textures.from_filled(*lease, True))
 
 
 def whole():

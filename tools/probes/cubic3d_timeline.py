@@ -37,7 +37,7 @@ for owner, name in (
     (_textures, "collect"),
     (_spline, "coefficients"),
     (_textures, "take_scratch"),
-    (_spline, "_line_pass"),
+    (_spline, "_plane_pass"),
     (_spline, "_surface_pass"),
     (_textures, "from_filled"),
     (_launch, "run"),

@@ -79,7 +79,7 @@ full = lambda: _spline.prefilter_axes(x, 3, mode)  # noqa: E731
 def to_surface():
     le = _textures.take_scratch((n, n, n), numpy.float32, 1)
     _spline.prefilter_axes(x, 3, mode, into=le.image)
-    _textures.retire(_textures.from_filled(le, True))
+    _textures.retire(_textures.from_filled(le, 0, True))
 
 
 default = _spline.PLANE_TILE
