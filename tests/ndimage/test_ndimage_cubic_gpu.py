@@ -191,11 +191,12 @@ def test_orders_2_4_5_fall_back(order):
 )
 def test_3d_border_points_read_the_cuda_arrays_border(monkeypatch, mode):
     """3D coefficients filled through a surface carry a border of folded taps
-    (_spline.HALO): the exact results keep their bits with and without it, and with
-    it the hardware path computes the points near the edges too (their values move
-    by its 8-bit fractions: not the exact ones any more, but within its bound of
-    cupyx's)."""
-    from imagearray.ndimage import _spline
+    (_spline.HALO): the exact results keep their bits with and without it; without
+    it the hardware path computes the points whose taps cross an edge exactly (their
+    bits are the exact ones), with it by its filtered fetches (their values move by
+    its 8-bit fractions, within its bound of cupyx's). nearest and grid-constant
+    are padded by 12 samples first: no tap here crosses the padded edge."""
+    from imagearray.ndimage import _modes, _spline
 
     x = data((20, 22, 18), "float32")
     m = np.array([[0.98, 0.1, 0, 0.4], [-0.1, 0.97, 0.05, -0.3], [0.02, -0.05, 1.01, 0.2]])
@@ -204,20 +205,22 @@ def test_3d_border_points_read_the_cuda_arrays_border(monkeypatch, mode):
     for halo in (0, 2):
         monkeypatch.setattr(_spline, "HALO", halo)
         for p in ("exact", "hardware"):
-            got[halo, p] = ia.ndimage.affine_transform(x, m, precision=p, **kw)
-    assert bool(cupy.array_equal(got[0, "exact"], got[2, "exact"]))
-    edge = np.zeros(x.shape, bool)  # output points whose taps cross an edge
+            got[halo, p] = cupy.asnumpy(ia.ndimage.affine_transform(x, m, precision=p, **kw))
+    np.testing.assert_array_equal(got[0, "exact"], got[2, "exact"])
+    pad = _spline.layout(mode, True)[1]
     idx = np.indices(x.shape).reshape(3, -1)
-    c = (m[:, :3] @ idx + m[:, 3:]).reshape((3,) + x.shape)
+    c = (m[:, :3] @ idx + m[:, 3:]).reshape((3,) + x.shape).astype(np.float32)
+    edge = np.zeros(x.shape, bool)  # output points whose taps cross an edge
     for j, n in enumerate(x.shape):
-        edge |= (np.floor(c[j]) - 1 < 0) | (np.floor(c[j]) + 2 > n - 1)
-    moved = cupy.asnumpy(got[0, "hardware"] != got[2, "hardware"])
-    assert not moved[~edge].any()  # inside: the same fetches either way
-    # nearest and grid-constant: padded by 12 samples first, no tap here crosses an edge
-    assert bool(moved[edge].any()) == (mode not in ("nearest", "grid-constant"))
-    want = ndi.affine_transform(x, cupy.asarray(m), **kw)
+        cj = _modes.wrap_coordinate(c[j], n) if mode == "wrap" else c[j]
+        cj = cj + pad
+        edge |= (np.floor(cj) - 1 < 0) | (np.floor(cj) + 2 > n + 2 * pad - 1)
+    np.testing.assert_array_equal(got[0, "hardware"][edge], got[0, "exact"][edge])
+    moved = got[2, "hardware"][edge] != got[2, "exact"][edge]
+    assert bool(moved.any()) == (mode not in ("nearest", "grid-constant"))
+    want = ndi.affine_transform(x, cupy.asarray(m), **kw).get()
     bound = 3 / 256 * coef_step(x, mode, True, 0.5, 3) + 1e-5 * span(x)
-    assert float(cupy.abs(got[2, "hardware"] - want).max()) <= bound
+    assert float(np.abs(got[2, "hardware"] - want).max()) <= bound
 
 
 def test_hardware_differs_from_exact_inside():
