@@ -4,6 +4,7 @@ arguments, the input's layout (batch, spatial axes, channels), the output (cupyx
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import warnings
@@ -207,41 +208,40 @@ class Call:
         self, coords, spatial, out, dtype, order, mode, cval, hardware, spline=None, conv_a=0.0
     ):
         """Launch on the input's device into ``out`` (written through a C-contiguous
-        temporary where ``out`` is not one); returns the :class:`_launch.Launch` that
-        a repeat of this call may run again (a plan), or None. Order 3: ``spline`` is
-        what :meth:`cubic_source` returned (the texture holds the coefficients,
-        computed on every call: no plan). Cubic convolution: ``order`` is
-        ``_source.CUBIC_CONV`` and ``conv_a`` its parameter."""
+        temporary where ``out`` is not one); returns the plan a repeat of this call
+        may run again (a :class:`_launch.Launch`, or for order 3 a
+        :class:`_launch.Refilled` that runs the prefilter again), or None. Order 3:
+        ``spline`` is what :meth:`cubic_source` returned. Cubic convolution:
+        ``order`` is ``_source.CUBIC_CONV`` and ``conv_a`` its parameter."""
         import cupy
 
         with cupy.cuda.Device(self.device):
             direct = out.flags.c_contiguous and out.device.id == self.device
             target = out if direct else cupy.empty(out.shape, dtype)
-            src, pad = spline if spline is not None else (self.source(hardware), 0)
-            plan = _launch.run(
-                src, coords, tuple(spatial), target, order, mode, cval, hardware, pad, conv_a
-            )
+            src, pad, refill = spline if spline is not None else (self.source(hardware), 0, None)
+            args = (order, mode, cval, hardware, pad, conv_a, refill)
+            plan = _launch.run(src, coords, tuple(spatial), target, *args)
             if not direct:
                 out[...] = target
-        return plan if direct and spline is None else None
+        return plan if direct else None
 
     def cubic_source(self, spline, cval: float, hardware: bool):
-        """(a Source over this call's B-spline coefficients, their padding), the
+        """(a Source over this call's B-spline coefficients, their padding, the
+        function that makes such a Source from the input anew: a plan's refill), the
         prefilter launched on the input's device; ``spline`` is (cupyx's mode,
         prefilter, padding)."""
-        import cupy
-
         mode, prefilter, pad = spline
-        with cupy.cuda.Device(self.device):
-            x = cupy.asarray(self.image) if self.image is not None else self.original
-            _textures.collect()
-            coef, image = _spline.coefficients(
-                x, self.nshape, self.ndim, mode, cval, prefilter, to_image=self.ndim == 3
-            )
-            if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
-                return _textures.from_filled(*image, hardware), pad
-            src = _textures.from_cupy(coef, coef.shape, coef.strides, self.ndim, hardware)
-        return src, pad
+        refill = functools.partial(
+            spline_source,
+            nshape=self.nshape,
+            ndim=self.ndim,
+            device=self.device,
+            mode=mode,
+            prefilter=prefilter,
+            cval=cval,
+            hardware=hardware,
+        )
+        return refill(self.image if self.image is not None else self.original), pad, refill
 
     # ------------------------------------------------------------ fallback
     def fallback(self, reason: str, one, out, spatial) -> Any:
@@ -269,6 +269,21 @@ class Call:
                     one(plane, res, b)
                     o[b, ..., c] = res
         return out
+
+
+def spline_source(x, nshape, ndim, device, mode, prefilter, cval, hardware) -> _textures.Source:
+    """A Source over the B-spline coefficients of ``x`` (the CuPy or ImageArray input,
+    laid out as ``nshape``), the prefilter launched on ``device`` (see
+    :meth:`Call.cubic_source`)."""
+    import cupy
+
+    with cupy.cuda.Device(device):
+        x = cupy.asarray(x) if isinstance(x, ImageArray) else x
+        _textures.collect()
+        coef, image = _spline.coefficients(x, nshape, ndim, mode, cval, prefilter, ndim == 3)
+        if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
+            return _textures.from_filled(*image, hardware)
+        return _textures.from_cupy(coef, coef.shape, coef.strides, ndim, hardware)
 
 
 def axis_int(channel_axis: Any) -> int | None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-import numpy
-
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.ndimage import _cubicconv, _plan, _spline, _textures
 from imagearray.ndimage._call import Call, check_precision
@@ -53,8 +51,6 @@ def planned(fn: str, input: Any, output: Any, order: Any, args: tuple, device_ar
     :mod:`imagearray.ndimage._plan`. ``args``: every other argument that decides the
     result; ``device_args``: those the kernel may read where they are."""
     if order is None:  # warns on every call
-        return None, None
-    if isinstance(order, (int, numpy.integer)) and order == 3:  # order 3 makes no plan
         return None, None
     k = _plan.key(fn, input, output, (order,) + args, device_args)
     return k, (None if k is None else _plan.run(k, input, output))

@@ -123,16 +123,21 @@ class Launch:
     def valid(self) -> bool:
         return all(cache.get(k) is v for cache, k, v in self.deps)
 
-    def launch(self, output) -> None:
-        """Write into ``output`` (C-contiguous, this launch's shape and dtype)."""
+    def launch(self, output, src: Source | None = None) -> None:
+        """Write into ``output`` (C-contiguous, this launch's shape and dtype), reading
+        the textures of ``src`` where given (one like the first launch's)."""
         with self.lock:  # the launch copies the parameters: the next may set its own
             self.words[5] = output.data.ptr
+            if src is not None:  # words 1, 2: Params.tex_f (0: no filtered reads), tex_p
+                self.words[1] = int(src.tex_f) if self.words[1] else 0
+                self.words[2] = int(src.tex_p)
             self.kern(self.grid, self.block, self.args)
 
-    def run(self, output):
+    def run(self, output, input: Any = None):
         """Into ``output`` (a CuPy array of this shape and dtype, C-contiguous, on this
         device) or a new array (``output`` None or a dtype); returns it, or None where
-        ``output`` lacks the alignment this launch's stores need."""
+        ``output`` lacks the alignment this launch's stores need. (``input``: the
+        caller's, which :class:`Refilled` reads.)"""
         import cupy
 
         if cupy.cuda.runtime.getDevice() != self.device:
@@ -143,6 +148,39 @@ class Launch:
         elif self.align and output.data.ptr % self.align:
             return None
         self.launch(output)
+        return output
+
+
+class Refilled:
+    """The plan of an order-3 call: its texture holds coefficients the prefilter
+    computes from what the input holds now, so each run calls ``refill(input)`` (the
+    prefilter's launches, a fresh :class:`Source` of the same kind) and then
+    ``launch`` with that Source's textures. The checks, the coordinates and the
+    kernel's parameters are the first call's, as every plan's."""
+
+    __slots__ = ("launch", "refill")
+
+    def __init__(self, launch: Launch, refill):
+        self.launch, self.refill = launch, refill
+
+    def valid(self) -> bool:
+        return True  # every run makes the textures it reads
+
+    def run(self, output, input: Any):
+        import cupy
+
+        launch = self.launch
+        if cupy.cuda.runtime.getDevice() != launch.device:
+            with cupy.cuda.Device(launch.device):
+                return self.run(output, input)
+        out = isinstance(output, cupy.ndarray)
+        if out and launch.align and output.data.ptr % launch.align:
+            return None
+        src = self.refill(input)
+        if not out:
+            output = cupy.empty(launch.shape, launch.dtype)
+        launch.launch(output, src)
+        retire(src)
         return output
 
 
@@ -220,12 +258,14 @@ def run(
     hardware: bool,
     pad: int = 0,
     conv_a: float = 0.0,
+    refill=None,
 ):
     """Resample ``src`` at ``coords`` into ``output`` (a C-contiguous CuPy array of
     shape ``[nb,] *out_shape[, channels]``); the kernel runs on the current stream.
     Returns the :class:`Launch` where one launch did it all and may be repeated
-    (a plan), else None. ``order`` -1 is cubic convolution with ``conv_a``
-    (:mod:`imagearray.ndimage._cubicconv`)."""
+    (a plan; with ``refill``, the function that makes ``src`` anew from the input,
+    a :class:`Refilled`), else None. ``order`` -1 is cubic convolution with
+    ``conv_a`` (:mod:`imagearray.ndimage._cubicconv`)."""
     import cupy
 
     ndim = len(src.shape)
@@ -291,6 +331,8 @@ def run(
         )
         launch.launch(output)
         plan = launch if not src.keep and not coords.derived else None
+        if refill is not None and not coords.derived:
+            plan = Refilled(launch, refill)
         retire(src)
         return plan
     acc = cupy.zeros(output.shape, dtype=cupy.float32)

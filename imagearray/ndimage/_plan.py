@@ -10,8 +10,10 @@ device data, fall back, tile, warn or upload a NumPy input make no plan.
 A plan holds no caller's array: the textures it reads are owned by their caches
 (``_textures._IN_PLACE`` for CuPy inputs, the image's memory cache for an
 ``ImageArray``), and the plan checks on every hit that the cache still holds them
-(``Launch.deps``). Plans of an ``ImageArray`` live in its memory's cache (gone
-when the memory is freed); the others in an LRU of ``_MAX_PLANS``.
+(``Launch.deps``). An order-3 plan (``_launch.Refilled``) runs the prefilter on
+the input of each call into textures of that call's own, then its launch. Plans of
+an ``ImageArray`` live in its memory's cache (gone when the memory is freed); the
+others in an LRU of ``_MAX_PLANS``.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def run(k: tuple, input: Any, output: Any):
         except KeyError:  # evicted by another thread meanwhile: still valid (deps hold)
             pass
     _textures.collect()
-    return launch.run(output)
+    return launch.run(output, input)
 
 
 def store(k: tuple | None, input: Any, launch) -> None:

@@ -164,7 +164,7 @@ def test_imagearray_input(nd):
     check(got, want, span(x), what=f"ImageArray {nd}D")
 
 
-def test_input_untouched_and_no_plan():
+def test_input_untouched_and_a_repeat_filters_it_again():
     """The prefilter works on a copy; a repeat recomputes the coefficients (the input
     changed in place between the calls)."""
     x = data(SHAPES[2], "float32")

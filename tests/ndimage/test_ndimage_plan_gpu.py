@@ -223,3 +223,107 @@ def test_threads_sharing_a_plan_each_get_their_own_output(fresh):
         for g in got:
             cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
     assert len(fresh) == 1
+
+
+# ---------------------------------------------------------------- order 3
+K3 = {"order": 3, "mode": "mirror", "precision": "exact"}
+
+
+@pytest.fixture
+def fresh3(monkeypatch):
+    """No plan left from other tests; returns the list of full-path order-3 calls."""
+    _plan.clear()
+    return spy(monkeypatch, _call.Call, "cubic_source")
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+@pytest.mark.parametrize("fn", ["zoom", "shift", "rotate", "map_coordinates", "affine_transform"])
+def test_order3_plans_run_the_prefilter_on_what_the_input_holds_now(fresh3, fn, nd):
+    """An order-3 plan skips the checks and the coordinates but filters the input
+    again on every run: new data at the same address gives cupyx's new result."""
+    shape = (24, 32) if nd == 2 else (12, 16, 20)
+    x = _img(shape)
+    rng = np.random.default_rng(1)
+    rc = cupy.asarray(rng.random((nd, 6, 7)) * 20 - 2, dtype=cupy.float32)
+    m = cupy.asarray(np.eye(nd) * 0.9 + 0.05)
+    ang = {"axes": (1, 0)} if nd == 2 else {"axes": (2, 1)}
+    calls = {
+        "zoom": (lambda: ia.ndimage.zoom(x, 1.5, **K3), lambda: ndi.zoom(x, 1.5, **KX3)),
+        "shift": (lambda: ia.ndimage.shift(x, 1.25, **K3), lambda: ndi.shift(x, 1.25, **KX3)),
+        "rotate": (
+            lambda: ia.ndimage.rotate(x, 25, **ang, **K3),
+            lambda: ndi.rotate(x, 25, **ang, **KX3),
+        ),
+        "map_coordinates": (
+            lambda: ia.ndimage.map_coordinates(x, rc, **K3),
+            lambda: ndi.map_coordinates(x, rc, **KX3),
+        ),
+        "affine_transform": (
+            lambda: ia.ndimage.affine_transform(x, m, **K3),
+            lambda: ndi.affine_transform(x, m, **KX3),
+        ),
+    }
+    ours, theirs = calls[fn]
+    first = ours()
+    again = ours()
+    assert len(fresh3) == 1, "the second call took the full path"
+    cupy.testing.assert_array_equal(again, first)
+    cupy.testing.assert_allclose(first, theirs(), rtol=1e-5, atol=1e-5)
+    x[...] = _img(shape, seed=7)  # new data at the same address
+    got = ours()
+    assert len(fresh3) == 1
+    cupy.testing.assert_allclose(got, theirs(), rtol=1e-5, atol=1e-5)
+
+
+KX3 = {"order": 3, "mode": "mirror"}
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_order3_plan_of_an_image_and_into_outputs(fresh3, nd):
+    shape = (24, 32) if nd == 2 else (12, 16, 20)
+    data = _img(shape)
+    img = ia.asimage(data)
+    want = ndi.zoom(data, 0.75, **KX3)
+    a = ia.ndimage.zoom(img, 0.75, **K3)
+    out = cupy.empty_like(want)
+    b = ia.ndimage.zoom(img, 0.75, output=out, **K3)
+    c = ia.ndimage.zoom(img, 0.75, output=out, **K3)
+    assert b is out and c is out and len(fresh3) == 2  # None and an array: two keys
+    cupy.testing.assert_allclose(a, want, rtol=1e-5, atol=1e-5)
+    cupy.testing.assert_array_equal(out, a)
+    img.free()
+    with pytest.raises(ia.ImageArrayError):
+        ia.ndimage.zoom(img, 0.75, **K3)
+
+
+def test_order3_threads_sharing_a_plan(fresh3):
+    """8 threads on their own streams run one order-3 plan (each run takes its own
+    scratch CUDA array for the coefficients): every output is cupyx's."""
+    import threading
+
+    x = _img((16, 20, 24))
+    m = cupy.asarray(np.array([[0.9, 0.1, 0.0], [-0.1, 0.9, 0.05], [0.0, 0.02, 1.0]]))
+    want = ndi.affine_transform(x, m, **KX3)
+    ia.ndimage.affine_transform(x, m, **K3)  # the plan
+    cupy.cuda.Device().synchronize()
+    outs, errors = {}, []
+
+    def work(t):
+        try:
+            with cupy.cuda.Stream(non_blocking=True) as st:
+                got = [ia.ndimage.affine_transform(x, m, **K3) for _ in range(20)]
+                st.synchronize()
+            outs[t] = got
+        except Exception as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not errors and len(outs) == 8
+    for got in outs.values():
+        for g in got:
+            cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
+    assert len(fresh3) == 1

@@ -2,7 +2,8 @@
 longer than the probes' back-to-back timing of the same call: each part timed both
 ways, back to back (``_timing.ms``: the GPU's own time, host work overlapped) and
 one call at a time as the benchmark times it (``cupyx.profiler.benchmark``: GPU
-time from an event before the call, so host time before the launches counts); then
+time from an event before the call, so host time before the launches counts; a
+repeated call runs its plan, "no plan": the full path every call); then
 where the host time of one whole call goes (cProfile), the share of points and of
 warps the hardware path leaves to the exact border reads, and (``--no-border`` in a
 second process) the interpolation with every inside point on the hardware path.
@@ -35,7 +36,7 @@ if NO_BORDER:  # every point whose taps are inside [-1, n] on the fast path (wro
 from cupyx.profiler import benchmark  # noqa: E402
 
 from imagearray import ndimage as iand  # noqa: E402
-from imagearray.ndimage import _spline, _textures  # noqa: E402
+from imagearray.ndimage import _plan, _spline, _textures  # noqa: E402
 
 n = 256
 x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
@@ -75,6 +76,10 @@ def into_image():
 
 
 both("whole call (numpy matrix)", lambda: iand.affine_transform(x, M, order=3))
+_store = _plan.store
+_plan.store = lambda *a: None  # every call takes the full path
+both("whole call (CuPy matrix), no plan", lambda: iand.affine_transform(x, Mc, order=3))
+_plan.store = _store
 both("whole call (CuPy matrix, as the benchmark)", lambda: iand.affine_transform(x, Mc, order=3))
 both("interp from an ImageArray", interp(img))
 both("interp from CuPy coefficients", interp(coef))
