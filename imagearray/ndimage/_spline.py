@@ -8,12 +8,14 @@ input dtypes the textures take).
   (``edge``; ``cval`` on the float input) before filtering (``nprepad``).
 - The prefilter along each spatial axis in turn, with the spline boundary cupyx's
   ``_get_spline_mode`` gives the caller's mode (:data:`FILTER_MODE`): cupyx runs the
-  recursive (IIR) filter, one thread per line; here the same filter is its impulse
-  response ``sqrt(3) * z**|k|`` (``z = sqrt(3) - 2``) truncated at ``|k| <= 16``
-  (``|z|**17 < 2e-10``), one thread per sample over the signal extended by the
-  boundary's symmetry (mirror, reflect, periodic), which is what the IIR's
-  initial conditions solve for: the same coefficients within float32 rounding, and
-  every sample computed in parallel (:func:`prefilter`). Short reflect-family axes
+  recursive (IIR) filter, one thread per line; here each thread makes a stretch of
+  a line from the 16 samples each side of it (``|z|**17 < 2e-10``, ``z = sqrt(3) -
+  2``), over the signal extended by the boundary's symmetry (mirror, reflect,
+  periodic), which is what the IIR's initial conditions solve for: by the same
+  recursions started 16 samples away, or by the impulse response ``sqrt(3) *
+  z**|k|`` truncated at ``|k| <= 16`` (``_firsource.RECURSIVE``), the same
+  coefficients within float32 rounding and every stretch computed in parallel
+  (:func:`prefilter_axes`). Short reflect-family axes
   (fewer than 16 samples), where SciPy's and cupyx's initial condition is itself
   an approximation, take cupyx's ``spline_filter1d``.
 """
@@ -24,7 +26,7 @@ import math
 
 import numpy
 
-from imagearray.ndimage import _cubic, _modes, _textures
+from imagearray.ndimage import _cubic, _firsource, _modes, _textures
 from imagearray.ndimage._firsource import fir, fir_plane, fir_rows
 
 OPENCV_MODES = ("opencv", "_opencv_edge")
@@ -38,7 +40,9 @@ SHORT_REFLECT = 16  # reflect axes shorter than this: cupyx's recursive filter
 FAST_PREFILTER = True
 # Samples of one line each thread of the parallel prefilter makes (sliding its window
 # of 2 * FIR_HALF + PREFILTER_RUN samples along the line: 3 loads a sample instead
-# of 33 at 16); 1: one sample a thread. The same sums either way, bit for bit.
+# of 33 at 16), rounded up to whole stretches of _firsource.CHUNK where the
+# recursions make them (1: one sample a thread, by the impulse response). The same
+# values either way, bit for bit.
 PREFILTER_RUN = 16
 # The pass along a contiguous axis (stride 1) by blocks that load segments of
 # ROW_TILE samples of 2048 / ROW_TILE lines, with their 2 * FIR_HALF neighbours,
@@ -214,17 +218,24 @@ def _line_pass(cur, out, fmode: str, n: int, stride: int) -> None:
         grid = (-(-lines // (2048 // ROW_TILE)) * -(-n // ROW_TILE),)
         fir_rows(fmode, ROW_TILE)(grid, (256,), (cur, out, numpy.int32(n), numpy.int64(lines)))
         return
-    run = max(1, int(PREFILTER_RUN))
+    run = _run()
     threads = size // n * -(-n // run)  # every line cut into runs of `run` samples
     tail = (numpy.int64(threads), numpy.int64(stride), numpy.int32(n))
     fir(fmode, run)((-(-threads // 256),), (256,), (cur, out, *tail))
+
+
+def _run() -> int:
+    """Samples a thread of the generic and surface passes makes (PREFILTER_RUN)."""
+    run = max(1, int(PREFILTER_RUN))
+    chunk = _firsource.CHUNK if _firsource.RECURSIVE else 1
+    return -(-run // chunk) * chunk
 
 
 def _surface_pass(cur, fmode: str, into, halo: int = 0, rule: str = "") -> None:
     """The pass along axis 1 of the volume ``cur`` (``(1, n, h, w, 1)``), written
     through the surface of ``into`` (with ``halo`` texels of border by ``rule``)."""
     n, h, w = cur.shape[1:4]
-    run, lanes = max(1, int(PREFILTER_RUN)), SURFACE_LANES
+    run, lanes = _run(), SURFACE_LANES
     grid = (-(-(w + 2 * halo) // lanes), -(-(h + 2 * halo) // (256 // lanes)), -(-n // run))
     surf = numpy.uint64(int(into.surface()))
     tail = (numpy.int32(h), numpy.int32(w), numpy.int32(n))

@@ -278,6 +278,41 @@ _FIR_CASES = [
 ]
 
 
+def _chunked(s, mode):
+    """NumPy twin (float64) of _firsource's recursive stretches (RECURSIVE): each
+    CHUNK of outputs by the causal recursion from FIR_HALF samples before it, then
+    the anticausal one from the weighted sum of the FIR_HALF causal values after it."""
+    n, h, c = len(s), _firsource.FIR_HALF, _firsource.CHUNK
+    z = 3.0**0.5 - 2.0
+    out = numpy.empty(n)
+    for c0 in range(0, n, c):
+        win = s[_modes.boundary(mode, numpy.arange(c0 - h, c0 + c + h), n)]
+        p, causal = win[0], []
+        for v in win[1:]:
+            p = z * p + v
+            causal.append(p)
+        causal = causal[h - 1 :]  # positions c0 .. c0 + c + h - 1
+        a = sum(z**m * causal[c + m] for m in range(h))
+        for k in range(c - 1, -1, -1):
+            a = z * a + causal[k]
+            if c0 + k < n:
+                out[c0 + k] = (12.0 - 6.0 * 3.0**0.5) * a
+    return out
+
+
+@pytest.mark.parametrize(("mode", "n"), _FIR_CASES)
+def test_recursive_stretches_are_scipys(mode, n):
+    """The recursions started FIR_HALF samples away from each stretch (RECURSIVE) are
+    SciPy's spline_filter1d within what the starts leave out: each recursion's terms
+    past FIR_HALF samples, z**(FIR_HALF+1) / (1-|z|)**2 * 6|z| of the largest sample."""
+    s = numpy.random.RandomState(n).uniform(-1, 1, n)
+    ref = scipy_ndimage.spline_filter1d(s, 3, mode=mode, output=numpy.float64)
+    z = abs(3.0**0.5 - 2.0)
+    bound = 2 * 6 * z * z ** (_firsource.FIR_HALF + 1) / (1 - z) ** 2 * abs(s).max()
+    got = _chunked(s, mode)
+    numpy.testing.assert_allclose(got, ref, rtol=0, atol=bound)
+
+
 @pytest.mark.parametrize(("mode", "n"), _FIR_CASES)
 def test_truncated_prefilter_is_scipys(mode, n):
     """The impulse response over the boundary's extension is the recursive filter with
@@ -299,12 +334,12 @@ def test_filter_modes_are_cupyxs():
 
 
 @needs_nvrtc
-@pytest.mark.parametrize("run", [1, 8])
+@pytest.mark.parametrize(("run", "recursive"), [(8, True), (16, True), (1, False), (8, False)])
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 @pytest.mark.parametrize("surface", [False, True])
-def test_prefilter_source_compiles(mode, run, surface):
-    src = _firsource.fir_source(mode, run, surface)
-    assert f"#define RUN {run}" in src
+def test_prefilter_source_compiles(mode, run, surface, recursive):
+    src = _firsource.fir_source(mode, run, surface, recursive=recursive)
+    assert f"#define RUN {run}" in src and ("fmaf(ZP" in src) is recursive
     assert ("surf3Dwrite" in src) is surface
     log = compile_log(src)
     assert log is None, log

@@ -250,17 +250,19 @@ def test_prefilter_is_cupyxs(shape, mode):
     assert float(cupy.abs(got - want).max()) <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("recursive", [True, False])
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap"])
 @pytest.mark.parametrize(
     "shape", [(7, 600), (5, 256), (3, 257), (9, 20), (4, 5, 40), (2, 3), (4000, 20, 17)]
 )
-def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
+def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode, recursive):
     """The contiguous axis's pass by shared-memory row tiles (lines longer than, equal
     to, just over and shorter than a tile, and shorter than the filter's half width;
     a number of lines no tile's line count divides, and many) sums exactly as the
     sliding-window pass does."""
-    from imagearray.ndimage import _spline
+    from imagearray.ndimage import _firsource, _spline
 
+    monkeypatch.setattr(_firsource, "RECURSIVE", recursive)
     x = data(shape, "float32")[None, ..., None]
     got = {}
     monkeypatch.setattr(_spline, "PLANE_TILE", 0)  # the x pass on its own
@@ -278,18 +280,20 @@ def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode):
     assert float(np.abs(got[256][0, ..., 0].get() - want).max()) <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("recursive", [True, False])
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
 @pytest.mark.parametrize(
     "shape",
     [(7, 600), (64, 64), (65, 130), (2, 3), (20, 33), (5, 70, 40), (3, 2, 97), (9, 1, 30)],
 )
-def test_plane_pass_gives_the_same_bits(monkeypatch, shape, mode):
+def test_plane_pass_gives_the_same_bits(monkeypatch, shape, mode, recursive):
     """The passes along the last two axes as one (tiles of 64 and 32: planes that
     are, are not and are just over a tile, axes shorter than the filter's half
     width, several planes, and an axis of one sample, which is not filtered): the
     bits of the two passes one after the other, and cupyx's within float32 rounding."""
-    from imagearray.ndimage import _spline
+    from imagearray.ndimage import _firsource, _spline
 
+    monkeypatch.setattr(_firsource, "RECURSIVE", recursive)
     x = data(shape, "float32")[None, ..., None]
     got = {}
     for tile in (0, 64, 32):
@@ -385,20 +389,24 @@ def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize("recursive", [True, False])
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest"])
 @pytest.mark.parametrize("shape", [(37, 29), (9, 11, 7), (3, 2, 45), (20, 16), (1, 8, 17)])
-def test_prefilter_runs_give_the_same_bits(monkeypatch, shape, mode):
-    """A thread making PREFILTER_RUN samples from its sliding window sums exactly as
-    one sample a thread does (lines shorter than, equal to and not a multiple of the
-    run, and shorter than the filter's half width), three channels in the last axis."""
-    from imagearray.ndimage import _spline
+def test_prefilter_runs_give_the_same_bits(monkeypatch, shape, mode, recursive):
+    """A thread making PREFILTER_RUN samples from its sliding window computes them
+    exactly as a thread making fewer does (lines shorter than, equal to and not a
+    multiple of the run, and shorter than the filter's half width), three channels in
+    the last axis; the recursions' stretches (RECURSIVE) and the impulse response."""
+    from imagearray.ndimage import _firsource, _spline
 
+    monkeypatch.setattr(_firsource, "RECURSIVE", recursive)
     x = data(shape + (3,), "float32")
     got = {}
-    for run in (1, 3, 8):
+    runs = (8, 16, 24) if recursive else (1, 3, 8)
+    for run in runs:
         monkeypatch.setattr(_spline, "PREFILTER_RUN", run)
         got[run] = _spline.prefilter_axes(x[None], len(shape), mode)
-    assert bool(cupy.array_equal(got[1], got[8])) and bool(cupy.array_equal(got[1], got[3]))
+    assert all(bool(cupy.array_equal(got[runs[0]], got[r])) for r in runs[1:])
     want = ndi.spline_filter(x[..., 1], 3, output=cupy.float32, mode=mode)
     scale = float(cupy.abs(want).max())
     assert float(cupy.abs(got[8][0, ..., 1] - want).max()) <= 1e-5 * scale

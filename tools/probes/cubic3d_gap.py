@@ -36,7 +36,7 @@ if NO_BORDER:  # every point whose taps are inside [-1, n] on the fast path (wro
 from cupyx.profiler import benchmark  # noqa: E402
 
 from imagearray import ndimage as iand  # noqa: E402
-from imagearray.ndimage import _plan, _spline, _textures  # noqa: E402
+from imagearray.ndimage import _firsource, _plan, _spline, _textures  # noqa: E402
 
 n = 256
 x = cupy.random.RandomState(0).random_sample((n,) * 3, dtype=cupy.float32)
@@ -80,6 +80,12 @@ _store = _plan.store
 _plan.store = lambda *a: None  # every call takes the full path
 both("whole call (CuPy matrix), no plan", lambda: iand.affine_transform(x, Mc, order=3))
 _plan.store = _store
+_firsource.RECURSIVE = not _firsource.RECURSIVE
+both(
+    f"whole call (CuPy matrix), RECURSIVE={_firsource.RECURSIVE}",
+    lambda: iand.affine_transform(x, Mc, order=3),
+)
+_firsource.RECURSIVE = not _firsource.RECURSIVE
 both("whole call (CuPy matrix, as the benchmark)", lambda: iand.affine_transform(x, Mc, order=3))
 both("interp from an ImageArray", interp(img))
 both("interp from CuPy coefficients", interp(coef))
