@@ -128,9 +128,9 @@ class Launch:
         the textures of ``src`` where given (one like the first launch's)."""
         with self.lock:  # the launch copies the parameters: the next may set its own
             self.words[5] = output.data.ptr
-            if src is not None:  # words 1, 2: Params.tex_f (0: no filtered reads), tex_p
-                self.words[1] = int(src.tex_f) if self.words[1] else 0
-                self.words[2] = int(src.tex_p)
+            if src is not None:  # words 0, 1: Params.tex_f (0: no filtered reads), tex_p
+                self.words[0] = int(src.tex_f) if self.words[0] else 0
+                self.words[1] = int(src.tex_p)
             self.kern(self.grid, self.block, self.args)
 
     def run(self, output, input: Any = None):
@@ -158,10 +158,10 @@ class Refilled:
     ``launch`` with that Source's textures. The checks, the coordinates and the
     kernel's parameters are the first call's, as every plan's."""
 
-    __slots__ = ("launch", "refill")
+    __slots__ = ("launch", "refill", "kind")
 
-    def __init__(self, launch: Launch, refill):
-        self.launch, self.refill = launch, refill
+    def __init__(self, launch: Launch, refill, src: Source):
+        self.launch, self.refill, self.kind = launch, refill, _kind(src)
 
     def valid(self) -> bool:
         return True  # every run makes the textures it reads
@@ -177,11 +177,23 @@ class Refilled:
         if out and launch.align and output.data.ptr % launch.align:
             return None
         src = self.refill(input)
+        if _kind(src) != self.kind:  # a module setting changed since (tests, probes)
+            retire(src)
+            return None
         if not out:
             output = cupy.empty(launch.shape, launch.dtype)
         launch.launch(output, src)
         retire(src)
         return output
+
+
+def _kind(src: Source) -> tuple:
+    """What the kernel and the parameters of a launch take from its Source but the
+    texture handles (a :class:`Refilled` launch reads a new Source of this kind)."""
+    return (src.shape, src.nb, src.channels, src.dtype, src.halo, src.layered, src.gather) + (
+        src.tiles is None,
+        src.tex_f is not None,
+    )
 
 
 def _aligned(channels: int, output) -> int:
@@ -332,7 +344,7 @@ def run(
         launch.launch(output)
         plan = launch if not src.keep and not coords.derived else None
         if refill is not None and not coords.derived:
-            plan = Refilled(launch, refill)
+            plan = Refilled(launch, refill, src)
         retire(src)
         return plan
     acc = cupy.zeros(output.shape, dtype=cupy.float32)

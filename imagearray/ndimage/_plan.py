@@ -25,6 +25,7 @@ import numpy
 
 from imagearray.array import ImageArray
 from imagearray.ndimage import _textures
+from imagearray.sampling.cache import cache_of
 
 _PLANS: collections.OrderedDict = collections.OrderedDict()
 _MAX_PLANS = 64
@@ -88,8 +89,7 @@ def key(fn: str, input: Any, output: Any, args: tuple, device_args: tuple = ()) 
 
 def _store_of(input: Any, create: bool) -> dict | None:
     if isinstance(input, ImageArray):
-        mem = input._mem
-        cache = mem._cache
+        cache = cache_of(input) if create else input._mem._cache
         if cache is None:
             return None
         plans = cache.plans.get(_CACHE_KEY)

@@ -64,3 +64,30 @@ class _FakeImage(ia.ImageArray):
 
     _vdesc = ia.ImageDescriptor.from_shape((4, 4), np.float32)
     channels = 1
+
+
+def test_a_refilled_launch_sets_only_the_texture_and_output_words():
+    """An order-3 plan's run puts the new Source's textures in Params.tex_f / tex_p
+    (words 0 and 1) and the output in Params.out (word 5); the rest (the matrix's
+    address in word 2, the coordinates') stays the first call's."""
+    import types
+
+    from imagearray.ndimage import _launch, _textures
+
+    s = (1, 1, 1)
+    params = _launch._params(
+        "float", 11, 22, 33, 0, 0, 44, 0, 0, 1, s, s, 1, s, s, 1, 1.0, 0.0, (0.0,) * 12
+    )
+    seen = []
+    launch = _launch.Launch(
+        lambda *a: seen.append(a), (1,), (1,), params, s, np.float32, 0, [], [], 0
+    )
+    src = _textures.Source((1, 1), 1, 1, np.dtype(np.float32), 0, tex_p=202, tex_f=101)
+    out = types.SimpleNamespace(data=types.SimpleNamespace(ptr=505))
+    launch.launch(out, src)
+    assert [int(w) for w in launch.words[:6]] == [101, 202, 33, 0, 0, 505]
+    assert len(seen) == 1
+    exact = _launch.Launch(lambda *a: None, (1,), (1,), params.copy(), s, np.float32, 0, [], [], 0)
+    exact.words[0] = 0  # a launch without filtered reads keeps none
+    exact.launch(out, src)
+    assert [int(w) for w in exact.words[:3]] == [0, 202, 33]
