@@ -283,7 +283,12 @@ def spline_source(x, nshape, ndim, device, mode, prefilter, cval, hardware) -> _
         coef, image = _spline.coefficients(x, nshape, ndim, mode, cval, prefilter, ndim == 3)
         if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
             return _textures.from_filled(*image, hardware)
-        return _textures.from_cupy(coef, coef.shape, coef.strides, ndim, hardware)
+        src = _textures.from_cupy(coef, coef.shape, coef.strides, ndim, hardware)
+        # kept until the launch has run: a texture over coef's own memory (rows CUDA
+        # addresses in place) does not hold it, and the output allocated next would
+        # take its freed memory (4096^2 affine_transform: a third of the points wrong)
+        src.keep.append(coef)
+        return src
 
 
 def axis_int(channel_axis: Any) -> int | None:

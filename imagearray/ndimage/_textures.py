@@ -366,8 +366,9 @@ _MAX_PENDING = 64
 
 
 def retire_objects(objs: list) -> None:
-    """Free ``objs`` (handles, ImageArrays) once the work enqueued so far on the
-    current stream has finished (at a later :func:`collect`)."""
+    """Free ``objs`` (handles, ImageArrays, scratch leases; device arrays are only
+    held) once the work enqueued so far on the current stream has finished (at a
+    later :func:`collect`)."""
     if not objs:
         return
     import cupy
@@ -387,8 +388,10 @@ def _release(objs: list) -> None:
         elif hasattr(o, "free"):
             if o._handle.alive:
                 o.free()
-        elif o.alive:
-            o.destroy()
+        elif hasattr(o, "destroy"):
+            if o.alive:
+                o.destroy()
+        # else a device array the launch read, held until it finished (dropped here)
 
 
 def take_scratch(shape: tuple, dtype: Any, channels: int, **kw: Any) -> _scratch.Lease:

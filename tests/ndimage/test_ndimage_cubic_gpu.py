@@ -164,6 +164,25 @@ def test_imagearray_input(nd):
     check(got, want, span(x), what=f"ImageArray {nd}D")
 
 
+@pytest.mark.parametrize("precision", ["exact", "hardware"])
+@pytest.mark.parametrize("fn", ["affine_transform", "map_coordinates"])
+def test_2d_coefficients_read_in_place_outlive_the_launch(fn, precision):
+    """2D coefficients whose rows CUDA addresses in place (rows of 896 bytes) are read
+    by a texture over their own memory: they stay allocated until the launch has run
+    (the output, of their size, allocated after them must not take their memory), in
+    the full path and in the plan."""
+    x = data((160, 224), "float32")
+    m = cupy.asarray([[0.96, 0.28, -20.0], [-0.28, 0.96, 35.0]])
+    c = (m[:, :2] @ cupy.indices(x.shape).reshape(2, -1) + m[:, 2:]).reshape((2,) + x.shape)
+    c = c.astype(cupy.float32)
+    args = (m,) if fn == "affine_transform" else (c,)  # outputs of the input's shape
+    want = getattr(ndi, fn)(x, *args, order=3, mode="mirror")
+    hw = 2 / 256 * coef_step(x, "mirror", True, 0.0, 2) if precision == "hardware" else 0.0
+    for i in range(3):
+        got = getattr(ia.ndimage, fn)(x, *args, order=3, mode="mirror", precision=precision)
+        check(got, want, span(x), hw=hw, handful=0.02, what=f"{fn} call {i}")
+
+
 def test_input_untouched_and_a_repeat_filters_it_again():
     """The prefilter works on a copy; a repeat recomputes the coefficients (the input
     changed in place between the calls)."""
@@ -284,7 +303,8 @@ def test_row_tiled_pass_gives_the_same_bits(monkeypatch, shape, mode, recursive)
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "grid-wrap", "nearest", "constant"])
 @pytest.mark.parametrize(
     "shape",
-    [(7, 600), (64, 64), (65, 130), (2, 3), (20, 33), (5, 70, 40), (3, 2, 97), (9, 1, 30)],
+    [(7, 600), (64, 64), (65, 130), (2, 3), (20, 33), (5, 70, 40), (3, 2, 97), (9, 1, 30)]
+    + [(160, 224), (2, 150, 148)],  # inner tiles: rows read as float4 (widths of 4k)
 )
 def test_plane_pass_gives_the_same_bits(monkeypatch, shape, mode, recursive):
     """The passes along the last two axes as one (tiles of 64 and 32: planes that

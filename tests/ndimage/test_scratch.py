@@ -139,3 +139,21 @@ def test_a_lease_dropped_without_give_back_is_no_longer_counted(pool):
     assert pool._LENT[key] == 1
     del a
     assert key not in pool._LENT and pool.idle_bytes() == 0
+
+
+def test_release_holds_device_arrays_and_frees_the_rest():
+    """What a launch kept (Source.keep) is given back once it has run: leases go back
+    to the pool, images are freed, handles destroyed, and device arrays (order 3's 2D
+    coefficients read in place) only dropped."""
+    from imagearray.ndimage import _textures
+
+    class _Tex:
+        alive, destroyed = True, 0
+
+        def destroy(self):
+            self.destroyed += 1
+
+    tex, arr, img = _Tex(), np.zeros(3), _Image((4, 4), np.float32, 1)
+    img.free = lambda: setattr(img, "freed", img.freed + 1)
+    _textures._release([tex, arr, img])
+    assert tex.destroyed == 1 and img.freed == 1
