@@ -256,6 +256,13 @@ def fir_plane_source(mode: str, tile: int, recursive: bool | None = None) -> str
 #define RUN 8
 {_cubic.FOLD}
 __device__ __forceinline__ int at(int t, int n) {{ return (t >= 0 && t < n) ? t : fold<FM>(t, n); }}
+// the x pass's task: (row r, segment seg of 8 outputs); a warp: 8 rows x 4 segments
+__device__ __forceinline__ int xseg(int task) {{
+    return ((task & 31) >> 3) + 4 * ((task >> 5) % (NT / 32));
+}}
+__device__ __forceinline__ int xrow(int task) {{
+    return (task & 7) + 8 * ((task >> 5) / (NT / 32));
+}}
 extern "C" __global__ void __launch_bounds__(256) ia_bspline3_plane(
     const float* __restrict__ src, float* __restrict__ dst, const int h, const int width)
 {{
@@ -298,15 +305,12 @@ extern "C" __global__ void __launch_bounds__(256) ia_bspline3_plane(
         }}
     }}
     __syncthreads();
-    // along x: task q = (row, segment of 8 outputs); a warp: 8 rows x 4 segments
+    // along x: the tasks q of this thread (xseg, xrow)
     float xo[(E * (NT / 8) + 255) / 256][RUN];
 #pragma unroll
     for (int q = 0; q < (E * (NT / 8) + 255) / 256; q++) {{
-        const int task = threadIdx.x + 256 * q;
+        const int task = threadIdx.x + 256 * q, seg = xseg(task), r = xrow(task);
         if (task < E * (NT / 8)) {{
-            const int lane = task & 31, grp = task >> 5;
-            const int seg = (lane >> 3) + 4 * (grp % (NT / 32));
-            const int r = (lane & 7) + 8 * (grp / (NT / 32));
             float win[RUN + 2 * H];
 #pragma unroll
             for (int k = 0; k < RUN + 2 * H; k++) win[k] = s[r * P + seg * 8 + k];
@@ -318,11 +322,8 @@ extern "C" __global__ void __launch_bounds__(256) ia_bspline3_plane(
     __syncthreads();
 #pragma unroll
     for (int q = 0; q < (E * (NT / 8) + 255) / 256; q++) {{
-        const int task = threadIdx.x + 256 * q;
+        const int task = threadIdx.x + 256 * q, seg = xseg(task), r = xrow(task);
         if (task < E * (NT / 8)) {{
-            const int lane = task & 31, grp = task >> 5;
-            const int seg = (lane >> 3) + 4 * (grp % (NT / 32));
-            const int r = (lane & 7) + 8 * (grp / (NT / 32));
 #pragma unroll
             for (int i = 0; i < RUN; i++) s[r * P + seg * 8 + i] = xo[q][i];
         }}

@@ -196,33 +196,38 @@ def test_calls_that_warn_warn_every_time(fresh):
 
 def test_threads_sharing_a_plan_each_get_their_own_output(fresh):
     """8 threads on their own streams run one plan at once: every output is whole."""
-    import threading
-
     x = _img((64, 96))
     want = _cupyx_affine(x, M)
     ia.ndimage.affine_transform(x, M, **KW)  # the plan
-    cupy.cuda.Device().synchronize()  # x ready for the non-blocking streams
+    for g in _in_threads(lambda: ia.ndimage.affine_transform(x, M, **KW), 50):
+        cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
+    assert len(fresh) == 1
+
+
+def _in_threads(call, reps: int, threads: int = 8) -> list:
+    """The results of ``call()`` made ``reps`` times by each of ``threads`` threads
+    on non-blocking streams of their own (after a synchronize: the inputs ready)."""
+    import threading
+
+    cupy.cuda.Device().synchronize()
     outs, errors = {}, []
 
     def work(t):
         try:
             with cupy.cuda.Stream(non_blocking=True) as st:
-                got = [ia.ndimage.affine_transform(x, M, **KW) for _ in range(50)]
+                got = [call() for _ in range(reps)]
                 st.synchronize()
             outs[t] = got
         except Exception as exc:  # reported below, not lost in the thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for th in threads:
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for th in pool:
         th.start()
-    for th in threads:
+    for th in pool:
         th.join(timeout=120)
-    assert not errors and len(outs) == 8
-    for got in outs.values():
-        for g in got:
-            cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
-    assert len(fresh) == 1
+    assert not errors and len(outs) == threads, errors
+    return [g for got in outs.values() for g in got]
 
 
 # ---------------------------------------------------------------- order 3
@@ -299,31 +304,10 @@ def test_order3_plan_of_an_image_and_into_outputs(fresh3, nd):
 def test_order3_threads_sharing_a_plan(fresh3):
     """8 threads on their own streams run one order-3 plan (each run takes its own
     scratch CUDA array for the coefficients): every output is cupyx's."""
-    import threading
-
     x = _img((16, 20, 24))
     m = cupy.asarray(np.array([[0.9, 0.1, 0.0], [-0.1, 0.9, 0.05], [0.0, 0.02, 1.0]]))
     want = ndi.affine_transform(x, m, **KX3)
     ia.ndimage.affine_transform(x, m, **K3)  # the plan
-    cupy.cuda.Device().synchronize()
-    outs, errors = {}, []
-
-    def work(t):
-        try:
-            with cupy.cuda.Stream(non_blocking=True) as st:
-                got = [ia.ndimage.affine_transform(x, m, **K3) for _ in range(20)]
-                st.synchronize()
-            outs[t] = got
-        except Exception as exc:  # reported below, not lost in the thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=120)
-    assert not errors and len(outs) == 8
-    for got in outs.values():
-        for g in got:
-            cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
+    for g in _in_threads(lambda: ia.ndimage.affine_transform(x, m, **K3), 20):
+        cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
     assert len(fresh3) == 1
