@@ -29,10 +29,12 @@ CHUNK = 8  # samples a thread makes are whole stretches of CHUNK (see RECURSIVE)
 _LAMBDA = 12.0 - 6.0 * 3.0**0.5  # the recursions' gain: 6 (-z) = sqrt(3) (1 - z**2)
 
 
-def _fir_prelude(mode: str, recursive: bool) -> tuple[str, str]:
+def _fir_prelude(mode: str, recursive: bool | None) -> tuple[str, str, bool]:
     """What every prefilter source starts from: the mode codes (``#define`` lines, FM
-    the pass's boundary) and the declaration of the filter's constants (the
-    recursion's pole powers, or the impulse response's ``FIR_HALF + 1`` weights)."""
+    the pass's boundary), the declaration of the filter's constants (the
+    recursion's pole powers, or the impulse response's ``FIR_HALF + 1`` weights) and
+    whether the recursions make the samples (``recursive``; None: :data:`RECURSIVE`)."""
+    recursive = RECURSIVE if recursive is None else recursive
     codes = [f"#define M_{m.upper().replace('-', '_')} {c}" for m, c in _modes.MODE_CODES.items()]
     codes.append(f"#define FM {_modes.MODE_CODES[mode]}")
     if recursive:
@@ -42,7 +44,7 @@ def _fir_prelude(mode: str, recursive: bool) -> tuple[str, str]:
     else:
         w = ", ".join(f"{3.0**0.5 * _POLE**k!r}f" for k in range(FIR_HALF + 1))
         consts = f"const float w[H + 1] = {{{w}}};"
-    return "\n".join(codes), consts
+    return "\n".join(codes), consts, recursive
 
 
 def _fir_sums(out: str, recursive: bool) -> str:
@@ -107,8 +109,7 @@ def fir_source(
     halo``: the grid covers the x and y of the border too (each such thread makes its
     folded line), and a thread writes each of its samples also to the border planes
     that fold to it."""
-    rec = RECURSIVE if recursive is None else recursive
-    codes, consts = _fir_prelude(mode, rec)
+    codes, consts, rec = _fir_prelude(mode, recursive)
     if surface:
         head = """const unsigned long long surf, const int h, const int width, const int n)"""
         where = f"""const int xo = blockIdx.x * {lanes} + (int)(threadIdx.x % {lanes}) - HALO;
@@ -180,8 +181,7 @@ def fir_rows_source(mode: str, tile: int, recursive: bool | None = None) -> str:
     coalesced: :func:`fir_source`'s bits."""
     if tile not in (32, 64, 128, 256):
         raise ValueError(f"ROW_TILE must be 32, 64, 128 or 256, not {tile}")
-    rec = RECURSIVE if recursive is None else recursive
-    codes, consts = _fir_prelude(mode, rec)
+    codes, consts, rec = _fir_prelude(mode, recursive)
     return f"""{codes}
 #define H {FIR_HALF}
 #define NT {tile}
@@ -246,8 +246,7 @@ def fir_plane_source(mode: str, tile: int, recursive: bool | None = None) -> str
     read and one write of the volume instead of two each."""
     if tile not in (32, 64):
         raise ValueError(f"PLANE_TILE must be 32 or 64, not {tile}")
-    rec = RECURSIVE if recursive is None else recursive
-    codes, consts = _fir_prelude(mode, rec)
+    codes, consts, rec = _fir_prelude(mode, recursive)
     return f"""{codes}
 #define H {FIR_HALF}
 #define NT {tile}

@@ -342,9 +342,12 @@ def run(
             align,
         )
         launch.launch(output)
-        plan = launch if not src.keep and not coords.derived else None
-        if refill is not None and not coords.derived:
+        if coords.derived:
+            plan = None
+        elif refill is not None:
             plan = Refilled(launch, refill, src)
+        else:
+            plan = None if src.keep else launch
         retire(src)
         return plan
     acc = cupy.zeros(output.shape, dtype=cupy.float32)

@@ -232,6 +232,7 @@ def _in_threads(call, reps: int, threads: int = 8) -> list:
 
 # ---------------------------------------------------------------- order 3
 K3 = {"order": 3, "mode": "mirror", "precision": "exact"}
+KX3 = {"order": 3, "mode": "mirror"}  # cupyx's
 
 
 @pytest.fixture
@@ -278,9 +279,6 @@ def test_order3_plans_run_the_prefilter_on_what_the_input_holds_now(fresh3, fn, 
     got = ours()
     assert len(fresh3) == 1
     cupy.testing.assert_allclose(got, theirs(), rtol=1e-5, atol=1e-5)
-
-
-KX3 = {"order": 3, "mode": "mirror"}
 
 
 @pytest.mark.parametrize("nd", [2, 3])

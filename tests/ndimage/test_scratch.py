@@ -142,9 +142,9 @@ def test_a_lease_dropped_without_give_back_is_no_longer_counted(pool):
 
 
 def test_release_holds_device_arrays_and_frees_the_rest():
-    """What a launch kept (Source.keep) is given back once it has run: leases go back
-    to the pool, images are freed, handles destroyed, and device arrays (order 3's 2D
-    coefficients read in place) only dropped."""
+    """What a launch kept (Source.keep) is given back once it has run: images are
+    freed, handles destroyed, and device arrays (order 3's 2D coefficients read in
+    place) only dropped."""
     from imagearray.ndimage import _textures
 
     class _Tex:
