@@ -51,7 +51,8 @@ def same(img, n, want):
 
 
 def attrs(fn):
-    return f"regs {fn.num_regs}, static smem {fn.shared_size_bytes} B"
+    a = getattr(fn, "attributes", None)  # a RawKernel's (a Function has none)
+    return f"regs {a['num_regs']}, static smem {a['shared_size_bytes']} B" if a else "-"
 
 
 for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
@@ -69,8 +70,10 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     plain = img._mem._cache.mipfused[0]
     for fn, g, b, a in plain:
         t = ms(lambda fn=fn, g=g, b=b, a=a: fn(g, b, a), reps=100)
-        print(f"{name}: separate launch grid {g}: {t * 1e3:.2f} us ({attrs(fn)})")
+        print(f"{name}: separate launch grid {g}: {t * 1e3:.2f} us")
 
+    wk = mw.wide_kernel(numpy.dtype(dtype).name, ch, 2, False, mw.WIDE_WRITE, 3)
+    print(f"{name}: the separate wide kernel (3 levels): {attrs(wk)}")
     one = mc.plan((size, size), n, texel, 1, False)
     src = mc.chain_source(numpy.dtype(dtype), ch, False, one.head, len(one.stages))
     surfaces = [surface(img.mip(lv)) for lv in range(n)]
@@ -79,13 +82,14 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     made = surfaces[1 : 1 + one.head] + [numpy.uint64(0)] * (mw.DESTINATIONS - one.head)
     args = (surfaces[0], *made, *map(numpy.int32, lv1), counters) + mc.stage_args(one, surfaces)
     for what, s in variants(src).items():
-        fn = cupy.RawKernel(s, "ia_mipgen_wide", options=mk._OPTIONS).kernel
+        raw = cupy.RawKernel(s, "ia_mipgen_wide", options=mk._OPTIONS)
+        fn = raw.kernel
         for lv in range(1, n):
             img.mip(lv).to_cupy()[...] = 0
         fn(one.grid, mw.BLOCK, args)
         ok = same(img, n, want) if "stages" not in what else "n/a"
         t = ms(lambda fn=fn: fn(one.grid, mw.BLOCK, args), reps=100)
-        print(f"{name}: one launch, {what}: {t * 1e3:.2f} us, levels same: {ok} ({attrs(fn)})")
+        print(f"{name}: one launch, {what}: {t * 1e3:.2f} us, levels same: {ok} ({attrs(raw)})")
 
     # the first wide pass, then the rest as one launch of mipchain's plan for it
     head = plain[0]
