@@ -33,8 +33,9 @@ def variants(src: str) -> dict:
     return {
         "as made": src,
         "one fence (thread 0)": src.replace(FENCE, ONE_FENCE),
-        "no fences (timing only)": src.replace(FENCE, "__syncthreads();\n        if (tid == 0) {\n")
-        .replace(GROUP_FENCE, ""),
+        "no fences (timing only)": src.replace(
+            FENCE, "__syncthreads();\n        if (tid == 0) {\n"
+        ).replace(GROUP_FENCE, ""),
         "stages compiled, not run": src.replace(
             "    {  // stage 0", "    if (n0_.v[2] >= 0) return;\n    {  // stage 0"
         ),
@@ -88,7 +89,7 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
             img.mip(lv).to_cupy()[...] = 0
         fn(one.grid, mw.BLOCK, args)
         ok = same(img, n, want) if "stages" not in what else "n/a"
-        t = ms(lambda fn=fn: fn(one.grid, mw.BLOCK, args), reps=100)
+        t = ms(lambda fn=fn, g=one.grid, a=args: fn(g, mw.BLOCK, a), reps=100)
         print(f"{name}: one launch, {what}: {t * 1e3:.2f} us, levels same: {ok} ({attrs(raw)})")
 
     # the first wide pass, then the rest as one launch of mipchain's plan for it
@@ -108,15 +109,15 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     for what, s in list(variants(tsrc).items())[:2]:
         tfn = cupy.RawKernel(s, "ia_mipgen_wide", options=mk._OPTIONS).kernel
 
-        def both(tfn=tfn):
+        def both(tfn=tfn, head=head, g=tail.grid, a=targs):
             head[0](head[1], head[2], head[3])
-            tfn(tail.grid, mw.BLOCK, targs)
+            tfn(g, mw.BLOCK, a)
 
         for lv in range(1, n):
             img.mip(lv).to_cupy()[...] = 0
         both()
         ok = same(img, n, want)
-        t = ms(lambda tfn=tfn: tfn(tail.grid, mw.BLOCK, targs), reps=100)
+        t = ms(lambda tfn=tfn, g=tail.grid, a=targs: tfn(g, mw.BLOCK, a), reps=100)
         tb = ms(both, reps=100)
         print(
             f"{name}: tail from level {s0} as one launch ({what}): {t * 1e3:.2f} us alone, "
