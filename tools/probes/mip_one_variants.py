@@ -25,17 +25,23 @@ FENCE = (
     "        if (tid == 0) {\n"
 )
 ONE_FENCE = "__syncthreads();\n        if (tid == 0) {\n            __threadfence();\n"
+BOUNDS = "__launch_bounds__(BX * BY)"
 GROUP_FENCE = "__threadfence();  // the group's writes, before this block reads them"
 
 
 def variants(src: str) -> dict:
-    assert FENCE in src and GROUP_FENCE in src
+    assert FENCE in src and GROUP_FENCE in src and BOUNDS in src
     return {
         "as made": src,
         "one fence (thread 0)": src.replace(FENCE, ONE_FENCE),
         "no fences (timing only)": src.replace(
             FENCE, "__syncthreads();\n        if (tid == 0) {\n"
         ).replace(GROUP_FENCE, ""),
+        "__launch_bounds__(256, 8)": src.replace(BOUNDS, BOUNDS[:-1] + ", 8)"),
+        "__launch_bounds__(256, 8), one fence": src.replace(BOUNDS, BOUNDS[:-1] + ", 8)").replace(
+            FENCE, ONE_FENCE
+        ),
+        "__launch_bounds__(256, 6)": src.replace(BOUNDS, BOUNDS[:-1] + ", 6)"),
         "stages compiled, not run": src.replace(
             "    {  // stage 0", "    if (n0_.v[2] >= 0) return;\n    {  // stage 0"
         ),
@@ -106,7 +112,7 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     tl1 = mk.level_sizes(sub, 2, 2)[1] + (1,)
     tmade = tsurf[1 : 1 + tail.head] + [numpy.uint64(0)] * (mw.DESTINATIONS - tail.head)
     targs = (tsurf[0], *tmade, *map(numpy.int32, tl1), tcnt) + mc.stage_args(tail, tsurf)
-    for what, s in list(variants(tsrc).items())[:2]:
+    for what, s in list(variants(tsrc).items())[:4]:
         tfn = cupy.RawKernel(s, "ia_mipgen_wide", options=mk._OPTIONS).kernel
 
         def both(tfn=tfn, head=head, g=tail.grid, a=targs):
