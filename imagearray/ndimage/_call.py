@@ -279,8 +279,8 @@ def spline_source(x, nshape, ndim, device, mode, prefilter, cval, hardware) -> _
 
     with cupy.cuda.Device(device):
         x = cupy.asarray(x) if isinstance(x, ImageArray) else x
-        _textures.collect()
         coef, image = _spline.coefficients(x, nshape, ndim, mode, cval, prefilter, ndim == 3)
+        _textures.collect()  # after the prefilter's launches: the GPU starts sooner
         if image is not None:  # a 3D volume: the prefilter wrote the CUDA array itself
             return _textures.from_filled(*image, hardware)
         src = _textures.from_cupy(coef, coef.shape, coef.strides, ndim, hardware)

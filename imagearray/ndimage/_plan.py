@@ -116,8 +116,9 @@ def run(k: tuple, input: Any, output: Any):
             _PLANS.move_to_end(k)
         except KeyError:  # evicted by another thread meanwhile: still valid (deps hold)
             pass
-    _textures.collect()
-    return launch.run(output, input)
+    out = launch.run(output, input)
+    _textures.collect()  # after the launch: the GPU starts before the host tidies up
+    return out
 
 
 def store(k: tuple | None, input: Any, launch) -> None:

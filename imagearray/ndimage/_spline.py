@@ -106,9 +106,20 @@ def coefficients(
         return (a if a.dtype == numpy.float32 else a.astype(numpy.float32)), None  # read
     if to_image and fills_image(a.shape, ndim, filter_mode):
         halo, rule = border(mode, a.shape[1:-1], x.device.id)
-        lease = _textures.take_scratch(tuple(n + 2 * halo for n in a.shape[1:-1]), numpy.float32, 1)
-        prefilter_axes(a, ndim, filter_mode, fresh, into=lease.image, halo=(halo, rule))
-        return None, (lease, halo)
+        leases = []
+
+        def image():  # taken once the passes before the surface pass are launched
+            shape = tuple(n + 2 * halo for n in a.shape[1:-1])
+            leases.append(_textures.take_scratch(shape, numpy.float32, 1))
+            return leases[0].image
+
+        try:
+            prefilter_axes(a, ndim, filter_mode, fresh, into=image, halo=(halo, rule))
+        except BaseException:
+            for lease in leases:  # nothing launched into it: idle again at once
+                lease.give_back()
+            raise
+        return None, (leases[0], halo)
     return prefilter_axes(a, ndim, filter_mode, fresh), None
 
 
@@ -144,8 +155,9 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None, halo
     ``fresh``: ``a`` is this call's own, so it may be filtered in place). ``into``: a
     float32 3D ``ImageArray`` of the spatial shape (where :func:`fills_image`) with
     ``halo[0]`` texels more each side, which the last pass (along axis 1) writes
-    through its surface, the border folded by the rule ``halo[1]``; returns None
-    then."""
+    through its surface, the border folded by the rule ``halo[1]``, or a function
+    returning it, called once the passes before that one are launched (the GPU
+    starts while the host finds the image); returns None then."""
     import cupy
 
     fmode = FILTER_MODE.get(mode, "mirror")
@@ -173,7 +185,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None, halo
         if spare is None and not surface:
             spare = cupy.empty_like(cur)
         if surface:
-            _surface_pass(cur, fmode, into, *halo)
+            _surface_pass(cur, fmode, into() if callable(into) else into, *halo)
             return None
         stride = math.prod(cur.shape[axis + 1 :])
         _line_pass(cur, spare, fmode, n, stride)

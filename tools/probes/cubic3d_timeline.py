@@ -12,7 +12,7 @@ import cupy
 from _cases import rotation_3d  # this folder's shared cases
 
 from imagearray import ndimage as iand
-from imagearray.ndimage import _call, _common, _launch, _spline, _textures
+from imagearray.ndimage import _call, _common, _launch, _plan, _spline, _textures
 
 MARKS: list = []
 
@@ -34,7 +34,14 @@ for owner, name in (
     (_common, "finish"),
     (_call.Call, "output"),
     (_call.Call, "cubic_source"),
+    (_plan, "key"),
+    (_plan, "run"),
+    (_launch.Refilled, "run"),
+    (_call, "spline_source"),
     (_textures, "collect"),
+    (_spline, "border"),
+    (_spline, "prefilter_axes"),
+    (cupy, "empty_like"),
     (_spline, "coefficients"),
     (_textures, "take_scratch"),
     (_spline, "_plane_pass"),
