@@ -34,7 +34,6 @@ from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
 
 __all__ = [
-    "MIN_BLOCKS",
     "ONE_LAUNCH",
     "TAILS",
     "ChainPlan",
@@ -52,13 +51,6 @@ __all__ = [
 #: us for 8192^2 RGBA8 (tools/probes/mip_parts.py): the wide pass itself ran about 2.8x
 #: slower with the stages' code and fences in it (not yet profiled).
 ONE_LAUNCH = False
-
-#: Blocks of the one launch an SM holds at once, at least (``__launch_bounds__``; 0:
-#: no bound). Its stages' code took the kernel from the wide pass's 32 registers a
-#: thread to 48 (float32) and 64 (RGBA8), and the wide pass it runs from 33.8 to 75.4
-#: us (4096^2 float32, stages compiled in but not run; H100, tools/probes/
-#: mip_one_variants.py).
-MIN_BLOCKS = 0
 
 #: The most stages after the wide pass one launch makes (each up to six levels): a
 #: 32768^2 RGBA8 chain needs 2.
@@ -172,15 +164,12 @@ _STAGE = r"""
     }}"""
 
 
-def chain_source(
-    dtype: numpy.dtype, channels: int, layered: bool, head: int, tails: int, min_blocks: int = 0
-) -> str:
+def chain_source(dtype: numpy.dtype, channels: int, layered: bool, head: int, tails: int) -> str:
     """``ia_mipgen_wide(src, dst, dst2, dst3, dw, dh, dd, cnt, s0, d0, n0, g0, ..)``: the
     wide pass (``mipwide.wide_source``, ``head`` levels) and ``tails`` stages, each with
     its level's surface ``s{i}``, the surfaces it makes ``d{i}`` (``KMAX``, 0 past its
     levels), ``n{i}`` (w, h of the level read, levels made) and ``g{i}`` (gx, gy, pbx,
-    pby, ngx, ngy, offset: :class:`Stage`), passed by value as arrays of a struct;
-    ``min_blocks``: :data:`MIN_BLOCKS`."""
+    pby, ngx, ngy, offset: :class:`Stage`), passed by value as arrays of a struct."""
     kmax = mk.fused_tile(2).kmax
     decl = ["struct IaU64x6 { unsigned long long v[6]; };", "struct IaI3 { int v[3]; };"]
     decl.append("struct IaI7 { int v[7]; };")
@@ -203,19 +192,16 @@ def chain_source(
     body += [_STAGE.format(i=i) for i in range(tails)]
     assert kmax == 6  # IaU64x6
     prelude = mk.fused_pass_source(2) + "\n".join(decl) + "\n"
-    tail = (prelude, params, "\n".join(body))
     return mw.wide_source(
-        dtype, channels, 2, layered, levels=head, tail=tail, min_blocks=min_blocks
+        dtype, channels, 2, layered, levels=head, tail=(prelude, params, "\n".join(body))
     )
 
 
 @functools.cache
-def chain_kernel(
-    dtype_name: str, channels: int, layered: bool, head: int, tails: int, min_blocks: int = 0
-):
+def chain_kernel(dtype_name: str, channels: int, layered: bool, head: int, tails: int):
     import cupy
 
-    src = chain_source(numpy.dtype(dtype_name), channels, layered, head, tails, min_blocks)
+    src = chain_source(numpy.dtype(dtype_name), channels, layered, head, tails)
     return cupy.RawKernel(src, "ia_mipgen_wide", options=mk._OPTIONS)
 
 

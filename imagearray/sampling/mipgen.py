@@ -164,8 +164,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     if one:
         import cupy
 
-        kernel = mc.chain_kernel(name, ch, layered, one.head, len(one.stages), mc.MIN_BLOCKS)
-        fn = _compiled(kernel)
+        fn = _compiled(mc.chain_kernel(name, ch, layered, one.head, len(one.stages)))
         size = mk.level_sizes(extent, dims, 2)[1] + (1,)
         counters = cupy.zeros(one.counters, numpy.int32)  # kept alive by the args
         args = (surfaces[0], *made(0, one.head, mw.DESTINATIONS), *map(i32, size), counters)
