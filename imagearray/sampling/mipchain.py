@@ -49,7 +49,10 @@ __all__ = [
 #: the H100 the one launch took 94.7 us for a 4096^2 float32 chain against 34.4 + 6.9
 #: + 9.0 us for the three separate launches, and 344 us against 122 + 6.7 + 6.6 + 8.2
 #: us for 8192^2 RGBA8 (tools/probes/mip_parts.py): the wide pass itself ran about 2.8x
-#: slower with the stages' code and fences in it (not yet profiled).
+#: slower with the stages' code and fences in it. Not for the registers (48 a thread
+#: against 32; capped at 32 by __launch_bounds__ the one launch took 98.7 us) nor the
+#: fences (none: 85.8 us): with the stages compiled in but skipped at run time it took
+#: 75.6 us (tools/probes/mip_one_variants.py; the cause is not found yet).
 ONE_LAUNCH = False
 
 #: The most stages after the wide pass one launch makes (each up to six levels): a
