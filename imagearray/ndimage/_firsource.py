@@ -26,6 +26,12 @@ _POLE = 3.0**0.5 - 2.0
 # impulse response's 2 * FIR_HALF + 1 taps a sample.
 RECURSIVE = True
 CHUNK = 8  # samples a thread makes are whole stretches of CHUNK (see RECURSIVE)
+# Blocks of the plane pass (fir_plane_source) an SM must hold at once: the
+# registers a thread may take, __launch_bounds__'s second argument (0: no bound). Left
+# free the recursive pass takes 64 (4 blocks of 256 threads an SM, where its 37 KB of
+# shared memory leave room for 6); at 5, 48 registers (NVRTC, sm_90: no spills for
+# mirror, 4 and 24 bytes for grid-wrap and reflect).
+PLANE_BLOCKS = 5
 _LAMBDA = 12.0 - 6.0 * 3.0**0.5  # the recursions' gain: 6 (-z) = sqrt(3) (1 - z**2)
 
 
@@ -231,7 +237,9 @@ extern "C" __global__ void __launch_bounds__(256) ia_bspline3_rows(
 """
 
 
-def fir_plane_source(mode: str, tile: int, recursive: bool | None = None) -> str:
+def fir_plane_source(
+    mode: str, tile: int, recursive: bool | None = None, blocks: int | None = None
+) -> str:
     """CUDA source of the prefilter's passes along the last two axes at once
     (``ia_bspline3_plane``, 256 threads a block) of float32 samples ``(planes, h, w)``,
     C-contiguous: block (bx, by, plane) makes the ``tile`` x ``tile`` outputs from
@@ -243,10 +251,13 @@ def fir_plane_source(mode: str, tile: int, recursive: bool | None = None) -> str
     column of those along y (8 a thread, a warp on 32 neighbouring columns) and
     stores the outputs coalesced. Every sum is :func:`_fir_sums`' of the same
     floats as the pass along x followed by the pass along y: their bits, with one
-    read and one write of the volume instead of two each."""
+    read and one write of the volume instead of two each. ``blocks``: the blocks an SM
+    holds at once, at least (:data:`PLANE_BLOCKS` where None)."""
     if tile not in (32, 64):
         raise ValueError(f"PLANE_TILE must be 32 or 64, not {tile}")
     codes, consts, rec = _fir_prelude(mode, recursive)
+    blocks = PLANE_BLOCKS if blocks is None else blocks
+    bounds = f"256, {blocks}" if blocks else "256"
     return f"""{codes}
 #define H {FIR_HALF}
 #define NT {tile}
@@ -262,7 +273,7 @@ __device__ __forceinline__ int xseg(int task) {{
 __device__ __forceinline__ int xrow(int task) {{
     return (task & 7) + 8 * ((task >> 5) / (NT / 32));
 }}
-extern "C" __global__ void __launch_bounds__(256) ia_bspline3_plane(
+extern "C" __global__ void __launch_bounds__({bounds}) ia_bspline3_plane(
     const float* __restrict__ src, float* __restrict__ dst, const int h, const int width)
 {{
     {consts}
@@ -345,7 +356,7 @@ extern "C" __global__ void __launch_bounds__(256) ia_bspline3_plane(
 
 
 def fir_plane(mode: str, tile: int):
-    return _kernel("ia_bspline3_plane", fir_plane_source, mode, tile, RECURSIVE)
+    return _kernel("ia_bspline3_plane", fir_plane_source, mode, tile, RECURSIVE, PLANE_BLOCKS)
 
 
 def fir_rows(mode: str, tile: int):

@@ -168,7 +168,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None, halo
     # (cupyx: a line of one sample is its own coefficient)
     axes = [axis for axis in range(ndim, 0, -1) if cur.shape[axis] > 1]
     if _fuses(cur.shape, ndim, fmode, axes, into):
-        spare = cupy.empty_like(cur)
+        spare = cupy.empty(cur.shape, cur.dtype)  # (C-contiguous: empty_like took ~11 us)
         _plane_pass(cur, spare, fmode)
         cur, spare, fresh = spare, (cur if fresh else None), True
         axes = axes[2:]
@@ -183,7 +183,7 @@ def prefilter_axes(a, ndim: int, mode: str, fresh: bool = False, into=None, halo
             continue
         surface = into is not None and axis == 1
         if spare is None and not surface:
-            spare = cupy.empty_like(cur)
+            spare = cupy.empty(cur.shape, cur.dtype)  # (C-contiguous: empty_like took ~11 us)
         if surface:
             _surface_pass(cur, fmode, into() if callable(into) else into, *halo)
             return None

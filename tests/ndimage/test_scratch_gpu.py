@@ -57,6 +57,28 @@ def test_volumes_reuse_one_cuda_array_and_read_the_new_data(lent, order):
     assert _scratch.clear() == 1 and not lent[0]._handle.alive
 
 
+def test_a_failed_surface_pass_gives_the_coefficients_image_back(lent, monkeypatch):
+    """An order-3 volume's image is taken once the plane pass is launched: where the
+    pass through its surface then fails, it is idle again, and the next call gets it
+    and cupyx's result."""
+    from imagearray.ndimage import _spline
+
+    def fail(*args, **kw):
+        raise RuntimeError("surface pass failed")
+
+    m = np.array([[1, 0.05, 0, 0.4], [0, 0.97, 0.1, -0.3], [0.02, 0, 1.01, 0.2]])
+    x = cupy.random.RandomState(6).random_sample((40, 36, 33), dtype=cupy.float32)
+    with monkeypatch.context() as patch:
+        patch.setattr(_spline, "_surface_pass", fail)
+        with pytest.raises(RuntimeError, match="surface pass failed"):
+            ia.ndimage.affine_transform(x, m, order=3, mode="mirror")
+    assert len(lent) == 1 and _scratch.idle_bytes() == lent[0].size * 4
+    want = ndi.affine_transform(x, cupy.asarray(m), order=3, mode="mirror")
+    got = ia.ndimage.affine_transform(x, m, order=3, mode="mirror", precision="exact")
+    assert float(cupy.abs(got - want).max()) <= 1e-5 * float(cupy.abs(want).max())
+    assert len(lent) == 2 and lent[1] is lent[0]
+
+
 _SPIN = r"""
 extern "C" __global__ void spin(long long cycles) {
     long long t0 = clock64();

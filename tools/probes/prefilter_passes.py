@@ -74,10 +74,16 @@ def passes():
     fill = cupy.RawKernel(FILL, "fill")
     t = ms(launch(fill, (n // 16, n // 16, 64), x, surf, n32, n32, n32))
     row("surface fill alone (linear -> CUDA array, 16 x 2 warps)", t)
-    for tile in (64, 32):
+    saved = _firsource.PLANE_BLOCKS
+    ref = None
+    for tile, blocks in ((64, 0), (64, 5), (64, 6), (32, saved)):
+        _firsource.PLANE_BLOCKS = blocks
         k = _firsource.fir_plane(mode, tile)
         t = ms(launch(k, (-(-n // tile), -(-n // tile), n), x, out, n32, n32))
-        row(f"x and y passes as one, tiles of {tile}", t)
+        same = "" if ref is None else f", bits equal blocks 0's: {bool((out == ref).all())}"
+        ref = out.copy() if ref is None else ref
+        row(f"x and y passes as one, tiles of {tile}, PLANE_BLOCKS={blocks}{same}", t)
+    _firsource.PLANE_BLOCKS = saved
     full = lambda: _spline.prefilter_axes(x, 3, mode)  # noqa: E731
 
     def to_surface():
