@@ -1,13 +1,13 @@
 """Mipmap generation: 8192^2 RGBA8 and 4096^2 float32, full chains.
 
-``img.generate_mipmaps()`` (a deep or wide-read first pass, then fused passes:
-``mipwide.chain_plan``) in GB/s of level-0 bytes read, beside: the same chain as one
-launch (``mipchain.ONE_LAUNCH = True``: a wide-read pass, then fused stages run by the
-blocks that finish last); the chain with the other first pass (``mipdeep.ROWS``: 0,
-wide-read passes of up to 3 levels, or 8, a deep pass of up to 7); the per-level box
-filter it replaced (one launch per level, replayed from a captured CUDA graph as
-``generate_mipmaps`` did before issue 18; its results are the default's bit for bit,
-checked here); the device-to-device copy of the same bytes
+``img.generate_mipmaps()`` (``mipchain.ONE_LAUNCH``: a wide-read pass, then fused
+stages run by the blocks that finish last, in one launch; or ``mipwide.chain_plan``'s
+separate launches, a deep or wide-read first pass, then fused passes) in GB/s of
+level-0 bytes read, beside: the chain with the other ``ONE_LAUNCH``; the chain with
+the other first pass (``mipdeep.ROWS``: 0, wide-read passes of up to 3 levels, or 8,
+a deep pass of up to 7); the per-level box filter it replaced (one launch per level,
+replayed from a captured CUDA graph as ``generate_mipmaps`` did before issue 18; its
+results are the default's bit for bit, checked here); the device-to-device copy of the same bytes
 (``cupy.copyto``, GB/s of bytes copied); the same pyramid built with CuPy (a
 reshape-mean per level, the quickest cupyx-style way for power-of-two sizes) and
 with torch ``avg_pool2d(x, 2)`` per level where torch with CUDA is installed (both
@@ -27,7 +27,6 @@ D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
-ONE = "one launch (mipchain.ONE_LAUNCH=True)"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
 
 
@@ -144,13 +143,15 @@ def _per_level_graph(img, dtype, channels: int):
 
 def _settings():
     """(row name, module, attribute, value) of each other way the chain can run, timed
-    beside the default: one launch, and the other first pass (deep or wide)."""
+    beside the default: the other ONE_LAUNCH, and the other first pass (deep or wide)."""
     from imagearray.sampling import mipchain, mipdeep
 
     first = 0 if mipdeep.ROWS else 8
     what = "wide passes" if mipdeep.ROWS else "deep first pass"
+    one = not mipchain.ONE_LAUNCH
+    how = "one launch" if one else "separate launches"
     return (
-        (ONE, mipchain, "ONE_LAUNCH", True),
+        (f"{how} (mipchain.ONE_LAUNCH={one})", mipchain, "ONE_LAUNCH", one),
         (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),
     )
 

@@ -148,20 +148,28 @@ def plan(extent: tuple, levels: int, texel_bytes: int, layers: int, layered: boo
 
 _STAGE = r"""
     {{  // stage {i}: the last block of each group of the stage before makes its block
-        const int gx = vbx / g{i}[0], gy = vby / g{i}[1];
+        const int* g = g{i}_.v;
+        const int gx = vbx / g[0], gy = vby / g[1];
         __threadfence();  // this thread's writes, before the group's count says so
         __syncthreads();
         if (tid == 0) {{
-            const int need = min(g{i}[0], g{i}[2] - gx * g{i}[0]) *
-                             min(g{i}[1], g{i}[3] - gy * g{i}[1]);
-            int* c = cnt + g{i}[6] + (Lz * g{i}[5] + gy) * g{i}[4] + gx;
+            const int need = min(g[0], g[2] - gx * g[0]) * min(g[1], g[3] - gy * g[1]);
+            int* c = cnt + g[6] + (Lz * g[5] + gy) * g[4] + gx;
             last = atomicAdd(c, 1) == need - 1;
             if (last) atomicExch(c, 0);  // counted out: 0 again for the next launch
         }}
         __syncthreads();
         if (!last) return;
         __threadfence();  // the group's writes, before this block reads them
-        fused_pass(smf, s{i}, d{i}, n{i}[0], n{i}[1], 1, n{i}[2], gx, gy, Lz, tid);
+        // the surfaces copied here, by the last blocks only: fused_pass indexes them at
+        // run time, which takes them out of the parameters into local memory, and a
+        // copy the compiler makes at the kernel's start (as it did of d{i}_ read
+        // through a pointer) costs every block of the wide pass 96 bytes a thread of
+        // local stores
+        unsigned long long dl[KMAX];
+#pragma unroll
+        for (int k = 0; k < KMAX; ++k) dl[k] = d{i}_.v[k];
+        fused_pass(smf, s{i}, dl, n{i}_.v[0], n{i}_.v[1], 1, n{i}_.v[2], gx, gy, Lz, tid);
         vbx = gx;
         vby = gy;
     }}"""
@@ -186,12 +194,6 @@ def chain_source(dtype: numpy.dtype, channels: int, layered: bool, head: int, ta
         "    const int tid = threadIdx.y * BX + threadIdx.x, Lz = blockIdx.z;",
         "    int vbx = blockIdx.x, vby = blockIdx.y;",
     ]
-    for i in range(tails):
-        body += [
-            f"    const unsigned long long* d{i} = d{i}_.v;",
-            f"    const int* n{i} = n{i}_.v;",
-            f"    const int* g{i} = g{i}_.v;",
-        ]
     body += [_STAGE.format(i=i) for i in range(tails)]
     assert kmax == 6  # IaU64x6
     prelude = mk.fused_pass_source(2) + "\n".join(decl) + "\n"
