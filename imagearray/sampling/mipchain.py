@@ -45,15 +45,13 @@ __all__ = [
 ]
 
 #: Chains that :func:`plan` takes run as one launch (off: the separate launches of
-#: ``mipwide.chain_plan``; both give the per-level filter's bytes). Off by default: on
-#: the H100 the one launch took 94.7 us for a 4096^2 float32 chain against 34.4 + 6.9
-#: + 9.0 us for the three separate launches, and 344 us against 122 + 6.7 + 6.6 + 8.2
-#: us for 8192^2 RGBA8 (tools/probes/mip_parts.py): the wide pass itself ran about 2.8x
-#: slower with the stages' code and fences in it. Not for the registers (48 a thread
-#: against 32; capped at 32 by __launch_bounds__ the one launch took 98.7 us) nor the
-#: fences (none: 85.8 us): with the stages compiled in but skipped at run time it took
-#: 75.6 us (tools/probes/mip_one_variants.py; the cause is not found yet).
-ONE_LAUNCH = False
+#: ``mipwide.chain_plan``; both give the per-level filter's bytes). Until the stages'
+#: surfaces were copied in the last blocks only, the compiler stored all 12 of them
+#: into local memory at the kernel's start (a 120-byte stack frame): 96 bytes a thread
+#: for every block of the wide pass, which took it from 33.8 to 75.6 us for 4096^2
+#: float32 with the stages compiled in but not run, and the one launch to 94.7 us
+#: against 43.2 for the separate launches (H100, tools/probes/mip_one_variants.py).
+ONE_LAUNCH = True
 
 #: The most stages after the wide pass one launch makes (each up to six levels): a
 #: 32768^2 RGBA8 chain needs 2.
