@@ -30,8 +30,10 @@ CHUNK = 8  # samples a thread makes are whole stretches of CHUNK (see RECURSIVE)
 # registers a thread may take, __launch_bounds__'s second argument (0: no bound). Left
 # free the recursive pass takes 64 (4 blocks of 256 threads an SM, where its 37 KB of
 # shared memory leave room for 6); at 5, 48 registers (NVRTC, sm_90: no spills for
-# mirror, 4 and 24 bytes for grid-wrap and reflect).
-PLANE_BLOCKS = 5
+# mirror, 4 and 24 bytes for grid-wrap and reflect). At 5 the 256^3 prefilter took
+# 0.195 ms against 0.183 at 0 (H100, two runs of benchmarks/ndimage.py, not one: to be
+# compared in one run, tools/probes/prefilter_passes.py).
+PLANE_BLOCKS = 0
 _LAMBDA = 12.0 - 6.0 * 3.0**0.5  # the recursions' gain: 6 (-z) = sqrt(3) (1 - z**2)
 
 

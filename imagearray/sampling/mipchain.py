@@ -45,13 +45,17 @@ __all__ = [
 ]
 
 #: Chains that :func:`plan` takes run as one launch (off: the separate launches of
-#: ``mipwide.chain_plan``; both give the per-level filter's bytes). Until the stages'
-#: surfaces were copied in the last blocks only, the compiler stored all 12 of them
-#: into local memory at the kernel's start (a 120-byte stack frame): 96 bytes a thread
-#: for every block of the wide pass, which took it from 33.8 to 75.6 us for 4096^2
-#: float32 with the stages compiled in but not run, and the one launch to 94.7 us
-#: against 43.2 for the separate launches (H100, tools/probes/mip_one_variants.py).
-ONE_LAUNCH = True
+#: ``mipwide.chain_plan``; both give the per-level filter's bytes). Off by default:
+#: slower on the H100 (benchmarks/mipmaps.py, one run): 0.058 ms for a 4096^2 float32
+#: chain against 0.048 for the separate launches, 0.223 against 0.137 ms for 8192^2
+#: RGBA8. Until the stages' surfaces were copied in the last blocks only, the compiler
+#: stored all 12 of them into local memory at the kernel's start (a 120-byte stack
+#: frame, 96 bytes of stores a thread for every block of the wide pass): the wide pass
+#: then took 75.6 us with the stages compiled in but not run, against 33.8 alone, and
+#: the one launch 94.7 us (tools/probes/mip_one_variants.py). What is left is not
+#: profiled: the kernel takes 48 registers a thread (64 for RGBA8) against the wide
+#: pass's 32, and 8 KB (32 KB) of shared memory against 2.5 (10).
+ONE_LAUNCH = False
 
 #: The most stages after the wide pass one launch makes (each up to six levels): a
 #: 32768^2 RGBA8 chain needs 2.

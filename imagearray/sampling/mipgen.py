@@ -3,8 +3,8 @@ from level 0 on the GPU, with an exact box filter or a user kernel.
 
 The default filter's chain is planned by
 :func:`~imagearray.sampling.mipwide.chain_plan` (or, with ``mipchain.ONE_LAUNCH``, made
-in one launch where :mod:`~imagearray.sampling.mipchain` takes it, the default): for
-2D images, wide-read passes
+in one launch where :mod:`~imagearray.sampling.mipchain` takes it: measured slower, off
+by default): for 2D images, wide-read passes
 (:mod:`~imagearray.sampling.mipwide`: up to three levels from one read of the level
 above, 16 bytes a read) while the levels are large and even, then the fused
 downsampler of :mod:`~imagearray.sampling.mipkernels` (up to six levels a launch from

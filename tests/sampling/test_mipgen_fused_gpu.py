@@ -39,8 +39,8 @@ def _bits(a: np.ndarray) -> np.ndarray:
 CHAINS = {
     "deep8": (3, False, 8),  # deep first passes (mipdeep), then fused
     "deep4": (3, False, 4),
-    "one3": (3, True, 0),  # the default: one launch where mipchain.plan takes the chain
-    "wide3": (3, False, 0),  # separate launches: wide passes (mipwide) of at most 3 levels
+    "one3": (3, True, 8),  # one launch where mipchain.plan takes the chain
+    "wide3": (3, False, 0),  # the default: wide passes (mipwide) of at most 3 levels
     "wide2": (2, False, 0),
 }
 
