@@ -133,21 +133,31 @@ class Launch:
                 self.words[1] = int(src.tex_p)
             self.kern(self.grid, self.block, self.args)
 
-    def run(self, output, input: Any = None):
+    def run(self, output, input: Any = None, refilled: Refilled | None = None):
         """Into ``output`` (a CuPy array of this shape and dtype, C-contiguous, on this
         device) or a new array (``output`` None or a dtype); returns it, or None where
-        ``output`` lacks the alignment this launch's stores need. (``input``: the
-        caller's, which :class:`Refilled` reads.)"""
+        ``output`` lacks the alignment this launch's stores need, or where
+        ``refilled`` (the :class:`Refilled` plan running this launch) made its
+        textures from ``input`` anew and they are of another kind than the first's."""
         import cupy
 
         if cupy.cuda.runtime.getDevice() != self.device:
             with cupy.cuda.Device(self.device):
-                return self.run(output)
-        if not isinstance(output, cupy.ndarray):
-            output = cupy.empty(self.shape, self.dtype)  # the pool's blocks: 512-aligned
-        elif self.align and output.data.ptr % self.align:
+                return self.run(output, input, refilled)
+        given = isinstance(output, cupy.ndarray)
+        if given and self.align and output.data.ptr % self.align:
             return None
-        self.launch(output)
+        src = None
+        if refilled is not None:
+            src = refilled.refill(input)
+            if _kind(src) != refilled.kind:  # a module setting changed since (tests, probes)
+                retire(src)
+                return None
+        if not given:  # (after the prefilter's launches: the GPU starts sooner)
+            output = cupy.empty(self.shape, self.dtype)  # the pool's blocks: 512-aligned
+        self.launch(output, src)
+        if src is not None:
+            retire(src)
         return output
 
 
@@ -167,24 +177,7 @@ class Refilled:
         return True  # every run makes the textures it reads
 
     def run(self, output, input: Any):
-        import cupy
-
-        launch = self.launch
-        if cupy.cuda.runtime.getDevice() != launch.device:
-            with cupy.cuda.Device(launch.device):
-                return self.run(output, input)
-        out = isinstance(output, cupy.ndarray)
-        if out and launch.align and output.data.ptr % launch.align:
-            return None
-        src = self.refill(input)
-        if _kind(src) != self.kind:  # a module setting changed since (tests, probes)
-            retire(src)
-            return None
-        if not out:
-            output = cupy.empty(launch.shape, launch.dtype)
-        launch.launch(output, src)
-        retire(src)
-        return output
+        return self.launch.run(output, input, self)
 
 
 def _kind(src: Source) -> tuple:
