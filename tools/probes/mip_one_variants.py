@@ -26,11 +26,13 @@ FENCE = (
 )
 ONE_FENCE = "__syncthreads();\n        if (tid == 0) {\n            __threadfence();\n"
 BOUNDS = "__launch_bounds__(BX * BY)"
+INLINE = "__device__ __forceinline__ void fused_pass("
 GROUP_FENCE = "__threadfence();  // the group's writes, before this block reads them"
 
 
 def variants(src: str) -> dict:
-    assert FENCE in src and GROUP_FENCE in src and BOUNDS in src
+    assert FENCE in src and GROUP_FENCE in src and BOUNDS in src and INLINE in src
+    nl = src.replace(INLINE, INLINE.replace("__forceinline__", "__noinline__"))
     return {
         "as made": src,
         "one fence (thread 0)": src.replace(FENCE, ONE_FENCE),
@@ -42,6 +44,11 @@ def variants(src: str) -> dict:
             FENCE, ONE_FENCE
         ),
         "__launch_bounds__(256, 6)": src.replace(BOUNDS, BOUNDS[:-1] + ", 6)"),
+        "fused_pass noinline, __launch_bounds__(256, 8)": nl.replace(BOUNDS, BOUNDS[:-1] + ", 8)"),
+        "fused_pass noinline, __launch_bounds__(256, 8), one fence": nl.replace(
+            BOUNDS, BOUNDS[:-1] + ", 8)"
+        ).replace(FENCE, ONE_FENCE),
+        "fused_pass noinline": nl,
         "stages compiled, not run": src.replace(
             "    {  // stage 0", "    if (n0_.v[2] >= 0) return;\n    {  // stage 0"
         ),
@@ -112,7 +119,9 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     tl1 = mk.level_sizes(sub, 2, 2)[1] + (1,)
     tmade = tsurf[1 : 1 + tail.head] + [numpy.uint64(0)] * (mw.DESTINATIONS - tail.head)
     targs = (tsurf[0], *tmade, *map(numpy.int32, tl1), tcnt) + mc.stage_args(tail, tsurf)
-    for what, s in list(variants(tsrc).items())[:4]:
+    tail_variants = ("as made", "one fence (thread 0)", "__launch_bounds__(256, 8)")
+    tail_variants += ("fused_pass noinline, __launch_bounds__(256, 8), one fence",)
+    for what, s in [(w, s) for w, s in variants(tsrc).items() if w in tail_variants]:
         tfn = cupy.RawKernel(s, "ia_mipgen_wide", options=mk._OPTIONS).kernel
 
         def both(tfn=tfn, head=head, g=tail.grid, a=targs):
