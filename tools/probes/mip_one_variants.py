@@ -26,6 +26,8 @@ FENCE = (
 )
 ONE_FENCE = "__syncthreads();\n        if (tid == 0) {\n            __threadfence();\n"
 BOUNDS = "__launch_bounds__(BX * BY)"
+STAGE0 = "    {  // stage 0"
+NOT_RUN = "    if (n0_.v[2] >= 0) return;\n" + STAGE0
 INLINE = "__device__ __forceinline__ void fused_pass("
 GROUP_FENCE = "__threadfence();  // the group's writes, before this block reads them"
 
@@ -49,9 +51,10 @@ def variants(src: str) -> dict:
             BOUNDS, BOUNDS[:-1] + ", 8)"
         ).replace(FENCE, ONE_FENCE),
         "fused_pass noinline": nl,
-        "stages compiled, not run": src.replace(
-            "    {  // stage 0", "    if (n0_.v[2] >= 0) return;\n    {  // stage 0"
-        ),
+        "stages compiled, not run": src.replace(STAGE0, NOT_RUN),
+        "fused_pass noinline, __launch_bounds__(256, 8), stages compiled, not run": nl.replace(
+            BOUNDS, BOUNDS[:-1] + ", 8)"
+        ).replace(STAGE0, NOT_RUN),
     }
 
 
