@@ -34,6 +34,7 @@ from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
 
 __all__ = [
+    "MIN_BLOCKS",
     "ONE_LAUNCH",
     "TAILS",
     "ChainPlan",
@@ -56,6 +57,14 @@ __all__ = [
 #: profiled: the kernel takes 48 registers a thread (64 for RGBA8) against the wide
 #: pass's 32, and 8 KB (32 KB) of shared memory against 2.5 (10).
 ONE_LAUNCH = False
+
+#: The blocks of 256 threads an SM holds of the one-launch kernel (``__launch_bounds__``):
+#: 8 keeps it at the wide pass's 32 registers a thread. With ``fused_pass`` inlined and
+#: no bound NVRTC gives it 48 (64 for RGBA8), 5 blocks an SM (4) against the wide
+#: pass's 8; with it a call and the bound, 32, and the spills (28 bytes of stores, 52
+#: of loads a thread for float32) are in ``fused_pass``, which only the groups' last
+#: blocks run.
+MIN_BLOCKS = 8
 
 #: The most stages after the wide pass one launch makes (each up to six levels): a
 #: 32768^2 RGBA8 chain needs 2.
@@ -177,12 +186,22 @@ _STAGE = r"""
     }}"""
 
 
-def chain_source(dtype: numpy.dtype, channels: int, layered: bool, head: int, tails: int) -> str:
+def chain_source(
+    dtype: numpy.dtype,
+    channels: int,
+    layered: bool,
+    head: int,
+    tails: int,
+    inline: bool = False,
+    min_blocks: int = MIN_BLOCKS,
+) -> str:
     """``ia_mipgen_wide(src, dst, dst2, dst3, dw, dh, dd, cnt, s0, d0, n0, g0, ..)``: the
     wide pass (``mipwide.wide_source``, ``head`` levels) and ``tails`` stages, each with
     its level's surface ``s{i}``, the surfaces it makes ``d{i}`` (``KMAX``, 0 past its
     levels), ``n{i}`` (w, h of the level read, levels made) and ``g{i}`` (gx, gy, pbx,
-    pby, ngx, ngy, offset: :class:`Stage`), passed by value as arrays of a struct."""
+    pby, ngx, ngy, offset: :class:`Stage`), passed by value as arrays of a struct.
+    ``fused_pass`` is a call unless ``inline``, and the kernel bounded to
+    ``min_blocks`` blocks an SM (:data:`MIN_BLOCKS`)."""
     kmax = mk.fused_tile(2).kmax
     decl = ["struct IaU64x6 { unsigned long long v[6]; };", "struct IaI3 { int v[3]; };"]
     decl.append("struct IaI7 { int v[7]; };")
@@ -198,10 +217,9 @@ def chain_source(dtype: numpy.dtype, channels: int, layered: bool, head: int, ta
     ]
     body += [_STAGE.format(i=i) for i in range(tails)]
     assert kmax == 6  # IaU64x6
-    prelude = mk.fused_pass_source(2) + "\n".join(decl) + "\n"
-    return mw.wide_source(
-        dtype, channels, 2, layered, levels=head, tail=(prelude, params, "\n".join(body))
-    )
+    prelude = mk.fused_pass_source(2, inline) + "\n".join(decl) + "\n"
+    tail = (prelude, params, "\n".join(body))
+    return mw.wide_source(dtype, channels, 2, layered, mw.WIDE_WRITE, head, tail, min_blocks)
 
 
 @functools.cache

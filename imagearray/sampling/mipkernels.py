@@ -254,7 +254,7 @@ __device__ __forceinline__ int half_of(int n) {{ return n > 1 ? n >> 1 : 1; }}
 // One block's pass (block (bx, by, bzl): bzl is the layer of layered images; thread tid
 // of NT), into ``sm`` (C * SMS floats of shared memory): also the tail stages of the
 // one-launch chain (mipchain), which run it for a block index of their own.
-__device__ __forceinline__ void fused_pass(float* sm, unsigned long long src,
+__device__ {inline} void fused_pass(float* sm, unsigned long long src,
                                            const unsigned long long* dst, int sw, int sh,
                                            int sd, int nlev, int bx, int by, int bzl, int tid)
 {{
@@ -435,9 +435,10 @@ def mipgen_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -
     return _common(dtype, channels, dims, layered) + _PER_LEVEL
 
 
-def fused_pass_source(dims: int) -> str:
+def fused_pass_source(dims: int, inline: bool = True) -> str:
     """The fused downsampler's block, ``fused_pass`` (and its defines), after
-    ``_common``: the kernel below and the one-launch chain (``mipchain``) run it."""
+    ``_common``: the kernel below and the one-launch chain (``mipchain``) run it;
+    ``inline`` False makes it a call (``__noinline__``)."""
     tile = fused_tile(dims)
     total = sum(tile.texels >> (dims * j) for j in range(tile.kmax))
     return _FUSED.format(
@@ -447,6 +448,7 @@ def fused_pass_source(dims: int) -> str:
         pz=tile.pz,
         kmax=tile.kmax,
         sms=-(-total // 32) * 32,
+        inline="__forceinline__" if inline else "__noinline__",
     )
 
 

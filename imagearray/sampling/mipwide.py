@@ -92,7 +92,7 @@ __device__ __forceinline__ void down(const float (*in)[H][W], float (*out)[H / 2
 }}
 #endif
 
-extern "C" __global__ void __launch_bounds__(BX * BY) ia_mipgen_wide(
+extern "C" __global__ void __launch_bounds__(BX * BY{min_blocks}) ia_mipgen_wide(
     unsigned long long src, unsigned long long dst, unsigned long long dst2,
     unsigned long long dst3, int dw, int dh, int dd{tail_params})
 {{
@@ -223,15 +223,18 @@ def wide_source(
     write: int = WIDE_WRITE,
     levels: int = 1,
     tail: tuple[str, str, str] = ("", "", ""),
+    min_blocks: int = 0,
 ) -> str:
     """``ia_mipgen_wide(src, dst, dst2, dst3, dw, dh, dd)``: level (dw, dh, dd) (1 for
     unused axes) from the level above, (2 dw, 2 dh, 2 dd) on the used axes, and (2D)
     with ``levels`` 2 or 3 the levels below it into ``dst2`` and ``dst3`` (every level
     but the last even); grid ``wide_grid``. ``tail``: (code after ``_common``, more
-    parameters, code at the kernel's end) of the one-launch chain (``mipchain``)."""
+    parameters, code at the kernel's end) of the one-launch chain (``mipchain``);
+    ``min_blocks``, where nonzero, the blocks an SM must hold (``__launch_bounds__``)."""
     dtype = numpy.dtype(dtype)
     io = io_fields(dtype.itemsize * channels, dims, layered, write)
-    body = _WIDE.format(levels=levels, tail_params=tail[1], tail=tail[2], **io)
+    bounds = f", {min_blocks}" if min_blocks else ""
+    body = _WIDE.format(levels=levels, tail_params=tail[1], tail=tail[2], min_blocks=bounds, **io)
     return _common(dtype, channels, dims, layered) + tail[0] + body
 
 

@@ -6,7 +6,8 @@ the one-launch kernel as made, with one fence by thread 0 after the barrier inst
 one per thread, with no fences (timing only), and returning before its stages (the
 stages' code compiled in, not run); the first wide pass then the tail as one launch
 (mipchain's plan applied to the chain from the wide pass's last level). Each variant's
-levels are compared with the default's bytes. ``python3 tools/probes/mip_one_variants.py``.
+levels are compared with the default's bytes. The variants are of the kernel as it was
+(``chain_source(.., inline=True, min_blocks=0)``). ``python3 tools/probes/mip_one_variants.py``.
 """
 
 import cupy
@@ -92,7 +93,7 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     wk = mw.wide_kernel(numpy.dtype(dtype).name, ch, 2, False, mw.WIDE_WRITE, 3)
     print(f"{name}: the separate wide kernel (3 levels): {attrs(wk)}")
     one = mc.plan((size, size), n, texel, 1, False)
-    src = mc.chain_source(numpy.dtype(dtype), ch, False, one.head, len(one.stages))
+    src = mc.chain_source(numpy.dtype(dtype), ch, False, one.head, len(one.stages), True, 0)
     surfaces = [surface(img.mip(lv)) for lv in range(n)]
     counters = cupy.zeros(one.counters, numpy.int32)
     lv1 = mk.level_sizes((size, size), 2, 2)[1] + (1,)
@@ -116,7 +117,7 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
     if tail is None:
         print(f"{name}: no one-launch plan for the tail from level {s0} ({sub})")
         continue
-    tsrc = mc.chain_source(numpy.dtype(dtype), ch, False, tail.head, len(tail.stages))
+    tsrc = mc.chain_source(numpy.dtype(dtype), ch, False, tail.head, len(tail.stages), True, 0)
     tsurf = surfaces[s0:]
     tcnt = cupy.zeros(tail.counters, numpy.int32)
     tl1 = mk.level_sizes(sub, 2, 2)[1] + (1,)
