@@ -143,8 +143,9 @@ def _per_level_graph(img, dtype, channels: int):
 
 def _settings():
     """(row name, module, attribute, value) of each other way the chain can run, timed
-    beside the default: the other ONE_LAUNCH, and the other first pass (deep or wide)."""
-    from imagearray.sampling import mipchain, mipdeep
+    beside the default: the other ONE_LAUNCH, the other first pass (deep or wide), and
+    the separate launches with the other pdl.ENABLED (programmatic dependent launch)."""
+    from imagearray.sampling import mipchain, mipdeep, pdl
 
     first = 0 if mipdeep.ROWS else 8
     what = "wide passes" if mipdeep.ROWS else "deep first pass"
@@ -153,6 +154,12 @@ def _settings():
     return (
         (f"{how} (mipchain.ONE_LAUNCH={one})", mipchain, "ONE_LAUNCH", one),
         (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),
+        (
+            f"PDL {'on' if not pdl.ENABLED else 'off'} (pdl.ENABLED={not pdl.ENABLED})",
+            pdl,
+            "ENABLED",
+            not pdl.ENABLED,
+        ),
     )
 
 

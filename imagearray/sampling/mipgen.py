@@ -30,6 +30,7 @@ from imagearray.sampling import mipchain as mc
 from imagearray.sampling import mipdeep as md
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
+from imagearray.sampling import pdl
 from imagearray.sampling.cache import cache_of, surface
 
 __all__ = ["FUSED", "GRAPH_LAUNCHES", "generate_mipmaps"]
@@ -175,6 +176,7 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     # RawKernel's per-call lookup
     fused = per_level = None
     launches = []
+    pdl_on = pdl.ENABLED and pdl.supported(view._handle.device)
     deep = md.deep_levels(texel) if dims == 2 else 0
     for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED, deep):
         if kind == "deep":
@@ -197,6 +199,9 @@ def _default_launches(view: ImageView, layered: bool) -> list:
         else:
             per_level = per_level or _compiled(mk.mipgen_kernel(name, ch, dims, layered))
             launches.append((per_level, *_level_launches(view, layered)[s]))
+        if kind in ("wide", "fused") and len(launches) > 1 and pdl_on:
+            # (their kernels start with IA_PDL_START: they wait for the launch before)
+            launches[-1] = (pdl.launcher(*launches[-1]), *launches[-1][1:])
     cache.mipfused = (launches, tuple(h._obj for h in surfaces))
     return launches
 

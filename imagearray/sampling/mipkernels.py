@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy
 
+from imagearray.sampling import pdl
 from imagearray.sampling.kernels import _CTYPES, fetch_types
 
 __all__ = [
@@ -372,6 +373,7 @@ _FUSED_KERNEL = r"""
 extern "C" __global__ void __launch_bounds__(NT) ia_mipgen_fused(
     unsigned long long src, {dst_params}, int sw, int sh, int sd, int nlev)
 {{
+    IA_PDL_START();  // (sampling/pdl.py)
     __shared__ __align__(16) float sm[C * SMS];
     const unsigned long long dst[KMAX] = {{{dst_names}}};
     fused_pass(sm, src, dst, sw, sh, sd, nlev, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x);
@@ -427,7 +429,7 @@ def _common(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:
     )
     if dtype.name == "float16":
         src = "#include <cuda_fp16.h>\n" + src
-    return src
+    return src + pdl.PRELUDE
 
 
 def mipgen_source(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:

@@ -96,6 +96,7 @@ extern "C" __global__ void __launch_bounds__(BX * BY{min_blocks}) ia_mipgen_wide
     unsigned long long src, unsigned long long dst, unsigned long long dst2,
     unsigned long long dst3, int dw, int dh, int dd{tail_params})
 {{
+    IA_PDL_START();  // (sampling/pdl.py)
     (void)dst2; (void)dst3;
     const int x = (blockIdx.x * BX + threadIdx.x) * OX;
     const int y = blockIdx.y * BY + threadIdx.y;

@@ -35,13 +35,15 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
 
 
-# (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS) of each way a 2D chain runs
+# (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS, pdl.ENABLED) of each way a
+# 2D chain runs
 CHAINS = {
-    "deep8": (3, False, 8),  # deep first passes (mipdeep), then fused
-    "deep4": (3, False, 4),
-    "one3": (3, True, 8),  # one launch where mipchain.plan takes the chain
-    "wide3": (3, False, 0),  # the default: wide passes (mipwide) of at most 3 levels
-    "wide2": (2, False, 0),
+    "deep8": (3, False, 8, True),  # deep first passes (mipdeep), then fused
+    "deep4": (3, False, 4, True),
+    "one3": (3, True, 8, True),  # one launch where mipchain.plan takes the chain
+    "wide3": (3, False, 0, True),  # the default: wide passes (mipwide) of at most 3 levels
+    "wide3plain": (3, False, 0, False),  # the same launched without PDL (sampling/pdl.py)
+    "wide2": (2, False, 0, True),
 }
 
 
@@ -49,13 +51,14 @@ CHAINS = {
 def _fused(request, monkeypatch):
     """1D and 3D images take the fused passes here (off by default for them); 2D
     chains run each way of :data:`CHAINS`. Returns its (WIDE_LEVELS, ONE_LAUNCH,
-    ROWS)."""
-    from imagearray.sampling import mipchain, mipdeep, mipwide
+    ROWS, ENABLED)."""
+    from imagearray.sampling import mipchain, mipdeep, mipwide, pdl
 
     monkeypatch.setattr(mipgen, "FUSED", True)
     monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param[0])
     monkeypatch.setattr(mipchain, "ONE_LAUNCH", request.param[1])
     monkeypatch.setattr(mipdeep, "ROWS", request.param[2])
+    monkeypatch.setattr(pdl, "ENABLED", request.param[3])
     return request.param
 
 
@@ -229,8 +232,9 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     from imagearray.sampling import mipchain as mc
     from imagearray.sampling import mipdeep as md
     from imagearray.sampling import mipwide as mw
+    from imagearray.sampling import pdl
 
-    wide_levels, one_launch, rows = _fused
+    wide_levels, one_launch, rows, programmatic = _fused
     data, got, want = _chains((4096, 4096), "float32", 1, rng)
     _assert_same(got, want, "4096^2 float32")
     img = ia.empty((4096, 4096), np.float32, levels=13)
@@ -255,9 +259,16 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     else:
         assert plan == [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("fused", 6, 6)]
     assert len(launches) == len(plan)
+    # every launch after the first a programmatic dependent one where PDL is on and
+    # the device runs it (compute capability 9.0: sampling/pdl.py)
+    dependent = programmatic and pdl.supported(img._handle.device)
+    kinds = [isinstance(fn, pdl.Launcher) for fn, _, _, _ in launches]
+    assert kinds == [False] + [dependent] * (len(launches) - 1)
+    functions = [getattr(fn, "function", fn) for fn, _, _, _ in launches]
     if not rows:
         wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, wide_levels).kernel
-        assert all(fn is wide for fn, _, _, _ in launches[:-1])
+        assert all(fn is wide for fn in functions[:-1])
+    assert functions[-1] is mk.fused_kernel("float32", 1, 2, False).kernel
 
 
 # shapes the one-launch chain takes (mipchain.plan): groups cut at the image's edges,
