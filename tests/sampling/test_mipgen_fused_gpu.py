@@ -10,56 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _mipchains import _assert_same, _data
 
 import imagearray as ia
-from imagearray.sampling import mipgen
 from imagearray.sampling import mipkernels as mk
 from imagearray.testing import reference
 
-pytestmark = pytest.mark.gpu
+# every test each way a 2D chain runs (conftest.py, _mipchains.CHAINS)
+pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("_fused")]
 
 DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float16", "float32"]
-
-
-def _data(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        # signed values over several binades: rounding differences would show
-        return (rng.standard_normal(shape) * 100).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
-
-
-def _bits(a: np.ndarray) -> np.ndarray:
-    """The stored bytes of ``a`` as unsigned integers: compares -0.0 / NaN exactly."""
-    return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
-
-
-# (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS, pdl.ENABLED) of each way a
-# 2D chain runs
-CHAINS = {
-    "deep8": (3, False, 8, True),  # deep first passes (mipdeep), then fused
-    "deep4": (3, False, 4, True),
-    "one3": (3, True, 8, True),  # one launch where mipchain.plan takes the chain
-    "wide3": (3, False, 0, True),  # the default: wide passes (mipwide) of at most 3 levels
-    "wide3plain": (3, False, 0, False),  # the same launched without PDL (sampling/pdl.py)
-    "wide2": (2, False, 0, True),
-}
-
-
-@pytest.fixture(autouse=True, params=list(CHAINS.values()), ids=list(CHAINS))
-def _fused(request, monkeypatch):
-    """1D and 3D images take the fused passes here (off by default for them); 2D
-    chains run each way of :data:`CHAINS`. Returns its (WIDE_LEVELS, ONE_LAUNCH,
-    ROWS, ENABLED)."""
-    from imagearray.sampling import mipchain, mipdeep, mipwide, pdl
-
-    monkeypatch.setattr(mipgen, "FUSED", True)
-    monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param[0])
-    monkeypatch.setattr(mipchain, "ONE_LAUNCH", request.param[1])
-    monkeypatch.setattr(mipdeep, "ROWS", request.param[2])
-    monkeypatch.setattr(pdl, "ENABLED", request.param[3])
-    return request.param
 
 
 def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normalized=False):
@@ -79,13 +39,6 @@ def _chains(shape, dtype, channels, rng, *, layered=False, cubemap=False, normal
     got = [fused.mip(lv).get() for lv in range(levels)]
     want = [per_level.mip(lv).get() for lv in range(levels)]
     return data, got, want
-
-
-def _assert_same(got, want, what):
-    assert len(got) == len(want)
-    for lv, (g, w) in enumerate(zip(got, want)):
-        assert g.shape == w.shape, f"{what}: level {lv} shape {g.shape} != {w.shape}"
-        np.testing.assert_array_equal(_bits(g), _bits(w), err_msg=f"{what}: level {lv}")
 
 
 def _assert_box(data, got, dims, dtype, what, layered=False):
@@ -269,58 +222,3 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
         wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, wide_levels).kernel
         assert all(fn is wide for fn in functions[:-1])
     assert functions[-1] is mk.fused_kernel("float32", 1, 2, False).kernel
-
-
-# shapes the one-launch chain takes (mipchain.plan): groups cut at the image's edges,
-# one and several stages, layers counted apart; (layers, cubemap) where layered
-ONE_LAUNCH_SHAPES = [
-    ((128, 128), 0, False),  # one group, one stage
-    ((512, 2048), 0, False),  # 4 x 1 groups; 2-byte texels: 4 a thread
-    ((1024, 256), 0, False),  # one row of groups, the last stage 2 x 1
-    ((256, 4096), 0, False),  # tall: one column of groups
-    ((4096, 64), 0, False),  # wide and low: the stage's groups 1 high
-    ((2048, 2048), 0, False),
-    ((3, 512, 768), 3, False),  # layered
-    ((6, 256, 256), 6, True),  # cubemap faces
-]
-
-
-@pytest.mark.parametrize("shape,layers,cubemap", ONE_LAUNCH_SHAPES)
-@pytest.mark.parametrize(
-    "dtype,channels",
-    [("float32", 1), ("uint8", 4), ("uint8", 1), ("float16", 2), ("float32", 4), ("int16", 1)],
-)
-def test_one_launch_chain_equals_per_level_on_every_replay(
-    shape, layers, cubemap, dtype, channels, rng, _fused
-):
-    """The one-launch chain's levels are the per-level filter's bits, on a first call
-    and on replays over new level-0 data (its group counters are back to 0 after
-    every launch); it is one launch where ``mipchain.plan`` takes the shape."""
-    from imagearray.sampling import mipchain as mc
-
-    spatial = shape[1:] if layers else shape
-    levels = max(spatial).bit_length()
-    full = tuple(shape) + ((channels,) if channels > 1 else ())
-    normalized = np.dtype(dtype).kind in "iu"
-    kw = dict(layered=bool(layers) and not cubemap, cubemap=cubemap, levels=levels)
-    img = ia.empty(full, dtype, channels, normalized=normalized, **kw)
-    ref = ia.empty(full, dtype, channels, normalized=normalized, **kw)
-    texel = np.dtype(dtype).itemsize * channels
-    one = mc.ONE_LAUNCH and mc.plan(spatial[::-1], levels, texel, max(layers, 1), bool(layers))
-    for call in range(3):
-        data = _data(rng, full, dtype)
-        img.mip(0).set(data)
-        ref.mip(0).set(data)
-        img.generate_mipmaps()
-        ref.generate_mipmaps(mk.mipgen_kernel(dtype, channels, 2, bool(layers)))
-        got = [img.mip(lv).get() for lv in range(levels)]
-        want = [ref.mip(lv).get() for lv in range(levels)]
-        _assert_same(got, want, f"{shape} {dtype} x{channels}, call {call}")
-    if one:
-        assert len(img._mem._cache.mipfused[0]) == 1
-    else:  # separate launches: as many as the chain's plan has passes
-        from imagearray.sampling import mipdeep as md
-        from imagearray.sampling import mipwide as mw
-
-        plan = mw.chain_plan(spatial[::-1], 2, levels, True, md.deep_levels(texel))
-        assert len(img._mem._cache.mipfused[0]) == len(plan)
