@@ -19,6 +19,7 @@ from cuda.bindings import driver as drv
 import imagearray as ia
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
+from imagearray.sampling.pdl import _packed as packed  # the arguments' buffers
 
 PDL = 'asm volatile("griddepcontrol.launch_dependents;");\n'
 WAIT = 'asm volatile("griddepcontrol.wait;" ::: "memory");\n'
@@ -34,21 +35,6 @@ def with_pdl(src: str, name: str, trigger: bool) -> str:
         j += 1
     k = src.index("{", j) + 1
     return src[:k] + "\n" + (PDL if trigger else "") + WAIT + src[k:]
-
-
-def packed(args):
-    """ctypes buffers of ``args`` and the void* array that names them."""
-    bufs = []
-    for a in args:
-        if isinstance(a, cupy.ndarray):
-            bufs.append(ctypes.c_uint64(a.data.ptr))
-        elif isinstance(a, (numpy.ndarray, numpy.generic)):
-            b = numpy.ascontiguousarray(a).tobytes()
-            bufs.append(ctypes.create_string_buffer(b, len(b)))
-        else:
-            bufs.append(ctypes.c_uint64(int(a)))
-    arr = (ctypes.c_void_p * len(bufs))(*[ctypes.addressof(b) for b in bufs])
-    return bufs, arr
 
 
 def configs(launches, pdl: bool):
