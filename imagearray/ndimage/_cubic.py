@@ -135,6 +135,35 @@ def taps(key, point_read) -> str:
     return "\n".join("        " + s for s in lines)
 
 
+def tap_sum(ind, weight, idx, point_read, constant, owned=None, any_always=False) -> list[str]:
+    """The statements of one tap inside the loops over the taps (indented ``ind``): its
+    float32 weight ``weight``, ``cval`` for a tap at -1 where ``constant``, else its
+    point read (``point_read(idx, dest)``) added to ``v[NCH]``. ``owned`` (tiles): the
+    condition that this tile holds taps ``idx``, which are then read at ``idx - lo``,
+    ``cval`` added by the first tile, and ``any`` set for a tap read (also without tiles
+    where ``any_always``: order 1's kernels declare it)."""
+    lines = [f"{ind}const float w = (float)({weight});"]
+    if constant:
+        outside = " || ".join(f"{i} < 0" for i in idx)
+        lines.append(f"{ind}if ({outside}) {{")
+        if owned:
+            lines.append(f"{ind}    if (prm.first) {{ any = true;")
+            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
+        else:
+            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
+        lines.append(f"{ind}    continue;")
+        lines.append(f"{ind}}}")
+    if owned:
+        lines.append(f"{ind}if (!({owned(idx)})) continue;")
+        idx = [f"{i} - prm.lo{j}" for j, i in enumerate(idx)]
+    if owned or any_always:
+        lines.append(f"{ind}any = true;")
+    lines.append(f"{ind}float r[NCH];")
+    lines.extend(ind + s for s in point_read(idx, "r"))
+    lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
+    return lines
+
+
 def tap_loops(d: int, point_read, constant: bool, owned=None) -> list[str]:
     """Statements summing the ``4**d`` taps ``tp{j}[k{j}]`` with weights ``w{j}[k{j}]``
     (first axis outermost; a tap at -1 reads ``cval`` where ``constant``). ``owned``
@@ -150,24 +179,7 @@ def tap_loops(d: int, point_read, constant: bool, owned=None) -> list[str]:
     ind = "    " * d
     weight = " * ".join(f"w{j}[k{j}]" for j in range(d))
     idx = [f"tp{j}[k{j}]" for j in range(d)]
-    lines.append(f"{ind}const float w = (float)({weight});")
-    if constant:
-        outside = " || ".join(f"{i} < 0" for i in idx)
-        lines.append(f"{ind}if ({outside}) {{")
-        if owned:
-            lines.append(f"{ind}    if (prm.first) {{ any = true;")
-            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
-        else:
-            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
-        lines.append(f"{ind}    continue;")
-        lines.append(f"{ind}}}")
-    if owned:
-        lines.append(f"{ind}if (!({owned(idx)})) continue;")
-        lines.append(f"{ind}any = true;")
-        idx = [f"{i} - prm.lo{j}" for j, i in enumerate(idx)]
-    lines.append(f"{ind}float r[NCH];")
-    lines.extend(ind + s for s in point_read(idx, "r"))
-    lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
+    lines += tap_sum(ind, weight, idx, point_read, constant, owned)
     for ind in reversed(depth):
         lines.append(f"{ind}}}")
     if owned:

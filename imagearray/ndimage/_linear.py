@@ -6,6 +6,8 @@ cupyx computes them: the taps, each mapped by the mode's boundary rule (``bnd``,
 
 from __future__ import annotations
 
+from imagearray.ndimage._cubic import tap_sum
+
 
 def taps(key, point_read, owned) -> str:
     """Order 0 (``floor(c + 0.5)`` mapped) or 1 (the taps ``floor(c)`` and
@@ -63,24 +65,7 @@ def taps(key, point_read, owned) -> str:
     ind = "    " * d
     weight = " * ".join(f"w{j}" for j in range(d))
     idx = [f"t{j}" for j in range(d)]
-    lines.append(f"{ind}const float w = (float)({weight});")
-    if constant:
-        outside = " || ".join(f"t{j} < 0" for j in range(d))
-        lines.append(f"{ind}if ({outside}) {{")
-        if key.tiled:
-            lines.append(f"{ind}    if (prm.first) {{ any = true;")
-            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w; }}")
-        else:
-            lines.append(f"{ind}    for (int ch = 0; ch < NCH; ch++) v[ch] += cval * w;")
-        lines.append(f"{ind}    continue;")
-        lines.append(f"{ind}}}")
-    if key.tiled:
-        lines.append(f"{ind}if (!({owned(idx)})) continue;")
-        idx = [f"t{j} - prm.lo{j}" for j in range(d)]
-    lines.append(f"{ind}any = true;")
-    lines.append(f"{ind}float r[NCH];")
-    lines.extend(ind + s for s in point_read(idx, "r"))
-    lines.append(f"{ind}for (int ch = 0; ch < NCH; ch++) v[ch] += r[ch] * w;")
+    lines += tap_sum(ind, weight, idx, point_read, constant, owned if key.tiled else None, True)
     for ind in reversed(depth):
         lines.append(f"{ind}}}")
     if key.tiled:
