@@ -3,7 +3,8 @@
 ``img.generate_mipmaps()`` (``mipchain.ONE_LAUNCH``: a wide-read pass, then fused
 stages run by the blocks that finish last, in one launch; or ``mipwide.chain_plan``'s
 separate launches, a deep or wide-read first pass, then fused passes) in GB/s of
-level-0 bytes read, beside: the chain with the other ``ONE_LAUNCH``; the chain with
+level-0 bytes read, beside: the chain with the other ``ONE_LAUNCH``; the separate
+launches with the other ``pdl.ENABLED`` (programmatic dependent launch); the chain with
 the other first pass (``mipdeep.ROWS``: 0, wide-read passes of up to 3 levels, or 8,
 a deep pass of up to 7); the per-level box filter it replaced (one launch per level,
 replayed from a captured CUDA graph as ``generate_mipmaps`` did before issue 18; its
@@ -151,15 +152,12 @@ def _settings():
     what = "wide passes" if mipdeep.ROWS else "deep first pass"
     one = not mipchain.ONE_LAUNCH
     how = "one launch" if one else "separate launches"
+    dependent = not pdl.ENABLED
+    launched = f"PDL {'on' if dependent else 'off'} (pdl.ENABLED={dependent})"
     return (
         (f"{how} (mipchain.ONE_LAUNCH={one})", mipchain, "ONE_LAUNCH", one),
         (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),
-        (
-            f"PDL {'on' if not pdl.ENABLED else 'off'} (pdl.ENABLED={not pdl.ENABLED})",
-            pdl,
-            "ENABLED",
-            not pdl.ENABLED,
-        ),
+        (launched, pdl, "ENABLED", dependent),
     )
 
 

@@ -426,20 +426,19 @@ def _owned(key: KernelKey, idx: list[str]) -> str:
 
 
 def _taps(key: KernelKey) -> str:
+    def read(idx: list[str], dest: str) -> list[str]:
+        return _point_read(key, idx, dest)
+
+    def owned(idx: list[str]) -> str:
+        return _owned(key, idx)
+
     if key.order == 3:
-        return _cubic.taps(key, lambda idx, dest: _point_read(key, idx, dest))
+        return _cubic.taps(key, read)
     if key.order == CUBIC_CONV:
         dt = numpy.dtype(_DTYPE_OF.get(key.out, "float32"))
         bounds = _cubicconv.saturation(dt) if dt.kind in "iu" else None
-        return _cubicconv.taps(
-            key,
-            lambda idx, dest: _point_read(key, idx, dest),
-            lambda idx: _owned(key, idx),
-            bounds,
-        )
-    return _linear.taps(
-        key, lambda idx, dest: _point_read(key, idx, dest), lambda idx: _owned(key, idx)
-    )
+        return _cubicconv.taps(key, read, owned, bounds)
+    return _linear.taps(key, read, owned)
 
 
 def _write(key: KernelKey) -> str:

@@ -47,22 +47,17 @@ __all__ = [
 
 #: Chains that :func:`plan` takes run as one launch (off: the separate launches of
 #: ``mipwide.chain_plan``; both give the per-level filter's bytes). Off by default:
-#: slower on the H100 (benchmarks/mipmaps.py, one run): 0.058 ms for a 4096^2 float32
-#: chain against 0.048 for the separate launches, 0.223 against 0.137 ms for 8192^2
-#: RGBA8. Until the stages' surfaces were copied in the last blocks only, the compiler
-#: stored all 12 of them into local memory at the kernel's start (a 120-byte stack
-#: frame, 96 bytes of stores a thread for every block of the wide pass): the wide pass
-#: then took 75.6 us with the stages compiled in but not run, against 33.8 alone, and
-#: the one launch 94.7 us (tools/probes/mip_one_variants.py). What is left is not
-#: profiled: the kernel takes 48 registers a thread (64 for RGBA8) against the wide
-#: pass's 32, and 8 KB (32 KB) of shared memory against 2.5 (10). With the kernel
-#: at 32 registers (:data:`MIN_BLOCKS`; H100, benchmarks/mipmaps.py, one run) it took
-#: 0.056 ms against 0.045 for the separate launches with PDL, 0.197 against 0.136 for
-#: RGBA8. What is left is the stages after the wide pass's last blocks: with them not
-#: run the kernel took 34.4 us, as the wide pass alone (34.0); with them 52.1 us, 47.4
-#: with the fences left out (wrong; timing only), so the last groups' two fused passes
-#: and their fences are ~17 us on the launch's critical path, against ~9 us the two
-#: separate launches add (tools/probes/mip_one_variants.py).
+#: slower on the H100 (benchmarks/mipmaps.py, one run): 0.056 ms for a 4096^2 float32
+#: chain against 0.045 for the separate launches (with PDL), 0.197 against 0.136 ms
+#: for 8192^2 RGBA8. Its wide part now runs as fast as the wide pass alone: with the
+#: stages compiled in but not run the kernel took 34.4 us against 34.0 (at 32
+#: registers, :data:`MIN_BLOCKS`; and since the stages' surfaces are copied in the last
+#: blocks only, where the compiler had stored all 12 into local memory at the kernel's
+#: start: 75.6 us then). What is slower is the stages after the wide pass's last
+#: blocks: with them 52.1 us, 47.4 with the fences left out (wrong; timing only), so
+#: the last groups' two fused passes and their fences are ~17 us on the launch's
+#: critical path, against ~9 us the two separate launches add
+#: (tools/probes/mip_one_variants.py).
 ONE_LAUNCH = False
 
 #: The blocks of 256 threads an SM holds of the one-launch kernel (``__launch_bounds__``):
