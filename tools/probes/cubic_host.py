@@ -42,7 +42,13 @@ def queued(fn, reps=20):
     return float(numpy.median(out))
 
 
+idx = cupy.indices(x.shape, dtype=cupy.float32).reshape(3, -1)
+mf = m.astype(cupy.float32)
+c = (mf[:, :3] @ idx + mf[:, 3:]).reshape((3,) + x.shape)  # the benchmark's coordinates
+del idx
 cases = [
+    ("map_coordinates, CuPy coords", lambda: iand.map_coordinates(x, c, order=3)),
+    ("cupyx map_coordinates", lambda: ndi.map_coordinates(x, c, order=3)),
     ("affine, NumPy matrix", lambda: iand.affine_transform(x, M, order=3)),
     ("affine, CuPy matrix", lambda: iand.affine_transform(x, m, order=3)),
     ("affine, prefilter=False", lambda: iand.affine_transform(coef, m, order=3, prefilter=False)),
@@ -55,12 +61,14 @@ for label, fn in cases:
     print(f"{label:28s} alone: GPU {gpu:.3f} ms, host {cpu:.3f} ms; queued {queued(fn):.3f} ms")
 # the host's own time: each call after the GPU is idle (no waits on earlier work)
 dev = cupy.cuda.Device()
-pr = cProfile.Profile()
-for _ in range(50):
+for label, fn in cases[:1] + cases[3:4]:
+    print(f"== host profile: {label}")
+    pr = cProfile.Profile()
+    for _ in range(50):
+        dev.synchronize()
+        pr.enable()
+        fn()
+        pr.disable()
     dev.synchronize()
-    pr.enable()
-    iand.affine_transform(x, m, order=3)
-    pr.disable()
-dev.synchronize()
-pstats.Stats(pr).sort_stats("tottime").print_stats(25)
-pstats.Stats(pr).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(pr).sort_stats("tottime").print_stats(30)
+    pstats.Stats(pr).sort_stats("cumulative").print_stats(45)

@@ -1,0 +1,103 @@
+"""How much of a one-call-at-a-time mip chain's GPU time is the chain's own work:
+4096^2 float32 (and 8192^2 RGBA8). Each callable is timed three ways, in GPU us
+(medians): ``one`` as benchmarks/ times it (an event, the call, an event, then a
+synchronize: the host's time before the first launch and the launch's own latency
+count), ``queued`` behind a ~2 ms spinning kernel (the host has submitted everything
+before the GPU reaches the first event: the GPU's work alone), and ``b2b`` (mean of
+200 calls back to back). Callables: an empty kernel (CuPy RawKernel), a graph of it,
+the chain as ``generate_mipmaps`` replays it (graph), its cached launches in the
+stream (the PDL launchers after the first), the first wide pass alone, and torch's
+``avg_pool2d`` chain. ``python3 tools/probes/mip_one_call.py``."""
+
+import statistics
+
+import cupy
+import numpy
+from _cases import torch_pool_chain  # this folder's shared cases
+from _timing import ms  # this folder's GPU timer
+
+import imagearray as ia
+
+SPIN = r"""extern "C" __global__ void spin(long long t) {
+    long long s = clock64();
+    while (clock64() - s < t) {}
+}
+extern "C" __global__ void nothing() {}"""
+mod = cupy.RawModule(code=SPIN)
+spin, nothing = mod.get_function("spin"), mod.get_function("nothing")
+
+
+def one(fn, reps=100):
+    out = []
+    for _ in range(reps):
+        cupy.cuda.Device().synchronize()
+        a, b = cupy.cuda.Event(), cupy.cuda.Event()
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        out.append(cupy.cuda.get_elapsed_time(a, b) * 1e3)
+    return statistics.median(out[3:])
+
+
+def queued(fn, reps=40):
+    out = []
+    for _ in range(reps):
+        spin((1,), (1,), (numpy.int64(4_000_000),))
+        a, b = cupy.cuda.Event(), cupy.cuda.Event()
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        out.append(cupy.cuda.get_elapsed_time(a, b) * 1e3)
+    return statistics.median(out[3:])
+
+
+def graph_of(fn):
+    side = cupy.cuda.Stream(non_blocking=True)
+    side.begin_capture()
+    with side:
+        fn()
+    g = side.end_capture()
+    return g.launch
+
+
+def report(label, fn):
+    fn()
+    b2b = ms(fn, 200) * 1e3
+    print(f"{label:44s} one {one(fn):8.2f}  queued {queued(fn):8.2f}  b2b {b2b:8.2f} us")
+
+
+def empty():
+    nothing((1,), (32,), ())
+
+
+report("empty kernel", empty)
+report("graph of an empty kernel", graph_of(empty))
+for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
+    shape = (size, size) + ((ch,) if ch > 1 else ())
+    n = size.bit_length()
+    img = ia.empty(shape, dtype, ch, levels=n, normalized=dtype == numpy.uint8)
+    img.generate_mipmaps()
+    launches = img._mem._cache.mipfused[0]
+    name = f"{size}^2 {numpy.dtype(dtype).name} x{ch}"
+    report(f"{name} generate_mipmaps (graph)", img.generate_mipmaps)
+
+    def stream(launches=launches):
+        for fn, grid, block, args in launches:
+            fn(grid, block, args)
+
+    report(f"{name} its {len(launches)} launches in the stream", stream)
+
+    def first(launches=launches):
+        fn, grid, block, args = launches[0]
+        fn(grid, block, args)
+
+    report(f"{name} first wide pass alone", first)
+    report(f"{name} graph of the first wide pass", graph_of(first))
+    if dtype == numpy.float32:
+        try:
+            report(f"{name} torch avg_pool2d chain", torch_pool_chain(size))
+        except ImportError:
+            print("torch: not installed")
+    img = None
