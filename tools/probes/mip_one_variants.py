@@ -5,7 +5,8 @@ memory, then GPU us of: the default chain (graph replay) and each of its launche
 the one-launch kernel as made, with one fence by thread 0 after the barrier instead of
 one per thread, with no fences (timing only), and returning before its stages (the
 stages' code compiled in, not run); the first wide pass then the tail as one launch
-(mipchain's plan applied to the chain from the wide pass's last level). Each variant's
+(mipchain's plan applied to the chain from the wide pass's last level), plainly and
+as a programmatic dependent (PDL). Each variant's
 levels are compared with the default's bytes. The variants are of the kernel as it was
 (``chain_source(.., inline=True, min_blocks=0)``). ``python3 tools/probes/mip_one_variants.py``.
 """
@@ -18,6 +19,7 @@ import imagearray as ia
 from imagearray.sampling import mipchain as mc
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
+from imagearray.sampling import pdl
 from imagearray.sampling.cache import surface
 
 FENCE = (
@@ -138,8 +140,22 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
         ok = same(img, n, want)
         t = ms(lambda tfn=tfn, g=tail.grid, a=targs: tfn(g, mw.BLOCK, a), reps=100)
         tb = ms(both, reps=100)
+        # the tail as a programmatic dependent of the first pass (its kernel starts
+        # with IA_PDL_START, as every wide kernel does)
+        dep = pdl.launcher(tfn, tail.grid, mw.BLOCK, targs)
+
+        def both_pdl(dep=dep, head=head):
+            head[0](head[1], head[2], head[3])
+            dep()
+
+        for lv in range(1, n):
+            img.mip(lv).to_cupy()[...] = 0
+        both_pdl()
+        ok_pdl = same(img, n, want)
+        tp = ms(both_pdl, reps=100)
         print(
             f"{name}: tail from level {s0} as one launch ({what}): {t * 1e3:.2f} us alone, "
-            f"first pass + tail {tb * 1e3:.2f} us, levels same: {ok}"
+            f"first pass + tail {tb * 1e3:.2f} us, levels same: {ok}; "
+            f"with PDL {tp * 1e3:.2f} us, levels same: {ok_pdl}"
         )
     img = None
