@@ -231,16 +231,23 @@ class Call:
         prefilter launched on the input's device; ``spline`` is (cupyx's mode,
         prefilter, padding)."""
         mode, prefilter, pad = spline
-        refill = functools.partial(
-            spline_source,
-            nshape=self.nshape,
-            ndim=self.ndim,
-            device=self.device,
-            mode=mode,
-            prefilter=prefilter,
-            cval=cval,
-            hardware=hardware,
-        )
+        fill = None
+        if self.image is None:  # a CuPy volume the prefilter reads as it is: prepared
+            fill = _spline.direct_fill(self.original, self.nshape, self.ndim, mode, prefilter)
+        if fill is not None:
+            kw = {"fill": fill, "device": self.device, "hardware": hardware}
+            refill = functools.partial(filled_source, **kw)
+        else:
+            refill = functools.partial(
+                spline_source,
+                nshape=self.nshape,
+                ndim=self.ndim,
+                device=self.device,
+                mode=mode,
+                prefilter=prefilter,
+                cval=cval,
+                hardware=hardware,
+            )
         return refill(self.image if self.image is not None else self.original), pad, refill
 
     # ------------------------------------------------------------ fallback
@@ -289,6 +296,20 @@ def spline_source(x, nshape, ndim, device, mode, prefilter, cval, hardware) -> _
         # take its freed memory (4096^2 affine_transform: a third of the points wrong)
         src.keep.append(coef)
         return src
+
+
+def filled_source(x, fill: _spline.VolumeFill, device: int, hardware: bool) -> _textures.Source:
+    """What :func:`spline_source` makes of ``x`` where its coefficients go into an
+    image by ``fill`` (``_spline.direct_fill``), with no other step before the
+    first launch: an order-3 plan's refill."""
+    import cupy
+
+    if cupy.cuda.runtime.getDevice() != device:
+        with cupy.cuda.Device(device):
+            return filled_source(x, fill, device, hardware)
+    lease = fill(x)
+    _textures.collect()  # after the prefilter's launches: the GPU starts sooner
+    return _textures.from_filled(lease, fill.halo, hardware)
 
 
 def axis_int(channel_axis: Any) -> int | None:

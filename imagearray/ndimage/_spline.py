@@ -104,6 +104,9 @@ def coefficients(
         fresh = True
     if not prefilter:
         return (a if a.dtype == numpy.float32 else a.astype(numpy.float32)), None  # read
+    fill = volume_fill(a, mode, filter_mode) if to_image else None
+    if fill is not None:
+        return None, (fill(a), fill.halo)
     if to_image and fills_image(a.shape, ndim, filter_mode):
         halo, rule = border(mode, a.shape[1:-1], x.device.id)
         leases = []
@@ -211,10 +214,82 @@ def _fuses(shape: tuple, ndim: int, fmode: str, axes: list, into) -> bool:
 
 def _plane_pass(cur, out, fmode: str) -> None:
     """The last two spatial axes of ``cur`` (one channel) filtered into ``out``."""
-    h, w = cur.shape[-3], cur.shape[-2]
+    kernel, grid, block, tail = _plane_launch(cur.shape, fmode)
+    kernel(grid, block, (cur, out, *tail))
+
+
+def _plane_launch(shape: tuple, fmode: str) -> tuple:
+    """(kernel, grid, block, the arguments after the input and output) of
+    :func:`_plane_pass` over an array of ``shape``."""
+    h, w = shape[-3], shape[-2]
     t = PLANE_TILE
-    grid = (-(-w // t), -(-h // t), cur.size // (h * w))
-    fir_plane(fmode, t)(grid, (256,), (cur, out, numpy.int32(h), numpy.int32(w)))
+    grid = (-(-w // t), -(-h // t), math.prod(shape) // (h * w))
+    return fir_plane(fmode, t), grid, (256,), (numpy.int32(h), numpy.int32(w))
+
+
+class VolumeFill:
+    """:func:`prefilter_axes` of one volume into the surface of a scratch image, as it
+    goes where the plane pass applies, with the plane pass's kernel, grid and
+    arguments found once: the plan of an order-3 call (``_call.filled_source``) runs
+    it on every repeat, and the GPU waits for the host until this first launch (the
+    same launches, the same bits). Calling it with a C-contiguous float32 array of
+    ``shape`` ``(1, n, h, w, 1)`` (or its data in any shape) launches the passes on
+    the current device (the one it was made on) and returns the image's lease
+    (:func:`coefficients`' ``image[0]``); ``halo``: the image's border per side."""
+
+    __slots__ = ("shape", "fmode", "halo", "rule", "image_shape", "plane")
+
+    def __init__(self, shape: tuple, fmode: str, halo: int, rule: str) -> None:
+        self.shape, self.fmode, self.halo, self.rule = shape, fmode, halo, rule
+        self.image_shape = tuple(n + 2 * halo for n in shape[1:-1])
+        kernel, grid, block, tail = _plane_launch(shape, fmode)
+        self.plane = (getattr(kernel, "kernel", kernel), grid, block, tail)  # this device's
+
+    def __call__(self, a):
+        import cupy
+
+        spare = cupy.empty(self.shape, numpy.float32)  # (C-contiguous: empty_like took ~11 us)
+        fn, grid, block, tail = self.plane
+        fn(grid, block, (a, spare, *tail))
+        # the image taken once the plane pass is launched (the GPU starts meanwhile)
+        lease = _textures.take_scratch(self.image_shape, numpy.float32, 1)
+        try:
+            _surface_pass(spare, self.fmode, lease.image, self.halo, self.rule)
+        except BaseException:
+            lease.give_back()  # nothing launched into it: idle again at once
+            raise
+        return lease
+
+
+def volume_fill(a, mode: str, filter_mode: str) -> VolumeFill | None:
+    """The :class:`VolumeFill` of ``a`` (``(1, n, h, w, 1)``, as :func:`coefficients`
+    filters it: cupyx's ``mode``, the prefilter's ``filter_mode``) where it takes one:
+    C-contiguous float32 coefficients written into an image (:func:`fills_image`) by
+    the plane pass and then the surface pass; else None. Made on ``a``'s device."""
+    if a.dtype != numpy.float32 or not a.flags.c_contiguous:
+        return None
+    if not fills_image(a.shape, 3, filter_mode):
+        return None
+    fmode = FILTER_MODE.get(filter_mode, "mirror")
+    if not _fuses(a.shape, 3, fmode, [3, 2, 1], into=True):  # (fills_image: every axis > 1)
+        return None
+    import cupy
+
+    device = a.device.id
+    halo, rule = border(mode, a.shape[1:-1], device)
+    with cupy.cuda.Device(device):
+        return VolumeFill(a.shape, fmode, halo, rule)
+
+
+def direct_fill(x, nshape: tuple, ndim: int, mode: str, prefilter: bool) -> VolumeFill | None:
+    """The :class:`VolumeFill` that :func:`coefficients` (``to_image``) runs on ``x``
+    itself (a CuPy array of ``nshape`` elements: no padding or conversion before the
+    prefilter), or None where it runs none or on a copy."""
+    if ndim != 3 or not prefilter or layout(mode, True)[1] or x.dtype != numpy.float32:
+        return None
+    if not x.flags.c_contiguous:  # (reshape would copy it: the fill reads x's memory)
+        return None
+    return volume_fill(x.reshape(nshape), mode, mode)
 
 
 def _parallel(fmode: str, n: int) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from _ndimage_util import spy
 
 import imagearray as ia
-from imagearray.ndimage import _call, _plan, _textures
+from imagearray.ndimage import _call, _launch, _plan, _textures
 
 pytestmark = [pytest.mark.gpu, pytest.mark.filterwarnings("error::imagearray.FallbackWarning")]
 
@@ -309,3 +309,30 @@ def test_order3_threads_sharing_a_plan(fresh3):
     for g in _in_threads(lambda: ia.ndimage.affine_transform(x, m, **K3), 20):
         cupy.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
     assert len(fresh3) == 1
+
+
+@pytest.mark.parametrize("mode", ["mirror", "constant", "reflect", "grid-wrap", "nearest"])
+@pytest.mark.parametrize("kind", ["float32", "uint8", "strided"])
+def test_order3_volume_plans_prepare_the_prefilter(fresh3, mode, kind):
+    """The plan of a C-contiguous float32 volume, which the prefilter reads as it is
+    (no padding: not ``nearest``), runs the prepared fill (``_call.filled_source``);
+    other volumes run the full prefilter again. Either way each repeat gives cupyx's
+    result for what the input holds then."""
+    base = cupy.asarray(np.random.default_rng(2).random((14, 18, 44), dtype=np.float32))
+    if kind == "uint8":
+        base = (base * 255).astype(cupy.uint8)
+    x = base[:, :, ::2] if kind == "strided" else base[:, :, :22]
+    if kind != "strided":
+        x = cupy.ascontiguousarray(x)
+    m = cupy.asarray(np.array([[0.95, 0.1, 0.0, 0.5], [-0.1, 0.9, 0.05, 1.0], [0, 0.02, 1.0, -1]]))
+    kw = {"order": 3, "mode": mode}
+    for seed in (3, 4):
+        got = ia.ndimage.affine_transform(x, m, precision="exact", **kw).astype(cupy.float32)
+        want = ndi.affine_transform(x, m, **kw).astype(cupy.float32)
+        cupy.testing.assert_allclose(got, want, rtol=1e-5, atol=1 if kind == "uint8" else 1e-5)
+        new = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
+        x[...] = cupy.asarray(new * 255 if kind == "uint8" else new).astype(x.dtype)
+    assert len(fresh3) == 1, "the repeat took the full path"
+    (plan,) = [p for p in _plan._PLANS.values() if isinstance(p, _launch.Refilled)]
+    prepared = plan.refill.func is _call.filled_source
+    assert prepared == (kind == "float32" and mode != "nearest")

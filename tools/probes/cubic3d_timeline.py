@@ -39,6 +39,8 @@ for owner, name in (
     (_plan, "run"),
     (_launch.Refilled, "run"),
     (_call, "spline_source"),
+    (_call, "filled_source"),
+    (_spline.VolumeFill, "__call__"),
     (_textures, "collect"),
     (_spline, "border"),
     (_spline, "prefilter_axes"),
