@@ -27,10 +27,11 @@ mod = cupy.RawModule(code=SPIN)
 spin, nothing = mod.get_function("spin"), mod.get_function("nothing")
 
 
-def one(fn, reps=100):
+def timed(fn, before, reps):
+    """Median GPU us from an event recorded after ``before()`` to one after ``fn()``."""
     out = []
     for _ in range(reps):
-        cupy.cuda.Device().synchronize()
+        before()
         a, b = cupy.cuda.Event(), cupy.cuda.Event()
         a.record()
         fn()
@@ -38,19 +39,14 @@ def one(fn, reps=100):
         b.synchronize()
         out.append(cupy.cuda.get_elapsed_time(a, b) * 1e3)
     return statistics.median(out[3:])
+
+
+def one(fn, reps=100):
+    return timed(fn, cupy.cuda.Device().synchronize, reps)
 
 
 def queued(fn, reps=40):
-    out = []
-    for _ in range(reps):
-        spin((1,), (1,), (numpy.int64(4_000_000),))
-        a, b = cupy.cuda.Event(), cupy.cuda.Event()
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        out.append(cupy.cuda.get_elapsed_time(a, b) * 1e3)
-    return statistics.median(out[3:])
+    return timed(fn, lambda: spin((1,), (1,), (numpy.int64(4_000_000),)), reps)
 
 
 def graph_of(fn):
