@@ -44,7 +44,8 @@
 # suite needs more time than that, split the run into two commands: `--tests-only`,
 # then `--bench-only [--bench-before DIR]` (a warm machine keeps the build, so the
 # second build is quick). BENCH_NAMES (e.g. "copy sample") limits every benchmark
-# run to those benchmarks.
+# run to those benchmarks. SKIP_PROFILE (any value) skips the profiling probes
+# (profile.txt) that otherwise take up to 150 s of the benchmarks' time.
 # shellcheck disable=SC2086,SC2016,SC2010,SC2012
 # ($PY unquoted on purpose: PYTHON may carry options; single-quoted bash -c scripts;
 # ls in diagnostic listings)
@@ -399,7 +400,9 @@ PYEOF
 if [ "$MODE" != tests ]; then
   rm -f build/bench-*.json
   : > "$LOG/benchmarks.md"
-  if [ -z "$BEFORE" ]; then
+  if [ -n "${SKIP_PROFILE:-}" ] && [ -z "$BEFORE" ]; then
+    say "profiling probes skipped (SKIP_PROFILE set: the benchmarks get the time)"
+  elif [ -z "$BEFORE" ]; then
     # Where the host time of the hot calls goes (diagnostic; fails nothing).
     timeout 60 $PY tools/probes/profile_overhead.py > "$LOG/profile.txt" 2>&1 \
       || say "profile_overhead.py failed (see profile.txt)"
