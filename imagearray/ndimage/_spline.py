@@ -285,10 +285,10 @@ def direct_fill(x, nshape: tuple, ndim: int, mode: str, prefilter: bool) -> Volu
     """The :class:`VolumeFill` that :func:`coefficients` (``to_image``) runs on ``x``
     itself (a CuPy array of ``nshape`` elements: no padding or conversion before the
     prefilter), or None where it runs none or on a copy."""
-    if ndim != 3 or not prefilter or layout(mode, True)[1] or x.dtype != numpy.float32:
+    if ndim != 3 or not prefilter or layout(mode, True)[1]:
         return None
     if not x.flags.c_contiguous:  # (reshape would copy it: the fill reads x's memory)
-        return None
+        return None  # (volume_fill checks the dtype)
     return volume_fill(x.reshape(nshape), mode, mode)
 
 
