@@ -54,7 +54,8 @@ def _freeze(x: Any, device: bool = False) -> Any:
             raise _Unkeyable
         return ("n", x.dtype.str, x.shape, x.tobytes())
     if device and _is_cupy(x):
-        return ("c", x.data.ptr, x.shape, x.strides, x.dtype.char, x.data.device_id)
+        m = x.data
+        return ("c", m.ptr, x.shape, x.strides, x.dtype.char, m.device_id)
     raise _Unkeyable
 
 
