@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import numpy
 
+from imagearray import _rules
 from imagearray._coerce import coerce_enum, coerce_int
 from imagearray._enums import ChannelOrder, ChannelType, ImageType
 from imagearray._errors import ImageArrayTypeError, InvalidDescriptorError
@@ -52,9 +53,6 @@ _NORMALIZABLE_DTYPES = ", ".join(k for k, v in _DTYPE_TO_CHANNEL_TYPE.items() if
 
 #: Channel count -> the channel order ``from_shape`` picks.
 _CHANNELS_TO_ORDER = {1: ChannelOrder.R, 2: ChannelOrder.RG, 4: ChannelOrder.RGBA}
-
-#: A cubemap has this many faces (layers).
-_CUBE_FACES = 6
 
 
 def _as_size(name: str, value: Any) -> int:
@@ -277,9 +275,8 @@ class ImageDescriptor:
 
         image_type = _as_enum(ImageType, "image_type", image_type)
         if array_size is None:
-            array_size = (
-                _CUBE_FACES if image_type in (ImageType.CUBEMAP, ImageType.MIPMAP_CUBEMAP) else 1
-            )
+            cube = image_type in (ImageType.CUBEMAP, ImageType.MIPMAP_CUBEMAP)
+            array_size = _rules.CUBE_FACES if cube else 1
         width, height, depth = (tuple(reversed(dims)) + (0, 0))[:3]
         return cls(
             width,
@@ -371,9 +368,9 @@ class ImageDescriptor:
         if self.type in (ImageType.ARRAY, ImageType.MIPMAP_ARRAY):
             return self.array_size
         if self.type in (ImageType.CUBEMAP, ImageType.MIPMAP_CUBEMAP):
-            return _CUBE_FACES
+            return _rules.CUBE_FACES
         if self.type is ImageType.CUBEMAP_ARRAY:
-            return _CUBE_FACES * self.array_size
+            return _rules.CUBE_FACES * self.array_size
         return 1
 
     @property
@@ -555,86 +552,14 @@ class ImageDescriptor:
         ...
         imagearray._errors.InvalidDescriptorError: ...num_levels=8 exceeds the full mip chain...
         """
-        problem = self._find_problem()
+        problem = _rules.find_problem(self)
         if problem is not None:
             raise InvalidDescriptorError(f"invalid {self}: {problem}")
         return self
 
-    def _find_problem(self) -> str | None:
-        """The first broken rule, as a message; None if the descriptor is valid."""
-        if self.width < 1:
-            return f"width must be >= 1, got width={self.width}"
-        if self.height == 0 and self.depth != 0:
-            return (
-                f"depth={self.depth} with height=0: a 3D image needs height >= 1 "
-                "(1D: height=depth=0, 2D: depth=0)"
-            )
-        if self.num_levels < 1:
-            return f"num_levels must be >= 1, got num_levels={self.num_levels}"
-        if self.array_size < 1:
-            return f"array_size must be >= 1, got array_size={self.array_size}"
-        if self.num_channels == 3:
-            return (
-                f"channel_order={self.channel_order} has 3 channels: CUDA arrays cannot "
-                "hold 3-channel texels; use ChannelOrder.RGBA (or RGBX) with 4 channels"
-            )
-
-        kind = self.type
-        if kind.is_mipmapped:
-            if self.num_levels < 2:
-                return f"{kind} needs num_levels > 1, got num_levels={self.num_levels}"
-            if self.num_levels > self.max_levels:
-                return (
-                    f"num_levels={self.num_levels} exceeds the full mip chain of "
-                    f"{self.max_levels} levels for extent {self._size_text()}; allowed: 2 to "
-                    f"{self.max_levels}"
-                )
-        elif self.num_levels != 1:
-            hint = {
-                ImageType.STANDARD: "MIPMAP",
-                ImageType.ARRAY: "MIPMAP_ARRAY",
-                ImageType.CUBEMAP: "MIPMAP_CUBEMAP",
-            }.get(kind)
-            use = f"; use ImageType.{hint} for more levels" if hint else ""
-            return f"{kind} needs num_levels == 1, got num_levels={self.num_levels}{use}"
-
-        if kind in (ImageType.STANDARD, ImageType.MIPMAP):
-            if self.array_size != 1:
-                hint = "ARRAY" if kind is ImageType.STANDARD else "MIPMAP_ARRAY"
-                return (
-                    f"{kind} needs array_size == 1, got array_size={self.array_size}; "
-                    f"use ImageType.{hint} for layers"
-                )
-        elif kind in (ImageType.ARRAY, ImageType.MIPMAP_ARRAY):
-            if self.array_size < 2:
-                return f"{kind} needs array_size > 1, got array_size={self.array_size}"
-            if self.dimensions == 3:
-                return (
-                    f"{kind} must be 1D or 2D (CUDA layered arrays have no 3D), "
-                    f"got depth={self.depth}"
-                )
-        else:  # the cubemap types
-            if self.depth != 0 or self.height != self.width:
-                return (
-                    f"{kind} needs square 2D faces (width == height, depth == 0), got "
-                    f"width={self.width}, height={self.height}, depth={self.depth}"
-                )
-            if kind is not ImageType.CUBEMAP_ARRAY and self.array_size != _CUBE_FACES:
-                return (
-                    f"{kind} needs array_size == 6 (one layer per face), got "
-                    f"array_size={self.array_size}; use ImageType.CUBEMAP_ARRAY for "
-                    "several cubemaps"
-                )
-        return None
-
     def _size_text(self) -> str:
         """Used extents in texture order, e.g. ``"64x32"``."""
-        dims = [self.width]
-        if self.height or self.depth:
-            dims.append(self.height)
-        if self.depth:
-            dims.append(self.depth)
-        return "x".join(map(str, dims))
+        return _rules.size_text(self)
 
     def __str__(self) -> str:
         text = (
