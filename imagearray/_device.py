@@ -15,6 +15,7 @@ import numpy
 
 from imagearray import _driver as _drv  # the one checked door to the driver
 from imagearray._cuda import CUDA_ERROR_OUT_OF_MEMORY
+from imagearray._devinfo import CUDA_MAX_ANISOTROPY, INFO_ATTRS
 from imagearray._errors import (
     CUDAOutOfMemoryError,
     CUDAUnavailableError,
@@ -347,71 +348,6 @@ def device_has(aspect: Aspect | str, device: Any = None) -> bool:
     return bool(_ASPECT_RULES[aspect](dev))
 
 
-# info key -> driver attribute(s). Tuples are reported as tuples.
-_INFO_ATTRS: dict[str, str | tuple[str, ...]] = {
-    "image_row_pitch_align": "TEXTURE_PITCH_ALIGNMENT",
-    "max_image_linear_width": "MAXIMUM_TEXTURE2D_LINEAR_WIDTH",
-    "max_image_linear_height": "MAXIMUM_TEXTURE2D_LINEAR_HEIGHT",
-    "max_image_linear_row_pitch": "MAXIMUM_TEXTURE2D_LINEAR_PITCH",
-    "max_image_1d_linear_width": "MAXIMUM_TEXTURE1D_LINEAR_WIDTH",
-    "max_image_1d": "MAXIMUM_TEXTURE1D_WIDTH",
-    "max_image_2d": ("MAXIMUM_TEXTURE2D_WIDTH", "MAXIMUM_TEXTURE2D_HEIGHT"),
-    # 2D images allocated for gather (CUDA_ARRAY3D_TEXTURE_GATHER) have their own limit
-    "max_image_2d_gather": ("MAXIMUM_TEXTURE2D_GATHER_WIDTH", "MAXIMUM_TEXTURE2D_GATHER_HEIGHT"),
-    "max_image_3d": (
-        "MAXIMUM_TEXTURE3D_WIDTH",
-        "MAXIMUM_TEXTURE3D_HEIGHT",
-        "MAXIMUM_TEXTURE3D_DEPTH",
-    ),
-    "max_image_1d_array": ("MAXIMUM_TEXTURE1D_LAYERED_WIDTH", "MAXIMUM_TEXTURE1D_LAYERED_LAYERS"),
-    "max_image_2d_array": (
-        "MAXIMUM_TEXTURE2D_LAYERED_WIDTH",
-        "MAXIMUM_TEXTURE2D_LAYERED_HEIGHT",
-        "MAXIMUM_TEXTURE2D_LAYERED_LAYERS",
-    ),
-    "max_image_cubemap": "MAXIMUM_TEXTURECUBEMAP_WIDTH",
-    "max_image_cubemap_array": (
-        "MAXIMUM_TEXTURECUBEMAP_LAYERED_WIDTH",
-        "MAXIMUM_TEXTURECUBEMAP_LAYERED_LAYERS",
-    ),
-    "max_image_1d_mipmap": "MAXIMUM_TEXTURE1D_MIPMAPPED_WIDTH",
-    "max_image_2d_mipmap": (
-        "MAXIMUM_TEXTURE2D_MIPMAPPED_WIDTH",
-        "MAXIMUM_TEXTURE2D_MIPMAPPED_HEIGHT",
-    ),
-    "max_surface_1d": "MAXIMUM_SURFACE1D_WIDTH",
-    "max_surface_2d": ("MAXIMUM_SURFACE2D_WIDTH", "MAXIMUM_SURFACE2D_HEIGHT"),
-    "max_surface_3d": (
-        "MAXIMUM_SURFACE3D_WIDTH",
-        "MAXIMUM_SURFACE3D_HEIGHT",
-        "MAXIMUM_SURFACE3D_DEPTH",
-    ),
-    "max_surface_1d_array": ("MAXIMUM_SURFACE1D_LAYERED_WIDTH", "MAXIMUM_SURFACE1D_LAYERED_LAYERS"),
-    "max_surface_2d_array": (
-        "MAXIMUM_SURFACE2D_LAYERED_WIDTH",
-        "MAXIMUM_SURFACE2D_LAYERED_HEIGHT",
-        "MAXIMUM_SURFACE2D_LAYERED_LAYERS",
-    ),
-    "max_surface_cubemap": "MAXIMUM_SURFACECUBEMAP_WIDTH",
-    "max_surface_cubemap_array": (
-        "MAXIMUM_SURFACECUBEMAP_LAYERED_WIDTH",
-        "MAXIMUM_SURFACECUBEMAP_LAYERED_LAYERS",
-    ),
-    "texture_alignment": "TEXTURE_ALIGNMENT",
-    "surface_alignment": "SURFACE_ALIGNMENT",
-    "exportable_memory_supported": (
-        "VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED",
-        "HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED",
-    ),
-    "timeline_semaphore_interop_supported": "TIMELINE_SEMAPHORE_INTEROP_SUPPORTED",
-    "compute_capability": ("COMPUTE_CAPABILITY_MAJOR", "COMPUTE_CAPABILITY_MINOR"),
-}
-
-# CUDA clamps CUDA_TEXTURE_DESC::maxAnisotropy to [1, 16] (cuTexObjectCreate) and
-# exposes no attribute for it; devices without mipmapped textures get 0.
-_CUDA_MAX_ANISOTROPY = 16
-
-
 def device_info(name: str | None = None, device: Any = None) -> Any:
     """Image-related limits of ``device`` (default: CuPy's current device).
 
@@ -431,7 +367,7 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
     >>> ia.device_info("image_row_pitch_align") in (32, 64, 128, 256, 512)  # bytes
     True
     """
-    keys = [*_INFO_ATTRS, "mipmap_max_anisotropy", "name", "total_memory", "driver_version"]
+    keys = [*INFO_ATTRS, "mipmap_max_anisotropy", "name", "total_memory", "driver_version"]
     if name is not None and (not isinstance(name, str) or name not in keys):
         raise ImageArrayTypeError(f"unknown device_info key {name!r}; allowed: {', '.join(keys)}")
     dev = get_device(device)
@@ -440,7 +376,7 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
     out: dict[str, Any] = {}
     for key in wanted:
         if key == "mipmap_max_anisotropy":
-            out[key] = _CUDA_MAX_ANISOTROPY if device_has(Aspect.MIPMAP_ANISOTROPY, dev) else 0
+            out[key] = CUDA_MAX_ANISOTROPY if device_has(Aspect.MIPMAP_ANISOTROPY, dev) else 0
         elif key == "name":
             out[key] = drv.device_name(dev)
         elif key == "total_memory":
@@ -448,11 +384,11 @@ def device_info(name: str | None = None, device: Any = None) -> Any:
         elif key == "driver_version":
             out[key] = drv.driver_version()
         elif key == "exportable_memory_supported":
-            out[key] = all(_attr(a, dev) > 0 for a in _INFO_ATTRS[key])
+            out[key] = all(_attr(a, dev) > 0 for a in INFO_ATTRS[key])
         elif key == "timeline_semaphore_interop_supported":
-            out[key] = _attr(_INFO_ATTRS[key], dev) > 0
+            out[key] = _attr(INFO_ATTRS[key], dev) > 0
         else:
-            attrs = _INFO_ATTRS[key]
+            attrs = INFO_ATTRS[key]
             if isinstance(attrs, str):
                 out[key] = _attr(attrs, dev)
             else:

@@ -247,9 +247,9 @@ def test_allocation_checks_surface_limits_too(monkeypatch):
 
 
 def test_every_limit_key_is_a_device_info_key():
-    from imagearray import _device
+    from imagearray import _devinfo
     from imagearray.memory import limits as _limits
 
     for keys in _limits._LIMIT_KEYS.values():
         for key in keys:
-            assert key in _device._INFO_ATTRS, key
+            assert key in _devinfo.INFO_ATTRS, key
