@@ -17,9 +17,10 @@ import numpy
 
 from imagearray._coerce import check_cast
 from imagearray._descriptor import ImageDescriptor
-from imagearray._device import Scope, current_stream, get_device
+from imagearray._device import Scope, current_stream
 from imagearray._enums import ImageType
 from imagearray._errors import ImageArrayIndexError, ImageArrayTypeError, ImageArrayValueError
+from imagearray.array import linear
 from imagearray.array.indexing import (
     bbox,
     family_errors,
@@ -31,15 +32,8 @@ from imagearray.array.indexing import (
 )
 from imagearray.array.protocols import ArrayProtocols, KernelArgHint
 from imagearray.copies import DEVICE, HOST, execute, note_copy, plan_region
-from imagearray.handles import check_usm
 from imagearray.interop import image_mem_from_external
-from imagearray.memory import (
-    ImageMem,
-    ImageView,
-    LinearImageMem,
-    linear_layout,
-    pitched_alloc_device,
-)
+from imagearray.memory import ImageMem, ImageView
 from imagearray.sampling import (
     default_sampler,
     fetch,
@@ -492,46 +486,15 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
     ) -> ImageArray:
         """A new uninitialised image of ``desc`` in ``memory`` ("array" or "linear"),
         allocated for texture gather when ``gather``."""
-        import cupy
-
         if memory == "array":
             return cls.from_mem(ImageMem(desc, device, gather=gather))
-        if gather:
-            raise ImageArrayValueError(
-                "gather=True needs memory='array': CUDA gathers from CUDA arrays, not "
-                "from linear (pitched) memory"
-            )
-        _check_linear_desc(desc)
-        dev = get_device(device)
-        if desc.dimensions == 1:
-            with cupy.cuda.Device(dev):
-                arr = cupy.empty(desc.host_shape, dtype=desc.dtype)
-        else:
-            arr, _ = pitched_alloc_device(desc, device=dev)
-        return cls._wrap_linear(arr, desc, dev)
+        return cls.from_mem(linear.new_mem(desc, device, gather))
 
     @classmethod
     def _wrap_linear(cls, array: Any, desc: ImageDescriptor, device: int) -> ImageArray:
         """An image over the memory of the CuPy ``array`` (no copy), which holds
         ``desc`` in NumPy order; raises naming the CUDA constraint it misses."""
-        _check_linear_desc(desc)
-        layout = linear_layout(array.shape, array.strides, array.itemsize)
-        if layout is None or array.shape != desc.host_shape:
-            raise ImageArrayValueError(
-                f"an array of shape {array.shape} and strides {array.strides} is not "
-                f"{'a contiguous 1D' if desc.dimensions == 1 else 'a row-contiguous 2D'} "
-                "image (rows may be padded; texels and channels must be packed): "
-                "asimage(a) (copy=True) copies it into a CUDA array"
-            )
-        pitch = layout[0] if desc.dimensions == 2 else desc.width * desc.texel_size
-        try:
-            check_usm(desc, array.data.ptr, pitch, device)
-        except ImageArrayValueError as exc:
-            raise ImageArrayValueError(
-                f"this CuPy array cannot be sampled in place: {exc}. asimage(a) (copy=True) "
-                "copies it into a CUDA array, ia.pitched_alloc_device makes memory that fits"
-            ) from None
-        return cls.from_mem(LinearImageMem(array, desc, device, pitch))
+        return cls.from_mem(linear.wrap_mem(array, desc, device))
 
     def _like_desc(self, dtype: Any = None) -> ImageDescriptor:
         """The descriptor of what this view shows (all levels of a whole mipmap), in
@@ -601,14 +564,6 @@ class ImageArray(ArrayProtocols, ImageView, metaclass=KernelArgHint):
             if cache is not None:
                 cache.close(self._handle.device)  # after the launches reading it
             mem.free()
-
-
-def _check_linear_desc(desc: ImageDescriptor) -> None:
-    if desc.type is not ImageType.STANDARD or desc.dimensions > 2:
-        raise ImageArrayValueError(
-            f"linear memory holds 1D and 2D standard images only, not {desc}: 3D, layered, "
-            "cubemap and mipmapped images are CUDA arrays (memory='array')"
-        )
 
 
 def _on_device(value: Any, host: bool) -> Any:
