@@ -3,7 +3,9 @@
 ``img.generate_mipmaps()`` (``mipchain.ONE_LAUNCH``: a wide-read pass, then fused
 stages run by the blocks that finish last, in one launch; or ``mipwide.chain_plan``'s
 separate launches, a deep or wide-read first pass, then fused passes) in GB/s of
-level-0 bytes read, beside: the chain with the other ``ONE_LAUNCH``; the separate
+level-0 bytes read, beside: the chain with the other ``ONE_LAUNCH``; with the other
+``mipchain.TAIL_ONE_LAUNCH`` (the levels below the first wide pass in one launch, or in
+separate ones); the separate
 launches with the other ``pdl.ENABLED`` (programmatic dependent launch); the chain with
 the other first pass (``mipdeep.ROWS``: 0, wide-read passes of up to 3 levels, or 8,
 a deep pass of up to 7); the per-level box filter it replaced (one launch per level,
@@ -144,8 +146,9 @@ def _per_level_graph(img, dtype, channels: int):
 
 def _settings():
     """(row name, module, attribute, value) of each other way the chain can run, timed
-    beside the default: the other ONE_LAUNCH, the other first pass (deep or wide), and
-    the separate launches with the other pdl.ENABLED (programmatic dependent launch)."""
+    beside the default: the other ONE_LAUNCH, the other TAIL_ONE_LAUNCH, the other first
+    pass (deep or wide), and the separate launches with the other pdl.ENABLED
+    (programmatic dependent launch)."""
     from imagearray.sampling import mipchain, mipdeep, pdl
 
     first = 0 if mipdeep.ROWS else 8
@@ -154,8 +157,11 @@ def _settings():
     how = "one launch" if one else "separate launches"
     dependent = not pdl.ENABLED
     launched = f"PDL {'on' if dependent else 'off'} (pdl.ENABLED={dependent})"
+    tail = not mipchain.TAIL_ONE_LAUNCH
+    below = "the levels below the first pass in one launch" if tail else "separate tail launches"
     return (
         (f"{how} (mipchain.ONE_LAUNCH={one})", mipchain, "ONE_LAUNCH", one),
+        (f"{below} (mipchain.TAIL_ONE_LAUNCH={tail})", mipchain, "TAIL_ONE_LAUNCH", tail),
         (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),
         (launched, pdl, "ENABLED", dependent),
     )

@@ -37,6 +37,7 @@ __all__ = [
     "MIN_BLOCKS",
     "ONE_LAUNCH",
     "TAILS",
+    "TAIL_ONE_LAUNCH",
     "ChainPlan",
     "Stage",
     "chain_kernel",
@@ -59,6 +60,13 @@ __all__ = [
 #: critical path, against ~9 us the two separate launches add
 #: (tools/probes/mip_one_variants.py).
 ONE_LAUNCH = False
+
+#: Without ONE_LAUNCH: the launches after the first wide pass (the small levels, two
+#: launches for 4096^2) run as one launch of this module's kernel for the chain below
+#: that pass's last level (:func:`plan` of it), where it takes one. Off by default:
+#: not yet measured against the separate launches (tools/probes/mip_one_variants.py
+#: times both; benchmarks/mipmaps.py times the other setting beside the default).
+TAIL_ONE_LAUNCH = False
 
 #: The blocks of 256 threads an SM holds of the one-launch kernel (``__launch_bounds__``):
 #: 8 keeps it at the wide pass's 32 registers a thread. With ``fused_pass`` inlined and

@@ -153,23 +153,12 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     surfaces = [surface(view.mip(level)) for level in range(desc.num_levels)]
     i32 = numpy.int32
     kmax = mk.fused_tile(dims).kmax
-
-    def made(s: int, k: int, n: int) -> list:
-        """The surfaces of levels s + 1 .. s + k, then 0s to a kernel's n destinations."""
-        return surfaces[s + 1 : s + 1 + k] + [numpy.uint64(0)] * (n - k)
-
     texel = desc.dtype.itemsize * ch
     one = (
         mc.ONE_LAUNCH and dims == 2 and mc.plan(extent[:2], desc.num_levels, texel, layers, layered)
     )
     if one:
-        import cupy
-
-        fn = _compiled(mc.chain_kernel(name, ch, layered, one.head, len(one.stages)))
-        size = mk.level_sizes(extent, dims, 2)[1] + (1,)
-        counters = cupy.zeros(one.counters, numpy.int32)  # kept alive by the args
-        args = (surfaces[0], *made(0, one.head, mw.DESTINATIONS), *map(i32, size), counters)
-        launches = [(fn, one.grid, mw.BLOCK, args + mc.stage_args(one, surfaces))]
+        launches = [_one_launch(one, surfaces, extent[:2], name, ch, layered)]
         cache.mipfused = (launches, tuple(h._obj for h in surfaces))
         return launches
     # the compiled function for the image's device (current here): calling it skips
@@ -178,7 +167,9 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     launches = []
     pdl_on = pdl.ENABLED and pdl.supported(view._handle.device)
     deep = md.deep_levels(texel) if dims == 2 else 0
-    for kind, s, k in mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED, deep):
+    steps = mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED, deep)
+    tail = mc.TAIL_ONE_LAUNCH and dims == 2 and _tail_plan(steps, extent, desc, texel, layered)
+    for kind, s, k in steps[:1] if tail else steps:
         if kind == "deep":
             fn = _compiled(md.deep_kernel(name, ch, layered, md.ROWS))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1]
@@ -189,12 +180,12 @@ def _default_launches(view: ImageView, layered: bool) -> list:
             fn = _compiled(mw.wide_kernel(name, ch, dims, layered, mw.WIDE_WRITE, k))
             size = mk.level_sizes(extent, dims, s + 2)[s + 1] + (1, 1)
             grid, block = mw.wide_grid(size[:3], texel, layers, layered)
-            args = (surfaces[s], *made(s, k, mw.DESTINATIONS), *map(i32, size[:3]))
+            args = (surfaces[s], *_made(surfaces, s, k, mw.DESTINATIONS), *map(i32, size[:3]))
             launches.append((fn, grid, block, args))
         elif kind == "fused":
             fused = fused or _compiled(mk.fused_kernel(name, ch, dims, layered))
             sizes = mk.level_sizes(extent, dims, s + 1)[s] + (1, 1)
-            args = (surfaces[s], *made(s, k, kmax), *map(i32, (*sizes[:3], k)))
+            args = (surfaces[s], *_made(surfaces, s, k, kmax), *map(i32, (*sizes[:3], k)))
             launches.append((fused, *mk.fused_grid(extent, dims, s, layers), args))
         else:
             per_level = per_level or _compiled(mk.mipgen_kernel(name, ch, dims, layered))
@@ -202,8 +193,45 @@ def _default_launches(view: ImageView, layered: bool) -> list:
         if kind in ("wide", "fused") and len(launches) > 1 and pdl_on:
             # (their kernels start with IA_PDL_START: they wait for the launch before)
             launches[-1] = (pdl.launcher(*launches[-1]), *launches[-1][1:])
+    if tail:  # the levels below the first wide pass's, in one launch
+        s0, p = tail
+        sub = mk.level_sizes(extent, 2, s0 + 1)[s0]
+        launches.append(_one_launch(p, surfaces[s0:], sub, name, ch, layered))
+        if pdl_on:  # (mipchain's kernel starts with IA_PDL_START, as the wide pass)
+            launches[-1] = (pdl.launcher(*launches[-1]), *launches[-1][1:])
     cache.mipfused = (launches, tuple(h._obj for h in surfaces))
     return launches
+
+
+def _made(surfaces: list, s: int, k: int, n: int) -> list:
+    """The surfaces of levels s + 1 .. s + k, then 0s to a kernel's n destinations."""
+    return surfaces[s + 1 : s + 1 + k] + [numpy.uint64(0)] * (n - k)
+
+
+def _one_launch(p: Any, surfaces: list, extent: tuple, name: str, ch: int, layered: bool):
+    """(kernel, grid, block, args) of ``mipchain``'s one launch of plan ``p`` for the
+    chain whose level 0 is ``surfaces[0]``, of ``extent`` (w, h)."""
+    import cupy
+
+    fn = _compiled(mc.chain_kernel(name, ch, layered, p.head, len(p.stages)))
+    size = mk.level_sizes(extent, 2, 2)[1] + (1,)
+    counters = cupy.zeros(p.counters, numpy.int32)  # kept alive by the args
+    args = (surfaces[0], *_made(surfaces, 0, p.head, mw.DESTINATIONS))
+    args += (*map(numpy.int32, size), counters) + mc.stage_args(p, surfaces)
+    return fn, p.grid, mw.BLOCK, args
+
+
+def _tail_plan(steps: list, extent: tuple, desc: Any, texel: int, layered: bool):
+    """``(s0, plan)``: ``mipchain``'s one-launch plan of the levels below the first
+    wide pass of ``steps`` (``mipwide.chain_plan``), which reads its level ``s0``; or
+    None where it does not apply or saves no launch (the tail is one launch already)."""
+    if len(steps) < 3 or steps[0][0] != "wide":
+        return None
+    s0 = steps[0][2]
+    sub = mk.level_sizes(extent, 2, s0 + 1)[s0]
+    layers = desc.num_layers if layered else 1
+    p = mc.plan(sub, desc.num_levels - s0, texel, layers, layered)
+    return (s0, p) if p else None
 
 
 def _compiled(kernel: Any) -> Any:

@@ -21,15 +21,16 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32}[a.dtype.itemsize])
 
 
-# (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS, pdl.ENABLED) of each way a
-# 2D chain runs
+# (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS, pdl.ENABLED,
+# mipchain.TAIL_ONE_LAUNCH) of each way a 2D chain runs (six: the GPU run's time share of
+# test_mipgen_fused_gpu holds about that many; mipdeep.ROWS=4 gave way to tail3)
 CHAINS = {
-    "deep8": (3, False, 8, True),  # deep first passes (mipdeep), then fused
-    "deep4": (3, False, 4, True),
-    "one3": (3, True, 8, True),  # one launch where mipchain.plan takes the chain
-    "wide3": (3, False, 0, True),  # the default: wide passes (mipwide) of at most 3 levels
-    "wide3plain": (3, False, 0, False),  # the same launched without PDL (sampling/pdl.py)
-    "wide2": (2, False, 0, True),
+    "deep8": (3, False, 8, True, False),  # deep first passes (mipdeep), then fused
+    "one3": (3, True, 8, True, False),  # one launch where mipchain.plan takes the chain
+    "wide3": (3, False, 0, True, False),  # the default: wide passes (mipwide) of <= 3 levels
+    "wide3plain": (3, False, 0, False, False),  # the same without PDL (sampling/pdl.py)
+    "wide2": (2, False, 0, True, False),
+    "tail3": (3, False, 0, True, True),  # the first wide pass, then the rest in one launch
 }
 
 

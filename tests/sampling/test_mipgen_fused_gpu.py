@@ -180,14 +180,16 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     """A 4096^2 chain is one deep pass of 7 levels (6 with ROWS=4) and one fused pass;
     one launch with ONE_LAUNCH (mipchain: the wide pass, then two fused stages in the
     blocks that finish last); or two wide passes of three levels (three of two), then
-    one fused pass of six (mipwide.chain_plan); captured as one graph; its levels are
+    one fused pass of six (mipwide.chain_plan), with TAIL_ONE_LAUNCH the first wide
+    pass and one launch of mipchain's kernel for the 512^2 chain below it (its wide
+    pass, then one fused stage of six levels); captured as one graph; its levels are
     the per-level filter's."""
     from imagearray.sampling import mipchain as mc
     from imagearray.sampling import mipdeep as md
     from imagearray.sampling import mipwide as mw
     from imagearray.sampling import pdl
 
-    wide_levels, one_launch, rows, programmatic = _fused
+    wide_levels, one_launch, rows, programmatic, tail = _fused
     data, got, want = _chains((4096, 4096), "float32", 1, rng)
     _assert_same(got, want, "4096^2 float32")
     img = ia.empty((4096, 4096), np.float32, levels=13)
@@ -211,6 +213,10 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
         assert plan == [("wide", 0, 3), ("wide", 3, 3), ("fused", 6, 6)]
     else:
         assert plan == [("wide", 0, 2), ("wide", 2, 2), ("wide", 4, 2), ("fused", 6, 6)]
+    if tail:  # the first wide pass, then 512^2 -> 1 in one launch
+        sub = mc.plan((512, 512), 10, 4, 1, False)
+        assert sub.head == 3 and [(t.s, t.k) for t in sub.stages] == [(3, 6)]
+        plan = plan[:1] + [("one", 3, 9)]
     assert len(launches) == len(plan)
     # every launch after the first a programmatic dependent one where PDL is on and
     # the device runs it (compute capability 9.0: sampling/pdl.py)
@@ -221,4 +227,8 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     if not rows:
         wide = mw.wide_kernel("float32", 1, 2, False, mw.WIDE_WRITE, wide_levels).kernel
         assert all(fn is wide for fn in functions[:-1])
+    if tail:
+        assert functions[-1] is mc.chain_kernel("float32", 1, False, 3, 1).kernel
+        assert launches[-1][1] == sub.grid
+        return
     assert functions[-1] is mk.fused_kernel("float32", 1, 2, False).kernel
