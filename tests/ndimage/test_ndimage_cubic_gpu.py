@@ -215,7 +215,7 @@ def test_3d_border_points_read_the_cuda_arrays_border(monkeypatch, mode):
     bits are the exact ones), with it by its filtered fetches (their values move by
     its 8-bit fractions, within its bound of cupyx's). nearest and grid-constant
     are padded by 12 samples first: no tap here crosses the padded edge."""
-    from imagearray.ndimage import _modes, _spline
+    from imagearray.ndimage import _modes, _plan, _spline
 
     x = data((20, 22, 18), "float32")
     m = np.array([[0.98, 0.1, 0, 0.4], [-0.1, 0.97, 0.05, -0.3], [0.02, -0.05, 1.01, 0.2]])
@@ -223,6 +223,7 @@ def test_3d_border_points_read_the_cuda_arrays_border(monkeypatch, mode):
     got = {}
     for halo in (0, 2):
         monkeypatch.setattr(_spline, "HALO", halo)
+        _plan.clear()  # (a plan keeps the fill, and its border, it was made with)
         for p in ("exact", "hardware"):
             got[halo, p] = cupy.asnumpy(ia.ndimage.affine_transform(x, m, precision=p, **kw))
     np.testing.assert_array_equal(got[0, "exact"], got[2, "exact"])
@@ -391,7 +392,7 @@ def test_prefilter_into_a_cuda_array_gives_the_same_bits(monkeypatch, shape, mod
 def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
     """A 3D order=3 call takes the surface path (no copy of the coefficients into a
     CUDA array), and gives cupyx's result."""
-    from imagearray.ndimage import _spline, _textures
+    from imagearray.ndimage import _plan, _spline, _textures
 
     seen = []
     fill = _textures.from_filled
@@ -405,6 +406,7 @@ def test_order_3_in_3d_reads_the_prefilters_cuda_array(monkeypatch):
     assert len(seen) == 1
     assert float(cupy.abs(got - want).max()) <= 1e-5 * float(cupy.abs(want).max())
     monkeypatch.setattr(_spline, "FAST_PREFILTER", False)  # cupyx's filter: the copy path
+    _plan.clear()  # (the plan of the call above keeps its prepared fill)
     ia.ndimage.affine_transform(x, m, order=3, mode="mirror", precision="exact")
     assert len(seen) == 1
 

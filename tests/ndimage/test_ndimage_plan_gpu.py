@@ -317,8 +317,9 @@ def test_order3_volume_plans_prepare_the_prefilter(fresh3, mode, kind):
     """The plan of a C-contiguous float32 volume, which the prefilter reads as it is
     (no padding: not ``nearest``), runs the prepared fill (``_call.filled_source``);
     other volumes run the full prefilter again. Either way each repeat gives cupyx's
-    result for what the input holds then."""
-    base = cupy.asarray(np.random.default_rng(2).random((14, 18, 44), dtype=np.float32))
+    result for what the input holds then. (Every axis is at least _spline.SHORT_REFLECT
+    long: reflect fills the image too.)"""
+    base = cupy.asarray(np.random.default_rng(2).random((16, 18, 44), dtype=np.float32))
     if kind == "uint8":
         base = (base * 255).astype(cupy.uint8)
     x = base[:, :, ::2] if kind == "strided" else base[:, :, :22]
