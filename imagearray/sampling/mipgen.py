@@ -168,7 +168,9 @@ def _default_launches(view: ImageView, layered: bool) -> list:
     pdl_on = pdl.ENABLED and pdl.supported(view._handle.device)
     deep = md.deep_levels(texel) if dims == 2 else 0
     steps = mw.chain_plan(extent, dims, desc.num_levels, dims == 2 or FUSED, deep)
-    tail = mc.TAIL_ONE_LAUNCH and dims == 2 and _tail_plan(steps, extent, desc, texel, layered)
+    tail = None
+    if mc.TAIL_ONE_LAUNCH and dims == 2:
+        tail = _tail_plan(steps, extent, desc.num_levels, texel, layers, layered)
     for kind, s, k in steps[:1] if tail else steps:
         if kind == "deep":
             fn = _compiled(md.deep_kernel(name, ch, layered, md.ROWS))
@@ -192,15 +194,20 @@ def _default_launches(view: ImageView, layered: bool) -> list:
             launches.append((per_level, *_level_launches(view, layered)[s]))
         if kind in ("wide", "fused") and len(launches) > 1 and pdl_on:
             # (their kernels start with IA_PDL_START: they wait for the launch before)
-            launches[-1] = (pdl.launcher(*launches[-1]), *launches[-1][1:])
+            launches[-1] = _dependent(launches[-1])
     if tail:  # the levels below the first wide pass's, in one launch
-        s0, p = tail
-        sub = mk.level_sizes(extent, 2, s0 + 1)[s0]
+        s0, sub, p = tail
         launches.append(_one_launch(p, surfaces[s0:], sub, name, ch, layered))
         if pdl_on:  # (mipchain's kernel starts with IA_PDL_START, as the wide pass)
-            launches[-1] = (pdl.launcher(*launches[-1]), *launches[-1][1:])
+            launches[-1] = _dependent(launches[-1])
     cache.mipfused = (launches, tuple(h._obj for h in surfaces))
     return launches
+
+
+def _dependent(launch: tuple) -> tuple:
+    """``(kernel, grid, block, args)`` launched as a programmatic dependent of the
+    launch before it (``pdl.launcher``)."""
+    return (pdl.launcher(*launch), *launch[1:])
 
 
 def _made(surfaces: list, s: int, k: int, n: int) -> list:
@@ -221,17 +228,18 @@ def _one_launch(p: Any, surfaces: list, extent: tuple, name: str, ch: int, layer
     return fn, p.grid, mw.BLOCK, args
 
 
-def _tail_plan(steps: list, extent: tuple, desc: Any, texel: int, layered: bool):
-    """``(s0, plan)``: ``mipchain``'s one-launch plan of the levels below the first
-    wide pass of ``steps`` (``mipwide.chain_plan``), which reads its level ``s0``; or
-    None where it does not apply or saves no launch (the tail is one launch already)."""
+def _tail_plan(steps: list, extent: tuple, levels: int, texel: int, layers: int, layered: bool):
+    """``(s0, sub, plan)``: ``mipchain``'s one-launch plan of the levels below the
+    first wide pass of ``steps`` (``mipwide.chain_plan`` of a chain of ``levels``
+    levels and ``layers`` layers, 1 where not ``layered``), which reads its level ``s0``
+    of extent ``sub`` (w, h); or None where it does not apply or saves no launch (the
+    tail is one launch already)."""
     if len(steps) < 3 or steps[0][0] != "wide":
         return None
     s0 = steps[0][2]
     sub = mk.level_sizes(extent, 2, s0 + 1)[s0]
-    layers = desc.num_layers if layered else 1
-    p = mc.plan(sub, desc.num_levels - s0, texel, layers, layered)
-    return (s0, p) if p else None
+    p = mc.plan(sub, levels - s0, texel, layers, layered)
+    return (s0, sub, p) if p else None
 
 
 def _compiled(kernel: Any) -> Any:
