@@ -557,13 +557,9 @@ class ImageDescriptor:
             raise InvalidDescriptorError(f"invalid {self}: {problem}")
         return self
 
-    def _size_text(self) -> str:
-        """Used extents in texture order, e.g. ``"64x32"``."""
-        return _rules.size_text(self)
-
     def __str__(self) -> str:
         text = (
-            f"{self.dimensions}D {self._size_text()} {self.channel_order.value} "
+            f"{self.dimensions}D {_rules.size_text(self)} {self.channel_order.value} "
             f"{self.channel_type.value} {self.type.value}"
         )
         if self.num_levels != 1:

@@ -17,78 +17,78 @@ __all__ = ["CUBE_FACES", "find_problem", "size_text"]
 CUBE_FACES = 6
 
 
-def find_problem(self: ImageDescriptor) -> str | None:
-    """The first broken rule of descriptor ``self``, as a message; None if it is valid."""
-    if self.width < 1:
-        return f"width must be >= 1, got width={self.width}"
-    if self.height == 0 and self.depth != 0:
+def find_problem(desc: ImageDescriptor) -> str | None:
+    """The first broken rule of ``desc``, as a message; None if it is valid."""
+    if desc.width < 1:
+        return f"width must be >= 1, got width={desc.width}"
+    if desc.height == 0 and desc.depth != 0:
         return (
-            f"depth={self.depth} with height=0: a 3D image needs height >= 1 "
+            f"depth={desc.depth} with height=0: a 3D image needs height >= 1 "
             "(1D: height=depth=0, 2D: depth=0)"
         )
-    if self.num_levels < 1:
-        return f"num_levels must be >= 1, got num_levels={self.num_levels}"
-    if self.array_size < 1:
-        return f"array_size must be >= 1, got array_size={self.array_size}"
-    if self.num_channels == 3:
+    if desc.num_levels < 1:
+        return f"num_levels must be >= 1, got num_levels={desc.num_levels}"
+    if desc.array_size < 1:
+        return f"array_size must be >= 1, got array_size={desc.array_size}"
+    if desc.num_channels == 3:
         return (
-            f"channel_order={self.channel_order} has 3 channels: CUDA arrays cannot "
+            f"channel_order={desc.channel_order} has 3 channels: CUDA arrays cannot "
             "hold 3-channel texels; use ChannelOrder.RGBA (or RGBX) with 4 channels"
         )
 
-    kind = self.type
+    kind = desc.type
     if kind.is_mipmapped:
-        if self.num_levels < 2:
-            return f"{kind} needs num_levels > 1, got num_levels={self.num_levels}"
-        if self.num_levels > self.max_levels:
+        if desc.num_levels < 2:
+            return f"{kind} needs num_levels > 1, got num_levels={desc.num_levels}"
+        if desc.num_levels > desc.max_levels:
             return (
-                f"num_levels={self.num_levels} exceeds the full mip chain of "
-                f"{self.max_levels} levels for extent {size_text(self)}; allowed: 2 to "
-                f"{self.max_levels}"
+                f"num_levels={desc.num_levels} exceeds the full mip chain of "
+                f"{desc.max_levels} levels for extent {size_text(desc)}; allowed: 2 to "
+                f"{desc.max_levels}"
             )
-    elif self.num_levels != 1:
+    elif desc.num_levels != 1:
         hint = {
             ImageType.STANDARD: "MIPMAP",
             ImageType.ARRAY: "MIPMAP_ARRAY",
             ImageType.CUBEMAP: "MIPMAP_CUBEMAP",
         }.get(kind)
         use = f"; use ImageType.{hint} for more levels" if hint else ""
-        return f"{kind} needs num_levels == 1, got num_levels={self.num_levels}{use}"
+        return f"{kind} needs num_levels == 1, got num_levels={desc.num_levels}{use}"
 
     if kind in (ImageType.STANDARD, ImageType.MIPMAP):
-        if self.array_size != 1:
+        if desc.array_size != 1:
             hint = "ARRAY" if kind is ImageType.STANDARD else "MIPMAP_ARRAY"
             return (
-                f"{kind} needs array_size == 1, got array_size={self.array_size}; "
+                f"{kind} needs array_size == 1, got array_size={desc.array_size}; "
                 f"use ImageType.{hint} for layers"
             )
     elif kind in (ImageType.ARRAY, ImageType.MIPMAP_ARRAY):
-        if self.array_size < 2:
-            return f"{kind} needs array_size > 1, got array_size={self.array_size}"
-        if self.dimensions == 3:
+        if desc.array_size < 2:
+            return f"{kind} needs array_size > 1, got array_size={desc.array_size}"
+        if desc.dimensions == 3:
             return (
-                f"{kind} must be 1D or 2D (CUDA layered arrays have no 3D), got depth={self.depth}"
+                f"{kind} must be 1D or 2D (CUDA layered arrays have no 3D), got depth={desc.depth}"
             )
     else:  # the cubemap types
-        if self.depth != 0 or self.height != self.width:
+        if desc.depth != 0 or desc.height != desc.width:
             return (
                 f"{kind} needs square 2D faces (width == height, depth == 0), got "
-                f"width={self.width}, height={self.height}, depth={self.depth}"
+                f"width={desc.width}, height={desc.height}, depth={desc.depth}"
             )
-        if kind is not ImageType.CUBEMAP_ARRAY and self.array_size != CUBE_FACES:
+        if kind is not ImageType.CUBEMAP_ARRAY and desc.array_size != CUBE_FACES:
             return (
                 f"{kind} needs array_size == 6 (one layer per face), got "
-                f"array_size={self.array_size}; use ImageType.CUBEMAP_ARRAY for "
+                f"array_size={desc.array_size}; use ImageType.CUBEMAP_ARRAY for "
                 "several cubemaps"
             )
     return None
 
 
-def size_text(self: ImageDescriptor) -> str:
+def size_text(desc: ImageDescriptor) -> str:
     """Used extents in texture order, e.g. ``"64x32"``."""
-    dims = [self.width]
-    if self.height or self.depth:
-        dims.append(self.height)
-    if self.depth:
-        dims.append(self.depth)
+    dims = [desc.width]
+    if desc.height or desc.depth:
+        dims.append(desc.height)
+    if desc.depth:
+        dims.append(desc.depth)
     return "x".join(map(str, dims))
