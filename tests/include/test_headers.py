@@ -91,13 +91,13 @@ def compile_cuda(
     try:
         (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), [o.encode() for o in opts])
         _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-        log = b" " * size
+        log = bytes(size)
         nvrtc.nvrtcGetProgramLog(prog, log)
         ptx = ""
         ok = err == nvrtc.nvrtcResult.NVRTC_SUCCESS
         if ok:
             _, size = nvrtc.nvrtcGetPTXSize(prog)
-            buf = b" " * size
+            buf = bytes(size)
             nvrtc.nvrtcGetPTX(prog, buf)
             ptx = buf.rstrip(b"\0").decode()
     finally:

@@ -23,6 +23,6 @@ def compile_log(src: str) -> str | None:
     if err == nvrtc.nvrtcResult.NVRTC_SUCCESS:
         return None
     _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-    log = b" " * size
+    log = bytes(size)
     nvrtc.nvrtcGetProgramLog(prog, log)
     return log.decode(errors="replace")

@@ -246,7 +246,7 @@ def test_fused_kernel_source_compiles_with_nvrtc():
     (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
     if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
         _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-        log = b" " * size
+        log = bytes(size)
         nvrtc.nvrtcGetProgramLog(prog, log)
         pytest.fail(log.decode(errors="replace"))
 
