@@ -147,9 +147,9 @@ def _per_level_graph(img, dtype, channels: int):
 def _settings():
     """(row name, module, attribute, value) of each other way the chain can run, timed
     beside the default: the other ONE_LAUNCH, the other TAIL_ONE_LAUNCH, the other first
-    pass (deep or wide), and the separate launches with the other pdl.ENABLED
-    (programmatic dependent launch)."""
-    from imagearray.sampling import mipchain, mipdeep, pdl
+    pass (deep or wide), the separate launches with the other pdl.ENABLED
+    (programmatic dependent launch), and the wide passes' other cache operators."""
+    from imagearray.sampling import mipchain, mipdeep, mipwide, pdl
 
     first = 0 if mipdeep.ROWS else 8
     what = "wide passes" if mipdeep.ROWS else "deep first pass"
@@ -159,7 +159,15 @@ def _settings():
     launched = f"PDL {'on' if dependent else 'off'} (pdl.ENABLED={dependent})"
     tail = not mipchain.TAIL_ONE_LAUNCH
     below = "the levels below the first pass in one launch" if tail else "separate tail launches"
+    cop = not mipwide.STREAMING
+    ops = "streaming" if cop else "default"
     return (
+        (
+            f"wide passes' {ops} cache operators (mipwide.STREAMING={cop})",
+            mipwide,
+            "STREAMING",
+            cop,
+        ),
         (f"{how} (mipchain.ONE_LAUNCH={one})", mipchain, "ONE_LAUNCH", one),
         (f"{below} (mipchain.TAIL_ONE_LAUNCH={tail})", mipchain, "TAIL_ONE_LAUNCH", tail),
         (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),

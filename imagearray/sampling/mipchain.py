@@ -25,7 +25,6 @@ block of a group sets its counter back to 0).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy
@@ -234,12 +233,9 @@ def chain_source(
     return mw.wide_source(dtype, channels, 2, layered, mw.WIDE_WRITE, head, tail, min_blocks)
 
 
-@functools.cache
 def chain_kernel(dtype_name: str, channels: int, layered: bool, head: int, tails: int):
-    import cupy
-
     src = chain_source(numpy.dtype(dtype_name), channels, layered, head, tails)
-    return cupy.RawKernel(src, "ia_mipgen_wide", options=mk._OPTIONS)
+    return mk.compiled(src, "ia_mipgen_wide")
 
 
 def stage_args(p: ChainPlan, surfaces: list) -> tuple:

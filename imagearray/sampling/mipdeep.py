@@ -24,8 +24,6 @@ of the level above: the per-level filter's bits.
 
 from __future__ import annotations
 
-import functools
-
 import numpy
 
 from imagearray.sampling import mipkernels as mk
@@ -257,10 +255,7 @@ def deep_source(dtype: numpy.dtype, channels: int, layered: bool, rows: int = 0)
     return mk._common(dtype, channels, 2, layered) + body
 
 
-@functools.cache
 def deep_kernel(dtype_name: str, channels: int, layered: bool, rows: int):
-    """The compiled :func:`deep_source` (``rows`` given: a cache entry per value)."""
-    import cupy
-
+    """The compiled :func:`deep_source` (``rows`` given, as mipgen passes it)."""
     src = deep_source(numpy.dtype(dtype_name), channels, layered, rows)
-    return cupy.RawKernel(src, "ia_mipgen_deep", options=mk._OPTIONS)
+    return mk.compiled(src, "ia_mipgen_deep")

@@ -483,6 +483,15 @@ def handles(surfaces: list, n: int) -> numpy.ndarray:
 
 
 @functools.cache
+def compiled(src: str, name: str):
+    """The RawKernel ``name`` of ``src``: one per source, so that a module setting the
+    source reads (``mipwide.STREAMING``, ``mipdeep.ROWS``) gets a kernel of its own."""
+    import cupy
+
+    return cupy.RawKernel(src, name, options=_OPTIONS)
+
+
+@functools.cache
 def mipgen_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
     import cupy
 

@@ -17,12 +17,10 @@ that do not fill a thread's ``OX`` are made one by one with ``box()`` itself.
 
 from __future__ import annotations
 
-import functools
-
 import numpy
 
 from imagearray.sampling import mipkernels as mk
-from imagearray.sampling.mipkernels import _OPTIONS, _common, level_sizes
+from imagearray.sampling.mipkernels import _common, level_sizes
 
 __all__ = [
     "DESTINATIONS",
@@ -42,6 +40,14 @@ __all__ = [
 #: two levels at once 0.1010 / 0.0254 ms with 8, 0.1295 / 0.0299 with 16
 #: (tools/probes/mip_wide.py).
 WIDE_WRITE = 8
+
+#: The wide passes read the level above and write the level made (the one from memory)
+#: with PTX's streaming cache operator (``.cs``, evict first) instead of the default:
+#: each byte of them is used once. On the H100 the first wide pass of the 4096^2
+#: float32 chain (level 0 -> 1, 2, 3) took 28.9 us back to back against 33.9 with the
+#: default operators (3.08 against 2.63 TB/s); streaming reads alone 30.7, reads
+#: cached in L2 only (``.cg``) 35.5; the same bits (tools/probes/mip_wide_cop.py).
+STREAMING = True
 
 # Threads of a block: a warp across x, 8 rows.
 BLOCK = (32, 8, 1)
@@ -188,19 +194,47 @@ extern "C" __global__ void __launch_bounds__(BX * BY{min_blocks}) ia_mipgen_wide
 }}
 """
 
+# The write type of a write's bytes, and its PTX vector type and value registers
 _WRITE_TYPES = {4: "unsigned int", 8: "uint2", 16: "uint4"}
+_WRITE_VALUES = {
+    4: ("b32", "%5", '"r"(v)'),
+    8: ("v2.b32", "{%5, %6}", '"r"(v.x), "r"(v.y)'),
+    16: ("v4.b32", "{%5, %6, %7, %8}", '"r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)'),
+}
 
-# A 16-byte surface read and a write of WT at byte xb of a row (after WT's typedef)
+# The PTX geometry of suld/sust and its coordinates, from the operands x (bytes), y, z
+# and the layer L (a 3D or layered 2D coordinate has 4 elements, the last unused)
+_GEOMETRY = {
+    (1, False): (".1d", "{x}"),
+    (2, False): (".2d", "{x, y}"),
+    (3, False): (".3d", "{x, y, z, z}"),
+    (1, True): (".a1d", "{L, x}"),
+    (2, True): (".a2d", "{L, x, y, y}"),
+}
+
+# A 16-byte surface read and a write of WT at byte xb of a row (after WT's typedef), as
+# CUDA's surf*read / surf*write compile them (boundary mode trap), with the cache
+# operator {cop}. Volatile, so that neither moves above IA_PDL_START's wait.
 _IO16 = r"""
 __device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int z, int L) {{
-    (void)y; (void)z; (void)L;
-    return {kind}read<uint4>(s, xb{c});
+    uint4 r;
+    asm volatile("suld.b{geom}{cop}.v4.b32.trap {{%0, %1, %2, %3}}, [%4, {rc}];"
+                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+                 : "l"(s), "r"(xb), "r"(y), "r"(z), "r"(L));
+    return r;
 }}
 __device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int z, int L) {{
-    (void)y; (void)z; (void)L;
-    {kind}write<WT>(v, s, xb{c});
+    asm volatile("sust.b{geom}{cop}.{vec}.trap [%0, {wc}], {values};"
+                 :: "l"(s), "r"(xb), "r"(y), "r"(z), "r"(L), {regs} : "memory");
 }}
 """[1:]
+
+
+def _operands(coords: str, first: int) -> str:
+    """``coords`` (of x, y, z, L) as the operand numbers from ``first`` on."""
+    for k, name in enumerate("xyzL"):
+        coords = coords.replace(name, f"%{first + k}")
+    return coords
 
 
 def wide_outputs(texel_bytes: int, write: int = WIDE_WRITE) -> int:
@@ -208,12 +242,6 @@ def wide_outputs(texel_bytes: int, write: int = WIDE_WRITE) -> int:
     Their taps in a row, twice as many texels, are whole 16-byte reads for every
     texel size CUDA arrays have (1 to 16 bytes) with ``write`` 8 or more."""
     return max(1, write // texel_bytes)
-
-
-def _coords(dims: int, layered: bool) -> str:
-    if layered:
-        return {1: "", 2: ", y"}[dims] + ", L"
-    return {1: "", 2: ", y", 3: ", y, z"}[dims]
 
 
 def wide_source(
@@ -247,8 +275,11 @@ def io_fields(texel_bytes: int, dims: int, layered: bool, write: int = WIDE_WRIT
     ox = wide_outputs(texel_bytes, write)
     wb = ox * texel_bytes
     nwr, wt = (wb // 16, 16) if wb > 16 else (1, wb)
-    kind = f"surf{dims}DLayered" if layered else f"surf{dims}D"
-    io16 = _IO16.format(kind=kind, c=_coords(dims, layered))
+    geom, coords = _GEOMETRY[dims, layered]
+    vec, values, regs = _WRITE_VALUES[wt]
+    cop = ".cs" if STREAMING else ""
+    rc, wc = _operands(coords, 5), _operands(coords, 1)
+    io16 = _IO16.format(geom=geom, cop=cop, rc=rc, wc=wc, vec=vec, values=values, regs=regs)
     return dict(ox=ox, nr=2 * wb // 16, nwr=nwr, wt=_WRITE_TYPES[wt], io16=io16)
 
 
@@ -267,7 +298,6 @@ def wide_grid(
     return ((-(-threads // BLOCK[0]), -(-h // BLOCK[1]), gz), BLOCK)
 
 
-@functools.cache
 def wide_kernel(
     dtype_name: str,
     channels: int,
@@ -276,10 +306,8 @@ def wide_kernel(
     write: int = WIDE_WRITE,
     levels: int = 1,
 ):
-    import cupy
-
     src = wide_source(numpy.dtype(dtype_name), channels, dims, layered, write, levels)
-    return cupy.RawKernel(src, "ia_mipgen_wide", options=_OPTIONS)
+    return mk.compiled(src, "ia_mipgen_wide")
 
 
 #: Wide passes run while the level they make is at least this many texels wide; the

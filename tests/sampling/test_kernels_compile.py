@@ -35,16 +35,17 @@ def _nvrtc_compile(src: str, arch: str = "compute_90") -> tuple[bool, str]:
         opts.append(f"-I{inc}".encode())
     (res,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
     _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-    log = b" " * size
+    log = bytes(size)
     nvrtc.nvrtcGetProgramLog(prog, log)
     nvrtc.nvrtcDestroyProgram(prog)
     return res == nvrtc.nvrtcResult.NVRTC_SUCCESS, log.decode(errors="replace")
 
 
-def assert_compiles(src: str, clean: bool = True) -> None:
-    """``src`` compiles for sm_90 (the test skips where NVRTC finds no cuda_fp16.h);
+def assert_compiles(src: str, clean: bool = True, arch: str = "compute_90") -> None:
+    """``src`` compiles for ``arch`` (the test skips where NVRTC finds no cuda_fp16.h):
+    PTX for compute_90; for sm_90 a CUBIN, which ptxas makes (inline PTX checked too);
     ``clean``: without a warning either (unused variables, narrowing: an empty log)."""
-    ok, log = _nvrtc_compile(src)
+    ok, log = _nvrtc_compile(src, arch)
     if not ok and "cuda_fp16.h" in log:
         pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
     assert ok, log

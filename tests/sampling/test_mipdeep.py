@@ -25,7 +25,7 @@ def test_deep_kernels_compile(dtype, channels, rows):
     for layered in (False, True):
         src = md.deep_source(np.dtype(dtype), channels, layered, rows)
         assert f"#define OX {mw.wide_outputs(tb)}" in src
-        assert_compiles(src)
+        assert_compiles(src, arch="sm_90")  # a CUBIN: ptxas reads rd16/wrw's PTX
 
 
 def test_deep_levels_and_grid():

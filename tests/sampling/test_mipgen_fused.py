@@ -227,7 +227,29 @@ def test_wide_kernels_compile(dtype, channels):
         for levels in (1, 2, 3) if dims == 2 else (1,):
             src = mw.wide_source(np.dtype(dtype), channels, dims, layered, levels=levels)
             assert f"#define LEVELS {levels}" in src and f"#define OX {ox}" in src
-            assert_compiles(src)
+            assert_compiles(src, arch="sm_90")  # a CUBIN: ptxas reads rd16/wrw's PTX
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+@pytest.mark.parametrize("dims,layered", [(1, False), (2, False), (3, False), (2, True)])
+def test_wide_passes_stream_the_level_read_and_the_level_made(
+    monkeypatch, streaming, dims, layered
+):
+    """mipwide.STREAMING: the 16-byte reads and the writes of the level made carry PTX's
+    .cs (evict first) or no cache operator, in the geometry of the image's surface; the
+    other texel writes (the levels below, from shared memory) stay CUDA's surf*write."""
+    from imagearray.sampling import mipwide as mw
+
+    monkeypatch.setattr(mw, "STREAMING", streaming)
+    src = mw.wide_source(np.dtype("float32"), 1, dims, layered)
+    geom = {(1, False): "1d", (2, False): "2d", (3, False): "3d", (2, True): "a2d"}[dims, layered]
+    cop = ".cs" if streaming else ""
+    assert src.count(f"suld.b.{geom}{cop}.v4.b32.trap") == 1
+    assert src.count(f"sust.b.{geom}{cop}.v2.b32.trap") == 1  # 8 bytes: WIDE_WRITE
+    assert src.count(".cs.") == (2 if streaming else 0)
+    kind = f"surf{dims}DLayeredwrite" if layered else f"surf{dims}Dwrite"
+    assert f"{kind}<RT>(r, s" in src
+    assert_compiles(src, arch="sm_90")
 
 
 @pytest.mark.parametrize(
@@ -291,7 +313,7 @@ def test_chain_kernels_compile(dtype, channels):
         for head, tails in ((3, 2), (2, 3), (1, 1)):
             src = mc.chain_source(np.dtype(dtype), channels, layered, head, tails)
             assert f"#define LEVELS {head}" in src and src.count("// stage ") == tails
-            assert_compiles(src, clean=False)
+            assert_compiles(src, clean=False, arch="sm_90")
 
 
 def _blocks_of(extent, levels, texel, plan):

@@ -38,7 +38,7 @@ assert T0_STAGE != NEW_STAGE
 
 
 def clear():
-    for f in (mk.fused_kernel, mw.wide_kernel, mc.chain_kernel, md.deep_kernel):
+    for f in (mk.fused_kernel, mk.compiled):  # (wide, chain and deep kernels: compiled)
         f.cache_clear()
 
 
