@@ -9,12 +9,10 @@ the chain as ``generate_mipmaps`` replays it (graph), its cached launches in the
 stream (the PDL launchers after the first), the first wide pass alone, and torch's
 ``avg_pool2d`` chain. ``python3 tools/probes/mip_one_call.py``."""
 
-import statistics
-
 import cupy
 import numpy
 from _cases import torch_pool_chain  # this folder's shared cases
-from _timing import ms  # this folder's GPU timer
+from _timing import ms, timed  # this folder's GPU timers
 
 import imagearray as ia
 
@@ -25,20 +23,6 @@ SPIN = r"""extern "C" __global__ void spin(long long t) {
 extern "C" __global__ void nothing() {}"""
 mod = cupy.RawModule(code=SPIN)
 spin, nothing = mod.get_function("spin"), mod.get_function("nothing")
-
-
-def timed(fn, before, reps):
-    """Median GPU us from an event recorded after ``before()`` to one after ``fn()``."""
-    out = []
-    for _ in range(reps):
-        before()
-        a, b = cupy.cuda.Event(), cupy.cuda.Event()
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        out.append(cupy.cuda.get_elapsed_time(a, b) * 1e3)
-    return statistics.median(out[3:])
 
 
 def one(fn, reps=100):

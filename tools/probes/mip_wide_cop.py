@@ -12,8 +12,6 @@ launch after a device synchronize), and GB/s of level 0 plus levels 1..3 in the 
 time. The table is run twice so the noise shows.
 ``cd tools/probes && python3 mip_wide_cop.py``."""
 
-import statistics
-
 import numpy
 
 F32 = numpy.dtype("float32")
@@ -55,26 +53,9 @@ def variants():
     ]
 
 
-def single(fn, reps=50):
-    """Median GPU us of ``fn`` alone: events around it after a device synchronize."""
-    import cupy
-
-    fn()
-    out = []
-    for _ in range(reps):
-        cupy.cuda.Device().synchronize()
-        a, b = cupy.cuda.Event(), cupy.cuda.Event()
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        out.append(cupy.cuda.get_elapsed_time(a, b) * 1e3)
-    return statistics.median(out)
-
-
 def main():
     import cupy
-    from _timing import ms  # this folder's GPU timer
+    from _timing import ms, timed  # this folder's GPU timers
 
     import imagearray as ia
     from imagearray.sampling import mipkernels as mk
@@ -120,7 +101,7 @@ def main():
             cupy.cuda.Device().synchronize()
             ok = same()
             b2b = ms(fn, 200) * 1e3
-            one = single(fn)
+            one = timed(fn, cupy.cuda.Device().synchronize, 53)
             print(
                 f"{label:24s} b2b {b2b:7.2f}  single {one:7.2f}  "
                 f"{nbytes / b2b / 1e3:6.0f} GB/s  same bits {ok}"
