@@ -43,10 +43,11 @@ WIDE_WRITE = 8
 
 #: The wide passes read the level above and write the level made (the one from memory)
 #: with PTX's streaming cache operator (``.cs``, evict first) instead of the default:
-#: each byte of them is used once. On the H100 the first wide pass of the 4096^2
-#: float32 chain (level 0 -> 1, 2, 3) took 28.9 us back to back against 33.9 with the
-#: default operators (3.08 against 2.63 TB/s); streaming reads alone 30.7, reads
-#: cached in L2 only (``.cg``) 35.5; the same bits (tools/probes/mip_wide_cop.py).
+#: each byte of them is used once. Off: CUDA's surf*read / surf*write, as before. On
+#: the H100 the first wide pass of the 4096^2 float32 chain (level 0 -> 1, 2, 3) took
+#: 28.9 us back to back against 33.9 with the default operators (3.08 against 2.63
+#: TB/s); streaming reads alone 30.7, reads cached in L2 only (``.cg``) 35.5; the same
+#: bits (tools/probes/mip_wide_cop.py).
 STREAMING = True
 
 # Threads of a block: a warp across x, 8 rows.
@@ -212,19 +213,31 @@ _GEOMETRY = {
     (2, True): (".a2d", "{L, x, y, y}"),
 }
 
-# A 16-byte surface read and a write of WT at byte xb of a row (after WT's typedef), as
-# CUDA's surf*read / surf*write compile them (boundary mode trap), with the cache
-# operator {cop}. Volatile, so that neither moves above IA_PDL_START's wait.
+# A 16-byte surface read and a write of WT at byte xb of a row (after WT's typedef)
 _IO16 = r"""
 __device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    return {kind}read<uint4>(s, xb{c});
+}}
+__device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    {kind}write<WT>(v, s, xb{c});
+}}
+"""[1:]
+
+# The same, streaming (STREAMING): as CUDA's surf*read / surf*write compile them
+# (boundary mode trap), with the cache operator .cs. Volatile, so that neither moves
+# above IA_PDL_START's wait.
+_IO16_STREAMING = r"""
+__device__ __forceinline__ uint4 rd16(unsigned long long s, int xb, int y, int z, int L) {{
     uint4 r;
-    asm volatile("suld.b{geom}{cop}.v4.b32.trap {{%0, %1, %2, %3}}, [%4, {rc}];"
+    asm volatile("suld.b{geom}.cs.v4.b32.trap {{%0, %1, %2, %3}}, [%4, {rc}];"
                  : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
                  : "l"(s), "r"(xb), "r"(y), "r"(z), "r"(L));
     return r;
 }}
 __device__ __forceinline__ void wrw(unsigned long long s, WT v, int xb, int y, int z, int L) {{
-    asm volatile("sust.b{geom}{cop}.{vec}.trap [%0, {wc}], {values};"
+    asm volatile("sust.b{geom}.cs.{vec}.trap [%0, {wc}], {values};"
                  :: "l"(s), "r"(xb), "r"(y), "r"(z), "r"(L), {regs} : "memory");
 }}
 """[1:]
@@ -242,6 +255,12 @@ def wide_outputs(texel_bytes: int, write: int = WIDE_WRITE) -> int:
     Their taps in a row, twice as many texels, are whole 16-byte reads for every
     texel size CUDA arrays have (1 to 16 bytes) with ``write`` 8 or more."""
     return max(1, write // texel_bytes)
+
+
+def _coords(dims: int, layered: bool) -> str:
+    if layered:
+        return {1: "", 2: ", y"}[dims] + ", L"
+    return {1: "", 2: ", y", 3: ", y, z"}[dims]
 
 
 def wide_source(
@@ -275,11 +294,14 @@ def io_fields(texel_bytes: int, dims: int, layered: bool, write: int = WIDE_WRIT
     ox = wide_outputs(texel_bytes, write)
     wb = ox * texel_bytes
     nwr, wt = (wb // 16, 16) if wb > 16 else (1, wb)
-    geom, coords = _GEOMETRY[dims, layered]
-    vec, values, regs = _WRITE_VALUES[wt]
-    cop = ".cs" if STREAMING else ""
-    rc, wc = _operands(coords, 5), _operands(coords, 1)
-    io16 = _IO16.format(geom=geom, cop=cop, rc=rc, wc=wc, vec=vec, values=values, regs=regs)
+    if STREAMING:
+        geom, coords = _GEOMETRY[dims, layered]
+        vec, values, regs = _WRITE_VALUES[wt]
+        rc, wc = _operands(coords, 5), _operands(coords, 1)
+        io16 = _IO16_STREAMING.format(geom=geom, rc=rc, wc=wc, vec=vec, values=values, regs=regs)
+    else:
+        kind = f"surf{dims}DLayered" if layered else f"surf{dims}D"
+        io16 = _IO16.format(kind=kind, c=_coords(dims, layered))
     return dict(ox=ox, nr=2 * wb // 16, nwr=nwr, wt=_WRITE_TYPES[wt], io16=io16)
 
 

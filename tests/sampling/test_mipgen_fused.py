@@ -235,20 +235,22 @@ def test_wide_kernels_compile(dtype, channels):
 def test_wide_passes_stream_the_level_read_and_the_level_made(
     monkeypatch, streaming, dims, layered
 ):
-    """mipwide.STREAMING: the 16-byte reads and the writes of the level made carry PTX's
-    .cs (evict first) or no cache operator, in the geometry of the image's surface; the
-    other texel writes (the levels below, from shared memory) stay CUDA's surf*write."""
+    """mipwide.STREAMING: the 16-byte reads and the writes of the level made are PTX's
+    suld/sust with .cs (evict first) in the geometry of the image's surface, or (off)
+    CUDA's surf*read / surf*write; the other texel writes (the levels below, from
+    shared memory) are CUDA's surf*write either way."""
     from imagearray.sampling import mipwide as mw
 
     monkeypatch.setattr(mw, "STREAMING", streaming)
     src = mw.wide_source(np.dtype("float32"), 1, dims, layered)
     geom = {(1, False): "1d", (2, False): "2d", (3, False): "3d", (2, True): "a2d"}[dims, layered]
-    cop = ".cs" if streaming else ""
-    assert src.count(f"suld.b.{geom}{cop}.v4.b32.trap") == 1
-    assert src.count(f"sust.b.{geom}{cop}.v2.b32.trap") == 1  # 8 bytes: WIDE_WRITE
-    assert src.count(".cs.") == (2 if streaming else 0)
-    kind = f"surf{dims}DLayeredwrite" if layered else f"surf{dims}Dwrite"
-    assert f"{kind}<RT>(r, s" in src
+    kind = f"surf{dims}DLayered" if layered else f"surf{dims}D"
+    n = 1 if streaming else 0
+    assert src.count(f"suld.b.{geom}.cs.v4.b32.trap") == n
+    assert src.count(f"sust.b.{geom}.cs.v2.b32.trap") == n  # 8 bytes: WIDE_WRITE
+    assert src.count(f"{kind}read<uint4>(s, xb") == 1 - n
+    assert src.count(f"{kind}write<WT>(v, s, xb") == 1 - n
+    assert f"{kind}write<RT>(r, s" in src
     assert_compiles(src, arch="sm_90")
 
 

@@ -42,11 +42,12 @@ def variants():
         bounded = mw.wide_source(F32, 1, 2, False, 8, 3, ("", "", ""), 8)
     finally:
         mw.STREAMING = saved
+    cg = replaced(base, "suld.b.2d.cs.", "suld.b.2d.cg.")
     return [
         ("default (STREAMING)", base, 8, 0),
         ("STREAMING off", plain, 8, 0),
         ("streaming reads only", replaced(base, "sust.b.2d.cs.", "sust.b.2d."), 8, 0),
-        ("reads .cg, writes plain", replaced(plain, "suld.b.2d.", "suld.b.2d.cg."), 8, 0),
+        ("reads .cg, writes plain", replaced(cg, "sust.b.2d.cs.", "sust.b.2d."), 8, 0),
         ("levels 2, 3 streaming too", replaced(base, OLD_WR1, WR1_CS), 8, 0),
         ("write=16", wide16, 16, 0),
         ("min_blocks=8", bounded, 8, 8),
