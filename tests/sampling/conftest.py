@@ -12,7 +12,7 @@ from _mipchains import CHAINS
 def _fused(request, monkeypatch):
     """1D and 3D images take the fused passes here (off by default for them); 2D
     chains run each way of :data:`CHAINS`. Returns its (WIDE_LEVELS, ONE_LAUNCH,
-    ROWS, ENABLED, TAIL_ONE_LAUNCH)."""
+    ROWS, ENABLED, TAIL_ONE_LAUNCH, STREAMING)."""
     from imagearray.sampling import mipchain, mipdeep, mipgen, mipwide, pdl
 
     monkeypatch.setattr(mipgen, "FUSED", True)
@@ -21,4 +21,5 @@ def _fused(request, monkeypatch):
     monkeypatch.setattr(mipdeep, "ROWS", request.param[2])
     monkeypatch.setattr(pdl, "ENABLED", request.param[3])
     monkeypatch.setattr(mipchain, "TAIL_ONE_LAUNCH", request.param[4])
+    monkeypatch.setattr(mipwide, "STREAMING", request.param[5])
     return request.param

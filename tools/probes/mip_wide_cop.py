@@ -1,11 +1,11 @@
 """Whether PTX cache operators on the wide pass's surface reads and writes speed up
 ``ia_mipgen_wide`` (sampling/mipwide.py) making levels 1, 2, 3 of a 4096^2 float32
-image from level 0: the default (``mipwide.STREAMING``: ``.cs`` on the 16-byte reads of
-level 0 and the writes of level 1), the default operators (STREAMING off), streaming
-reads alone, reads cached in L2 only (``.cg``), and streaming writes of levels 2 and 3
-too; then a 16-byte write and ``__launch_bounds__(256, 8)``. Each variant is compiled
-as ``mipwide.wide_kernel`` compiles it and launched with the args of launch 0 of the
-chain ``generate_mipmaps`` caches (the first wide pass).
+image from level 0: ``mipwide.STREAMING`` on (``.cs`` on the 16-byte reads of level 0
+and the writes of level 1) and off (CUDA's surf*read / surf*write, the default),
+streaming reads alone, reads cached in L2 only (``.cg``), and streaming writes of
+levels 2 and 3 too; then (streaming) a 16-byte write and ``__launch_bounds__(256, 8)``.
+Each variant is compiled as ``mipwide.wide_kernel`` compiles it and launched with the
+args of launch 0 of the chain ``generate_mipmaps`` caches (the first wide pass).
 Per variant: same bits as launch 0's levels 1..3 (True/False), mean GPU us of 200
 launches back to back, median GPU us of 50 single launches (events around one
 launch after a device synchronize), and GB/s of level 0 plus levels 1..3 in the b2b
@@ -44,8 +44,8 @@ def variants():
         mw.STREAMING = saved
     cg = replaced(base, "suld.b.2d.cs.", "suld.b.2d.cg.")
     return [
-        ("default (STREAMING)", base, 8, 0),
-        ("STREAMING off", plain, 8, 0),
+        ("STREAMING on", base, 8, 0),
+        ("STREAMING off (default)", plain, 8, 0),
         ("streaming reads only", replaced(base, "sust.b.2d.cs.", "sust.b.2d."), 8, 0),
         ("reads .cg, writes plain", replaced(cg, "sust.b.2d.cs.", "sust.b.2d."), 8, 0),
         ("levels 2, 3 streaming too", replaced(base, OLD_WR1, WR1_CS), 8, 0),
