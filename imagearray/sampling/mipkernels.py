@@ -484,8 +484,8 @@ def handles(surfaces: list, n: int) -> numpy.ndarray:
 
 @functools.cache
 def compiled(src: str, name: str):
-    """The RawKernel ``name`` of ``src``: one per source, so that a module setting the
-    source reads (``mipwide.STREAMING``, ``mipdeep.ROWS``) gets a kernel of its own."""
+    """The RawKernel ``name`` of ``src``, one per source: a kernel whose source reads a
+    module setting (``mipwide.STREAMING``) gets one for each value."""
     import cupy
 
     return cupy.RawKernel(src, name, options=_OPTIONS)
@@ -493,15 +493,11 @@ def compiled(src: str, name: str):
 
 @functools.cache
 def mipgen_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
-    import cupy
-
     src = mipgen_source(numpy.dtype(dtype_name), channels, dims, layered)
-    return cupy.RawKernel(src, "ia_mipgen", options=_OPTIONS)
+    return compiled(src, "ia_mipgen")
 
 
 @functools.cache
 def fused_kernel(dtype_name: str, channels: int, dims: int, layered: bool):
-    import cupy
-
     src = fused_source(numpy.dtype(dtype_name), channels, dims, layered)
-    return cupy.RawKernel(src, "ia_mipgen_fused", options=_OPTIONS)
+    return compiled(src, "ia_mipgen_fused")

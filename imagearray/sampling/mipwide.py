@@ -198,12 +198,12 @@ extern "C" __global__ void __launch_bounds__(BX * BY{min_blocks}) ia_mipgen_wide
 }}
 """
 
-# The write type of a write's bytes, and its PTX vector type and value registers
-_WRITE_TYPES = {4: "unsigned int", 8: "uint2", 16: "uint4"}
-_WRITE_VALUES = {
-    4: ("b32", "%5", '"r"(v)'),
-    8: ("v2.b32", "{%5, %6}", '"r"(v.x), "r"(v.y)'),
-    16: ("v4.b32", "{%5, %6, %7, %8}", '"r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)'),
+# A write's bytes -> its type WT, and (STREAMING) its PTX vector type, value operands
+# and their registers
+_WRITES = {
+    4: ("unsigned int", "b32", "%5", '"r"(v)'),
+    8: ("uint2", "v2.b32", "{%5, %6}", '"r"(v.x), "r"(v.y)'),
+    16: ("uint4", "v4.b32", "{%5, %6, %7, %8}", '"r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)'),
 }
 
 # The PTX geometry of suld/sust and its coordinates, from the operands x (bytes), y, z
@@ -299,13 +299,13 @@ def io_fields(texel_bytes: int, dims: int, layered: bool, write: int = WIDE_WRIT
     nwr, wt = (wb // 16, 16) if wb > 16 else (1, wb)
     if STREAMING:
         geom, coords = _GEOMETRY[dims, layered]
-        vec, values, regs = _WRITE_VALUES[wt]
+        _, vec, values, regs = _WRITES[wt]
         rc, wc = _operands(coords, 5), _operands(coords, 1)
         io16 = _IO16_STREAMING.format(geom=geom, rc=rc, wc=wc, vec=vec, values=values, regs=regs)
     else:
         kind = f"surf{dims}DLayered" if layered else f"surf{dims}D"
         io16 = _IO16.format(kind=kind, c=_coords(dims, layered))
-    return dict(ox=ox, nr=2 * wb // 16, nwr=nwr, wt=_WRITE_TYPES[wt], io16=io16)
+    return dict(ox=ox, nr=2 * wb // 16, nwr=nwr, wt=_WRITES[wt][0], io16=io16)
 
 
 def wide_grid(
