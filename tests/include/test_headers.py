@@ -9,70 +9,30 @@ example kernels must compile.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 from pathlib import Path
 
+import _nvrtc  # the tests' NVRTC
 import pytest
 
 from imagearray import HeadersNotFoundError, _include
 
-try:
-    from cuda.bindings import nvrtc
-
-    _err, _NVRTC_MAJOR, _NVRTC_MINOR = nvrtc.nvrtcVersion()
-    if _err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
-        raise RuntimeError(f"nvrtcVersion returned {_err!r}")
-except Exception as exc:  # library missing or unloadable: nothing here can run
-    pytest.skip(f"cuda.bindings.nvrtc cannot load libnvrtc: {exc}", allow_module_level=True)
+if not _nvrtc.HAVE_NVRTC:  # nothing here can run
+    pytest.skip(_nvrtc.SKIP_REASON, allow_module_level=True)
 
 INCLUDE = _include.get_include()
 HEADER_DIR = Path(INCLUDE) / "imagearray"
 HEADERS = sorted(p.name for p in HEADER_DIR.glob("*.cuh"))
 
 
-def _find_fp16_include() -> str | None:
-    """The folder holding <cuda_fp16.h> (the nvidia-cuda-runtime wheel, else a toolkit)."""
-    candidates = []
-    try:
-        from cuda.pathfinder import find_nvidia_header_directory
-
-        candidates.append(find_nvidia_header_directory("cudart"))
-    except Exception:
-        pass
-    for name in ("nvidia.cu13", "nvidia.cuda_runtime"):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            candidates += [os.path.join(p, "include") for p in spec.submodule_search_locations]
-    for var in ("CUDA_PATH", "CUDA_HOME"):
-        if os.environ.get(var):
-            candidates.append(os.path.join(os.environ[var], "include"))
-    for folder in candidates:
-        if folder and os.path.isfile(os.path.join(folder, "cuda_fp16.h")):
-            return folder
-    return None
-
-
-FP16_INCLUDE = _find_fp16_include()
+FP16_INCLUDE = _nvrtc.FP16_INCLUDE
 needs_fp16 = pytest.mark.skipif(
     FP16_INCLUDE is None,
     reason="cuda_fp16.h not found (install nvidia-cuda-runtime or set CUDA_PATH); "
     "the half-precision overloads need it",
 )
-
-
-class Compiled:
-    def __init__(self, ok: bool, log: str, ptx: str):
-        self.ok, self.log, self.ptx = ok, log, ptx
-
-    @property
-    def errors(self) -> list[str]:
-        return [line for line in self.log.splitlines() if re.search(r"\berror\b\s*:", line)]
 
 
 def compile_cuda(
@@ -81,31 +41,13 @@ def compile_cuda(
     *,
     fp16: bool = True,
     options: tuple[str, ...] = (),
-) -> Compiled:
+) -> _nvrtc.Compiled:
     """Compile ``source`` with NVRTC; the imagearray include folder is always on the path."""
-    err, prog = nvrtc.nvrtcCreateProgram(source.encode(), b"test_kernel.cu", 0, [], [])
-    assert err == nvrtc.nvrtcResult.NVRTC_SUCCESS, err
-    opts = [f"--gpu-architecture={arch}", "-std=c++17", f"-I{INCLUDE}", *options]
-    if fp16 and FP16_INCLUDE is not None:
-        opts.append(f"-I{FP16_INCLUDE}")
-    try:
-        (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), [o.encode() for o in opts])
-        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-        log = bytes(size)
-        nvrtc.nvrtcGetProgramLog(prog, log)
-        ptx = ""
-        ok = err == nvrtc.nvrtcResult.NVRTC_SUCCESS
-        if ok:
-            _, size = nvrtc.nvrtcGetPTXSize(prog)
-            buf = bytes(size)
-            nvrtc.nvrtcGetPTX(prog, buf)
-            ptx = buf.rstrip(b"\0").decode()
-    finally:
-        nvrtc.nvrtcDestroyProgram(prog)
-    return Compiled(ok, log.rstrip(b"\0").decode(errors="replace"), ptx)
+    opts = (f"-I{INCLUDE}", *options)
+    return _nvrtc.compile(source, arch, fp16=fp16, options=opts, name="test_kernel.cu")
 
 
-def assert_compiles(source: str, arch: str = "compute_90", **kw) -> Compiled:
+def assert_compiles(source: str, arch: str = "compute_90", **kw) -> _nvrtc.Compiled:
     result = compile_cuda(source, arch, **kw)
     assert result.ok, f"NVRTC failed for {arch}:\n{result.log}"
     return result

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from _nvrtc import compile_log, needs_nvrtc
 from _resize_util import MIP_BOUND, MIP_MEAN_BOUND, mip_model, photo, skimage_resize
 
 import imagearray.ndimage as iand
@@ -231,24 +232,12 @@ def test_fused_reduce_by_two_is_scikit_images_even_where_the_taps_fold_twice():
     assert h.size == 8 and h.sum() == pytest.approx(1.0) and np.allclose(h, h[::-1])
 
 
+@needs_nvrtc
 def test_fused_kernel_source_compiles_with_nvrtc():
-    nvrtc = pytest.importorskip("cuda.bindings.nvrtc")
     from imagearray.ndimage import _decimate
 
-    try:
-        ok = nvrtc.nvrtcVersion()[0] == nvrtc.nvrtcResult.NVRTC_SUCCESS
-    except Exception:  # noqa: BLE001 - no loadable libnvrtc
-        ok = False
-    if not ok:
-        pytest.skip("cuda.bindings.nvrtc cannot load libnvrtc")
-    err, prog = nvrtc.nvrtcCreateProgram(_decimate.SOURCE.encode(), b"d.cu", 0, [], [])
-    opts = [b"-std=c++17", b"--gpu-architecture=compute_90"]
-    (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
-    if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
-        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-        log = bytes(size)
-        nvrtc.nvrtcGetProgramLog(prog, log)
-        pytest.fail(log.decode(errors="replace"))
+    log = compile_log(_decimate.SOURCE)
+    assert log is None, log
 
 
 def test_pyramid_preserve_range_and_max_layer():

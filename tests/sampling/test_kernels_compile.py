@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _nvrtc  # the tests' NVRTC
 import pytest
 
 from imagearray._enums import ChannelType
@@ -9,48 +10,16 @@ from imagearray.sampling import kernels as _kernels
 from imagearray.sampling import mipkernels as _mipkernels
 
 
-def _cuda_include() -> str | None:
-    import importlib.util
-    import os
-
-    spec = importlib.util.find_spec("nvidia.cu13")
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        if os.path.isfile(os.path.join(loc, "include", "cuda_fp16.h")):
-            return os.path.join(loc, "include")
-    return None
-
-
-def _nvrtc_compile(src: str, arch: str = "compute_90") -> tuple[bool, str]:
-    try:
-        from cuda.bindings import nvrtc
-    except ImportError as exc:  # pragma: no cover - cuda-bindings is a dependency
-        pytest.skip(f"cuda.bindings.nvrtc unavailable: {exc}")
-    try:
-        err, prog = nvrtc.nvrtcCreateProgram(src.encode(), b"k.cu", 0, [], [])
-    except RuntimeError as exc:  # libnvrtc not found
-        pytest.skip(f"NVRTC library not loadable (install nvidia-cuda-nvrtc): {exc}")
-    opts = [f"--gpu-architecture={arch}".encode(), b"-std=c++17"]
-    inc = _cuda_include()
-    if inc:  # cuda_fp16.h, as CuPy provides it when it compiles these kernels
-        opts.append(f"-I{inc}".encode())
-    (res,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
-    _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-    log = bytes(size)
-    nvrtc.nvrtcGetProgramLog(prog, log)
-    nvrtc.nvrtcDestroyProgram(prog)
-    return res == nvrtc.nvrtcResult.NVRTC_SUCCESS, log.decode(errors="replace")
-
-
 def assert_compiles(src: str, clean: bool = True, arch: str = "compute_90") -> None:
     """``src`` compiles for ``arch`` (the test skips where NVRTC finds no cuda_fp16.h):
     PTX for compute_90; for sm_90 a CUBIN, which ptxas makes (inline PTX checked too);
     ``clean``: without a warning either (unused variables, narrowing: an empty log)."""
-    ok, log = _nvrtc_compile(src, arch)
-    if not ok and "cuda_fp16.h" in log:
+    result = _nvrtc.compile(src, arch)
+    if not result.ok and "cuda_fp16.h" in result.log:
         pytest.skip("cuda_fp16.h not found by NVRTC (install nvidia-cuda-runtime)")
-    assert ok, log
+    assert result.ok, result.log
     if clean:
-        assert not log.strip("\x00 \n"), log
+        assert result.clean, result.log
 
 
 KINDS = [
@@ -80,8 +49,8 @@ def test_sample_kernels_compile(ctype, channels):
         for kind, dims in KINDS
         for mode in (_kernels.PLAIN, _kernels.LEVEL, _kernels.GRADIENT)
     )
-    ok, log = _nvrtc_compile(src)
-    assert ok, log
+    result = _nvrtc.compile(src)
+    assert result.ok, result.log
 
 
 @pytest.mark.parametrize(
@@ -89,8 +58,8 @@ def test_sample_kernels_compile(ctype, channels):
 )
 def test_fetch_kernels_compile(texel_size, channels):
     vt = _kernels.fetch_types(texel_size, channels)
-    ok, log = _nvrtc_compile(_many(_kernels.fetch_source(k, d, vt) for k, d in KINDS))
-    assert ok, log
+    result = _nvrtc.compile(_many(_kernels.fetch_source(k, d, vt) for k, d in KINDS))
+    assert result.ok, result.log
 
 
 @pytest.mark.parametrize(

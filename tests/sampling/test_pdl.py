@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import re
 
+import _nvrtc  # the tests' NVRTC
 import numpy as np
 import pytest
 
@@ -61,19 +62,9 @@ def test_kernels_launched_as_dependents_wait_first(what, src):
 
 
 def _ptx(src: str, arch: str) -> str:
-    try:
-        from cuda.bindings import nvrtc
-
-        err, prog = nvrtc.nvrtcCreateProgram(src.encode(), b"k.cu", 0, [], [])
-    except Exception as exc:  # noqa: BLE001 - no loadable libnvrtc
-        pytest.skip(f"cuda.bindings.nvrtc cannot load libnvrtc: {exc}")
-    opts = [b"-std=c++17", f"--gpu-architecture={arch}".encode()]
-    (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
-    assert err == nvrtc.nvrtcResult.NVRTC_SUCCESS
-    _, size = nvrtc.nvrtcGetPTXSize(prog)
-    ptx = bytes(size)
-    nvrtc.nvrtcGetPTX(prog, ptx)
-    return ptx.decode()
+    result = _nvrtc.compile(src, arch)
+    assert result.ok, result.log
+    return result.ptx
 
 
 def test_the_wait_is_griddepcontrol_from_sm_90_only():
