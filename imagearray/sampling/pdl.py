@@ -74,22 +74,27 @@ class Launcher:
     """One prepared PDL launch of ``function`` (a compiled ``cupy`` function) with
     ``args``; calling it launches on CuPy's current stream (the grid, block and args
     it is called with are those it was made with: ``mipgen`` calls every launch so).
-    ``function``: the function it launches."""
+    ``function``: the function it launches. ``dependent`` False: a plain launch of the
+    same configuration, without the attribute (the probes time both)."""
 
     __slots__ = ("_args", "_cfg", "_drv", "_fn", "_keep", "_params", "function")
 
-    def __init__(self, function: Any, grid: tuple, block: tuple, args: tuple) -> None:
+    def __init__(
+        self, function: Any, grid: tuple, block: tuple, args: tuple, dependent: bool = True
+    ) -> None:
         from cuda.bindings import driver as drv
 
         cfg = drv.CUlaunchConfig()
         cfg.gridDimX, cfg.gridDimY, cfg.gridDimZ = (tuple(grid) + (1, 1))[:3]
         cfg.blockDimX, cfg.blockDimY, cfg.blockDimZ = (tuple(block) + (1, 1))[:3]
         cfg.sharedMemBytes = 0
-        attr = drv.CUlaunchAttribute()
-        attr.id = drv.CUlaunchAttributeID.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
-        attr.value.programmaticStreamSerializationAllowed = 1
-        cfg.attrs = [attr]
-        cfg.numAttrs = 1
+        cfg.numAttrs = 0
+        if dependent:
+            attr = drv.CUlaunchAttribute()
+            attr.id = drv.CUlaunchAttributeID.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
+            attr.value.programmaticStreamSerializationAllowed = 1
+            cfg.attrs = [attr]
+            cfg.numAttrs = 1
         self._drv, self._cfg, self._args = drv, cfg, args  # args: what the buffers name
         self.function = function
         self._fn = drv.CUfunction(function.ptr)

@@ -73,3 +73,22 @@ def test_the_wait_is_griddepcontrol_from_sm_90_only():
     assert "griddepcontrol.wait" in on and "griddepcontrol.launch_dependents" in on
     off = _ptx(src, "compute_80")
     assert "griddepcontrol" not in off
+
+
+@pytest.mark.parametrize("dependent", [True, False])
+def test_launcher_config_is_the_grid_block_and_attribute_asked_for(dependent):
+    from types import SimpleNamespace
+
+    from cuda.bindings import driver as drv
+
+    args = (np.int32(7), np.uint64(9))
+    launch = pdl.Launcher(SimpleNamespace(ptr=0), (3, 2), (32, 8), args, dependent)
+    cfg = launch._cfg
+    grid = (cfg.gridDimX, cfg.gridDimY, cfg.gridDimZ)
+    assert grid == (3, 2, 1) and (cfg.blockDimX, cfg.blockDimY, cfg.blockDimZ) == (32, 8, 1)
+    assert cfg.sharedMemBytes == 0 and len(launch._keep) == len(args)
+    want = drv.CUlaunchAttributeID.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
+    assert cfg.numAttrs == int(dependent)
+    assert [a.id for a in cfg.attrs[: cfg.numAttrs]] == ([want] if dependent else [])
+    if dependent:
+        assert cfg.attrs[0].value.programmaticStreamSerializationAllowed == 1

@@ -9,17 +9,14 @@ recompiled launches with and without the attribute; the levels are compared with
 default's bytes. ``python3 tools/probes/mip_pdl.py``.
 """
 
-import ctypes
-
 import cupy
 import numpy
 from _timing import ms  # this folder's GPU timer
-from cuda.bindings import driver as drv
 
 import imagearray as ia
 from imagearray.sampling import mipkernels as mk
 from imagearray.sampling import mipwide as mw
-from imagearray.sampling.pdl import _packed as packed  # the arguments' buffers
+from imagearray.sampling import pdl
 
 PDL = 'asm volatile("griddepcontrol.launch_dependents;");\n'
 WAIT = 'asm volatile("griddepcontrol.wait;" ::: "memory");\n'
@@ -37,32 +34,13 @@ def with_pdl(src: str, name: str, trigger: bool) -> str:
     return src[:k] + "\n" + (PDL if trigger else "") + WAIT + src[k:]
 
 
-def configs(launches, pdl: bool):
-    out = []
-    stream = cupy.cuda.get_current_stream().ptr
-    for fn, grid, block, args in launches:
-        c = drv.CUlaunchConfig()
-        c.gridDimX, c.gridDimY, c.gridDimZ = (tuple(grid) + (1, 1))[:3]
-        c.blockDimX, c.blockDimY, c.blockDimZ = (tuple(block) + (1, 1))[:3]
-        c.sharedMemBytes = 0
-        c.hStream = drv.CUstream(stream)
-        if pdl:
-            at = drv.CUlaunchAttribute()
-            at.id = drv.CUlaunchAttributeID.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
-            at.value.programmaticStreamSerializationAllowed = 1
-            c.attrs = [at]
-            c.numAttrs = 1
-        else:
-            c.numAttrs = 0
-        keep, arr = packed(args)
-        out.append((c, drv.CUfunction(fn.ptr), arr, keep))
-    return out
+def configs(launches, dependent: bool):
+    return [pdl.Launcher(fn, g, b, a, dependent) for fn, g, b, a in launches]
 
 
-def run(cfgs):
-    for c, f, arr, _ in cfgs:
-        (err,) = drv.cuLaunchKernelEx(c, f, ctypes.addressof(arr), 0)
-        assert err == drv.CUresult.CUDA_SUCCESS, err
+def run(launchers):
+    for launch in launchers:
+        launch()
 
 
 def levels_of(img, n):
@@ -93,13 +71,13 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
                 src, kname = mk.fused_source(dn, ch, 2, False), "ia_mipgen_fused"
             raw = cupy.RawKernel(with_pdl(src, kname, trigger), kname, options=mk._OPTIONS)
             mine.append((raw.kernel, g, b, a))
-        for pdl in (False, True):
-            cf = configs(mine, pdl)
+        for dependent in (False, True):
+            cf = configs(mine, dependent)
             for lv in range(1, n):
                 img.mip(lv).to_cupy()[...] = 0
             run(cf)
             ok = all(bool((x == y).all()) for x, y in zip(levels_of(img, n), want))
             t = ms(lambda cf=cf: run(cf), 200)
-            what = f"trigger at start {trigger}, PDL attribute {pdl}"
+            what = f"trigger at start {trigger}, PDL attribute {dependent}"
             print(f"{name}: recompiled ({what}): {t * 1e3:.2f} us, levels same: {ok}")
     img = None
