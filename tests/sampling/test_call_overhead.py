@@ -511,23 +511,7 @@ def test_recipe_makes_what_the_general_path_makes(env, name, args, desc):
     if s is not None:
         kind = _image_handles.MIPMAP if name == "mipmap handle" else _image_handles.ARRAY
         plan = _image_handles.plan_handle(first.descriptor, kind, s, address=owner.raw())
-        assert args2[2:] == (
-            plan.fmt,
-            plan.channels,
-            plan.width,
-            plan.height,
-            plan.pitch,
-            plan.size_bytes,
-            plan.address_modes,
-            plan.filter_mode,
-            plan.mipmap_filter_mode,
-            plan.flags,
-            plan.max_anisotropy,
-            plan.min_level_clamp,
-            plan.max_level_clamp,
-            plan.border_color,
-        )
-        assert args2[:2] == (_handle_rules.KIND_CODE[kind], owner.raw())
+        assert args2 == _handle_rules.texture_args(plan, kind, owner.raw())
     first.destroy()
     second.destroy()
     assert env.switches == []  # the device was current: nothing switched
