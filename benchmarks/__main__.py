@@ -20,6 +20,7 @@ BENCHMARKS = [
     "ndimage",
     "pyramids",
     "small_calls",
+    "peer",
 ]
 
 

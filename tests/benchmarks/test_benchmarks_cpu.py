@@ -300,3 +300,21 @@ def test_pyramids_targets_of_issue_18_and_the_exact_methods_line():
     # without cuCIM: the targets say they were not checked
     bare = [r for r in rows_at(1.0) if not r.impl.startswith("cuCIM")]
     assert all(x.endswith("target NOT checked") for x in pyramids.targets(bare)[:n])
+
+
+def test_peer_targets_say_why_nothing_was_measured_on_one_device():
+    from benchmarks import peer
+
+    (line,) = peer.targets([])
+    assert line.startswith(peer.CASE) and "one CUDA device" in line and "target" not in line
+
+    def pair(case, cupy_ms):
+        return [Row(case, "imagearray", 2.0, 0.1, 1), Row(case, peer.CUPY, cupy_ms, 0.1, 1)]
+
+    rows = pair(peer.CASES[0], 2.2)
+    (line,) = peer.targets(rows)  # peer access could not be turned on: one case
+    assert "1.10x" in line and line.endswith("target met")
+    rows += pair(peer.CASES[1], 1.8)
+    first, second = peer.targets(rows)
+    assert first.startswith(peer.CASES[0] + ":") and second.startswith(peer.CASES[1] + ":")
+    assert "0.90x" in second and second.endswith("target NOT met")

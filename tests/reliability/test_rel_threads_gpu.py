@@ -1,6 +1,7 @@
 """Threads and streams (issue 20, "What to build" 3): 8 Python threads creating,
 copying and sampling on their own CuPy streams give bit-identical results to a
-serial run; free() racing sample() on one shared image never crashes (subprocess:
+serial run, on one device and (issue 19, two GPUs) spread over two with a peer copy
+each round; free() racing sample() on one shared image never crashes (subprocess:
 a crash is counted); prepare_for_device_copy of one buffer from two threads gives
 the spec's answer for the same, overlapping and adjacent ranges.
 
@@ -78,6 +79,79 @@ def test_eight_threads_on_own_streams_match_a_serial_run():
             assert g.dtype == w.dtype and g.shape == w.shape
             assert g.tobytes() == w.tobytes(), f"thread/round {key} differs from the serial run"
     record("threads", threads=THREADS, rounds=ROUNDS, identical=True)
+
+
+def _peer(t: int, r: int, streams) -> tuple[np.ndarray, np.ndarray]:
+    """Thread ``t``'s round ``r`` across the two devices: an RGBA8 image made on
+    device ``t % 2`` (on ``streams[0]``) is copied into one on the other device by
+    the spec's peer copy on a stream of the receiving device (``streams[1]``) and
+    read back there. Returns (what came back, the data). ``streams`` None: each
+    device's default stream."""
+    import cupy
+
+    here, there = t % 2, 1 - t % 2
+    s_here, s_there = streams if streams is not None else (None, None)
+    data = np.random.default_rng(5000 + 1000 * t + r).integers(0, 256, (40, 56, 4), np.uint8)
+    with cupy.cuda.Device(here):
+        src = ia.asimage(data, channels=4, stream=s_here)
+        # made before the other device's stream reads it (streams of two devices are
+        # not ordered with each other)
+        (s_here or cupy.cuda.get_current_stream()).synchronize()
+    with cupy.cuda.Device(there), s_there if s_there is not None else cupy.cuda.Stream.null:
+        dst = ia.zeros((40, 56, 4), np.uint8, channels=4)
+        ia.copy(src, dst, stream=s_there)
+        got = dst.get(stream=s_there)
+        dst.free()
+    with cupy.cuda.Device(here):
+        src.free()
+    return got, data
+
+
+@pytest.mark.multigpu
+def test_threads_spread_over_two_devices_match_a_serial_run():
+    """Issue 19: the eight threads of the test above, thread ``t`` on device ``t % 2``
+    (its own streams there), each round also copying an image to the other device:
+    every result bit-identical to a serial run on the same device, every peer copy
+    the data it was given."""
+    import cupy
+
+    def both(t, r, streams):
+        with cupy.cuda.Device(t % 2):
+            mine = _work(t, r, None if streams is None else streams[0])
+        return mine, _peer(t, r, streams)
+
+    serial = {(t, r): both(t, r, None) for t in range(THREADS) for r in range(ROUNDS)}
+    got: dict = {}
+    errors = []
+    barrier = threading.Barrier(THREADS)
+
+    def worker(t):
+        try:
+            streams = []
+            for dev in (t % 2, 1 - t % 2):
+                with cupy.cuda.Device(dev):
+                    streams.append(cupy.cuda.Stream(non_blocking=True))
+            barrier.wait()
+            for r in range(ROUNDS):
+                got[t, r] = both(t, r, streams)
+        except BaseException as exc:  # reported below
+            errors.append((t, repr(exc)))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=300)
+    assert not errors, errors
+    assert set(got) == set(serial)
+    for key, (want, want_peer) in serial.items():
+        mine, (peer, data) = got[key]
+        for g, w in zip(mine, want):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            assert g.tobytes() == w.tobytes(), f"thread/round {key} differs from the serial run"
+        np.testing.assert_array_equal(want_peer[0], want_peer[1], err_msg=f"serial {key}")
+        np.testing.assert_array_equal(peer, data, err_msg=f"peer copy of thread/round {key}")
+    record("threads on two devices", threads=THREADS, rounds=ROUNDS, identical=True)
 
 
 _RACE = r"""
