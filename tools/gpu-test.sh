@@ -319,6 +319,14 @@ passed = tot["tests"] - tot["failures"] - tot["errors"] - tot["skipped"]
 print(f"== gpu-test: pytest total: {passed} passed, {tot['failures']} failed, "
       f"{tot['errors']} errors, {tot['skipped']} skipped (files whose process died are not "
       f"counted); merged JUnit XML: build/pytest.xml")
+# why the skips skipped (the two-GPU run shows no "needs 2 CUDA devices" here)
+why = {}
+for case in root.iter("testcase"):
+    for skip in case.iter("skipped"):
+        msg = (skip.get("message") or "").strip()[:120]
+        why[msg] = why.get(msg, 0) + 1
+for msg, n in sorted(why.items(), key=lambda kv: -kv[1]):
+    print(f"== gpu-test:   skipped {n}: {msg}")
 PYEOF
   if [ "$status" = 0 ]; then say "pytest OK"; else say "pytest FAILED in some file"; fi
 fi
