@@ -340,3 +340,74 @@ def test_peer_image_copy(rng):
         with pytest.raises(ia.CopyError) as info:
             ia.copy(a, np.empty_like(data), stream=s1)
     assert info.value.scenario == 1
+
+
+def _synced(*devices):
+    """Wait for the work queued on each of ``devices`` (streams of two devices are not
+    ordered with each other: a peer copy on one must not start before the other's
+    upload of its source has finished)."""
+    import cupy
+
+    for d in devices:
+        with cupy.cuda.Device(d):
+            cupy.cuda.Device().synchronize()
+
+
+@pytest.mark.multigpu
+@pytest.mark.parametrize("queue", [0, 1])  # the copy on a stream of either device
+def test_peer_copies_between_memory_kinds_and_regions(rng, queue):
+    """Issue 19: every kind of device memory copied to the other device (images,
+    their regions, mip levels, layers, 3D boxes, CuPy arrays and pitched USM), on a
+    stream of either device, equal to NumPy's slicing of what was uploaded."""
+    import cupy
+
+    desc = ia.ImageDescriptor(61, 23, channel_order="rg", channel_type="fp16")
+    data = random_host(rng, desc)
+    vol = rng.standard_normal((7, 13, 29)).astype(np.float32)
+    lay = rng.integers(0, 2**16, (3, 9, 17), dtype=np.uint16)
+    level1 = rng.standard_normal((16, 24)).astype(np.float32)
+    # sources
+    img0 = ia.asimage(data, channels=2, device=0)
+    vol1 = ia.asimage(vol, device=1)
+    vol0 = ia.asimage(vol, device=0)
+    lay0 = ia.asimage(lay, layered=True, device=0)
+    mip1 = ia.zeros((32, 48), np.float32, levels=4, device=1)
+    mip1.mip(1).set(level1)
+    with cupy.cuda.Device(0):
+        arr0 = cupy.asarray(vol[2])  # (13, 29) float32
+    usm1, _ = ia.pitched_alloc_device(desc, device=1)
+    with cupy.cuda.Device(1):
+        usm1[...] = cupy.asarray(data[::-1])
+    # destinations, on the device the source is not on
+    dst1 = ia.zeros((23, 61, 2), np.float16, 2, device=1)
+    with cupy.cuda.Device(0):
+        box0 = cupy.zeros((4, 6, 10), np.float32)
+    vol1b = ia.zeros((7, 13, 29), np.float32, device=1)
+    plane1 = ia.zeros((13, 29), np.float32, device=1)
+    one1 = ia.zeros((9, 17), np.uint16, device=1)
+    mip0 = ia.zeros((32, 48), np.float32, levels=4, device=0)
+    usm_img0 = ia.zeros((23, 61, 2), np.float16, 2, device=0)
+    _synced(0, 1)  # every upload and zero fill done before a copy on either device
+
+    with cupy.cuda.Device(queue):
+        copies = [
+            ia.copy(img0, dst1, src_offset=(40, 3), dst_offset=(5, 11), extent=(17, 9)),
+            ia.copy(vol1, box0, src_offset=(19, 7, 3), extent=(10, 6, 4)),
+            ia.copy(vol0, vol1b),
+            ia.copy(arr0, plane1),
+            ia.copy(lay0.layer(1), one1),
+            ia.copy(mip1.mip(1), mip0.mip(1)),
+            ia.copy(usm1, usm_img0),
+        ]
+    for ev in copies:
+        ev.synchronize()
+    want = np.zeros_like(data)
+    want[11:20, 5:22] = data[3:12, 40:57]
+    same_bytes(dst1.get(), want)
+    same_bytes(box0.get(), vol[3:7, 7:13, 19:29])
+    same_bytes(vol1b.get(), vol)
+    same_bytes(plane1.get(), vol[2])
+    same_bytes(one1.get(), lay[1])
+    same_bytes(mip0.mip(1).get(), level1)
+    assert not mip0.mip(0).get().any() and not mip0.mip(2).get().any()
+    same_bytes(usm_img0.get(), data[::-1])
