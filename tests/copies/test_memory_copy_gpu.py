@@ -329,6 +329,7 @@ def test_peer_image_copy(rng):
     data = rng.standard_normal((33, 47)).astype(np.float32)
     with cupy.cuda.Device(0):
         a = ia.asimage(data)
+    _synced(0)  # uploaded before device 1's stream copies it
     with cupy.cuda.Device(1):
         b = ia.zeros((33, 47), np.float32)
         ia.copy(a, b).synchronize()
