@@ -3,10 +3,12 @@
 ``img.generate_mipmaps()`` (``mipchain.ONE_LAUNCH``: a wide-read pass, then fused
 stages run by the blocks that finish last, in one launch; or ``mipwide.chain_plan``'s
 separate launches, a deep or wide-read first pass, then fused passes) in GB/s of
-level-0 bytes read, beside: the chain with the other ``ONE_LAUNCH``; with the other
-``mipchain.TAIL_ONE_LAUNCH`` (the levels below the first wide pass in one launch, or in
-separate ones); the separate
-launches with the other ``pdl.ENABLED`` (programmatic dependent launch); the chain with
+level-0 bytes read, beside: the chain with the other ``mipwide.STREAMING`` (the wide
+passes' cache operators), the other ``mipkernels.PREREAD`` (the fused passes' first
+reads), both, and both with the other ``TAIL_ONE_LAUNCH``; with the other
+``ONE_LAUNCH``; with the other ``mipchain.TAIL_ONE_LAUNCH`` (the levels below the first
+wide pass in one launch, or in separate ones); the separate launches with the other
+``pdl.ENABLED`` (programmatic dependent launch); the chain with
 the other first pass (``mipdeep.ROWS``: 0, wide-read passes of up to 3 levels, or 8,
 a deep pass of up to 7); the per-level box filter it replaced (one launch per level,
 replayed from a captured CUDA graph as ``generate_mipmaps`` did before issue 18; its
@@ -145,11 +147,13 @@ def _per_level_graph(img, dtype, channels: int):
 
 
 def _settings():
-    """(row name, module, attribute, value) of each other way the chain can run, timed
-    beside the default: the other ONE_LAUNCH, the other TAIL_ONE_LAUNCH, the other first
-    pass (deep or wide), the separate launches with the other pdl.ENABLED
-    (programmatic dependent launch), and the wide passes' other cache operators."""
-    from imagearray.sampling import mipchain, mipdeep, mipwide, pdl
+    """(row name, ((module, attribute, value), ...)) of each other way the chain can
+    run, timed beside the default: the wide passes' other cache operators, the fused
+    passes' other first-level reads, both of those together (the candidate default),
+    and those with the other TAIL_ONE_LAUNCH; the other ONE_LAUNCH, the other
+    TAIL_ONE_LAUNCH, the other first pass (deep or wide), and the separate launches
+    with the other pdl.ENABLED (programmatic dependent launch)."""
+    from imagearray.sampling import mipchain, mipdeep, mipkernels, mipwide, pdl
 
     first = 0 if mipdeep.ROWS else 8
     what = "wide passes" if mipdeep.ROWS else "deep first pass"
@@ -161,32 +165,38 @@ def _settings():
     below = "the levels below the first pass in one launch" if tail else "separate tail launches"
     cop = not mipwide.STREAMING
     ops = "streaming" if cop else "default"
+    pre = not mipkernels.PREREAD
+    reads = "every tap read first" if pre else "tap by tap"
+    streaming = (mipwide, "STREAMING", cop)
+    preread = (mipkernels, "PREREAD", pre)
     return (
+        (f"wide passes' {ops} cache operators (mipwide.STREAMING={cop})", (streaming,)),
+        (f"fused passes' reads {reads} (mipkernels.PREREAD={pre})", (preread,)),
+        (f"STREAMING={cop} and PREREAD={pre}", (streaming, preread)),
         (
-            f"wide passes' {ops} cache operators (mipwide.STREAMING={cop})",
-            mipwide,
-            "STREAMING",
-            cop,
+            f"STREAMING={cop}, PREREAD={pre} and TAIL_ONE_LAUNCH={tail}",
+            (streaming, preread, (mipchain, "TAIL_ONE_LAUNCH", tail)),
         ),
-        (f"{how} (mipchain.ONE_LAUNCH={one})", mipchain, "ONE_LAUNCH", one),
-        (f"{below} (mipchain.TAIL_ONE_LAUNCH={tail})", mipchain, "TAIL_ONE_LAUNCH", tail),
-        (f"{what} (mipdeep.ROWS={first})", mipdeep, "ROWS", first),
-        (launched, pdl, "ENABLED", dependent),
+        (f"{how} (mipchain.ONE_LAUNCH={one})", ((mipchain, "ONE_LAUNCH", one),)),
+        (f"{below} (mipchain.TAIL_ONE_LAUNCH={tail})", ((mipchain, "TAIL_ONE_LAUNCH", tail),)),
+        (f"{what} (mipdeep.ROWS={first})", ((mipdeep, "ROWS", first),)),
+        (launched, ((pdl, "ENABLED", dependent),)),
     )
 
 
 def _setting_row(setting, shape, dtype, channels, levels, data, want, case, nbytes):
-    """The chain with one module setting changed, on an image of its own: timed where
-    it gives the default's bytes (else None)."""
+    """The chain with module settings changed, on an image of its own: timed where it
+    gives the default's bytes (else None)."""
     import cupy
 
     import imagearray as ia
 
-    name, module, attr, value = setting
+    name, changes = setting
     img = ia.empty(shape, dtype, channels, levels=levels, normalized=dtype == numpy.uint8)
     img.mip(0).set(data)
-    saved = getattr(module, attr)
-    setattr(module, attr, value)
+    saved = [(module, attr, getattr(module, attr)) for module, attr, _ in changes]
+    for module, attr, value in changes:
+        setattr(module, attr, value)
     try:
         img.generate_mipmaps()  # planned (and cached) with the setting
         for lv, w in enumerate(want[1:], 1):
@@ -195,7 +205,8 @@ def _setting_row(setting, shape, dtype, channels, levels, data, want, case, nbyt
                 return None
         return measure(case, name, img.generate_mipmaps, nbytes)
     finally:
-        setattr(module, attr, saved)
+        for module, attr, value in saved:
+            setattr(module, attr, value)
 
 
 def run() -> list[Row]:

@@ -23,6 +23,7 @@ from imagearray.sampling.kernels import _CTYPES, fetch_types
 
 __all__ = [
     "FUSED_THREADS",
+    "PREREAD",
     "FusedTile",
     "by_value",
     "fused_grid",
@@ -39,6 +40,15 @@ __all__ = [
 
 #: Threads per block of the fused kernel.
 FUSED_THREADS = 256
+
+#: The fused passes' first level (the level read halving evenly) reads every tap of a
+#: thread's texels before adding any (``_FIRST_PREREAD``), where it read and added tap
+#: by tap: the SASS of ``ia_mipgen_fused`` (sm_90, nvdisasm) showed each row of taps'
+#: surface reads waiting on the adds before them, eight round trips to memory for the
+#: four texels of a thread, on the critical path of a chain's last, one-block passes.
+#: The same bits by construction (the sums in box()'s order). Off until a GPU run has
+#: tested and timed it (tests: chain way ``next``; benchmarks/mipmaps.py's settings).
+PREREAD = False
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,7 @@ __device__ __forceinline__ void rd(unsigned long long s, int x, int y, int z, in
 #pragma unroll
     for (int c = 0; c < C; ++c) v[c] = load(t[c]);
 }}
-
+{raw_read}
 // Stores a's C floats at texel (x, y, z) of layer L, rounded to the storage type, and
 // leaves in a what was stored (as the next level will read it back).
 __device__ __forceinline__ void wr(unsigned long long s, int x, int y, int z, int L, float* a) {{
@@ -280,40 +290,7 @@ __device__ {inline} void fused_pass(float* sm, unsigned long long src,
     // reads after it waiting behind it, so reads and writes in turn would wait for
     // memory TILE / NT times over (a pass over a few blocks, the chain's last, is that
     // latency)
-    float acc[TILE / NT][C];
-    bool mine[TILE / NT];
-#pragma unroll
-    for (int k = 0; k < TILE / NT; ++k) {{
-        const int t = tid + k * NT;
-        const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
-        mine[k] = x < rx && y < ry && z < rz;
-        if (mine[k]) {{
-            const int gx = ox + x, gy = oy + y, gz = oz + z;
-            if (even) {{
-#pragma unroll
-                for (int c = 0; c < C; ++c) acc[k][c] = 0.f;
-#pragma unroll
-                for (int kz = 0; kz < 2; ++kz)
-#pragma unroll
-                    for (int ky = 0; ky < 2; ++ky) {{
-                        if (kz >= ez || ky >= ey) continue;
-#pragma unroll
-                        for (int kx = 0; kx < 2; ++kx)
-                            if (kx < ex) {{
-                                float v[C];
-                                rd(src, ex * gx + kx, ey * gy + ky, ez * gz + kz, L, v);
-#pragma unroll
-                                for (int c = 0; c < C; ++c)
-                                    acc[k][c] = __fmaf_rn(we, v[c], acc[k][c]);
-                            }}
-                    }}
-            }} else {{
-                box(gx, gy, gz, sw, sh, sd, nw, nh, nd,
-                    [&](int i, int j, int q, float* v) {{ rd(src, i, j, q, L, v); }}, acc[k]);
-            }}
-        }}
-    }}
-#pragma unroll
+{first_level}#pragma unroll
     for (int k = 0; k < TILE / NT; ++k) {{
         const int t = tid + k * NT;
         const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
@@ -366,6 +343,117 @@ __device__ {inline} void fused_pass(float* sm, unsigned long long src,
         rx = qx; ry = qy; rz = qz;
         nw = half_of(nw); nh = half_of(nh); nd = half_of(nd);
     }}
+}}
+"""
+
+# The first level of a fused pass, tap by tap (PREREAD off): each texel's taps read
+# and added in turn, which waits for memory once per row of taps.
+_FIRST_TAPS = r"""    float acc[TILE / NT][C];
+    bool mine[TILE / NT];
+#pragma unroll
+    for (int k = 0; k < TILE / NT; ++k) {
+        const int t = tid + k * NT;
+        const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
+        mine[k] = x < rx && y < ry && z < rz;
+        if (mine[k]) {
+            const int gx = ox + x, gy = oy + y, gz = oz + z;
+            if (even) {
+#pragma unroll
+                for (int c = 0; c < C; ++c) acc[k][c] = 0.f;
+#pragma unroll
+                for (int kz = 0; kz < 2; ++kz)
+#pragma unroll
+                    for (int ky = 0; ky < 2; ++ky) {
+                        if (kz >= ez || ky >= ey) continue;
+#pragma unroll
+                        for (int kx = 0; kx < 2; ++kx)
+                            if (kx < ex) {
+                                float v[C];
+                                rd(src, ex * gx + kx, ey * gy + ky, ez * gz + kz, L, v);
+#pragma unroll
+                                for (int c = 0; c < C; ++c)
+                                    acc[k][c] = __fmaf_rn(we, v[c], acc[k][c]);
+                            }
+                    }
+            } else {
+                box(gx, gy, gz, sw, sh, sd, nw, nh, nd,
+                    [&](int i, int j, int q, float* v) { rd(src, i, j, q, L, v); }, acc[k]);
+            }
+        }
+    }
+"""
+
+# PREREAD on: where the level read halves evenly, every tap of this thread's texels is
+# read (as stored, RT) in straight-line code before any is added, so the reads are in
+# flight together; then the sums, in box()'s order (the same bits). A tap past an axis
+# of 1 reads the tap before it, and a texel outside the tile the level's last texel
+# (clamped): in bounds either way, and neither is added. The odd levels as before.
+_FIRST_PREREAD = r"""    float acc[TILE / NT][C];
+    bool mine[TILE / NT];
+    if (even) {
+        const int TY = DIMS >= 2 ? 2 : 1, TZ = DIMS == 3 ? 2 : 1;  // taps per axis
+        RT raw[TILE / NT][4 * TZ];
+#pragma unroll
+        for (int k = 0; k < TILE / NT; ++k) {
+            const int t = tid + k * NT;
+            const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
+            mine[k] = x < rx && y < ry && z < rz;
+            const int gx = min(ox + x, nw - 1), gy = min(oy + y, nh - 1);
+            const int gz = min(oz + z, nd - 1);
+#pragma unroll
+            for (int kz = 0; kz < TZ; ++kz)
+#pragma unroll
+                for (int ky = 0; ky < TY; ++ky)
+#pragma unroll
+                    for (int kx = 0; kx < 2; ++kx)
+                        raw[k][(kz * TY + ky) * 2 + kx] =
+                            rdr(src, ex * gx + (kx < ex ? kx : 0), ey * gy + (ky < ey ? ky : 0),
+                                ez * gz + (kz < ez ? kz : 0), L);
+        }
+#pragma unroll
+        for (int k = 0; k < TILE / NT; ++k) {
+            if (!mine[k]) continue;
+#pragma unroll
+            for (int c = 0; c < C; ++c) acc[k][c] = 0.f;
+#pragma unroll
+            for (int kz = 0; kz < TZ; ++kz)
+#pragma unroll
+                for (int ky = 0; ky < TY; ++ky) {
+                    if (kz >= ez || ky >= ey) continue;
+#pragma unroll
+                    for (int kx = 0; kx < 2; ++kx)
+                        if (kx < ex) {
+                            float v[C];
+                            unpack(raw[k][(kz * TY + ky) * 2 + kx], v);
+#pragma unroll
+                            for (int c = 0; c < C; ++c)
+                                acc[k][c] = __fmaf_rn(we, v[c], acc[k][c]);
+                        }
+                }
+        }
+    } else {
+#pragma unroll
+        for (int k = 0; k < TILE / NT; ++k) {
+            const int t = tid + k * NT;
+            const int x = t % PX, y = (t / PX) % PY, z = t / (PX * PY);
+            mine[k] = x < rx && y < ry && z < rz;
+            if (mine[k])
+                box(ox + x, oy + y, oz + z, sw, sh, sd, nw, nh, nd,
+                    [&](int i, int j, int q, float* v) { rd(src, i, j, q, L, v); }, acc[k]);
+        }
+    }
+"""
+
+# With PREREAD: texel (x, y, z) of layer L as stored, and a stored texel as C floats.
+_RAW_READ = r"""__device__ __forceinline__ RT rdr(unsigned long long s, int x, int y, int z, int L) {{
+    (void)y; (void)z; (void)L;
+    return {read};
+}}
+__device__ __forceinline__ void unpack(RT r, float* v) {{
+    ST t[C];
+    memcpy(t, &r, sizeof(RT));
+#pragma unroll
+    for (int c = 0; c < C; ++c) v[c] = load(t[c]);
 }}
 """
 
@@ -426,6 +514,7 @@ def _common(dtype: numpy.dtype, channels: int, dims: int, layered: bool) -> str:
         from_float=from_f,
         read=read,
         write=write,
+        raw_read=_RAW_READ.format(read=read) if PREREAD else "",
     )
     if dtype.name == "float16":
         src = "#include <cuda_fp16.h>\n" + src
@@ -451,6 +540,7 @@ def fused_pass_source(dims: int, inline: bool = True) -> str:
         kmax=tile.kmax,
         sms=-(-total // 32) * 32,
         inline="__forceinline__" if inline else "__noinline__",
+        first_level=_FIRST_PREREAD if PREREAD else _FIRST_TAPS,
     )
 
 

@@ -22,17 +22,18 @@ def _bits(a: np.ndarray) -> np.ndarray:
 
 
 # (mipwide.WIDE_LEVELS, mipchain.ONE_LAUNCH, mipdeep.ROWS, pdl.ENABLED,
-# mipchain.TAIL_ONE_LAUNCH, mipwide.STREAMING) of each way a 2D chain runs (seven: each
-# GPU file took under 2 minutes with six, against tools/gpu-test.sh's share of several;
-# mipdeep.ROWS=4 gave way to tail3)
+# mipchain.TAIL_ONE_LAUNCH, mipwide.STREAMING, mipkernels.PREREAD) of each way a 2D
+# chain runs (eight; with six the two GPU files took 97 s and 73 s on the H100 at stop
+# 40, against tools/gpu-test.sh's share of several; mipdeep.ROWS=4 gave way to tail3)
 CHAINS = {
-    "deep8": (3, False, 8, True, False, False),  # deep first passes (mipdeep), then fused
-    "one3": (3, True, 8, True, False, False),  # one launch where mipchain.plan takes it
-    "wide3": (3, False, 0, True, False, False),  # the default: wide passes of <= 3 levels
-    "wide3plain": (3, False, 0, False, False, False),  # without PDL (sampling/pdl.py)
-    "wide2": (2, False, 0, True, False, False),
-    "tail3": (3, False, 0, True, True, False),  # the first wide pass, then one launch
-    "wide3cs": (3, False, 0, True, False, True),  # streaming reads and writes (.cs)
+    "deep8": (3, False, 8, True, False, False, False),  # deep first passes, then fused
+    "one3": (3, True, 8, True, False, False, False),  # one launch where mipchain.plan takes it
+    "wide3": (3, False, 0, True, False, False, False),  # the default: wide passes of <= 3 levels
+    "wide3plain": (3, False, 0, False, False, False, False),  # without PDL (sampling/pdl.py)
+    "wide2": (2, False, 0, True, False, False, False),
+    "tail3": (3, False, 0, True, True, False, False),  # the first wide pass, then one launch
+    "wide3cs": (3, False, 0, True, False, True, False),  # streaming reads and writes (.cs)
+    "preread": (3, False, 0, True, False, False, True),  # fused passes read every tap first
 }
 
 

@@ -12,8 +12,8 @@ from _mipchains import CHAINS
 def _fused(request, monkeypatch):
     """1D and 3D images take the fused passes here (off by default for them); 2D
     chains run each way of :data:`CHAINS`. Returns its (WIDE_LEVELS, ONE_LAUNCH,
-    ROWS, ENABLED, TAIL_ONE_LAUNCH, STREAMING)."""
-    from imagearray.sampling import mipchain, mipdeep, mipgen, mipwide, pdl
+    ROWS, ENABLED, TAIL_ONE_LAUNCH, STREAMING, PREREAD)."""
+    from imagearray.sampling import mipchain, mipdeep, mipgen, mipkernels, mipwide, pdl
 
     monkeypatch.setattr(mipgen, "FUSED", True)
     monkeypatch.setattr(mipwide, "WIDE_LEVELS", request.param[0])
@@ -22,4 +22,5 @@ def _fused(request, monkeypatch):
     monkeypatch.setattr(pdl, "ENABLED", request.param[3])
     monkeypatch.setattr(mipchain, "TAIL_ONE_LAUNCH", request.param[4])
     monkeypatch.setattr(mipwide, "STREAMING", request.param[5])
+    monkeypatch.setattr(mipkernels, "PREREAD", request.param[6])
     return request.param

@@ -16,12 +16,45 @@ DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float16", "flo
 VARIANTS = [(1, False), (2, False), (3, False), (1, True), (2, True)]
 
 
+@pytest.mark.parametrize("preread", [False, True])  # mipkernels.PREREAD
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("channels", [1, 2, 4])
-def test_fused_kernels_compile(dtype, channels):
+def test_fused_kernels_compile(monkeypatch, dtype, channels, preread):
+    monkeypatch.setattr(mk, "PREREAD", preread)
     for dims, layered in VARIANTS:  # each has its own includes and macros
         src = mk.fused_source(np.dtype(dtype), channels, dims, layered)
         assert_compiles(src)  # without a warning either
+
+
+def _longest_read_run(ptx: str) -> int:
+    """The most surface reads (suld) in a row, with no add (fma) or branch between."""
+    best = run = 0
+    for line in ptx.splitlines():
+        if "suld." in line:
+            run += 1
+            best = max(best, run)
+        elif "fma." in line or "bra" in line.split():
+            run = 0
+    return best
+
+
+@pytest.mark.parametrize("dims,layered", VARIANTS)
+@pytest.mark.parametrize("dtype,channels", [("float32", 1), ("uint8", 4), ("float16", 2)])
+def test_preread_issues_every_tap_read_before_the_first_sum(
+    monkeypatch, dims, layered, dtype, channels
+):
+    """mipkernels.PREREAD: the first level's reads of a thread (TILE / NT texels of
+    2**dims taps each where the level read halves evenly) come one after another in
+    the PTX, with no add or branch between; tap by tap (off) every read but one is
+    followed by its add before the next."""
+    import _nvrtc
+
+    tile = mk.fused_tile(dims)
+    for preread, want in ((True, tile.texels // mk.FUSED_THREADS * 2**dims), (False, 1)):
+        monkeypatch.setattr(mk, "PREREAD", preread)
+        result = _nvrtc.compile(mk.fused_source(np.dtype(dtype), channels, dims, layered))
+        assert result.ok, result.log
+        assert _longest_read_run(result.ptx) == want, (preread, dims, layered)
 
 
 def test_fused_shared_memory_fits_and_aligns():
@@ -308,9 +341,11 @@ def test_wide_grid():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("channels", [1, 2, 4])
-def test_chain_kernels_compile(dtype, channels):
+def test_chain_kernels_compile(monkeypatch, dtype, channels):
     from imagearray.sampling import mipchain as mc
 
+    # the stages' fused_pass with mipkernels.PREREAD on, for the types of 4 bytes
+    monkeypatch.setattr(mk, "PREREAD", np.dtype(dtype).itemsize * channels == 4)
     for layered in (False, True):
         for head, tails in ((3, 2), (2, 3), (1, 1)):
             src = mc.chain_source(np.dtype(dtype), channels, layered, head, tails)

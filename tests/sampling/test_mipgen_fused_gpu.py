@@ -189,7 +189,7 @@ def test_2d_chains_take_the_planned_passes(rng, _fused):
     from imagearray.sampling import mipwide as mw
     from imagearray.sampling import pdl
 
-    wide_levels, one_launch, rows, programmatic, tail, _ = _fused
+    wide_levels, one_launch, rows, programmatic, tail, *_ = _fused
     data, got, want = _chains((4096, 4096), "float32", 1, rng)
     _assert_same(got, want, "4096^2 float32")
     img = ia.empty((4096, 4096), np.float32, levels=13)

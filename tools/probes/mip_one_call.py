@@ -6,8 +6,9 @@ count), ``queued`` behind a ~2 ms spinning kernel (the host has submitted everyt
 before the GPU reaches the first event: the GPU's work alone), and ``b2b`` (mean of
 200 calls back to back). Callables: an empty kernel (CuPy RawKernel), a graph of it,
 the chain as ``generate_mipmaps`` replays it (graph), its cached launches in the
-stream (the PDL launchers after the first), the first wide pass alone, and torch's
-``avg_pool2d`` chain. ``python3 tools/probes/mip_one_call.py``."""
+stream (the PDL launchers after the first), the first wide pass alone, the chain with
+each of ``CANDIDATES`` (settings the defaults may take), and torch's ``avg_pool2d``
+chain. ``python3 tools/probes/mip_one_call.py``."""
 
 import cupy
 import numpy
@@ -15,6 +16,7 @@ from _cases import torch_pool_chain  # this folder's shared cases
 from _timing import ms, timed  # this folder's GPU timers
 
 import imagearray as ia
+from imagearray.sampling import mipchain, mipkernels, mipwide
 
 SPIN = r"""extern "C" __global__ void spin(long long t) {
     long long s = clock64();
@@ -52,6 +54,21 @@ def empty():
     nothing((1,), (32,), ())
 
 
+# the settings the next defaults may take (benchmarks/mipmaps.py times them too)
+CANDIDATES = (
+    ("STREAMING", ((mipwide, "STREAMING", True),)),
+    ("PREREAD", ((mipkernels, "PREREAD", True),)),
+    ("STREAMING + PREREAD", ((mipwide, "STREAMING", True), (mipkernels, "PREREAD", True))),
+    (
+        "STREAMING + PREREAD + TAIL_ONE_LAUNCH",
+        (
+            (mipwide, "STREAMING", True),
+            (mipkernels, "PREREAD", True),
+            (mipchain, "TAIL_ONE_LAUNCH", True),
+        ),
+    ),
+)
+
 report("empty kernel", empty)
 report("graph of an empty kernel", graph_of(empty))
 for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
@@ -75,6 +92,18 @@ for size, dtype, ch in ((4096, numpy.float32, 1), (8192, numpy.uint8, 4)):
 
     report(f"{name} first wide pass alone", first)
     report(f"{name} graph of the first wide pass", graph_of(first))
+    for label, changes in CANDIDATES:  # each on an image of its own (its own plan)
+        saved = [(m, a, getattr(m, a)) for m, a, _ in changes]
+        for m, a, v in changes:
+            setattr(m, a, v)
+        try:
+            other = ia.empty(shape, dtype, ch, levels=n, normalized=dtype == numpy.uint8)
+            other.generate_mipmaps()
+            report(f"{name} chain, {label}", other.generate_mipmaps)
+        finally:
+            for m, a, v in saved:
+                setattr(m, a, v)
+        other = None
     if dtype == numpy.float32:
         try:
             report(f"{name} torch avg_pool2d chain", torch_pool_chain(size))
