@@ -18,7 +18,9 @@ reshape-mean per level, the quickest cupyx-style way for power-of-two sizes) and
 with torch ``avg_pool2d(x, 2)`` per level where torch with CUDA is installed (both
 rounded to the storage type per level as imagearray does), all in one run. Every
 level imagearray made is checked against a box filter of the level above it before
-timing. Targets: >= 50 % of the copy's bandwidth and faster than CuPy (issue 5);
+timing. A 256^3 float32 volume's chain is timed too (the default per-level launches,
+the fused passes, torch ``avg_pool3d``, the d2d copy), with no target. Targets: >= 50 %
+of the copy's bandwidth and faster than CuPy (issue 5);
 faster than the copy, and >= 3x torch for float32 (issue 18).
 """
 
@@ -33,6 +35,8 @@ CUPY = "CuPy reshape-mean"
 PER_LEVEL = "per-level box filter (graph)"
 TORCH = "torch avg_pool2d chain"
 CASES = ((8192, numpy.uint8, 4), (4096, numpy.float32, 1))
+TORCH3D = "torch avg_pool3d chain"
+VOLUME = 256  # the 3D case: a 256^3 float32 volume (64 MiB), levels 256^3 .. 1
 
 
 def _case(size: int, dtype, channels: int) -> str:
@@ -282,6 +286,63 @@ def run() -> list[Row]:
             )
         )
         del img, data, dst
+    return rows + _volume_rows()
+
+
+def _volume_case() -> str:
+    return f"{VOLUME}^3 float32 volume pyramid"
+
+
+def _volume_rows() -> list[Row]:
+    """A 3D chain (issue 18's "every image type that has mips"): the default (one
+    launch per level, replayed from a graph) beside ``mipgen.FUSED`` (the fused
+    passes: 16^3 tiles, four levels a pass from shared memory), FUSED with
+    ``mipkernels.PREREAD``, torch ``avg_pool3d`` per level and the d2d copy. The
+    default's level 1 is checked against a reshape-mean, FUSED's levels against the
+    default's bits (a setting row that differs is not timed), torch's level 1 against
+    the default's."""
+    import cupy
+
+    import imagearray as ia
+    from imagearray.sampling import mipgen, mipkernels
+
+    n, dtype = VOLUME, numpy.float32
+    levels = n.bit_length()
+    data = cupy.random.RandomState(1).standard_normal((n, n, n), dtype=dtype)
+    case = _volume_case()
+    img = ia.empty((n, n, n), dtype, 1, levels=levels)
+    img.mip(0).set(data)
+    img.generate_mipmaps()
+    want = [None] + [img.mip(lv).to_cupy().copy() for lv in range(1, levels)]
+    ref1 = data.reshape(n // 2, 2, n // 2, 2, n // 2, 2).mean(axis=(1, 3, 5))
+    d = float((cupy.abs(want[1] - ref1) / (1 + cupy.abs(ref1))).max())
+    assert d <= 1e-5, f"{case}: level 1 differs from the box filter by {d}"
+    rows = [measure(case, "imagearray", img.generate_mipmaps, data.nbytes)]
+    fused, preread = (mipgen, "FUSED", True), (mipkernels, "PREREAD", True)
+    for setting in (
+        ("fused passes (mipgen.FUSED=True)", (fused,)),
+        ("fused passes reading every tap first (FUSED, PREREAD)", (fused, preread)),
+    ):
+        row = _setting_row(setting, (n, n, n), dtype, 1, levels, data, want, case, data.nbytes)
+        if row is not None:
+            rows.append(row)
+    torch = _torch()
+    if torch is not None:
+        x = torch.from_dlpack(data)[None, None].contiguous()
+
+        def chain(x=x, pool=torch.nn.functional.avg_pool3d):
+            out = [x]
+            for _ in range(1, levels):
+                out.append(pool(out[-1], 2))
+            return out
+
+        t1 = cupy.from_dlpack(chain()[1])[0, 0]
+        d = float((cupy.abs(t1 - want[1]) / (1 + cupy.abs(want[1]))).max())
+        assert d <= 1e-5, f"{case}: torch's level 1 off by {d}"
+        rows.append(measure(case, TORCH3D, chain, data.nbytes))
+        del x, t1
+    dst = cupy.empty_like(data)
+    rows.append(measure(case, D2D, lambda: cupy.copyto(dst, data), data.nbytes))
     return rows
 
 

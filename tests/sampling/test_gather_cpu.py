@@ -225,7 +225,7 @@ def test_gather_types(ctype):
 
 @pytest.mark.parametrize("ctype", list(ia.ChannelType))
 def test_gather_kernels_compile(ctype):
-    from test_kernels_compile import _nvrtc_compile
+    import _nvrtc
 
-    ok, log = _nvrtc_compile(_kernels.gather_source(*_kernels.gather_types(ctype)[:2]))
-    assert ok, log
+    result = _nvrtc.compile(_kernels.gather_source(*_kernels.gather_types(ctype)[:2]))
+    assert result.ok, result.log
