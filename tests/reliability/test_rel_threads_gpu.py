@@ -50,20 +50,19 @@ def _work(t: int, r: int, stream) -> list[np.ndarray]:
     return out
 
 
-def test_eight_threads_on_own_streams_match_a_serial_run():
-    import cupy
-
-    serial = {(t, r): _work(t, r, None) for t in range(THREADS) for r in range(ROUNDS)}
+def _threaded(streams_of, work) -> dict:
+    """``work(t, r, streams_of(t))`` for each round of :data:`THREADS` threads that
+    start together: {(t, r): its result}; an exception in a thread fails the test."""
     got: dict = {}
     errors = []
     barrier = threading.Barrier(THREADS)
 
     def worker(t):
         try:
-            s = cupy.cuda.Stream(non_blocking=True)
+            streams = streams_of(t)
             barrier.wait()
             for r in range(ROUNDS):
-                got[t, r] = _work(t, r, s)
+                got[t, r] = work(t, r, streams)
         except BaseException as exc:  # reported below
             errors.append((t, repr(exc)))
 
@@ -73,11 +72,23 @@ def test_eight_threads_on_own_streams_match_a_serial_run():
     for th in threads:
         th.join(timeout=300)
     assert not errors, errors
-    assert set(got) == set(serial)
+    assert set(got) == {(t, r) for t in range(THREADS) for r in range(ROUNDS)}
+    return got
+
+
+def _assert_identical(got: list, want: list, key) -> None:
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert g.tobytes() == w.tobytes(), f"thread/round {key} differs from the serial run"
+
+
+def test_eight_threads_on_own_streams_match_a_serial_run():
+    import cupy
+
+    serial = {(t, r): _work(t, r, None) for t in range(THREADS) for r in range(ROUNDS)}
+    got = _threaded(lambda t: cupy.cuda.Stream(non_blocking=True), _work)
     for key, want in serial.items():
-        for g, w in zip(got[key], want):
-            assert g.dtype == w.dtype and g.shape == w.shape
-            assert g.tobytes() == w.tobytes(), f"thread/round {key} differs from the serial run"
+        _assert_identical(got[key], want, key)
     record("threads", threads=THREADS, rounds=ROUNDS, identical=True)
 
 
@@ -120,35 +131,18 @@ def test_threads_spread_over_two_devices_match_a_serial_run():
             mine = _work(t, r, None if streams is None else streams[0])
         return mine, _peer(t, r, streams)
 
+    def streams_of(t):
+        streams = []
+        for dev in (t % 2, 1 - t % 2):
+            with cupy.cuda.Device(dev):
+                streams.append(cupy.cuda.Stream(non_blocking=True))
+        return streams
+
     serial = {(t, r): both(t, r, None) for t in range(THREADS) for r in range(ROUNDS)}
-    got: dict = {}
-    errors = []
-    barrier = threading.Barrier(THREADS)
-
-    def worker(t):
-        try:
-            streams = []
-            for dev in (t % 2, 1 - t % 2):
-                with cupy.cuda.Device(dev):
-                    streams.append(cupy.cuda.Stream(non_blocking=True))
-            barrier.wait()
-            for r in range(ROUNDS):
-                got[t, r] = both(t, r, streams)
-        except BaseException as exc:  # reported below
-            errors.append((t, repr(exc)))
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=300)
-    assert not errors, errors
-    assert set(got) == set(serial)
+    got = _threaded(streams_of, both)
     for key, (want, want_peer) in serial.items():
         mine, (peer, data) = got[key]
-        for g, w in zip(mine, want):
-            assert g.dtype == w.dtype and g.shape == w.shape
-            assert g.tobytes() == w.tobytes(), f"thread/round {key} differs from the serial run"
+        _assert_identical(mine, want, key)
         np.testing.assert_array_equal(want_peer[0], want_peer[1], err_msg=f"serial {key}")
         np.testing.assert_array_equal(peer, data, err_msg=f"peer copy of thread/round {key}")
     record("threads on two devices", threads=THREADS, rounds=ROUNDS, identical=True)
