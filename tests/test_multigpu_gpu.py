@@ -109,3 +109,24 @@ def test_ndimage_on_a_device_1_array_from_device_0(rng):
     assert got.device.id == 1 and z.device.id == 1
     np.testing.assert_array_equal(got.get(), want)
     np.testing.assert_allclose(z.get(), zoomed, rtol=0, atol=1e-5)
+
+
+def test_affine_transform_with_a_matrix_on_the_other_device(rng):
+    """A CuPy matrix is read by the kernel where it is (no copy per call) only on the
+    input's device: one on the other device is copied over, where a kernel given its
+    pointer would read memory it cannot reach without peer access."""
+    import cupy
+    import cupyx.scipy.ndimage as ndi
+
+    data = rng.standard_normal((H, W)).astype(np.float32)
+    m = np.array([[0.9, 0.1], [-0.05, 1.1]], np.float32)
+    offset = (1.5, -2.25)
+    with cupy.cuda.Device(1):
+        x1 = cupy.asarray(data)
+        want = ndi.affine_transform(x1, cupy.asarray(m), offset, order=1).get()
+    with cupy.cuda.Device(0):
+        m0 = cupy.asarray(m)
+        for _ in range(2):  # the second call: no stale plan of the first's copy
+            got = ia.ndimage.affine_transform(x1, m0, offset, order=1, precision="exact")
+            assert got.device.id == 1
+            np.testing.assert_allclose(got.get(), want, rtol=0, atol=1e-5)

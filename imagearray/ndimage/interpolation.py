@@ -200,14 +200,20 @@ def _host_matrix(matrix: Any, offset: Any, nd: int, dtype):
 
 
 def _device_matrix(matrix, offset: list, nd: int, dtype) -> Coords:
-    """A CuPy matrix read by the kernel where it is, float32 or float64 (else
-    converted once in this call): no array work per call."""
+    """A CuPy matrix read by the kernel where it is, float32 or float64 on the current
+    device (the input's; else converted, or copied over from its own device, once in
+    this call): no array work per call. A kernel given another device's pointer would
+    read memory it cannot reach without peer access (an illegal address)."""
     import cupy
 
     a = matrix
-    derived = a.dtype not in (numpy.float32, numpy.float64) or not a.flags.c_contiguous
+    here = a.data.device_id == cupy.cuda.runtime.getDevice()
+    derived = not here or a.dtype not in (numpy.float32, numpy.float64)
+    derived = derived or not a.flags.c_contiguous
     if derived:
-        a = cupy.ascontiguousarray(a, dtype=dtype)
+        # (cupy.asarray copies another device's array here by a memcpy, which needs
+        # no peer access; an elementwise copy across devices would)
+        a = cupy.ascontiguousarray(cupy.asarray(a), dtype=dtype)
     kw = {"per_sample": a, "dtype": dtype, "derived": derived}
     if a.shape == (nd,):
         return Coords(s.ZOOM_SHIFT, [0.0] * 4 + list(offset), mlayout=3, **kw)

@@ -445,7 +445,8 @@ _FIRST_PREREAD = r"""    float acc[TILE / NT][C];
 """
 
 # With PREREAD: texel (x, y, z) of layer L as stored, and a stored texel as C floats.
-_RAW_READ = r"""__device__ __forceinline__ RT rdr(unsigned long long s, int x, int y, int z, int L) {{
+_RAW_READ = r"""
+__device__ __forceinline__ RT rdr(unsigned long long s, int x, int y, int z, int L) {{
     (void)y; (void)z; (void)L;
     return {read};
 }}
