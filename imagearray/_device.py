@@ -424,6 +424,18 @@ def call_on_device(device: int, fn: Any, *args: Any) -> Any:
         return fn(*args)
 
 
+def assign(dst: Any, src: Any) -> None:
+    """``dst[...] = src`` for two CuPy arrays that may be on two devices: done on
+    ``dst``'s, with ``src`` first copied there where it is elsewhere (``cupy.asarray``:
+    a memcpy, which needs no peer access, where CuPy's elementwise copy across two
+    devices needs it and raises without)."""
+    import cupy
+
+    dev = dst.device.id
+    with on_device(dev):
+        dst[...] = src if src.device.id == dev else cupy.asarray(src)
+
+
 class on_device:  # noqa: N801 - used like a function, as cupy.cuda.Device is
     """CuPy's ``Device(device)`` context: the Cython layer then finds that device's
     primary context current and never switches contexts behind CuPy's back. Without

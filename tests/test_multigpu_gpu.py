@@ -130,3 +130,27 @@ def test_affine_transform_with_a_matrix_on_the_other_device(rng):
             got = ia.ndimage.affine_transform(x1, m0, offset, order=1, precision="exact")
             assert got.device.id == 1
             np.testing.assert_allclose(got.get(), want, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("order", [1, 2])  # 2: cupyx's fallback (FallbackWarning)
+def test_ndimage_output_on_the_other_device(rng, order):
+    """An ``output`` array on another device than the input's is filled there, from
+    the texture path's result (order 1) or cupyx's (order 2) copied over."""
+    import warnings
+
+    import cupy
+    import cupyx.scipy.ndimage as ndi
+
+    data = rng.standard_normal((H, W)).astype(np.float32)
+    coords = rng.uniform(0, min(H, W) - 1, (2, 150)).astype(np.float32)
+    with cupy.cuda.Device(1):
+        x1 = cupy.asarray(data)
+        want = ndi.map_coordinates(x1, cupy.asarray(coords), order=order).get()
+    with cupy.cuda.Device(0):
+        out0 = cupy.full(150, np.nan, np.float32)
+        c0 = cupy.asarray(coords)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ia.FallbackWarning)
+        got = ia.ndimage.map_coordinates(x1, c0, output=out0, order=order, precision="exact")
+    assert got is out0 and out0.device.id == 0
+    np.testing.assert_allclose(out0.get(), want, rtol=0, atol=1e-5)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy
 
+from imagearray._device import assign
 from imagearray._errors import FallbackWarning, ImageArrayTypeError, ImageArrayValueError
 from imagearray.array import ImageArray
 from imagearray.ndimage import _launch, _spline, _textures
@@ -221,8 +222,8 @@ class Call:
             src, pad, refill = spline if spline is not None else (self.source(hardware), 0, None)
             args = (order, mode, cval, hardware, pad, conv_a, refill)
             plan = _launch.run(src, coords, tuple(spatial), target, *args)
-            if not direct:
-                out[...] = target
+            if not direct:  # (an output on another device: copied over)
+                assign(out, target)
         return plan if direct else None
 
     def cubic_source(self, spline, cval: float, hardware: bool):
@@ -263,18 +264,22 @@ class Call:
         )
         x = cupy.asarray(self.image) if self.image is not None else self.original
         with cupy.cuda.Device(self.device):
+            # cupyx writes on the input's device: an output elsewhere is copied over
+            target = out if out.device.id == self.device else cupy.empty(out.shape, out.dtype)
             if not self.batched and not self.has_channels:
-                one(x, out, None)
-                return out
-            arr = x.reshape(self.nshape) if x.size else cupy.empty(self.nshape, x.dtype)
-            o = out if self.batched else out[None]
-            o = o if self.has_channels else o[..., None]
-            for b in range(self.nb):
-                for c in range(self.channels):
-                    plane = cupy.ascontiguousarray(arr[b, ..., c])
-                    res = cupy.empty(tuple(spatial), dtype=o.dtype)
-                    one(plane, res, b)
-                    o[b, ..., c] = res
+                one(x, target, None)
+            else:
+                arr = x.reshape(self.nshape) if x.size else cupy.empty(self.nshape, x.dtype)
+                o = target if self.batched else target[None]
+                o = o if self.has_channels else o[..., None]
+                for b in range(self.nb):
+                    for c in range(self.channels):
+                        plane = cupy.ascontiguousarray(arr[b, ..., c])
+                        res = cupy.empty(tuple(spatial), dtype=o.dtype)
+                        one(plane, res, b)
+                        o[b, ..., c] = res
+        if target is not out:
+            assign(out, target)
         return out
 
 
