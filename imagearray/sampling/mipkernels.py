@@ -47,7 +47,7 @@ FUSED_THREADS = 256
 #: surface reads waiting on the adds before them, eight round trips to memory for the
 #: four texels of a thread, on the critical path of a chain's last, one-block passes.
 #: The same bits by construction (the sums in box()'s order). Off until a GPU run has
-#: tested and timed it (tests: chain way ``next``; benchmarks/mipmaps.py's settings).
+#: tested and timed it (tests: chain way ``preread``; benchmarks/mipmaps.py settings).
 PREREAD = False
 
 
