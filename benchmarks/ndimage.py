@@ -12,7 +12,8 @@ otherwise, imagearray at its default ``precision='hardware'``; data are random i
    the grid built once outside the timed call);
 2. ``map_coordinates`` of that image at (a) the same rotation's coordinates and (b)
    uniformly random ones, a (2, 4096, 4096) float32 array: beside cupyx
-   ``map_coordinates`` and torch ``grid_sample``;
+   ``map_coordinates`` and torch ``grid_sample``, and imagearray with
+   ``_source.PRELOAD`` on (every point's coordinates loaded before the first fetch);
 3. 4096^2 RGBA8 (uint8 (4096, 4096, 4)), the same rotation, one call with
    ``channel_axis=-1``: beside four cupyx ``affine_transform`` passes (channel plane
    ``img[..., c]`` into ``out[..., c]``, uint8) and cuCIM ``warp`` (the (x, y) = (col,
@@ -114,6 +115,7 @@ TORCH_BICUBIC = "torch grid_sample bicubic"
 CUPYX_AFFINE = "cupyx affine_transform"
 CUPYX_TEX = "cupyx affine_transform texture_memory=True"
 CUPYX_MAP = "cupyx map_coordinates"
+PRELOADED = "imagearray, coordinates loaded first (_source.PRELOAD=True)"
 CUPYX_PLANES = "cupyx affine_transform x4 channel planes"
 CUPYX_LOOP = f"cupyx affine_transform x{4 * B} ({B} samples x 4 planes)"
 CUPYX_ZOOM, CUPYX_ROTATE, CUPYX_SHIFT = "cupyx zoom", "cupyx rotate", "cupyx shift"
@@ -269,6 +271,25 @@ def _case(case: str, ref: str, paths, atol: float, side: int, nbytes: int) -> li
     return [measure(case, impl, fn, nbytes) for impl, fn in paths]
 
 
+def _preloaded(case: str, fn, ref, side: int, nbytes: int) -> list[Row]:
+    """``fn`` (imagearray's path of ``case``) with ``_source.PRELOAD`` on, checked
+    against ``ref``'s result (cupyx's) and timed; the setting put back, and the call
+    plans (which keep their kernels) cleared on the way in and out."""
+    from imagearray.ndimage import _plan, _source
+
+    saved = _source.PRELOAD
+    _source.PRELOAD = True
+    _plan.clear()
+    try:
+        want = ref()
+        _agree(f"{case}: {PRELOADED}", _as_cupy(fn(), want.shape), want, CUPYX_ATOL, side)
+        del want
+        return [measure(case, PRELOADED, fn, nbytes)]
+    finally:
+        _source.PRELOAD = saved
+        _plan.clear()
+
+
 def _grid(torch, y, x, side: int):
     """torch grid (1, H, W, 2) of normalized (x, y) for align_corners=True."""
     import cupy
@@ -304,6 +325,7 @@ def _run_2d(ndi, iand, torch, cu) -> list[Row]:
         if torch:
             paths.append((TORCH, lambda g=g: grid_sample(g)))
         rows += _case(case, CUPYX_MAP, paths, CUPYX_ATOL, N, N * N * 16)
+        rows += _preloaded(case, paths[0][1], paths[1][1], N, N * N * 16)
         if kind == "affine":
             paths = [
                 ("imagearray", lambda: iand.affine_transform(data, m23, **kw)),

@@ -297,6 +297,7 @@ def run(
         mdouble=coords.mlayout != 0 and coords.per_sample.dtype == numpy.float64,
         vstore=align != 0,
         coarsen=coarsening(coords.kind, tiled, order),
+        preload=s.PRELOAD and coords.kind in s.LINEAR_KINDS,
         pad=pad,
         halo=src.halo,
         gather=_gathers(src, order, hardware, ndim, tiled),

@@ -65,6 +65,17 @@ OUT_TYPES = {
 _DTYPE_OF = {t: d for d, t in OUT_TYPES.items()}
 
 
+#: map_coordinates and remap (the linear kinds, CO points a thread): every point's
+#: coordinates are loaded before the first point's texture read, where each point
+#: loaded its own after the point before had issued its read. nvdisasm of the order-1
+#: kernel (sm_90, compiled here) showed the second point's coordinate loads issued
+#: only after the first point's texture fetch, which waits for the first's loads: two
+#: memory round trips a thread before its last fetch, where one would do. The same
+#: values by construction. Off until a GPU run has tested and timed it (tests:
+#: test_ndimage_preload_gpu; benchmarks/ndimage.py's map_coordinates rows).
+PRELOAD = False
+
+
 class KernelKey(NamedTuple):
     ndim: int  # spatial axes: 2 or 3
     channels: int  # 1, 2 or 4 (a texel of the texture); 3 is read as 3 texels of 1
@@ -94,6 +105,7 @@ class KernelKey(NamedTuple):
     halo: int = 0  # order 3: texels of border each side of each axis (_spline.border)
     gather: bool = False  # order 1 exact, 2D: interior points by one gather per channel
     conv_a: float = 0.0  # CUBIC_CONV: the parameter a of Keys' kernel (-0.75: OpenCV)
+    preload: bool = False  # the linear kinds: every point's coordinates loaded first
 
 
 _STORE = {
@@ -208,7 +220,7 @@ extern "C" __global__ void ia_interp(const Params prm)
     float vv[CO][NCH], sc[CO];
     long long pp[CO];
     bool wr[CO];
-    // one point: its values (unscaled) into v, their scale, its output index; false:
+{preload}    // one point: its values (unscaled) into v, their scale, its output index; false:
     // nothing to write
     auto point = [&](const int k, float* v, float& vscale, long long& pout) -> bool {{
 {index}
@@ -363,6 +375,10 @@ def _coords(key: KernelKey) -> str:
     elif key.kind == ZOOM_SHIFT:  # m[j] = zoom, m[4 + j] = shift
         for j in range(d):
             lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]){pre};")
+    elif key.kind in LINEAR_KINDS and key.preload:  # read before the points' work
+        rel = key.kind == REMAP_REL
+        for j in range(d):
+            lines.append(f"    c[{j}] = cl[k][{j}]{f' + (W)i{j}' if rel else ''}{pre};")
     elif key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
         for j in range(d):
             lines.append(f"    c[{j}] = prm.ca[pc + {j} * npts]{pre};")
@@ -375,6 +391,30 @@ def _coords(key: KernelKey) -> str:
     if key.pad and (key.pad == 1 or key.kind in _LATE_PAD):  # added to the finished value
         lines += [f"    c[{j}] += (W){key.pad};" for j in range(d)]
     return "\n".join(lines)
+
+
+# PRELOAD: the coordinates of a thread's CO points, all loaded before the first is
+# used; a point past the last loads the last one's (in bounds) and writes nothing
+_PRELOAD = r"""    W cl[CO][NDIM];
+#pragma unroll
+    for (int k = 0; k < CO; k++) {{
+        long long q = ((long long)blockIdx.x * CO + k) * blockDim.x + threadIdx.x;
+        q = q < npts ? q : npts - 1;
+{loads}
+    }}
+"""
+
+
+def _preload(key: KernelKey) -> str:
+    if not key.preload:
+        return ""
+    if key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
+        loads = [f"prm.ca[q + {j} * npts]" for j in range(key.ndim)]
+    else:  # remap's two maps
+        loads = ["prm.ca[q]", "prm.cb[q]"]
+    return _PRELOAD.format(
+        loads="\n".join(f"        cl[k][{j}] = {a};" for j, a in enumerate(loads))
+    )
 
 
 def _fetch_args(key: KernelKey, idx: list[str], texel: str) -> str:
@@ -477,6 +517,7 @@ def source(key: KernelKey) -> str:
         unpack=_UNPACK,
     )
     body = _KERNEL.format(
+        preload=_preload(key),
         index=_index(key),
         coords=_coords(key),
         filtered_read=_filtered_read(key),

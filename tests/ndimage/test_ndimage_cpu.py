@@ -229,6 +229,41 @@ def test_kernel_sources_compile(key):
     assert log is None, log
 
 
+def _linear_keys():
+    return [k for k in _keys() if k.kind in _source.LINEAR_KINDS]
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("key", _linear_keys(), ids=lambda k: f"{k.kind}-{k.mode}-o{k.order}")
+def test_preloading_kernel_sources_compile(key):
+    """_source.PRELOAD: the linear kinds' kernels with every point's coordinates read
+    first (a key with ``preload``)."""
+    log = compile_log(_source.source(key._replace(preload=True)))
+    assert log is None, log
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("kind", _source.LINEAR_KINDS)
+@pytest.mark.parametrize("coarsen", [2, 4])
+def test_preload_reads_every_point_s_coordinates_before_the_first_fetch(kind, coarsen):
+    """With ``preload`` the PTX loads the coordinates of all ``coarsen`` points (two
+    numbers each in 2D) before its first texture fetch; without, only the first
+    point's come before it."""
+    import _nvrtc
+
+    key = _source.KernelKey(
+        2, 1, kind, "constant", 1, True, "float", "float", "float", "float",
+        False, False, False, False, coarsen=coarsen,
+    )  # fmt: skip
+    for preload, want in ((True, 2 * coarsen), (False, 2)):
+        result = _nvrtc.compile(_source.source(key._replace(preload=preload)))
+        assert result.ok, result.log
+        ops = [ln.split()[0] for ln in result.ptx.splitlines() if ln.strip()[:3] in ("ld.", "tex")]
+        first_fetch = next(i for i, op in enumerate(ops) if op.startswith("tex."))
+        loads = sum(op.startswith("ld.global") for op in ops[:first_fetch])
+        assert loads == want, (preload, ops[: first_fetch + 1])
+
+
 @needs_nvrtc
 @pytest.mark.parametrize("coord", ["float", "double"])
 def test_params_struct_layout_matches_the_packer(coord):
