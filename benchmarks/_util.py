@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -49,6 +50,20 @@ def require_gpu() -> None:
         cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:
         raise SystemExit(f"benchmarks: CuPy cannot use the CUDA device: {exc}") from None
+
+
+@contextlib.contextmanager
+def settings(changes):
+    """Module settings changed for the block (``changes``: ``(module, attribute,
+    value)`` each), and put back after it."""
+    saved = [(module, attr, getattr(module, attr)) for module, attr, _ in changes]
+    for module, attr, value in changes:
+        setattr(module, attr, value)
+    try:
+        yield
+    finally:
+        for module, attr, value in saved:
+            setattr(module, attr, value)
 
 
 def measure(case: str, impl: str, fn, nbytes: int, baseline: str = "") -> Row:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy
 
-from benchmarks._util import Row, measure, require_gpu, target_line
+from benchmarks._util import Row, measure, require_gpu, settings, target_line
 
 D2D = "d2d copy of level 0"
 CUPY = "CuPy reshape-mean"
@@ -198,19 +198,13 @@ def _setting_row(setting, shape, dtype, channels, levels, data, want, case, nbyt
     name, changes = setting
     img = ia.empty(shape, dtype, channels, levels=levels, normalized=dtype == numpy.uint8)
     img.mip(0).set(data)
-    saved = [(module, attr, getattr(module, attr)) for module, attr, _ in changes]
-    for module, attr, value in changes:
-        setattr(module, attr, value)
-    try:
+    with settings(changes):
         img.generate_mipmaps()  # planned (and cached) with the setting
         for lv, w in enumerate(want[1:], 1):
             if not bool((img.mip(lv).to_cupy().view(cupy.uint8) == w.view(cupy.uint8)).all()):
                 print(f"{case}: {name}: level {lv} differs from the default; not timed")
                 return None
         return measure(case, name, img.generate_mipmaps, nbytes)
-    finally:
-        for module, attr, value in saved:
-            setattr(module, attr, value)
 
 
 def run() -> list[Row]:

@@ -74,7 +74,7 @@ from dataclasses import replace
 
 import numpy
 
-from benchmarks._util import Row, measure, require_gpu, speedup, target_line
+from benchmarks._util import Row, measure, require_gpu, settings, speedup, target_line
 from benchmarks.sample import ANGLE, CUPYX_ATOL, N, _coords
 
 V = 512  # side of the 3D volume
@@ -277,16 +277,14 @@ def _preloaded(case: str, fn, ref, side: int, nbytes: int) -> list[Row]:
     plans (which keep their kernels) cleared on the way in and out."""
     from imagearray.ndimage import _plan, _source
 
-    saved = _source.PRELOAD
-    _source.PRELOAD = True
     _plan.clear()
     try:
-        want = ref()
-        _agree(f"{case}: {PRELOADED}", _as_cupy(fn(), want.shape), want, CUPYX_ATOL, side)
-        del want
-        return [measure(case, PRELOADED, fn, nbytes)]
+        with settings(((_source, "PRELOAD", True),)):
+            want = ref()
+            _agree(f"{case}: {PRELOADED}", _as_cupy(fn(), want.shape), want, CUPYX_ATOL, side)
+            del want
+            return [measure(case, PRELOADED, fn, nbytes)]
     finally:
-        _source.PRELOAD = saved
         _plan.clear()
 
 

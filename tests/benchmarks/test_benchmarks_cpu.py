@@ -318,3 +318,14 @@ def test_peer_targets_say_why_nothing_was_measured_on_one_device():
     first, second = peer.targets(rows)
     assert first.startswith(peer.CASES[0] + ":") and second.startswith(peer.CASES[1] + ":")
     assert "0.90x" in second and second.endswith("target NOT met")
+
+
+def test_settings_are_changed_for_the_block_and_put_back_after_an_error():
+    from types import SimpleNamespace
+
+    m = SimpleNamespace(A=1, B="x")
+    with pytest.raises(RuntimeError):
+        with _util.settings(((m, "A", 2), (m, "B", "y"))):
+            assert (m.A, m.B) == (2, "y")
+            raise RuntimeError("inside")
+    assert (m.A, m.B) == (1, "x")
