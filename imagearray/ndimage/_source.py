@@ -375,17 +375,14 @@ def _coords(key: KernelKey) -> str:
     elif key.kind == ZOOM_SHIFT:  # m[j] = zoom, m[4 + j] = shift
         for j in range(d):
             lines.append(f"    c[{j}] = m[{j}] * ({ins[j]} - m[{4 + j}]){pre};")
-    elif key.kind in LINEAR_KINDS and key.preload:  # read before the points' work
-        rel = key.kind == REMAP_REL
-        for j in range(d):
-            lines.append(f"    c[{j}] = cl[k][{j}]{f' + (W)i{j}' if rel else ''}{pre};")
-    elif key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
-        for j in range(d):
-            lines.append(f"    c[{j}] = prm.ca[pc + {j} * npts]{pre};")
-    elif key.kind == REMAP:
-        lines.append("    c[0] = prm.ca[pc]; c[1] = prm.cb[pc];")
-    elif key.kind == REMAP_REL:
-        lines.append("    c[0] = prm.ca[pc] + (W)i0; c[1] = prm.cb[pc] + (W)i1;")
+    elif key.kind in LINEAR_KINDS:  # (PRELOAD: read before the points' work, in cl)
+        loads = [f"cl[k][{j}]" for j in range(d)] if key.preload else _linear_loads(key, "pc")
+        if key.kind == COORDS:
+            lines += [f"    c[{j}] = {a}{pre};" for j, a in enumerate(loads)]
+        else:  # remap, whose padding comes last (_LATE_PAD)
+            rel = key.kind == REMAP_REL
+            terms = [f"c[{j}] = {a}{f' + (W)i{j}' if rel else ''};" for j, a in enumerate(loads)]
+            lines.append("    " + " ".join(terms))
     else:
         raise AssertionError(key.kind)
     if key.pad and (key.pad == 1 or key.kind in _LATE_PAD):  # added to the finished value
@@ -405,13 +402,18 @@ _PRELOAD = r"""    W cl[CO][NDIM];
 """
 
 
+def _linear_loads(key: KernelKey, at: str) -> list[str]:
+    """The linear kinds' coordinate reads of point ``at``, one per axis: cupyx's
+    ``coords[i + j * ncoords]`` (map_coordinates), or remap's two maps."""
+    if key.kind == COORDS:
+        return [f"prm.ca[{at} + {j} * npts]" for j in range(key.ndim)]
+    return [f"prm.ca[{at}]", f"prm.cb[{at}]"]
+
+
 def _preload(key: KernelKey) -> str:
     if not key.preload:
         return ""
-    if key.kind == COORDS:  # cupyx: coords[i + j * ncoords]
-        loads = [f"prm.ca[q + {j} * npts]" for j in range(key.ndim)]
-    else:  # remap's two maps
-        loads = ["prm.ca[q]", "prm.cb[q]"]
+    loads = _linear_loads(key, "q")
     return _PRELOAD.format(
         loads="\n".join(f"        cl[k][{j}] = {a};" for j, a in enumerate(loads))
     )
