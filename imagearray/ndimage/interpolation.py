@@ -67,6 +67,7 @@ from typing import Any
 
 import numpy
 
+from imagearray._device import current_device
 from imagearray._errors import ImageArrayTypeError, ImageArrayValueError
 from imagearray.ndimage import _source as s
 from imagearray.ndimage._antialias import apply as apply_antialias
@@ -207,7 +208,7 @@ def _device_matrix(matrix, offset: list, nd: int, dtype) -> Coords:
     import cupy
 
     a = matrix
-    here = a.data.device_id == cupy.cuda.runtime.getDevice()
+    here = a.data.device_id == current_device()
     derived = not here or a.dtype not in (numpy.float32, numpy.float64)
     derived = derived or not a.flags.c_contiguous
     if derived:
